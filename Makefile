@@ -1,0 +1,34 @@
+# Two entry points (see README): `make demo` runs the main job, `make test` runs the tests.
+# Both install everything from the project's own files first (idempotent).
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.omnidsl-installed
+NATIVE  := $(wildcard native/Cargo.toml native/Cargo.lock native/src/*.rs native/src/**/*.rs)
+
+.PHONY: install demo test lint bench clean
+
+$(STAMP): pyproject.toml package.json package-lock.json $(NATIVE)
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/omnidsl market demo
+
+test: install
+	$(BIN)/ruff check omnidsl tests benchmarks
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check omnidsl tests benchmarks
+
+bench: install
+	for b in benchmarks/*_bench.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) node_modules native/target

@@ -1,0 +1,6 @@
+"""omnidsl: gradient-validity rules → R1CS → Groth16 (collaborative) → Ethereum market."""
+
+from omnidsl.errors import InternalError, OmniDSLError
+
+__all__ = ["OmniDSLError", "InternalError"]
+__version__ = "0.1.0"

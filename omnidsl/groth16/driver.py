@@ -1,0 +1,60 @@
+"""The share arithmetic a Groth16 prover needs, as a protocol (TACEO co-snarks style).
+
+The prover (``groth16/prover.py``) is written once against :class:`Groth16Driver`.  With
+``PlainDriver`` (one party, no network) "shares" are the values themselves, so the plain run is
+the oracle; ``omnidsl.mpc`` supplies ``AdditiveDriver`` (N parties, additive shares over F_r and
+of curve points, Beaver triples dealt by the data owner).
+
+Share encodings: a shared Fr vector is this party's ``bytes`` (n*32, see backend/base.py); a
+shared point is this party's point (the opened point is the sum of all parties' points).
+Public values enter the sharing through the *leader* (party 0): it alone adds public constants,
+so that the sum of the shares is right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from omnidsl.backend.base import G1, G2
+
+
+@dataclass(frozen=True)
+class BlindingShares:
+    """This party's additive shares of the Groth16 blinding scalars r, s and of r·s."""
+
+    r: int
+    s: int
+    rs: int
+
+
+@runtime_checkable
+class Groth16Driver(Protocol):
+    party_id: int
+    n_parties: int
+
+    @property
+    def is_leader(self) -> bool:
+        """True for the one party (id 0) that adds public constants to its shares."""
+        ...
+
+    def witness_share(self) -> bytes:
+        """This party's share of the full witness z (n_wires*32 bytes; public wires: the leader
+        holds the value, other parties hold 0)."""
+        ...
+
+    def mul_vec(self, a: bytes, b: bytes) -> bytes:
+        """Shares of the elementwise product of two shared Fr vectors (one round with triples)."""
+        ...
+
+    def blinding(self) -> BlindingShares:
+        """Shares of fresh r, s (never reused) and of r·s."""
+        ...
+
+    def open_g1(self, share: G1) -> G1:
+        """Reveal a shared G1 point to all parties (sum of shares)."""
+        ...
+
+    def open_g2(self, share: G2) -> G2:
+        """Reveal a shared G2 point to all parties (sum of shares)."""
+        ...

@@ -1,0 +1,89 @@
+"""Compact sparse R1CS: the contract between the compiler, the file formats and the prover.
+
+Constraint k says ⟨A_k, z⟩ · ⟨B_k, z⟩ = ⟨C_k, z⟩ over F_r.  Wires follow circom's order:
+wire 0 is the constant 1, then ``n_pub_out`` public outputs, then ``n_pub_in`` public inputs,
+then private inputs, then internal wires.
+
+Each of A, B, C is a :class:`SparseMatrix` in CSR form whose coefficients are *indices into a
+shared table* of distinct field elements (``R1CS.coeffs``).  Real circuits use few distinct
+coefficients (±1, ±2^k, a handful of constants), so a 10^6-constraint system is a few numpy
+arrays plus a short list of Python ints — never one Python object per coefficient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from omnidsl.field import R, int_to_bytes
+
+
+@dataclass
+class SparseMatrix:
+    """CSR matrix: row k's terms are ``wire[row_ptr[k]:row_ptr[k+1]]`` with coefficient
+    ``coeffs[coeff_id[...]]``.  Within a row, wires are strictly increasing and no coefficient is
+    zero (``canonicalise`` enforces both)."""
+
+    row_ptr: np.ndarray  # int64, shape (m + 1,)
+    wire: np.ndarray  # int64, shape (nnz,)
+    coeff_id: np.ndarray  # int32, shape (nnz,) → index into R1CS.coeffs
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.row_ptr.shape[0] - 1)
+
+    @property
+    def nnz(self) -> int:
+        return int(self.wire.shape[0])
+
+    def row_of_term(self) -> np.ndarray:
+        """Row index of every term (shape (nnz,))."""
+        return np.repeat(np.arange(self.n_rows, dtype=np.int64), np.diff(self.row_ptr))
+
+    @staticmethod
+    def empty(n_rows: int) -> SparseMatrix:
+        return SparseMatrix(np.zeros(n_rows + 1, np.int64), np.zeros(0, np.int64),
+                            np.zeros(0, np.int32))
+
+
+@dataclass
+class R1CS:
+    """A rank-1 constraint system over the BN254 scalar field."""
+
+    n_wires: int  # including wire 0
+    n_pub_out: int
+    n_pub_in: int
+    n_prv_in: int
+    A: SparseMatrix
+    B: SparseMatrix
+    C: SparseMatrix
+    coeffs: list[int]  # distinct field elements in [0, r), referenced by coeff_id
+    #: label id of every wire (circom's wireId → labelId map); identity if None
+    wire_to_label: np.ndarray | None = None
+    n_labels: int | None = None
+    prime: int = R
+    #: optional per-constraint DSL line (for --report and error messages); int32 (m,), 0 = unknown
+    constraint_line: np.ndarray | None = None
+    #: optional wire names for .sym output: label id → dotted name
+    labels: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def n_constraints(self) -> int:
+        return self.A.n_rows
+
+    @property
+    def n_public(self) -> int:
+        """Public signals as snarkjs counts them (outputs + public inputs), excluding wire 0."""
+        return self.n_pub_out + self.n_pub_in
+
+    def coeff_bytes(self) -> np.ndarray:
+        """The coefficient table as a (T, 32) uint8 array of canonical little-endian elements."""
+        raw = b"".join(int_to_bytes(c) for c in self.coeffs)
+        return np.frombuffer(raw, dtype=np.uint8).reshape(len(self.coeffs), 32)
+
+    def matrix_limbs(self, which: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row_ptr, wire, coefficient limbs (nnz, 4) uint64) for A, B or C — the prover's input."""
+        m: SparseMatrix = getattr(self, which)
+        table = self.coeff_bytes().view("<u8").reshape(-1, 4)
+        return m.row_ptr, m.wire, table[m.coeff_id]
