@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
+    except Exception as exc:
         if args.debug:
             traceback.print_exc()
         print(f"internal error: {type(exc).__name__}: {exc} (re-run with --debug and report it)",

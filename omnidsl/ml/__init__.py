@@ -1,1 +1,1 @@
-"""omnidsl.ml"""
+"""omnidsl.ml: bundled datasets, numpy models, fixed-point encoding, attacks, training loop."""
