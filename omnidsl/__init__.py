@@ -2,5 +2,5 @@
 
 from omnidsl.errors import InternalError, OmniDSLError
 
-__all__ = ["OmniDSLError", "InternalError"]
+__all__ = ["InternalError", "OmniDSLError"]
 __version__ = "0.1.0"
