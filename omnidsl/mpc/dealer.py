@@ -1,0 +1,207 @@
+"""The data owner's dealing: witness shares, Beaver triples and blinding shares for N servers.
+
+Every party i gets one fresh 32-byte seed s_i.  From it (``prg.expand(s_i, label, n)``):
+
+==============  ==========================  =============================================
+label           all parties                 last party (N−1) instead gets explicitly
+==============  ==========================  =============================================
+``witness``     share of z (see below)      z − Σ_{i<N−1} z_i
+``triple/x``    share x_i of x              (seeded too)
+``triple/y``    share y_i of y              (seeded too)
+``triple/z``    share of x∘y                x∘y − Σ_{i<N−1} (x∘y)_i
+``blind/r``     share of r                  (seeded too)
+``blind/s``     share of s                  (seeded too)
+``blind/rs``    share of r·s                r·s − Σ_{i<N−1} (rs)_i
+==============  ==========================  =============================================
+
+Public wires (0..n_public−1, wire 0 = 1) are not secret: in every seeded witness share they are
+overwritten with the public values for the leader (party 0) and with 0 for the others, so the
+leader alone carries public constants (the Groth16Driver convention).  x, y, r, s are uniform
+because the seeds are; the dealer never chooses them, it only completes the products.
+So a party receives 32 + (last party only) 32·(n_wires + n_triples + 1) bytes of secrets.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from omnidsl.backend.base import Backend
+from omnidsl.field import FR_BYTES, R
+from omnidsl.mpc import prg
+
+SESSION_ID_BYTES = 16
+L_WITNESS = b"witness"
+L_X = b"triple/x"
+L_Y = b"triple/y"
+L_Z = b"triple/z"
+L_R = b"blind/r"
+L_S = b"blind/s"
+L_RS = b"blind/rs"
+
+
+@dataclass(frozen=True)
+class PartyMaterial:
+    """Everything one server receives from the data owner for one proving session."""
+
+    session_id: bytes
+    party_id: int
+    n_parties: int
+    seed: bytes
+    n_wires: int
+    public: bytes  # values of public wires 0..n_public−1 (wire 0 = 1), n_public*32 bytes
+    n_triples: int
+    witness: bytes | None = None  # explicit witness share (last party only)
+    triple_z: bytes | None = None  # explicit share of x∘y (last party only)
+    rs: int | None = None  # explicit share of r·s (last party only)
+
+    @property
+    def is_last(self) -> bool:
+        return self.party_id == self.n_parties - 1
+
+    @property
+    def n_public(self) -> int:
+        return len(self.public) // FR_BYTES
+
+    def validate(self) -> None:
+        """Raise ValueError if the fields are inconsistent (sizes, ranges, who gets what)."""
+        if not 0 <= self.party_id < self.n_parties:
+            raise ValueError(f"party id {self.party_id} not in 0..{self.n_parties - 1}")
+        if len(self.seed) != prg.SEED_BYTES or len(self.session_id) != SESSION_ID_BYTES:
+            raise ValueError("bad seed or session id length")
+        if len(self.public) % FR_BYTES or not 1 <= self.n_public <= self.n_wires:
+            raise ValueError("bad public values")
+        prg.check_elements(self.public)
+        explicit = (self.witness, self.triple_z, self.rs)
+        if self.is_last:
+            if any(e is None for e in explicit):
+                raise ValueError("the last party needs explicit witness, triple and rs shares")
+            assert self.witness is not None and self.triple_z is not None and self.rs is not None
+            if len(self.witness) != self.n_wires * FR_BYTES:
+                raise ValueError("explicit witness share has the wrong length")
+            if len(self.triple_z) != self.n_triples * FR_BYTES:
+                raise ValueError("explicit triple share has the wrong length")
+            prg.check_elements(self.witness)
+            prg.check_elements(self.triple_z)
+            if not 0 <= self.rs < R:
+                raise ValueError("rs share is not < r")
+        elif any(e is not None for e in explicit):
+            raise ValueError("only the last party receives explicit shares")
+
+
+@dataclass(frozen=True)
+class ExpandedMaterial:
+    """A party's material with every seed expanded (what the driver computes with)."""
+
+    witness: bytes
+    x: bytes
+    y: bytes
+    z: bytes
+    r: int
+    s: int
+    rs: int
+
+
+def seeded_witness_share(seed: bytes, n_wires: int, public: bytes, is_leader: bool) -> bytes:
+    """A seed-derived witness share with the public-wire convention applied."""
+    share = bytearray(prg.expand(seed, L_WITNESS, n_wires))
+    share[: len(public)] = public if is_leader else bytes(len(public))
+    return bytes(share)
+
+
+def expand_material(m: PartyMaterial) -> ExpandedMaterial:
+    """Expand a party's seed into its shares (the server side of :func:`deal`)."""
+    m.validate()
+    if m.is_last:
+        assert m.witness is not None and m.triple_z is not None and m.rs is not None
+        witness, z, rs = m.witness, m.triple_z, m.rs
+    else:
+        witness = seeded_witness_share(m.seed, m.n_wires, m.public, m.party_id == 0)
+        z = prg.expand(m.seed, L_Z, m.n_triples)
+        rs = prg.expand_scalar(m.seed, L_RS)
+    return ExpandedMaterial(
+        witness=witness,
+        x=prg.expand(m.seed, L_X, m.n_triples),
+        y=prg.expand(m.seed, L_Y, m.n_triples),
+        z=z,
+        r=prg.expand_scalar(m.seed, L_R),
+        s=prg.expand_scalar(m.seed, L_S),
+        rs=rs,
+    )
+
+
+def new_session_id() -> bytes:
+    return secrets.token_bytes(SESSION_ID_BYTES)
+
+
+def deal(
+    backend: Backend,
+    witness: bytes,
+    n_public: int,
+    n_triples: int,
+    n_parties: int,
+    session_id: bytes | None = None,
+) -> list[PartyMaterial]:
+    """Share ``witness`` (n_wires*32 bytes) and deal ``n_triples`` triples plus r, s, r·s."""
+    if n_parties < 1:
+        raise ValueError("need at least one party")
+    if len(witness) % FR_BYTES:
+        raise ValueError("witness length is not a multiple of 32")
+    n_wires = len(witness) // FR_BYTES
+    if not 1 <= n_public <= n_wires:
+        raise ValueError(f"n_public={n_public} not in 1..{n_wires}")
+    prg.check_elements(witness)
+    sid = session_id or new_session_id()
+    public = witness[: n_public * FR_BYTES]
+    seeds = [prg.new_seed() for _ in range(n_parties)]
+    last = n_parties - 1
+
+    w_rest = witness
+    z_rest = None
+    x_sum = y_sum = None
+    r_sum = s_sum = 0
+    rs_rest = 0
+    for i, seed in enumerate(seeds):
+        x_i = prg.expand(seed, L_X, n_triples)
+        y_i = prg.expand(seed, L_Y, n_triples)
+        x_sum = x_i if x_sum is None else backend.fr_add(x_sum, x_i)
+        y_sum = y_i if y_sum is None else backend.fr_add(y_sum, y_i)
+        r_sum += prg.expand_scalar(seed, L_R)
+        s_sum += prg.expand_scalar(seed, L_S)
+        if i == last:
+            continue
+        w_rest = backend.fr_sub(w_rest, seeded_witness_share(seed, n_wires, public, i == 0))
+        z_i = prg.expand(seed, L_Z, n_triples)
+        z_rest = z_i if z_rest is None else backend.fr_add(z_rest, z_i)
+        rs_rest += prg.expand_scalar(seed, L_RS)
+    assert x_sum is not None and y_sum is not None
+    xy = backend.fr_mul(x_sum, y_sum) if n_triples else b""
+    z_last = xy if z_rest is None else backend.fr_sub(xy, z_rest)
+    rs_last = (r_sum * s_sum - rs_rest) % R
+    out = []
+    for i, seed in enumerate(seeds):
+        is_last = i == last
+        out.append(
+            PartyMaterial(
+                session_id=sid,
+                party_id=i,
+                n_parties=n_parties,
+                seed=seed,
+                n_wires=n_wires,
+                public=public,
+                n_triples=n_triples,
+                witness=w_rest if is_last else None,
+                triple_z=z_last if is_last else None,
+                rs=rs_last if is_last else None,
+            )
+        )
+    del x_sum, y_sum, xy  # the dealer forgets the triples
+    return out
+
+
+def blinding_of(materials: list[PartyMaterial]) -> tuple[int, int]:
+    """(r, s) reconstructed from all parties' seeds: for tests that inject them into a plain run."""
+    r = sum(prg.expand_scalar(m.seed, L_R) for m in materials) % R
+    s = sum(prg.expand_scalar(m.seed, L_S) for m in materials) % R
+    return r, s
+
