@@ -1,0 +1,273 @@
+"""Groth16 key and proof dataclasses, and the proving-key binary format.
+
+Names follow the Groth16 paper with the group as suffix (arkworks style):
+``alpha_g1`` = [α]₁, ``beta_g2`` = [β]₂, ``gamma_g2`` = [γ]₂, ``delta_g2`` = [δ]₂,
+``ic`` = [(β·u_i(τ) + α·v_i(τ) + w_i(τ))/γ]₁ for the public wires i = 0..ℓ (arkworks'
+``gamma_abc_g1``), ``a_query`` = [u_i(τ)]₁, ``b_g1_query``/``b_g2_query`` = [v_i(τ)],
+``l_query`` = [(β·u_i + α·v_i + w_i)(τ)/δ]₁ for private wires, ``h_query`` = [τ^j·Z(τ)/δ]₁.
+
+Proving-key file layout (all integers little-endian; points as in backend/base.py; see
+docs/groth16.md): magic ``OMNIGPK\\0``, u32 version, header, points, the R1CS matrices, the phase-2
+contributions and a SHA-256 of everything before it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from omnidsl.backend.base import G1, G2, Backend
+from omnidsl.errors import FormatError
+from omnidsl.groth16.points import (
+    G1_BYTES,
+    G2_BYTES,
+    g1_array,
+    g1_from_bytes,
+    g1_list,
+    g1_to_bytes,
+    g2_from_bytes,
+    g2_to_bytes,
+)
+from omnidsl.r1cs.system import R1CS, SparseMatrix
+
+MAGIC = b"OMNIGPK\0"
+VERSION = 1
+_HEADER = struct.Struct("<IIIIQIIQQQI")  # n_wires, pub_out, pub_in, prv_in, m, log2 n,
+#                                         n_coeffs, nnz A, nnz B, nnz C, n_contributions
+
+
+@dataclass(frozen=True)
+class VerifyingKey:
+    alpha_g1: G1
+    beta_g2: G2
+    gamma_g2: G2
+    delta_g2: G2
+    ic: list[G1]  # ℓ + 1 points (wire 0 and the public signals)
+
+    @property
+    def n_public(self) -> int:
+        return len(self.ic) - 1
+
+
+@dataclass(frozen=True)
+class Proof:
+    a: G1
+    b: G2
+    c: G1
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One phase-2 contribution: δ ← x·δ, with a Schnorr proof of knowledge of x.
+
+    ``pok_r`` = k·δ_prev (G1), ``pok_z`` = k + c·x mod r where c is the transcript challenge.
+    """
+
+    delta_g1: G1
+    delta_g2: G2
+    pok_r: G1
+    pok_z: int
+    name: str = ""
+
+
+@dataclass
+class ProvingKey:
+    vk: VerifyingKey
+    beta_g1: G1
+    delta_g1: G1
+    a_query: bytes  # G1 array, one per wire
+    b_g1_query: bytes  # G1 array, one per wire
+    b_g2_query: bytes  # G2 array, one per wire
+    h_query: bytes  # G1 array, domain_size − 1 points
+    l_query: bytes  # G1 array, one per private wire (wires ℓ+1 .. n_wires−1)
+    r1cs: R1CS
+    domain_size: int
+    contributions: list[Contribution] = field(default_factory=list)
+    _handles: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+
+    # -- convenience views
+    @property
+    def alpha_g1(self) -> G1:
+        return self.vk.alpha_g1
+
+    @property
+    def beta_g2(self) -> G2:
+        return self.vk.beta_g2
+
+    @property
+    def delta_g2(self) -> G2:
+        return self.vk.delta_g2
+
+    @property
+    def n_wires(self) -> int:
+        return self.r1cs.n_wires
+
+    @property
+    def n_public(self) -> int:
+        return self.r1cs.n_public
+
+    def bases(self, backend: Backend) -> dict[str, Any]:
+        """The MSM bases loaded into ``backend`` memory (once per backend)."""
+        h = self._handles.get(backend.name)
+        if h is None:
+            h = {
+                "a": backend.load_g1(self.a_query),
+                "b1": backend.load_g1(self.b_g1_query),
+                "b2": backend.load_g2(self.b_g2_query),
+                "h": backend.load_g1(self.h_query),
+                "l": backend.load_g1(self.l_query),
+            }
+            self._handles[backend.name] = h
+        return h
+
+    def check_shapes(self) -> None:
+        """Raise FormatError unless every array has the length the circuit implies."""
+        nw, npub, n = self.n_wires, self.n_public, self.domain_size
+        want = {
+            "a_query": (self.a_query, nw * G1_BYTES),
+            "b_g1_query": (self.b_g1_query, nw * G1_BYTES),
+            "b_g2_query": (self.b_g2_query, nw * G2_BYTES),
+            "h_query": (self.h_query, (n - 1) * G1_BYTES),
+            "l_query": (self.l_query, (nw - npub - 1) * G1_BYTES),
+        }
+        for name, (buf, size) in want.items():
+            if len(buf) != size:
+                raise FormatError(f"proving key: {name} has {len(buf)} bytes, expected {size}")
+        if len(self.vk.ic) != npub + 1:
+            raise FormatError(f"proving key: {len(self.vk.ic)} IC points for {npub} public signals")
+
+
+# ---------------------------------------------------------------- binary (de)serialisation
+
+
+def _matrix_bytes(m: SparseMatrix) -> bytes:
+    return (np.ascontiguousarray(m.row_ptr, "<i8").tobytes()
+            + np.ascontiguousarray(m.wire, "<i8").tobytes()
+            + np.ascontiguousarray(m.coeff_id, "<i4").tobytes())
+
+
+def dumps_proving_key(pk: ProvingKey) -> bytes:
+    """Serialise a proving key (see the module docstring and docs/groth16.md)."""
+    r = pk.r1cs
+    log_n = pk.domain_size.bit_length() - 1
+    parts = [
+        MAGIC,
+        struct.pack("<I", VERSION),
+        _HEADER.pack(r.n_wires, r.n_pub_out, r.n_pub_in, r.n_prv_in, r.n_constraints, log_n,
+                     len(r.coeffs), r.A.nnz, r.B.nnz, r.C.nnz, len(pk.contributions)),
+        g1_to_bytes(pk.vk.alpha_g1), g1_to_bytes(pk.beta_g1), g1_to_bytes(pk.delta_g1),
+        g2_to_bytes(pk.vk.beta_g2), g2_to_bytes(pk.vk.gamma_g2), g2_to_bytes(pk.vk.delta_g2),
+        g1_array(pk.vk.ic), pk.a_query, pk.b_g1_query, pk.b_g2_query, pk.h_query, pk.l_query,
+        b"".join(c.to_bytes(32, "little") for c in r.coeffs),
+        _matrix_bytes(r.A), _matrix_bytes(r.B), _matrix_bytes(r.C),
+    ]
+    for c in pk.contributions:
+        name = c.name.encode()[:255]
+        parts += [g1_to_bytes(c.delta_g1), g2_to_bytes(c.delta_g2), g1_to_bytes(c.pok_r),
+                  c.pok_z.to_bytes(32, "little"), bytes([len(name)]), name]
+    body = b"".join(parts)
+    return body + hashlib.sha256(body).digest()
+
+
+class _Reader:
+    def __init__(self, buf: bytes, what: str):
+        self.buf, self.pos, self.what = buf, 0, what
+
+    def take(self, n: int, field_name: str) -> bytes:
+        if n < 0 or self.pos + n > len(self.buf):
+            raise FormatError(f"{self.what}: truncated while reading {field_name}",
+                              hint="the file is incomplete or not a proving key")
+        out = self.buf[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    def array(self, n: int, dtype: str, field_name: str) -> np.ndarray:
+        size = np.dtype(dtype).itemsize
+        return np.frombuffer(self.take(n * size, field_name), dtype=dtype).astype(
+            dtype.replace("<", "="))
+
+
+def _read_matrix(rd: _Reader, m: int, nnz: int, n_wires: int, n_coeffs: int,
+                 name: str) -> SparseMatrix:
+    row_ptr = rd.array(m + 1, "<i8", f"{name}.row_ptr").astype(np.int64)
+    wire = rd.array(nnz, "<i8", f"{name}.wire").astype(np.int64)
+    coeff_id = rd.array(nnz, "<i4", f"{name}.coeff_id").astype(np.int32)
+    if (row_ptr[0] != 0 or row_ptr[-1] != nnz or np.any(np.diff(row_ptr) < 0)
+            or (nnz and (wire.min() < 0 or wire.max() >= n_wires
+                         or coeff_id.min() < 0 or coeff_id.max() >= n_coeffs))):
+        raise FormatError(f"{rd.what}: matrix {name} is inconsistent")
+    return SparseMatrix(row_ptr, wire, coeff_id)
+
+
+def loads_proving_key(buf: bytes, what: str = "proving key") -> ProvingKey:
+    """Parse a proving key; FormatError for a wrong magic/version, bad lengths or checksum."""
+    if len(buf) < len(MAGIC) + 4 + 32 or buf[: len(MAGIC)] != MAGIC:
+        raise FormatError(f"{what}: not an omnidsl proving key (bad magic)",
+                          hint="create one with `omnidsl setup`")
+    body, digest = buf[:-32], buf[-32:]
+    rd = _Reader(body, what)
+    rd.take(len(MAGIC), "magic")
+    (version,) = struct.unpack("<I", rd.take(4, "version"))
+    if version != VERSION:
+        raise FormatError(f"{what}: unsupported version {version} (this omnidsl reads {VERSION})")
+    if hashlib.sha256(body).digest() != digest:
+        raise FormatError(f"{what}: checksum mismatch (the file is corrupted or was edited)")
+    (nw, p_out, p_in, prv, m, log_n, n_coeffs, nnz_a, nnz_b, nnz_c,
+     n_contrib) = _HEADER.unpack(rd.take(_HEADER.size, "header"))
+    n = 1 << log_n
+    npub = p_out + p_in
+    if nw < npub + 1 or log_n > 28 or n < m + npub + 1:
+        raise FormatError(f"{what}: inconsistent header (wires={nw}, public={npub}, "
+                          f"constraints={m}, domain=2^{log_n})")
+    alpha_g1 = g1_from_bytes(rd.take(G1_BYTES, "alpha_g1"))
+    beta_g1 = g1_from_bytes(rd.take(G1_BYTES, "beta_g1"))
+    delta_g1 = g1_from_bytes(rd.take(G1_BYTES, "delta_g1"))
+    beta_g2 = g2_from_bytes(rd.take(G2_BYTES, "beta_g2"))
+    gamma_g2 = g2_from_bytes(rd.take(G2_BYTES, "gamma_g2"))
+    delta_g2 = g2_from_bytes(rd.take(G2_BYTES, "delta_g2"))
+    ic = g1_list(rd.take((npub + 1) * G1_BYTES, "ic"))
+    a_query = rd.take(nw * G1_BYTES, "a_query")
+    b_g1 = rd.take(nw * G1_BYTES, "b_g1_query")
+    b_g2 = rd.take(nw * G2_BYTES, "b_g2_query")
+    h_query = rd.take((n - 1) * G1_BYTES, "h_query")
+    l_query = rd.take((nw - npub - 1) * G1_BYTES, "l_query")
+    raw = rd.take(32 * n_coeffs, "coefficients")
+    coeffs = [int.from_bytes(raw[i : i + 32], "little") for i in range(0, len(raw), 32)]
+    mats = [_read_matrix(rd, m, nnz, nw, n_coeffs, name)
+            for name, nnz in (("A", nnz_a), ("B", nnz_b), ("C", nnz_c))]
+    contributions = []
+    for i in range(n_contrib):
+        d1 = g1_from_bytes(rd.take(G1_BYTES, f"contribution[{i}].delta_g1"))
+        d2 = g2_from_bytes(rd.take(G2_BYTES, f"contribution[{i}].delta_g2"))
+        pr = g1_from_bytes(rd.take(G1_BYTES, f"contribution[{i}].pok_r"))
+        pz = int.from_bytes(rd.take(32, f"contribution[{i}].pok_z"), "little")
+        ln = rd.take(1, f"contribution[{i}].name")[0]
+        name = rd.take(ln, f"contribution[{i}].name").decode(errors="replace")
+        contributions.append(Contribution(d1, d2, pr, pz, name))
+    if rd.pos != len(body):
+        raise FormatError(f"{what}: {len(body) - rd.pos} unexpected trailing bytes")
+    r1cs = R1CS(n_wires=nw, n_pub_out=p_out, n_pub_in=p_in, n_prv_in=prv,
+                A=mats[0], B=mats[1], C=mats[2], coeffs=coeffs)
+    vk = VerifyingKey(alpha_g1, beta_g2, gamma_g2, delta_g2, ic)
+    pk = ProvingKey(vk, beta_g1, delta_g1, a_query, b_g1, b_g2, h_query, l_query, r1cs, n,
+                    contributions)
+    pk.check_shapes()
+    return pk
+
+
+def write_proving_key(pk: ProvingKey, path: str | Path) -> None:
+    Path(path).write_bytes(dumps_proving_key(pk))
+
+
+def read_proving_key(path: str | Path) -> ProvingKey:
+    p = Path(path)
+    try:
+        buf = p.read_bytes()
+    except OSError as exc:
+        raise FormatError(f"{p}: cannot read proving key ({exc.strerror})") from None
+    return loads_proving_key(buf, str(p))

@@ -1,0 +1,128 @@
+"""The Groth16 prover, written once against :class:`Groth16Driver` (DESIGN §6 steps 3–4).
+
+With :class:`~omnidsl.groth16.plain.PlainDriver` it is the single-machine prover; with the MPC
+``AdditiveDriver`` every party runs this same function on its shares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+
+import numpy as np
+
+from omnidsl.backend.base import Backend
+from omnidsl.errors import ProofError
+from omnidsl.field import R, bytes_to_limbs
+from omnidsl.groth16.driver import Groth16Driver
+from omnidsl.groth16.keys import Proof, ProvingKey
+from omnidsl.groth16.reduction import DEFAULT_REDUCTION, QAP, Reduction, pad
+
+#: ``stage(name)`` returns a context manager around one proving step (progress display).
+StageHook = Callable[[str], AbstractContextManager[object]]
+
+
+def _no_stage(_name: str) -> AbstractContextManager[object]:
+    return nullcontext()
+
+
+def check_witness(pk: ProvingKey, qap: QAP, z: bytes, a: bytes, b: bytes, c: bytes,
+                  backend: Backend) -> None:
+    """Plain mode only: the witness has the right shape and satisfies every constraint."""
+    m = pk.r1cs.n_constraints
+    ab = backend.fr_mul(a[: m * 32], b[: m * 32])
+    if ab != c[: m * 32]:
+        bad = np.frombuffer(ab, "<u8").reshape(-1, 4) != np.frombuffer(c[: m * 32], "<u8").reshape(
+            -1, 4)
+        k = int(np.argmax(bad.any(axis=1)))
+        raise ProofError(f"the witness does not satisfy constraint #{k} of {m}",
+                         hint="was the witness computed for this circuit and these inputs?")
+
+
+def validate_witness(pk: ProvingKey, z: bytes) -> None:
+    """The witness vector fits the key: n_wires elements, each < r, wire 0 = 1."""
+    if len(z) != pk.n_wires * 32:
+        raise ProofError(f"witness has {len(z) // 32} wires, the proving key expects {pk.n_wires}",
+                         hint="the witness and the keys come from different circuits")
+    try:
+        bytes_to_limbs(z)
+    except ValueError as exc:
+        raise ProofError(f"witness: {exc}") from None
+    if int.from_bytes(z[:32], "little") != 1:
+        raise ProofError("witness wire 0 must be the constant 1")
+
+
+def prove(pk: ProvingKey, driver: Groth16Driver, backend: Backend,
+          reduction: Reduction = DEFAULT_REDUCTION, stage: StageHook = _no_stage) -> Proof:
+    """One party's run of the Groth16 prover; returns the opened proof (same for all parties)."""
+    qap = reduction.qap(pk.r1cs)
+    n = qap.domain_size
+    if n != pk.domain_size:
+        raise ProofError(f"proving key domain {pk.domain_size} does not match the circuit ({n})")
+    bases = pk.bases(backend)
+    z = driver.witness_share()
+    if len(z) != pk.n_wires * 32:
+        raise ProofError(f"witness has {len(z) // 32} wires, the proving key expects {pk.n_wires}")
+    plain = driver.n_parties == 1
+    if plain:
+        validate_witness(pk, z)
+
+    with stage("evaluate constraints"):
+        a = backend.sparse_matvec(qap.A.row_ptr, qap.A.idx, qap.A.coeff, z)
+        b = backend.sparse_matvec(qap.B.row_ptr, qap.B.idx, qap.B.coeff, z)
+        c = backend.sparse_matvec(qap.C.row_ptr, qap.C.idx, qap.C.coeff, z)
+        if plain:
+            check_witness(pk, qap, z, a, b, c, backend)
+    with stage("FFTs"):
+        a_c = backend.coset_fft(backend.ifft(pad(a, n)))
+        b_c = backend.coset_fft(backend.ifft(pad(b, n)))
+        c_c = backend.coset_fft(backend.ifft(pad(c, n)))
+        del a, b, c
+    with stage("a·b"):
+        ab = driver.mul_vec(a_c, b_c)
+        del a_c, b_c
+    with stage("h"):
+        h = reduction.h_coefficients(backend, n, ab, c_c)
+        del ab, c_c
+
+    blind = driver.blinding()
+    with stage("MSM A, B"):
+        pi_a = backend.g1_msm(bases["a"], z)
+        pi_a = backend.g1_add(pi_a, backend.g1_mul(pk.delta_g1, blind.r))
+        pi_b2 = backend.g2_msm(bases["b2"], z)
+        pi_b2 = backend.g2_add(pi_b2, backend.g2_mul(pk.delta_g2, blind.s))
+        pi_b1 = backend.g1_msm(bases["b1"], z)
+        pi_b1 = backend.g1_add(pi_b1, backend.g1_mul(pk.delta_g1, blind.s))
+        if driver.is_leader:
+            pi_a = backend.g1_add(pi_a, pk.alpha_g1)
+            pi_b2 = backend.g2_add(pi_b2, pk.beta_g2)
+            pi_b1 = backend.g1_add(pi_b1, pk.beta_g1)
+    with stage("open A, B"):
+        a_open = driver.open_g1(pi_a)
+        b2_open = driver.open_g2(pi_b2)
+        b1_open = driver.open_g1(pi_b1)
+    with stage("MSM L, H"):
+        first_private = (pk.n_public + 1) * 32
+        l_part = backend.g1_msm(bases["l"], z[first_private:])
+        h_part = backend.g1_msm(bases["h"], h)
+    with stage("open C"):
+        pi_c = backend.g1_add(l_part, h_part)
+        pi_c = backend.g1_add(pi_c, backend.g1_mul(a_open, blind.s))
+        pi_c = backend.g1_add(pi_c, backend.g1_mul(b1_open, blind.r))
+        pi_c = backend.g1_add(pi_c, backend.g1_mul(pk.delta_g1, (R - blind.rs) % R))
+        c_open = driver.open_g1(pi_c)
+    return Proof(a_open, b2_open, c_open)
+
+
+def prove_plain(pk: ProvingKey, witness: bytes, backend: Backend,
+                stage: StageHook = _no_stage) -> Proof:
+    """Single-machine proof of a full witness (n_wires*32 bytes)."""
+    from omnidsl.groth16.plain import PlainDriver
+
+    return prove(pk, PlainDriver(witness, backend), backend, stage=stage)
+
+
+def public_signals(pk: ProvingKey, witness: bytes) -> list[int]:
+    """The public signals (wires 1..ℓ) of a full witness, as snarkjs lists them."""
+    return [int.from_bytes(witness[32 * i : 32 * i + 32], "little")
+            for i in range(1, pk.n_public + 1)]

@@ -1,0 +1,81 @@
+"""Groth16 verification: validate every untrusted value first, then one 4-pair pairing check.
+
+e(A, B) = e(α, β)·e(L, γ)·e(C, δ), i.e. e(−A, B)·e(α, β)·e(L, γ)·e(C, δ) = 1, with
+L = IC₀ + Σ xᵢ·ICᵢ.  Anything malformed (wrong types or counts, coordinates ≥ q, points off the
+curve or outside the subgroup, public inputs ≥ r or negative) gives False — never an exception.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omnidsl.backend.base import Backend
+from omnidsl.field import Q, R
+from omnidsl.groth16.keys import Proof, VerifyingKey
+from omnidsl.groth16.points import g1_array
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _fq_ok(x: Any) -> bool:
+    return _is_int(x) and 0 <= x < Q
+
+
+def _g1_ok(p: Any, backend: Backend) -> bool:
+    if p is None:
+        return True
+    if not (isinstance(p, tuple) and len(p) == 2 and _fq_ok(p[0]) and _fq_ok(p[1])):
+        return False
+    return backend.g1_is_valid(p)
+
+
+def _g2_ok(p: Any, backend: Backend) -> bool:
+    if p is None:
+        return True
+    if not (isinstance(p, tuple) and len(p) == 2):
+        return False
+    for c in p:
+        if not (isinstance(c, tuple) and len(c) == 2 and _fq_ok(c[0]) and _fq_ok(c[1])):
+            return False
+    return backend.g2_is_valid(p)
+
+
+def vk_is_valid(vk: Any, backend: Backend) -> bool:
+    """Structure, ranges, curve and subgroup membership of a verifying key."""
+    if not isinstance(vk, VerifyingKey) or not isinstance(vk.ic, list | tuple) or not vk.ic:
+        return False
+    g1s = [vk.alpha_g1, *vk.ic]
+    g2s = [vk.beta_g2, vk.gamma_g2, vk.delta_g2]
+    return all(_g1_ok(p, backend) for p in g1s) and all(_g2_ok(p, backend) for p in g2s)
+
+
+def proof_is_valid(proof: Any, backend: Backend) -> bool:
+    return (isinstance(proof, Proof) and _g1_ok(proof.a, backend) and _g2_ok(proof.b, backend)
+            and _g1_ok(proof.c, backend))
+
+
+def inputs_are_valid(vk: VerifyingKey, public: Any) -> bool:
+    return (isinstance(public, list | tuple) and len(public) == len(vk.ic) - 1
+            and all(_is_int(x) and 0 <= x < R for x in public))
+
+
+def verify(vk: VerifyingKey, public_signals: list[int], proof: Proof, backend: Backend) -> bool:
+    """True iff ``proof`` is a valid Groth16 proof for ``public_signals`` under ``vk``."""
+    try:
+        if not (vk_is_valid(vk, backend) and inputs_are_valid(vk, public_signals)
+                and proof_is_valid(proof, backend)):
+            return False
+        acc = vk.ic[0]
+        if public_signals:
+            scalars = b"".join(x.to_bytes(32, "little") for x in public_signals)
+            acc = backend.g1_add(acc, backend.g1_msm(g1_array(list(vk.ic[1:])), scalars))
+        return bool(backend.pairing_check([
+            (backend.g1_neg(proof.a), proof.b),
+            (vk.alpha_g1, vk.beta_g2),
+            (acc, vk.gamma_g2),
+            (proof.c, vk.delta_g2),
+        ]))
+    except (ValueError, TypeError, OverflowError):
+        return False
