@@ -87,3 +87,91 @@ class R1CS:
         m: SparseMatrix = getattr(self, which)
         table = self.coeff_bytes().view("<u8").reshape(-1, 4)
         return m.row_ptr, m.wire, table[m.coeff_id]
+
+    # ----- helpers added by the r1cs stage (construction, canonical form, small-system views) -----
+
+    @property
+    def n_protected(self) -> int:
+        """Wires the optimiser never eliminates: wire 0, public outputs/inputs, private inputs."""
+        return 1 + self.n_pub_out + self.n_pub_in + self.n_prv_in
+
+    @staticmethod
+    def from_rows(n_wires: int, n_pub_out: int, n_pub_in: int, n_prv_in: int,
+                  rows: list[tuple[dict[int, int], dict[int, int], dict[int, int]]],
+                  **extra) -> R1CS:
+        """Build (and canonicalise) a system from ``[(A, B, C), ...]`` dicts wire → int coeff.
+
+        For tests and small hand-made systems; big circuits build the CSR arrays directly.
+        """
+        table: dict[int, int] = {}
+        coeffs: list[int] = []
+        mats = []
+        for side in range(3):
+            ptr = [0]
+            wires: list[int] = []
+            ids: list[int] = []
+            for row in rows:
+                for w, c in row[side].items():
+                    v = c % R
+                    if v not in table:
+                        table[v] = len(coeffs)
+                        coeffs.append(v)
+                    wires.append(w)
+                    ids.append(table[v])
+                ptr.append(len(wires))
+            mats.append(SparseMatrix(np.array(ptr, np.int64), np.array(wires, np.int64),
+                                     np.array(ids, np.int32)))
+        r = R1CS(n_wires, n_pub_out, n_pub_in, n_prv_in, mats[0], mats[1], mats[2], coeffs,
+                 **extra)
+        return r.canonicalise()
+
+    def to_rows(self) -> list[tuple[dict[int, int], dict[int, int], dict[int, int]]]:
+        """The constraints as ``[(A, B, C), ...]`` dicts wire → coefficient (small systems)."""
+        out = []
+        for k in range(self.n_constraints):
+            row = []
+            for m in (self.A, self.B, self.C):
+                lo, hi = int(m.row_ptr[k]), int(m.row_ptr[k + 1])
+                row.append({int(w): self.coeffs[int(c)]
+                            for w, c in zip(m.wire[lo:hi], m.coeff_id[lo:hi], strict=True)})
+            out.append(tuple(row))
+        return out
+
+    def canonicalise(self) -> R1CS:
+        """A copy whose rows have strictly increasing wires, merged duplicates and no zero terms.
+
+        Duplicate wires in a row are merged by adding their coefficients mod r (new sums are
+        appended to the coefficient table).  Vectorised; rows are never dropped.
+        """
+        from omnidsl.r1cs.coeffs import CoeffTable
+
+        table = CoeffTable(self.coeffs, self.prime)
+        mats = [canonicalise_matrix(m, table, self.n_wires) for m in (self.A, self.B, self.C)]
+        return _replace(self, A=mats[0], B=mats[1], C=mats[2], coeffs=list(table.values))
+
+
+def canonicalise_matrix(m: SparseMatrix, table, n_wires: int) -> SparseMatrix:
+    """Canonical form of one matrix; ``table`` is a :class:`~omnidsl.r1cs.coeffs.CoeffTable`."""
+    rows = m.row_of_term()
+    wire = np.asarray(m.wire, np.int64)
+    cid = table.canonical_ids(np.asarray(m.coeff_id, np.int64))
+    zero = table.zero_mask()
+    key = rows * max(n_wires, 1) + wire
+    if key.size == 0 or (np.all(key[1:] > key[:-1]) and not zero[cid].any()):
+        return SparseMatrix(m.row_ptr.astype(np.int64), wire, cid.astype(np.int32))
+    order = np.argsort(key, kind="stable")
+    key, wire, cid, rows = key[order], wire[order], cid[order], rows[order]
+    start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    cid = table.sum_runs(cid, start)
+    wire, rows = wire[start], rows[start]
+    keep = ~table.zero_mask()[cid]
+    wire, rows, cid = wire[keep], rows[keep], cid[keep]
+    row_ptr = np.zeros(m.n_rows + 1, np.int64)
+    np.cumsum(np.bincount(rows, minlength=m.n_rows), out=row_ptr[1:])
+    return SparseMatrix(row_ptr, wire, cid.astype(np.int32))
+
+
+def _replace(r: R1CS, **changes) -> R1CS:
+    from dataclasses import replace
+
+    return replace(r, **changes)

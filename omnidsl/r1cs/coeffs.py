@@ -1,0 +1,124 @@
+"""Vectorised field arithmetic on coefficient *ids* (indices into a table of distinct elements).
+
+Circuits use few distinct coefficients, so an operation on millions of terms is done by
+``np.unique`` over the (id, id) pairs, one Python big-int operation per *distinct* pair, and a
+gather.  This keeps the optimiser and canonicalisation free of per-term Python.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from omnidsl.field import R
+
+
+class CoeffTable:
+    """A growable table of distinct field elements with vectorised id arithmetic."""
+
+    def __init__(self, values: list[int] | None = None, prime: int = R):
+        self.p = prime
+        self.values: list[int] = []
+        self.index: dict[int, int] = {}
+        self._first_id: list[int] = []  # id of the first entry with the same value (dedup)
+        for v in values or []:
+            self._append(v % prime)
+
+    def _append(self, v: int) -> int:
+        i = len(self.values)
+        self.values.append(v)
+        self._first_id.append(self.index.setdefault(v, i))
+        return i
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def intern(self, v: int) -> int:
+        """Id of value ``v mod p`` (added if new)."""
+        v %= self.p
+        i = self.index.get(v)
+        return self._append(v) if i is None else i
+
+    def canonical_ids(self, ids: np.ndarray) -> np.ndarray:
+        """Map ids to the first id holding the same value (tables may contain duplicates)."""
+        return np.asarray(self._first_id, np.int32)[ids] if len(ids) else ids.astype(np.int32)
+
+    def zero_mask(self) -> np.ndarray:
+        """Boolean array over the table: entry is zero."""
+        return np.array([v == 0 for v in self.values], dtype=bool)
+
+    def _unary(self, ids: np.ndarray, fn) -> np.ndarray:
+        ids = np.asarray(ids, np.int64)
+        if ids.size == 0:
+            return np.zeros(0, np.int32)
+        u, inv = np.unique(ids, return_inverse=True)
+        res = np.array([self.intern(fn(self.values[int(i)])) for i in u], np.int32)
+        return res[inv.reshape(-1)]
+
+    def _binary(self, a: np.ndarray, b: np.ndarray, fn) -> np.ndarray:
+        a = np.asarray(a, np.int64)
+        b = np.asarray(b, np.int64)
+        a, b = np.broadcast_arrays(a, b)
+        if a.size == 0:
+            return np.zeros(0, np.int32)
+        n = max(len(self.values), 1)
+        key = a.reshape(-1) * n + b.reshape(-1)
+        u, inv = np.unique(key, return_inverse=True)
+        vals = self.values
+        res = np.array([self.intern(fn(vals[int(k // n)], vals[int(k % n)])) for k in u],
+                       np.int32)
+        return res[inv.reshape(-1)]
+
+    def mul(self, a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
+        """Elementwise product of ids (``b`` may be a single id)."""
+        p = self.p
+        return self._binary(a, b, lambda x, y: x * y % p)
+
+    def add(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        p = self.p
+        return self._binary(a, b, lambda x, y: (x + y) % p)
+
+    def neg(self, ids: np.ndarray) -> np.ndarray:
+        p = self.p
+        return self._unary(ids, lambda x: -x % p)
+
+    def inv(self, ids: np.ndarray) -> np.ndarray:
+        """Multiplicative inverses (ids of zero are an error)."""
+        p = self.p
+
+        def _inv(x: int) -> int:
+            if x == 0:
+                raise ZeroDivisionError("inverse of zero coefficient")
+            return pow(x, -1, p)
+
+        return self._unary(ids, _inv)
+
+    def sum_runs(self, ids: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """Sum of each run ``ids[starts[k]:starts[k+1]]`` (last run to the end), as ids."""
+        ids = np.asarray(ids, np.int64)
+        n = ids.shape[0]
+        counts = np.diff(np.append(starts, n))
+        out = ids[starts].astype(np.int32)
+        multi = np.flatnonzero(counts > 1)
+        if multi.size == 0:
+            return out
+        # pairwise tree reduction on the runs that have more than one term
+        run_start = starts[multi]
+        run_cnt = counts[multi]
+        acc = ids[run_start].astype(np.int64)
+        j = 1
+        while True:
+            live = run_cnt > j
+            if not live.any():
+                break
+            idx = np.flatnonzero(live)
+            acc[idx] = self.add(acc[idx], ids[run_start[idx] + j])
+            j += 1
+            if j > 8 and live.sum() * 8 < live.size:  # long tails: finish in Python ints
+                for k in np.flatnonzero(run_cnt > j):
+                    s = self.values[int(acc[k])]
+                    for t in ids[run_start[k] + j: run_start[k] + run_cnt[k]]:
+                        s += self.values[int(t)]
+                    acc[k] = self.intern(s)
+                break
+        out[multi] = acc
+        return out

@@ -1,0 +1,206 @@
+"""iden3 binary ``.r1cs`` (version 1) reader and writer, vectorised with numpy.
+
+Sections (see docs/formats.md): 1 header, 2 constraints, 3 wire→label map.  Every linear
+combination is ``u32 nTerms`` then ``nTerms × (u32 wireId, 32-byte LE coefficient)``; with 32-byte
+field elements every item is a whole number of u32 words, so the constraint section is built and
+parsed as one uint32 array (one record = 9 words) instead of per-term Python.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from omnidsl.errors import FormatError
+from omnidsl.field import FR_BYTES, R, limbs_lt_r
+from omnidsl.r1cs.binfile import container_bytes, read_container, write_chunks
+from omnidsl.r1cs.system import R1CS, SparseMatrix
+
+HEADER, CONSTRAINTS, WIRE2LABEL = 1, 2, 3
+_TERM_WORDS = 1 + FR_BYTES // 4  # wire id + 8 coefficient words
+
+
+def _coeff_words(r1cs: R1CS) -> np.ndarray:
+    """Coefficient table as (T, 8) little-endian u32 words."""
+    if not r1cs.coeffs:
+        return np.zeros((0, 8), "<u4")
+    return np.ascontiguousarray(r1cs.coeff_bytes()).view("<u4").reshape(-1, 8)
+
+
+def encode_constraints(r1cs: R1CS) -> np.ndarray:
+    """The constraint section payload as one little-endian uint32 array."""
+    m = r1cs.n_constraints
+    mats = (r1cs.A, r1cs.B, r1cs.C)
+    nt = np.stack([np.diff(x.row_ptr) for x in mats], axis=1).reshape(-1)  # LC order A0 B0 C0 A1…
+    rec_start = np.zeros(3 * m, np.int64)  # first term record of each LC
+    if m:
+        np.cumsum(nt[:-1], out=rec_start[1:])
+    n_rec = int(nt.sum())
+    records = np.empty((n_rec, _TERM_WORDS), "<u4")
+    cw = _coeff_words(r1cs)
+    for s, mat in enumerate(mats):
+        if mat.nnz == 0:
+            continue
+        if int(mat.coeff_id.max()) >= cw.shape[0] or int(mat.coeff_id.min()) < 0:
+            raise ValueError("coefficient id out of range of the coefficient table")
+        rows = mat.row_of_term()
+        idx = rec_start[3 * rows + s] + (np.arange(mat.nnz, dtype=np.int64) - mat.row_ptr[rows])
+        records[idx, 0] = mat.wire
+        records[idx, 1:] = cw[mat.coeff_id]
+    # LC headers sit before their records: header of LC l at word rec_start[l]*9 + l
+    hdr = rec_start * _TERM_WORDS + np.arange(3 * m, dtype=np.int64)
+    out = np.empty(3 * m + n_rec * _TERM_WORDS, "<u4")
+    is_hdr = np.zeros(out.shape[0], bool)
+    is_hdr[hdr] = True
+    out[hdr] = nt
+    out[~is_hdr] = records.reshape(-1)
+    return out
+
+
+def _header_bytes(r1cs: R1CS, n_labels: int) -> bytes:
+    return (struct.pack("<I", FR_BYTES) + r1cs.prime.to_bytes(FR_BYTES, "little")
+            + struct.pack("<IIIIQI", r1cs.n_wires, r1cs.n_pub_out, r1cs.n_pub_in,
+                          r1cs.n_prv_in, n_labels, r1cs.n_constraints))
+
+
+def write_r1cs(path: str | Path, r1cs: R1CS) -> None:
+    """Write ``r1cs`` as an iden3 ``.r1cs`` v1 file (sections 1, 2, 3 in that order)."""
+    if r1cs.prime != R:
+        raise ValueError("only the BN254 scalar field is supported")
+    w2l = (np.arange(r1cs.n_wires, dtype="<u8") if r1cs.wire_to_label is None
+           else np.ascontiguousarray(r1cs.wire_to_label, dtype="<u8"))
+    n_labels = r1cs.n_labels if r1cs.n_labels is not None else (
+        int(w2l.max()) + 1 if w2l.size else 0)
+    chunks = container_bytes(b"r1cs", 1, [
+        (HEADER, [_header_bytes(r1cs, n_labels)]),
+        (CONSTRAINTS, [encode_constraints(r1cs)]),
+        (WIRE2LABEL, [w2l]),
+    ])
+    write_chunks(path, chunks)
+
+
+def _walk_lcs(words: np.ndarray, n_lcs: int, where: str, base: int) -> np.ndarray:
+    """Start word of each of ``n_lcs`` consecutive linear combinations (sequential walk)."""
+    starts = np.empty(n_lcs, np.int64)
+    mv = memoryview(np.ascontiguousarray(words, "=u4")).cast("B").cast("I")
+    n_words = words.shape[0]
+    p = 0
+    try:
+        for i in range(n_lcs):
+            starts[i] = p
+            p += 1 + _TERM_WORDS * mv[p]
+    except IndexError:
+        raise FormatError(f"{where}: constraint section truncated: linear combination #{i} "
+                          f"starts at offset {base + 4 * p} past the section end") from None
+    if p != n_words:
+        raise FormatError(f"{where}: constraint section size mismatch: constraints end at offset "
+                          f"{base + 4 * p}, section ends at offset {base + 4 * n_words}")
+    return starts
+
+
+def _intern_coeffs(cw: np.ndarray, where: str) -> tuple[np.ndarray, list[int]]:
+    """(nnz, 8) u32 coefficient words → (coeff_id int32, table of Python ints); checks < r."""
+    if cw.shape[0] == 0:
+        return np.zeros(0, np.int32), []
+    limbs = np.ascontiguousarray(cw).view("<u8").reshape(-1, 4)
+    h = limbs[:, 0] * np.uint64(0x9E3779B97F4A7C15)
+    for k in (1, 2, 3):
+        h = (h ^ limbs[:, k]) * np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(29)
+    # distinct hashes from a sample, then the (rare) hashes the sample missed: no full sort
+    uh = np.unique(h[:: max(1, h.shape[0] // 4096)])
+    pos = np.minimum(np.searchsorted(uh, h), uh.shape[0] - 1)
+    miss = uh[pos] != h
+    if miss.any():
+        uh = np.union1d(uh, h[miss])
+        pos = np.searchsorted(uh, h)
+    inv = pos
+    first = np.zeros(uh.shape[0], np.int64)
+    first[inv[::-1]] = np.arange(h.shape[0] - 1, -1, -1)
+    if not np.array_equal(limbs[first][inv], limbs):  # hash collision: exact (slower) path
+        voids = np.ascontiguousarray(limbs).view(np.dtype((np.void, 32))).reshape(-1)
+        _, first, inv = np.unique(voids, return_index=True, return_inverse=True)
+    ulimbs = limbs[first]
+    bad = ~limbs_lt_r(ulimbs)
+    if bad.any():
+        raise FormatError(f"{where}: a coefficient is not a canonical field element (≥ r)")
+    raw = ulimbs.astype("<u8").tobytes()
+    table = [int.from_bytes(raw[i:i + 32], "little") for i in range(0, len(raw), 32)]
+    return inv.reshape(-1).astype(np.int32), table
+
+
+def decode_constraints(buf: bytes, off: int, size: int, m: int, n_wires: int,
+                       where: str) -> tuple[SparseMatrix, SparseMatrix, SparseMatrix, list[int]]:
+    """Parse a constraint section payload into three CSR matrices sharing one coefficient table."""
+    if size % 4:
+        raise FormatError(f"{where}: constraint section at offset {off} has size {size}, "
+                          "not a multiple of 4")
+    words = np.frombuffer(buf, dtype="<u4", count=size // 4, offset=off)
+    starts = _walk_lcs(words, 3 * m, where, off)
+    nt = words[starts].astype(np.int64)
+    body = np.ones(words.shape[0], bool)
+    body[starts] = False
+    records = words[body].reshape(-1, _TERM_WORDS)  # every term, in file (LC) order
+    side = np.repeat(np.tile(np.arange(3, dtype=np.int8), m), nt)
+    wires_all = records[:, 0].astype(np.int64)
+    if wires_all.size and int(wires_all.max()) >= n_wires:
+        k = int(np.argmax(wires_all >= n_wires))
+        lc = int(np.searchsorted(np.cumsum(nt), k, side="right"))
+        raise FormatError(f"{where}: constraint #{lc // 3} refers to wire {int(wires_all[k])} "
+                          f"but the header declares {n_wires} wires")
+    ids_all, table = _intern_coeffs(records[:, 1:], where)
+    out = []
+    for s in range(3):
+        sel = side == s
+        row_ptr = np.zeros(m + 1, np.int64)
+        np.cumsum(nt[s::3], out=row_ptr[1:])
+        out.append(SparseMatrix(row_ptr, wires_all[sel], ids_all[sel]))
+    return out[0], out[1], out[2], table
+
+
+def read_r1cs(path: str | Path, canonical: bool = True) -> R1CS:
+    """Read an iden3 ``.r1cs`` v1 file (any section order; unknown sections are skipped).
+
+    With ``canonical`` the rows are brought to canonical form (sorted wires, merged duplicates,
+    no zero coefficients) so the result satisfies the :class:`SparseMatrix` invariants.
+    """
+    c = read_container(path, b"r1cs", (1,))
+    where = c.path
+    hoff, hsize = c.unique("header", HEADER)
+    if hsize < 4:
+        raise FormatError(f"{where}: header section at offset {hoff} is truncated ({hsize} bytes)")
+    (n8,) = struct.unpack_from("<I", c.data, hoff)
+    if n8 != FR_BYTES:
+        raise FormatError(f"{where}: header section at offset {hoff}: field size {n8} bytes, "
+                          f"only {FR_BYTES} (BN254) is supported")
+    if hsize != 4 + n8 + 4 * 4 + 8 + 4:
+        raise FormatError(f"{where}: header section at offset {hoff} has size {hsize}, "
+                          f"expected {4 + n8 + 28}")
+    prime = int.from_bytes(c.data[hoff + 4: hoff + 4 + n8], "little")
+    if prime != R:
+        raise FormatError(f"{where}: header section at offset {hoff + 4}: prime {prime} is not "
+                          "the BN254 scalar field order r",
+                          hint="omnidsl works over BN254 (circom's default --prime bn128)")
+    n_wires, n_out, n_pin, n_prv, n_labels, m = struct.unpack_from("<IIIIQI", c.data,
+                                                                   hoff + 4 + n8)
+    if 1 + n_out + n_pin + n_prv > n_wires:
+        raise FormatError(f"{where}: header section at offset {hoff}: {n_out} outputs + {n_pin} "
+                          f"public + {n_prv} private inputs do not fit in {n_wires} wires")
+    coff, csize = c.unique("constraints", CONSTRAINTS)
+    A, B, C, table = decode_constraints(c.data, coff, csize, m, n_wires,
+                                        f"{where}: constraints section")
+    w2l = None
+    if WIRE2LABEL in c.sections:
+        moff, msize = c.unique("wire2label", WIRE2LABEL)
+        if msize != 8 * n_wires:
+            raise FormatError(f"{where}: wire2label section at offset {moff} has size {msize}, "
+                              f"expected {8 * n_wires} (8 bytes × {n_wires} wires)")
+        w2l = np.frombuffer(c.data, "<u8", count=n_wires, offset=moff).astype(np.int64)
+        if n_wires and (w2l.min() < 0 or w2l.max() >= max(n_labels, 1)):
+            raise FormatError(f"{where}: wire2label section at offset {moff}: label id out of "
+                              f"range 0..{n_labels - 1}")
+    r = R1CS(n_wires=n_wires, n_pub_out=n_out, n_pub_in=n_pin, n_prv_in=n_prv, A=A, B=B, C=C,
+             coeffs=table, wire_to_label=w2l, n_labels=n_labels, prime=prime)
+    return r.canonicalise() if canonical else r
