@@ -253,10 +253,12 @@ contract Market {
         }
         bool batchValid;
         if (nEligible > 1) {
+            uint256 gasBefore = gasleft();
             try IBatchVerifier(t.verifier).verifyBatch(proofs, inputs) returns (bool v) {
                 batchValid = v;
             } catch {
-                batchValid = false;
+                // A verifier that ran out of gas must not turn valid proofs into rejected ones.
+                require(gasleft() > gasBefore / 64, "Market: out of gas in verifyBatch");
             }
         }
         for (uint256 j = 0; j < k; ++j) {
@@ -354,7 +356,9 @@ contract Market {
         uint256 n = t.nPublic;
         bytes memory data =
             abi.encodePacked(t.verifySelector, proofs[j * 8:(j + 1) * 8], inputs[j * n:(j + 1) * n]);
+        uint256 gasBefore = gasleft();
         (bool ok, bytes memory ret) = t.verifier.staticcall(data);
+        if (!ok) require(gasleft() > gasBefore / 64, "Market: out of gas in verifyProof");
         return ok && ret.length == 32 && abi.decode(ret, (bool));
     }
 

@@ -1,0 +1,98 @@
+"""Aggregate binding: the model owner checks that the sum it reconstructs from the servers'
+aggregate shares equals the sum of the gradients the chain accepted.
+
+Convention (shared with the rule and Market.sol): the fingerprint of a gradient g ∈ F_r^D under
+the challenge ρ is ``f(g, ρ) = Σ_{i=0}^{D-1} g_i · ρ^(i+1) mod r`` (a public output of the rule;
+ρ is a public input pinned by the contract to the task's challenge).  The contract sums the
+fingerprints of credited proofs into ``fpSum``; by linearity the aggregate G = Σ_j g_j satisfies
+``f(G, ρ) = fpSum``.  Any error e ≠ 0 in G that was fixed before ρ was drawn passes with
+probability at most D/r (a non-zero polynomial of degree ≤ D has at most D roots).
+
+Before ρ exists each server commits to the shares it holds (:func:`share_commitment`); ρ is
+derived on-chain from all commitments and a block hash.  See docs/market.md for the argument.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+import numpy as np
+from eth_utils import keccak
+
+from omnidsl.errors import OmniDSLError
+from omnidsl.field import R, int_to_bytes, signed
+
+
+class AggregateMismatch(OmniDSLError):
+    """The reconstructed aggregate does not match the on-chain fingerprint sum (tampering)."""
+
+
+def _as_ints(values: Sequence[int] | np.ndarray) -> list[int]:
+    return [int(v) % R for v in np.asarray(values, dtype=object).ravel()]
+
+
+def fingerprint(g: Sequence[int] | np.ndarray, rho: int) -> int:
+    """``Σ_i g_i · ρ^(i+1) mod r`` (g entries are integers of any sign, embedded mod r)."""
+    acc = 0
+    for v in reversed(_as_ints(g)):  # Horner: ((g_{D-1}ρ + g_{D-2})ρ + ...)ρ
+        acc = (acc + v) * rho % R
+    return acc
+
+
+def share_vector(g: Sequence[int] | np.ndarray, n: int) -> list[list[int]]:
+    """Additive shares over F_r of the vector ``g`` for ``n`` parties (fresh CSPRNG randomness)."""
+    if n < 1:
+        raise ValueError("need at least one share")
+    vals = _as_ints(g)
+    shares = [[secrets.randbelow(R) for _ in vals] for _ in range(n - 1)]
+    last = [(v - sum(col)) % R for v, col in zip(vals, zip(*shares, strict=True), strict=True)] \
+        if shares else list(vals)
+    return [*shares, last]
+
+
+def add_vectors(vectors: Sequence[Sequence[int]], dim: int) -> list[int]:
+    """Entry-wise sum mod r of share vectors (an empty list gives the zero vector)."""
+    out = [0] * dim
+    for vec in vectors:
+        if len(vec) != dim:
+            raise ValueError(f"vector of length {len(vec)}, expected {dim}")
+        out = [(a + int(b)) % R for a, b in zip(out, vec, strict=True)]
+    return out
+
+
+def reconstruct(aggregate_shares: Sequence[Sequence[int]]) -> list[int]:
+    """Sum of the servers' aggregate shares, as signed integers (the fixed-point aggregate)."""
+    if not aggregate_shares:
+        raise ValueError("no aggregate shares")
+    total = add_vectors(aggregate_shares, len(aggregate_shares[0]))
+    return [signed(v) for v in total]
+
+
+def share_commitment(task_id: int, server: str, shares: Sequence[tuple[str, Sequence[int]]],
+                     salt: bytes) -> bytes:
+    """A server's 32-byte commitment to the shares it holds, in the order given:
+    keccak(task id ‖ server ‖ salt ‖ for each (data owner, share vector): owner ‖ entries)."""
+    if len(salt) != 32:
+        raise ValueError("salt must be 32 bytes")
+    parts = [task_id.to_bytes(32, "big"), bytes.fromhex(server.removeprefix("0x")), salt]
+    for owner, vec in shares:
+        parts.append(bytes.fromhex(owner.removeprefix("0x")))
+        parts.append(b"".join(int_to_bytes(int(v)) for v in vec))
+    return keccak(b"".join(parts))
+
+
+def binding_holds(aggregate: Sequence[int] | np.ndarray, rho: int, fp_sum: int) -> bool:
+    """True iff ``f(aggregate, ρ) == fpSum (mod r)``."""
+    return fingerprint(aggregate, rho) == fp_sum % R
+
+
+def check_binding(aggregate: Sequence[int] | np.ndarray, rho: int, fp_sum: int,
+                  task_id: int | None = None) -> None:
+    """Raise :class:`AggregateMismatch` unless the aggregate matches the on-chain fingerprints."""
+    if not binding_holds(aggregate, rho, fp_sum):
+        where = f" of task {task_id}" if task_id is not None else ""
+        raise AggregateMismatch(
+            f"the aggregate{where} reconstructed from the servers' shares does not match the "
+            "fingerprints of the accepted proofs",
+            hint="a server reported a wrong aggregate share; audit the servers' commitments")

@@ -1,0 +1,284 @@
+"""Typed Python client of ``contracts/Market.sol`` over an injected :class:`Web3`.
+
+Every transaction method returns a :class:`TxResult` (hash, gas used, decoded events) or a typed
+result built from the events; a reverted transaction raises :class:`ChainError` carrying the
+contract's revert reason.  Compiling and deploying goes through ``omnidsl.solidity.compile`` and
+``omnidsl.market.chains.deploy``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from web3 import Web3
+from web3.exceptions import ContractLogicError, Web3Exception
+from web3.logs import DISCARD
+
+from omnidsl.errors import ChainError
+from omnidsl.npm import PROJECT_ROOT
+
+CONTRACTS_DIR = PROJECT_ROOT / "contracts"
+#: Marks "no aggregate binding" for rho/fingerprint indices (Market.NONE).
+NONE_INDEX = 2**32 - 1
+#: Gas head-room over eth_estimateGas (the batch path's cost varies with the fallback).
+GAS_MARGIN = 1.25
+
+
+class Reject(enum.IntEnum):
+    """Why a proof earned nothing (mirrors ``Market.Reject``)."""
+
+    BAD_OWNER = 0
+    ALREADY_PAID = 1
+    PINNED_MISMATCH = 2
+    WRONG_CHALLENGE = 3
+    INVALID_PROOF = 4
+    ESCROW_EXHAUSTED = 5
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    args: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TxResult:
+    tx_hash: str
+    gas_used: int
+    block: int
+    events: list[Event]
+
+    def named(self, name: str) -> list[Event]:
+        """The decoded events called ``name``, in log order."""
+        return [e for e in self.events if e.name == name]
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What the model owner fixes when opening a task (see ``Market.TaskParams``)."""
+
+    verifier: str
+    n_public: int
+    owner_index: int
+    deadline: int
+    reward_per_gradient: int
+    server_fee: int
+    servers: list[str]
+    rule_hash: bytes = b"\0" * 32
+    rho_index: int | None = None
+    fp_index: int | None = None
+    pinned: dict[int, int] = field(default_factory=dict)
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        rho = NONE_INDEX if self.rho_index is None else self.rho_index
+        fp = NONE_INDEX if self.fp_index is None else self.fp_index
+        idx = sorted(self.pinned)
+        return (Web3.to_checksum_address(self.verifier), self.n_public, self.owner_index, rho, fp,
+                self.deadline, self.reward_per_gradient, self.server_fee,
+                bytes(self.rule_hash).rjust(32, b"\0"),
+                [Web3.to_checksum_address(s) for s in self.servers], idx,
+                [self.pinned[i] for i in idx])
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """Decoded ``Market.getTask``."""
+
+    owner: str
+    verifier: str
+    deadline: int
+    n_public: int
+    owner_index: int
+    rho_index: int | None
+    fp_index: int | None
+    n_committed: int
+    challenge_fixed: bool
+    reward_per_gradient: int
+    server_fee: int
+    remaining: int
+    rho: int
+    fp_sum: int
+    accepted: int
+    rule_hash: bytes
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Outcome of one ``submitBatch``: who was credited, who was refused and why."""
+
+    tx: TxResult
+    k: int
+    batch_valid: bool
+    accepted: list[str]
+    fingerprints: dict[str, int]
+    rejected: list[tuple[int, str, Reject]]
+
+    @property
+    def gas_used(self) -> int:
+        return self.tx.gas_used
+
+
+@cache
+def compiled_market() -> dict[str, Any]:
+    """Compile Market.sol (+ interface) once per process; contract name -> CompiledContract."""
+    from omnidsl.solidity.compile import compile_sources
+
+    sources = {p.name: p.read_text() for p in sorted(CONTRACTS_DIR.glob("*.sol"))}
+    return compile_sources(sources, optimize=True)
+
+
+def _reason(exc: BaseException) -> str:
+    msg = getattr(exc, "message", None) or str(exc)
+    return str(msg).replace("execution reverted: ", "")
+
+
+class MarketClient:
+    """One deployed Market contract."""
+
+    def __init__(self, w3: Web3, address: str, abi: list[dict[str, Any]] | None = None) -> None:
+        self.w3 = w3
+        self.abi = abi if abi is not None else compiled_market()["Market"].abi
+        self.contract = w3.eth.contract(address=Web3.to_checksum_address(address), abi=self.abi)
+        self.address = self.contract.address
+
+    @classmethod
+    def deploy(cls, w3: Web3, sender: str | None = None) -> MarketClient:
+        """Compile and deploy a fresh Market."""
+        from omnidsl.market.chains import deploy
+
+        cc = compiled_market()["Market"]
+        contract = deploy(w3, cc.abi, cc.bytecode, sender=sender)
+        return cls(w3, contract.address, cc.abi)
+
+    # ------------------------------------------------------------------ plumbing
+    def _send(self, fn: Any, sender: str, value: int = 0, gas: int | None = None) -> TxResult:
+        tx: dict[str, Any] = {"from": Web3.to_checksum_address(sender)}
+        if value:
+            tx["value"] = value
+        name = getattr(fn, "fn_name", "transaction")
+        try:
+            if gas is None:
+                block_limit = int(self.w3.eth.get_block("latest")["gasLimit"])
+                gas = min(int(fn.estimate_gas(tx) * GAS_MARGIN) + 10_000, block_limit)
+            tx["gas"] = gas
+            tx_hash = fn.transact(tx)
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=300)
+        except ContractLogicError as exc:
+            raise ChainError(f"Market.{name} reverted: {_reason(exc)}") from exc
+        except (Web3Exception, ValueError, ConnectionError, OSError) as exc:
+            raise ChainError(f"Market.{name} failed: {_reason(exc)}") from exc
+        if receipt["status"] != 1:
+            raise ChainError(f"Market.{name} reverted (gas used {receipt['gasUsed']})",
+                             hint="it may have run out of gas")
+        return TxResult(tx_hash=receipt["transactionHash"].hex(), gas_used=int(receipt["gasUsed"]),
+                        block=int(receipt["blockNumber"]), events=self.decode_events(receipt))
+
+    def decode_events(self, receipt: Any) -> list[Event]:
+        """All Market events in ``receipt``, in log order."""
+        found: list[tuple[int, Event]] = []
+        for item in self.abi:
+            if item.get("type") != "event":
+                continue
+            ev = getattr(self.contract.events, item["name"])()
+            for log in ev.process_receipt(receipt, errors=DISCARD):
+                found.append((int(log["logIndex"]), Event(item["name"], dict(log["args"]))))
+        return [e for _, e in sorted(found, key=lambda t: t[0])]
+
+    def _call(self, fn: Any) -> Any:
+        try:
+            return fn.call()
+        except ContractLogicError as exc:
+            raise ChainError(f"Market.{getattr(fn, 'fn_name', 'call')}: {_reason(exc)}") from exc
+        except (Web3Exception, ValueError, ConnectionError, OSError) as exc:
+            raise ChainError(f"cannot read the market contract: {_reason(exc)}") from exc
+
+    # ------------------------------------------------------------------ transactions
+    def create_task(self, spec: TaskSpec, escrow: int, sender: str) -> tuple[int, TxResult]:
+        """Open a task with ``escrow`` wei; returns (task id, tx)."""
+        res = self._send(self.contract.functions.createTask(spec.as_tuple()), sender, value=escrow)
+        created = res.named("TaskCreated")
+        if not created:
+            raise ChainError("createTask emitted no TaskCreated event")
+        return int(created[0].args["taskId"]), res
+
+    def add_escrow(self, task_id: int, amount: int, sender: str) -> TxResult:
+        return self._send(self.contract.functions.addEscrow(task_id), sender, value=amount)
+
+    def commit_shares(self, task_id: int, commitment: bytes, sender: str) -> TxResult:
+        """A server commits to its shares; the last commitment fixes the challenge rho."""
+        return self._send(self.contract.functions.commitShares(task_id, bytes(commitment)), sender)
+
+    def submit_batch(self, task_id: int, proofs: list[int], inputs: list[int], sender: str,
+                     gas: int | None = None) -> BatchResult:
+        """Submit k proofs (8 words each) and their k*N public inputs."""
+        res = self._send(self.contract.functions.submitBatch(task_id, list(proofs), list(inputs)),
+                         sender, gas=gas)
+        summary = res.named("BatchSubmitted")
+        if not summary:
+            raise ChainError("submitBatch emitted no BatchSubmitted event")
+        accepted = [str(e.args["dataOwner"]) for e in res.named("ProofAccepted")]
+        fps = {str(e.args["dataOwner"]): int(e.args["fingerprint"])
+               for e in res.named("ProofAccepted")}
+        rejected = [(int(e.args["index"]), str(e.args["dataOwner"]), Reject(int(e.args["reason"])))
+                    for e in res.named("ProofRejected")]
+        return BatchResult(tx=res, k=int(summary[0].args["proofs"]),
+                           batch_valid=bool(summary[0].args["batchValid"]), accepted=accepted,
+                           fingerprints=fps, rejected=rejected)
+
+    def withdraw(self, sender: str) -> tuple[int, TxResult]:
+        """Pull the caller's balance; returns (amount, tx)."""
+        res = self._send(self.contract.functions.withdraw(), sender)
+        return int(res.named("Withdrawn")[0].args["amount"]), res
+
+    def reclaim(self, task_id: int, sender: str) -> tuple[int, TxResult]:
+        """After the deadline the task owner takes back the unspent escrow; returns (amount, tx)."""
+        res = self._send(self.contract.functions.reclaim(task_id), sender)
+        return int(res.named("Reclaimed")[0].args["amount"]), res
+
+    def report_aggregate(self, task_id: int, matched: bool, sender: str) -> TxResult:
+        return self._send(self.contract.functions.reportAggregate(task_id, matched), sender)
+
+    # ------------------------------------------------------------------ views
+    def task(self, task_id: int) -> TaskInfo:
+        t = self._call(self.contract.functions.getTask(task_id))
+        if int(str(t[0]), 16) == 0:
+            raise ChainError(f"no task {task_id} on the market at {self.address}")
+        return TaskInfo(
+            owner=str(t[0]), verifier=str(t[1]), deadline=int(t[2]), n_public=int(t[3]),
+            owner_index=int(t[4]), rho_index=None if t[5] == NONE_INDEX else int(t[5]),
+            fp_index=None if t[6] == NONE_INDEX else int(t[6]), n_committed=int(t[7]),
+            challenge_fixed=bool(t[8]), reward_per_gradient=int(t[10]), server_fee=int(t[11]),
+            remaining=int(t[12]), rho=int(t[13]), fp_sum=int(t[14]), accepted=int(t[15]),
+            rule_hash=bytes(t[16]))
+
+    def task_count(self) -> int:
+        return int(self._call(self.contract.functions.taskCount()))
+
+    def servers(self, task_id: int) -> list[str]:
+        return [str(a) for a in self._call(self.contract.functions.serversOf(task_id))]
+
+    def balance_of(self, account: str) -> int:
+        return int(self._call(self.contract.functions.balanceOf(Web3.to_checksum_address(account))))
+
+    def is_paid(self, task_id: int, data_owner: str) -> bool:
+        addr = Web3.to_checksum_address(data_owner)
+        return bool(self._call(self.contract.functions.isPaid(task_id, addr)))
+
+    def is_server(self, task_id: int, account: str) -> bool:
+        addr = Web3.to_checksum_address(account)
+        return bool(self._call(self.contract.functions.isServer(task_id, addr)))
+
+    def commitment_of(self, task_id: int, server: str) -> bytes:
+        addr = Web3.to_checksum_address(server)
+        return bytes(self._call(self.contract.functions.commitmentOf(task_id, addr)))
+
+    def total_held(self) -> int:
+        return int(self._call(self.contract.functions.totalHeld()))
+
+    def ether_balance(self) -> int:
+        """Wei actually held by the contract."""
+        return int(self.w3.eth.get_balance(self.address))
+
