@@ -26,8 +26,7 @@ def _no_stage(_name: str) -> AbstractContextManager[object]:
     return nullcontext()
 
 
-def check_witness(pk: ProvingKey, qap: QAP, z: bytes, a: bytes, b: bytes, c: bytes,
-                  backend: Backend) -> None:
+def check_witness(pk: ProvingKey, a: bytes, b: bytes, c: bytes, backend: Backend) -> None:
     """Plain mode only: the witness has the right shape and satisfies every constraint."""
     m = pk.r1cs.n_constraints
     ab = backend.fr_mul(a[: m * 32], b[: m * 32])
@@ -52,6 +51,30 @@ def validate_witness(pk: ProvingKey, z: bytes) -> None:
         raise ProofError("witness wire 0 must be the constant 1")
 
 
+def compute_h(pk: ProvingKey, qap: QAP, driver: Groth16Driver, backend: Backend,
+              reduction: Reduction = DEFAULT_REDUCTION, stage: StageHook = _no_stage) -> bytes:
+    """(Shares of) the coefficients of h = (a·b − c)/Z (the QAP witness map)."""
+    n = qap.domain_size
+    z = driver.witness_share()
+    with stage("evaluate constraints"):
+        a = backend.sparse_matvec(qap.A.row_ptr, qap.A.idx, qap.A.coeff, z)
+        b = backend.sparse_matvec(qap.B.row_ptr, qap.B.idx, qap.B.coeff, z)
+        c = backend.sparse_matvec(qap.C.row_ptr, qap.C.idx, qap.C.coeff, z)
+        if driver.n_parties == 1:
+            check_witness(pk, a, b, c, backend)
+    with stage("FFTs"):
+        a_c = backend.coset_fft(backend.ifft(pad(a, n)))
+        b_c = backend.coset_fft(backend.ifft(pad(b, n)))
+        c_c = backend.coset_fft(backend.ifft(pad(c, n)))
+        del a, b, c
+    with stage("a·b"):
+        ab = driver.mul_vec(a_c, b_c)
+        del a_c, b_c
+    with stage("h"):
+        h = reduction.h_coefficients(backend, n, ab, c_c)
+    return h
+
+
 def prove(pk: ProvingKey, driver: Groth16Driver, backend: Backend,
           reduction: Reduction = DEFAULT_REDUCTION, stage: StageHook = _no_stage) -> Proof:
     """One party's run of the Groth16 prover; returns the opened proof (same for all parties)."""
@@ -63,27 +86,10 @@ def prove(pk: ProvingKey, driver: Groth16Driver, backend: Backend,
     z = driver.witness_share()
     if len(z) != pk.n_wires * 32:
         raise ProofError(f"witness has {len(z) // 32} wires, the proving key expects {pk.n_wires}")
-    plain = driver.n_parties == 1
-    if plain:
+    if driver.n_parties == 1:
         validate_witness(pk, z)
 
-    with stage("evaluate constraints"):
-        a = backend.sparse_matvec(qap.A.row_ptr, qap.A.idx, qap.A.coeff, z)
-        b = backend.sparse_matvec(qap.B.row_ptr, qap.B.idx, qap.B.coeff, z)
-        c = backend.sparse_matvec(qap.C.row_ptr, qap.C.idx, qap.C.coeff, z)
-        if plain:
-            check_witness(pk, qap, z, a, b, c, backend)
-    with stage("FFTs"):
-        a_c = backend.coset_fft(backend.ifft(pad(a, n)))
-        b_c = backend.coset_fft(backend.ifft(pad(b, n)))
-        c_c = backend.coset_fft(backend.ifft(pad(c, n)))
-        del a, b, c
-    with stage("a·b"):
-        ab = driver.mul_vec(a_c, b_c)
-        del a_c, b_c
-    with stage("h"):
-        h = reduction.h_coefficients(backend, n, ab, c_c)
-        del ab, c_c
+    h = compute_h(pk, qap, driver, backend, reduction, stage)
 
     blind = driver.blinding()
     with stage("MSM A, B"):

@@ -1,0 +1,31 @@
+"""Fixtures for the Groth16 tests: backends, a small circuit with keys, witness and proof."""
+
+from __future__ import annotations
+
+import pytest
+
+from omnidsl.backend import get_backend
+from omnidsl.backend.base import Backend
+from omnidsl.groth16.prover import prove_plain, public_signals
+from omnidsl.groth16.setup import dev_setup
+from tests.groth16.handmade import chain_circuit, chain_witness, to_bytes
+
+
+@pytest.fixture(scope="session")
+def backend() -> Backend:
+    return get_backend("native")
+
+
+@pytest.fixture(scope="session")
+def ref() -> Backend:
+    return get_backend("reference")
+
+
+@pytest.fixture(scope="session")
+def chain(backend):
+    """(pk, witness bytes, public signals, proof) for a 12-constraint circuit."""
+    r1cs = chain_circuit(12, n_pub_in=3)
+    pk = dev_setup(r1cs, backend)
+    z = to_bytes(chain_witness(12, [5, 7, 11], 3))
+    proof = prove_plain(pk, z, backend)
+    return pk, z, public_signals(pk, z), proof
