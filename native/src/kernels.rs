@@ -1,0 +1,479 @@
+//! Curve and field kernels in plain Rust (no Python types; tested by `cargo test`).
+
+use ark_bn254::{Bn254, Fr, G1Affine, G2Affine};
+use ark_ec::pairing::Pairing;
+use ark_ec::scalar_mul::BatchMulPreprocessing;
+use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
+use ark_ec::{AdditiveGroup, AffineRepr, CurveGroup};
+use ark_ff::{BigInt, BigInteger, FftField, One, PrimeField, Zero};
+use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
+use rayon::prelude::*;
+
+use crate::codec::{bits, is_one, Res};
+
+/// Largest supported FFT domain (F_r has two-adicity 28).
+pub const MAX_LOG_DOMAIN: u32 = 28;
+
+// ---------------------------------------------------------------- FFT
+
+fn domain(n: usize) -> Res<Radix2EvaluationDomain<Fr>> {
+    if n == 0 || !n.is_power_of_two() {
+        return Err(format!("FFT size {n} is not a power of two"));
+    }
+    if n.trailing_zeros() > MAX_LOG_DOMAIN {
+        return Err(format!("FFT size {n} exceeds 2^{MAX_LOG_DOMAIN}"));
+    }
+    Radix2EvaluationDomain::new(n).ok_or_else(|| format!("no radix-2 domain of size {n}"))
+}
+
+fn coset(n: usize) -> Res<Radix2EvaluationDomain<Fr>> {
+    domain(n)?
+        .get_coset(Fr::GENERATOR)
+        .ok_or_else(|| "cannot build the FFT coset".to_string())
+}
+
+/// Coefficients → evaluations at ω_n^0..ω_n^(n−1).
+pub fn fft(v: &mut Vec<Fr>) -> Res<()> {
+    domain(v.len())?.fft_in_place(v);
+    Ok(())
+}
+
+/// Evaluations at ω_n^i → coefficients.
+pub fn ifft(v: &mut Vec<Fr>) -> Res<()> {
+    domain(v.len())?.ifft_in_place(v);
+    Ok(())
+}
+
+/// Coefficients → evaluations at g·ω_n^i (g = 5).
+pub fn coset_fft(v: &mut Vec<Fr>) -> Res<()> {
+    coset(v.len())?.fft_in_place(v);
+    Ok(())
+}
+
+/// Evaluations at g·ω_n^i → coefficients.
+pub fn coset_ifft(v: &mut Vec<Fr>) -> Res<()> {
+    coset(v.len())?.ifft_in_place(v);
+    Ok(())
+}
+
+// ---------------------------------------------------------------- sparse (CSR) structures
+
+/// Validate CSR arrays: row_ptr starts at 0, never decreases, ends at nnz; every column < ncols.
+pub fn csr_check(row_ptr: &[i64], idx: &[i64], nnz_coeffs: usize, ncols: usize) -> Res<()> {
+    if row_ptr.is_empty() {
+        return Err("row_ptr must have at least one entry (0)".into());
+    }
+    if row_ptr[0] != 0 {
+        return Err(format!("row_ptr[0] must be 0, got {}", row_ptr[0]));
+    }
+    if let Some(i) = row_ptr.windows(2).position(|w| w[1] < w[0]) {
+        return Err(format!("row_ptr decreases at row {i}"));
+    }
+    let last = *row_ptr.last().unwrap_or(&0);
+    if last as usize != idx.len() || last < 0 {
+        return Err(format!("row_ptr ends at {last} but there are {} column indices", idx.len()));
+    }
+    if nnz_coeffs != idx.len() {
+        return Err(format!(
+            "{} coefficients for {} column indices",
+            nnz_coeffs,
+            idx.len()
+        ));
+    }
+    if let Some(k) = idx.iter().position(|&c| c < 0 || c as u64 >= ncols as u64) {
+        return Err(format!("column index {} at entry {k} is out of range 0..{ncols}", idx[k]));
+    }
+    Ok(())
+}
+
+/// out[k] = Σ coeff[e]·z[idx[e]] over e in row k (arrays already validated by `csr_check`).
+pub fn sparse_matvec(row_ptr: &[i64], idx: &[i64], coeff: &[Fr], z: &[Fr]) -> Vec<Fr> {
+    let rows = row_ptr.len() - 1;
+    (0..rows)
+        .into_par_iter()
+        .with_min_len(256)
+        .map(|r| {
+            let (s, e) = (row_ptr[r] as usize, row_ptr[r + 1] as usize);
+            let mut acc = Fr::zero();
+            for k in s..e {
+                let c = &coeff[k];
+                let x = &z[idx[k] as usize];
+                if c.is_one() {
+                    acc += x;
+                } else {
+                    acc += *c * x;
+                }
+            }
+            acc
+        })
+        .collect()
+}
+
+/// out[j] = Σ coeff[e]·points[idx[e]] over e in row j, normalised to affine.
+pub fn sparse_combine<P: SWCurveConfig<ScalarField = Fr>>(
+    row_ptr: &[i64],
+    idx: &[i64],
+    coeff: &[BigInt<4>],
+    points: &[Affine<P>],
+) -> Vec<Affine<P>> {
+    let rows = row_ptr.len() - 1;
+    let out: Vec<Projective<P>> = (0..rows)
+        .into_par_iter()
+        .map(|r| {
+            let (s, e) = (row_ptr[r] as usize, row_ptr[r + 1] as usize);
+            if e - s >= 32 {
+                let bases: Vec<Affine<P>> = idx[s..e].iter().map(|&i| points[i as usize]).collect();
+                msm_serial(&bases, &coeff[s..e])
+            } else {
+                let mut acc = Projective::<P>::zero();
+                for k in s..e {
+                    let p = &points[idx[k] as usize];
+                    let c = &coeff[k];
+                    if is_one(c) {
+                        acc += p;
+                    } else if !c.is_zero() {
+                        acc += *p * Fr::from_bigint(*c).unwrap_or_default();
+                    }
+                }
+                acc
+            }
+        })
+        .collect();
+    Projective::normalize_batch(&out)
+}
+
+// ---------------------------------------------------------------- fixed-base and scaling
+
+/// [k_i·base] for every scalar (window table of multiples of `base`, parallel over scalars).
+pub fn batch_mul<P: SWCurveConfig<ScalarField = Fr>>(base: Affine<P>, k: &[Fr]) -> Vec<Affine<P>> {
+    if k.is_empty() {
+        return Vec::new();
+    }
+    if base.is_zero() {
+        return vec![Affine::<P>::zero(); k.len()];
+    }
+    let table = BatchMulPreprocessing::new(base.into_group(), k.len());
+    table.batch_mul(k)
+}
+
+/// [k·p] for every point of the array.
+pub fn array_scale<P: SWCurveConfig<ScalarField = Fr>>(pts: &[Affine<P>], k: Fr) -> Vec<Affine<P>> {
+    let out: Vec<Projective<P>> = pts.par_iter().map(|p| *p * k).collect();
+    Projective::normalize_batch(&out)
+}
+
+// ---------------------------------------------------------------- pairing
+
+/// Π e(P_i, Q_i) == 1 (one multi-Miller loop and one final exponentiation).
+pub fn pairing_check(g1: &[G1Affine], g2: &[G2Affine]) -> bool {
+    let ml = Bn254::multi_miller_loop(g1.iter().copied(), g2.iter().copied());
+    match Bn254::final_exponentiation(ml) {
+        Some(out) => out.0.is_one(),
+        None => false,
+    }
+}
+
+// ---------------------------------------------------------------- MSM
+
+/// Work below this many points is not split across threads.
+const MSM_PAR_MIN: usize = 1 << 11;
+
+/// Σ s_i·B_i.  Zero scalars are skipped; scalars ±1 are summed directly (mixed additions);
+/// scalars with min(s, r−s) < 2^64 go through a 64-bit Pippenger (negating the base when r−s is
+/// the small one); the rest through a 254-bit Pippenger with signed digits.
+pub fn msm<P: SWCurveConfig<ScalarField = Fr>>(bases: &[Affine<P>], scalars: &[BigInt<4>]) -> Projective<P> {
+    let n = scalars.len().min(bases.len());
+    let (bases, scalars) = (&bases[..n], &scalars[..n]);
+    let chunk = (n / (4 * rayon::current_num_threads().max(1))).max(MSM_PAR_MIN);
+    type Part<P> = (Projective<P>, Vec<Affine<P>>, Vec<BigInt<4>>, Vec<Affine<P>>, Vec<BigInt<4>>);
+    let parts: Vec<Part<P>> = scalars
+        .par_chunks(chunk)
+        .zip(bases.par_chunks(chunk))
+        .map(|(sc, bs)| classify(sc, bs))
+        .collect();
+    let mut ones = Projective::<P>::zero();
+    let (mut sb, mut ss, mut bb, mut bs) = (vec![], vec![], vec![], vec![]);
+    for (o, b1, s1, b2, s2) in parts {
+        ones += o;
+        sb.extend(b1);
+        ss.extend(s1);
+        bb.extend(b2);
+        bs.extend(s2);
+    }
+    let (small, big) = rayon::join(|| pippenger(&sb, &ss, 64), || pippenger(&bb, &bs, 254));
+    ones + small + big
+}
+
+/// The MSM on the calling thread only (used inside already-parallel loops).
+pub fn msm_serial<P: SWCurveConfig<ScalarField = Fr>>(bases: &[Affine<P>], scalars: &[BigInt<4>]) -> Projective<P> {
+    let (ones, sb, ss, bb, bs) = classify(scalars, bases);
+    ones + pippenger_serial(&sb, &ss, 64) + pippenger_serial(&bb, &bs, 254)
+}
+
+#[allow(clippy::type_complexity)]
+fn classify<P: SWCurveConfig<ScalarField = Fr>>(
+    sc: &[BigInt<4>],
+    bs: &[Affine<P>],
+) -> (Projective<P>, Vec<Affine<P>>, Vec<BigInt<4>>, Vec<Affine<P>>, Vec<BigInt<4>>) {
+    let modulus = Fr::MODULUS;
+    let mut acc = Projective::<P>::zero();
+    let (mut sb, mut ss, mut bb, mut bsc) = (vec![], vec![], vec![], vec![]);
+    for (s, b) in sc.iter().zip(bs) {
+        if s.is_zero() || b.is_zero() {
+            continue;
+        }
+        if is_one(s) {
+            acc += b;
+            continue;
+        }
+        if bits(s) <= 64 {
+            sb.push(*b);
+            ss.push(*s);
+            continue;
+        }
+        let mut neg = modulus;
+        neg.sub_with_borrow(s);
+        if is_one(&neg) {
+            acc -= b;
+        } else if bits(&neg) <= 64 {
+            sb.push(-*b);
+            ss.push(neg);
+        } else {
+            bb.push(*b);
+            bsc.push(*s);
+        }
+    }
+    (acc, sb, ss, bb, bsc)
+}
+
+/// Window width minimising ⌈(bits+1)/c⌉·(0.75·n + 2^c) (bucket adds are mixed, sums are full).
+fn window_bits(n: usize, num_bits: usize) -> usize {
+    let mut best = (f64::INFINITY, 2usize);
+    for c in 2..=20usize {
+        let w = num_bits / c + 1;
+        let cost = w as f64 * (0.75 * n as f64 + (1u64 << c) as f64);
+        if cost < best.0 {
+            best = (cost, c);
+        }
+    }
+    best.1
+}
+
+#[inline]
+fn window_value(s: &BigInt<4>, start: usize, c: usize) -> u64 {
+    let limb = start / 64;
+    if limb >= 4 {
+        return 0;
+    }
+    let off = start % 64;
+    let mut v = s.0[limb] >> off;
+    if off + c > 64 && limb + 1 < 4 {
+        v |= s.0[limb + 1] << (64 - off);
+    }
+    v & ((1u64 << c) - 1)
+}
+
+/// Signed base-2^c digits of every scalar (scalar-major, `windows` digits each).
+fn signed_digits(scalars: &[BigInt<4>], c: usize, windows: usize, parallel: bool) -> Vec<i32> {
+    let half = 1u64 << (c - 1);
+    let full = 1i64 << c;
+    let mut digits = vec![0i32; scalars.len() * windows];
+    let one = |(d, s): (&mut [i32], &BigInt<4>)| {
+        let mut carry = 0u64;
+        for (j, dj) in d.iter_mut().enumerate() {
+            let v = window_value(s, j * c, c) + carry;
+            if v > half {
+                *dj = (v as i64 - full) as i32;
+                carry = 1;
+            } else {
+                *dj = v as i32;
+                carry = 0;
+            }
+        }
+    };
+    if parallel {
+        digits.par_chunks_mut(windows).zip(scalars.par_iter()).for_each(one);
+    } else {
+        digits.chunks_mut(windows).zip(scalars.iter()).for_each(one);
+    }
+    digits
+}
+
+/// Bucket sum of one window over a range of points: Σ_d d·(Σ_{digit=d} B_i).
+fn window_sum<P: SWCurveConfig>(
+    bases: &[Affine<P>],
+    digits: &[i32],
+    windows: usize,
+    j: usize,
+    c: usize,
+) -> Projective<P> {
+    let mut buckets = vec![Projective::<P>::zero(); 1usize << (c - 1)];
+    for (i, b) in bases.iter().enumerate() {
+        let d = digits[i * windows + j];
+        if d > 0 {
+            buckets[(d - 1) as usize] += b;
+        } else if d < 0 {
+            buckets[(-d - 1) as usize] -= b;
+        }
+    }
+    let mut running = Projective::<P>::zero();
+    let mut res = Projective::<P>::zero();
+    for b in buckets.iter().rev() {
+        running += b;
+        res += &running;
+    }
+    res
+}
+
+fn combine_windows<P: SWCurveConfig>(sums: &[Projective<P>], c: usize) -> Projective<P> {
+    let mut total = Projective::<P>::zero();
+    for w in sums.iter().rev() {
+        for _ in 0..c {
+            total.double_in_place();
+        }
+        total += w;
+    }
+    total
+}
+
+fn naive<P: SWCurveConfig<ScalarField = Fr>>(bases: &[Affine<P>], scalars: &[BigInt<4>]) -> Projective<P> {
+    bases
+        .iter()
+        .zip(scalars)
+        .map(|(b, s)| *b * Fr::from_bigint(*s).unwrap_or_default())
+        .sum()
+}
+
+/// Pippenger over scalars < 2^num_bits, parallel over (window, chunk of points) tasks.
+fn pippenger<P: SWCurveConfig<ScalarField = Fr>>(
+    bases: &[Affine<P>],
+    scalars: &[BigInt<4>],
+    num_bits: usize,
+) -> Projective<P> {
+    let n = bases.len();
+    if n < MSM_PAR_MIN {
+        return pippenger_serial(bases, scalars, num_bits);
+    }
+    let c = window_bits(n, num_bits);
+    let windows = num_bits / c + 1;
+    let digits = signed_digits(scalars, c, windows, true);
+    let threads = rayon::current_num_threads().max(1);
+    // Enough tasks to keep every thread busy: split the points when there are few windows.
+    let splits = (2 * threads).div_ceil(windows).max(1);
+    let per = n.div_ceil(splits);
+    let sums: Vec<Projective<P>> = (0..windows * splits)
+        .into_par_iter()
+        .map(|t| {
+            let (j, part) = (t / splits, t % splits);
+            let lo = part * per;
+            let hi = ((part + 1) * per).min(n);
+            if lo >= hi {
+                return Projective::<P>::zero();
+            }
+            window_sum(&bases[lo..hi], &digits[lo * windows..hi * windows], windows, j, c)
+        })
+        .collect();
+    let per_window: Vec<Projective<P>> =
+        sums.chunks(splits).map(|ch| ch.iter().copied().sum()).collect();
+    combine_windows(&per_window, c)
+}
+
+fn pippenger_serial<P: SWCurveConfig<ScalarField = Fr>>(
+    bases: &[Affine<P>],
+    scalars: &[BigInt<4>],
+    num_bits: usize,
+) -> Projective<P> {
+    let n = bases.len();
+    if n < 8 {
+        return naive(bases, scalars);
+    }
+    let c = window_bits(n, num_bits);
+    let windows = num_bits / c + 1;
+    let digits = signed_digits(scalars, c, windows, false);
+    let sums: Vec<Projective<P>> =
+        (0..windows).map(|j| window_sum(bases, &digits, windows, j, c)).collect();
+    combine_windows(&sums, c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_bn254::{G1Projective, G2Projective};
+    use ark_ff::UniformRand;
+    use ark_std::test_rng;
+
+    fn naive_msm<P: SWCurveConfig<ScalarField = Fr>>(b: &[Affine<P>], s: &[Fr]) -> Projective<P> {
+        b.iter().zip(s).map(|(b, s)| *b * s).sum()
+    }
+
+    #[test]
+    fn msm_matches_naive_with_mixed_scalars() {
+        let mut rng = test_rng();
+        for &n in &[0usize, 1, 2, 7, 33, 300, 5000] {
+            let bases: Vec<G1Affine> = (0..n).map(|_| G1Projective::rand(&mut rng).into_affine()).collect();
+            let scalars: Vec<Fr> = (0..n)
+                .map(|i| match i % 6 {
+                    0 => Fr::zero(),
+                    1 => Fr::one(),
+                    2 => -Fr::one(),
+                    3 => Fr::from(i as u64 * 977),
+                    4 => -Fr::from(i as u64 + 5),
+                    _ => Fr::rand(&mut rng),
+                })
+                .collect();
+            let big: Vec<BigInt<4>> = scalars.iter().map(|s| s.into_bigint()).collect();
+            assert_eq!(msm(&bases, &big), naive_msm(&bases, &scalars), "n = {n}");
+            assert_eq!(msm_serial(&bases, &big), naive_msm(&bases, &scalars), "serial n = {n}");
+        }
+    }
+
+    #[test]
+    fn g2_msm_matches_naive() {
+        let mut rng = test_rng();
+        let n = 40;
+        let bases: Vec<G2Affine> = (0..n).map(|_| G2Projective::rand(&mut rng).into_affine()).collect();
+        let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+        let big: Vec<BigInt<4>> = scalars.iter().map(|s| s.into_bigint()).collect();
+        assert_eq!(msm(&bases, &big), naive_msm(&bases, &scalars));
+    }
+
+    #[test]
+    fn fft_roundtrips_and_uses_documented_constants() {
+        assert_eq!(Fr::GENERATOR, Fr::from(5u64));
+        let mut rng = test_rng();
+        for k in 0..8 {
+            let v: Vec<Fr> = (0..1usize << k).map(|_| Fr::rand(&mut rng)).collect();
+            let mut w = v.clone();
+            fft(&mut w).unwrap();
+            ifft(&mut w).unwrap();
+            assert_eq!(v, w);
+            coset_fft(&mut w).unwrap();
+            coset_ifft(&mut w).unwrap();
+            assert_eq!(v, w);
+        }
+        let mut bad = vec![Fr::one(); 3];
+        assert!(fft(&mut bad).is_err());
+    }
+
+    #[test]
+    fn csr_checks_reject_bad_structure() {
+        assert!(csr_check(&[0, 1], &[0], 1, 1).is_ok());
+        assert!(csr_check(&[1, 1], &[0], 1, 1).is_err());
+        assert!(csr_check(&[0, 1], &[1], 1, 1).is_err());
+        assert!(csr_check(&[0, 2, 1], &[0], 1, 1).is_err());
+        assert!(csr_check(&[0, 1], &[0], 2, 1).is_err());
+    }
+
+    #[test]
+    fn pairing_bilinearity() {
+        let mut rng = test_rng();
+        let (a, b) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
+        let p = G1Affine::generator();
+        let q = G2Affine::generator();
+        let pa = (p * a).into_affine();
+        let qb = (q * b).into_affine();
+        let pab = (-(p * (a * b))).into_affine();
+        assert!(pairing_check(&[pa, pab], &[qb, q]));
+        assert!(!pairing_check(&[pa, pa], &[qb, q]));
+    }
+}
