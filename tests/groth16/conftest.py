@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from omnidsl.backend import get_backend
+import omnidsl.backend
 from omnidsl.backend.base import Backend
 from omnidsl.groth16.prover import prove_plain, public_signals
 from omnidsl.groth16.setup import dev_setup
@@ -13,12 +13,12 @@ from tests.groth16.handmade import chain_circuit, chain_witness, to_bytes
 
 @pytest.fixture(scope="session")
 def backend() -> Backend:
-    return get_backend("native")
+    return omnidsl.backend.get_backend("native")
 
 
 @pytest.fixture(scope="session")
 def ref() -> Backend:
-    return get_backend("reference")
+    return omnidsl.backend.get_backend("reference")
 
 
 @pytest.fixture(scope="session")
