@@ -130,6 +130,15 @@ def compiled_market() -> dict[str, Any]:
     return compile_sources(sources, optimize=True)
 
 
+def _revert_types() -> tuple[type[BaseException], ...]:
+    """Exceptions meaning "the call reverted" (eth-tester raises its own type)."""
+    try:
+        from eth_tester.exceptions import TransactionFailed
+    except ImportError:  # eth-tester is only needed for the embedded chain
+        return (ContractLogicError,)
+    return (ContractLogicError, TransactionFailed)
+
+
 def _reason(exc: BaseException) -> str:
     msg = getattr(exc, "message", None) or str(exc)
     return str(msg).replace("execution reverted: ", "")
@@ -166,7 +175,7 @@ class MarketClient:
             tx["gas"] = gas
             tx_hash = fn.transact(tx)
             receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=300)
-        except ContractLogicError as exc:
+        except _revert_types() as exc:
             raise ChainError(f"Market.{name} reverted: {_reason(exc)}") from exc
         except (Web3Exception, ValueError, ConnectionError, OSError) as exc:
             raise ChainError(f"Market.{name} failed: {_reason(exc)}") from exc
@@ -190,7 +199,7 @@ class MarketClient:
     def _call(self, fn: Any) -> Any:
         try:
             return fn.call()
-        except ContractLogicError as exc:
+        except _revert_types() as exc:
             raise ChainError(f"Market.{getattr(fn, 'fn_name', 'call')}: {_reason(exc)}") from exc
         except (Web3Exception, ValueError, ConnectionError, OSError) as exc:
             raise ChainError(f"cannot read the market contract: {_reason(exc)}") from exc
