@@ -1,0 +1,224 @@
+"""compile_rule / compile_file and the :class:`Circuit` they return."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from omnidsl.errors import InputError, InternalError
+from omnidsl.field import R, limbs_to_ints, signed
+from omnidsl.lang.checker import CheckedRule, check
+from omnidsl.lang.parser import parse
+from omnidsl.r1cs.system import R1CS
+
+from .builder import Builder, WitnessState
+from .check import violated
+from .lower import InputLayout, Lowerer, OutputLayout
+
+
+@dataclass
+class Circuit:
+    """A compiled rule: the (optimised) R1CS plus everything needed to compute witnesses."""
+
+    r1cs: R1CS
+    rule: CheckedRule
+    inputs: list[InputLayout]
+    outputs: list[OutputLayout]
+    kept: np.ndarray  # optimised wire j = full wire kept[j]
+    opt_level: int
+    builder: Builder = field(repr=False)
+    n_constraints_o0: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.rule.rule.name
+
+    # ------------------------------------------------------------ witness
+    def witness(self, inputs: dict[str, Any], check_constraints: bool = True) -> np.ndarray:
+        """The witness as (n_wires, 4) uint64 limbs for ``self.r1cs``.
+
+        ``inputs`` maps every input name to a number (scalar) or a list (vector).  Numbers
+        (int/float) are real values, encoded as round(v * 2^frac); strings ("123", "-5", "0x1f")
+        are raw field elements (already-encoded integers mod r).  Raises InputError for bad input,
+        AssertionFailed when a rule assertion does not hold."""
+        full = self.full_witness(inputs)
+        wit = full[self.kept]
+        if check_constraints:
+            bad = violated(self.r1cs, wit)
+            if bad.size:
+                k = int(bad[0])
+                line = int(self.r1cs.constraint_line[k]) if self.r1cs.constraint_line is not None \
+                    else 0
+                raise InternalError(f"witness violates {bad.size} constraint(s), first #{k} "
+                                    f"(rule line {line})")
+        return wit
+
+    def full_witness(self, inputs: dict[str, Any]) -> np.ndarray:
+        """Witness of the unoptimised (-O0) system."""
+        b = self.builder
+        if not isinstance(inputs, dict):
+            raise InputError("the input must be a JSON object mapping input names to values")
+        names = {lay.name for lay in self.inputs}
+        for key in inputs:
+            if key not in names:
+                raise InputError(f"unknown input '{key}'",
+                                 hint="the rule's inputs are: " + ", ".join(sorted(names)))
+        st = WitnessState(b.n_wires, b.bigmask(), b.table)
+        for lay in self.inputs:
+            if lay.name not in inputs:
+                raise InputError(f"missing input '{lay.name}'", lay.info.span,
+                                 f"add \"{lay.name}\" to the input JSON")
+            vals = encode_input(lay, inputs[lay.name])
+            st.set(np.arange(lay.wire, lay.wire + vals.shape[0]), vals)
+        for step in b.steps:
+            step(st)
+        return st.limbs()
+
+    def public_signals(self, witness: np.ndarray) -> list[int]:
+        """Outputs then public inputs, as field elements (snarkjs public.json order)."""
+        return limbs_to_ints(witness[1 : 1 + self.r1cs.n_public])
+
+    def decoded_outputs(self, witness: np.ndarray) -> dict[str, Any]:
+        """Output values decoded to real numbers (floats) or ints (scale 0)."""
+        vals = self.public_signals(witness)
+        out: dict[str, Any] = {}
+        pos = 0
+        for o in self.outputs:
+            n = o.length or 1
+            dec = [signed(v) / 2**o.scale if o.scale else signed(v) for v in vals[pos : pos + n]]
+            out[o.name] = dec if o.length is not None else dec[0]
+            pos += n
+        return out
+
+    # ------------------------------------------------------------ report
+    def report(self) -> str:
+        r = self.r1cs
+        src = self.rule.rule.source.splitlines()
+        lines = [f"rule {self.name}: {r.n_constraints} constraints (-O{self.opt_level}; "
+                 f"{self.n_constraints_o0} at -O0), {r.n_wires} wires",
+                 f"  public outputs {r.n_pub_out}, public inputs {r.n_pub_in}, "
+                 f"private inputs {r.n_prv_in}, internal "
+                 f"{r.n_wires - 1 - r.n_pub_out - r.n_pub_in - r.n_prv_in}",
+                 "  line  constraints  source"]
+        if r.constraint_line is not None and r.n_constraints:
+            counts = np.bincount(np.asarray(r.constraint_line, np.int64))
+            for ln in np.nonzero(counts)[0].tolist():
+                text = src[ln - 1].strip() if 1 <= ln <= len(src) else ""
+                lines.append(f"  {ln:4d}  {int(counts[ln]):11d}  {text[:70]}")
+        return "\n".join(lines)
+
+
+def encode_input(lay: InputLayout, value: Any) -> np.ndarray:
+    """Validate and encode one input's value(s) to integers (int64 or object array)."""
+    info = lay.info
+    where = f"input '{lay.name}'"
+    if lay.length is None:
+        if isinstance(value, list):
+            raise InputError(f"{where} is a scalar but got a list of {len(value)}", info.span)
+        items = [value]
+    else:
+        if not isinstance(value, list):
+            raise InputError(f"{where} is a vector of {lay.length} but got a "
+                             f"{type(value).__name__}", info.span)
+        if len(value) != lay.length:
+            raise InputError(f"{where} needs {lay.length} values, got {len(value)}", info.span)
+        items = value
+    lo, hi = info.lo, info.hi
+    scale = 1 << lay.frac
+
+    def name_at(j: int) -> str:
+        return lay.name if lay.length is None else f"{lay.name}[{j}]"
+
+    def out_of_range(j: int, shown: Any) -> InputError:
+        return InputError(
+            f"input {name_at(j)} = {shown} is out of range for {info.base} bits {lay.bits} "
+            f"frac {lay.frac} (allowed: {lo / scale:g} .. {hi / scale:g})", info.span,
+            "scale or clip the value, or declare a wider type")
+
+    arr = None
+    if lay.bits <= 52 and items and all(type(x) in (int, float) for x in items):
+        arr = np.asarray(items, dtype=np.float64)
+    if arr is not None:
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            j = int(np.argmax(bad))
+            raise InputError(f"input {name_at(j)} is {items[j]} (not a finite number)", info.span)
+        enc = np.rint(arr * float(scale))
+        bad = (enc < lo) | (enc > hi)
+        if bad.any():
+            j = int(np.argmax(bad))
+            raise out_of_range(j, items[j])
+        return enc.astype(np.int64)
+    out = []
+    for j, x in enumerate(items):
+        if isinstance(x, bool) or not isinstance(x, int | float | str):
+            raise InputError(f"input {name_at(j)} must be a number or a field-element string, "
+                             f"got {type(x).__name__}", info.span)
+        if isinstance(x, str):
+            try:
+                raw = int(x.strip(), 0)
+            except ValueError:
+                raise InputError(f"input {name_at(j)} = {x!r} is not an integer string",
+                                 info.span, "use decimal or 0x-hex field elements") from None
+            if not 0 <= raw < R:
+                raise InputError(f"input {name_at(j)} = {x} is not a field element (0 <= x < r)",
+                                 info.span)
+            v = signed(raw)
+        elif isinstance(x, float):
+            if not math.isfinite(x):
+                raise InputError(f"input {name_at(j)} is {x} (not a finite number)", info.span)
+            v = round(x * scale) if abs(x) < 2.0**60 else round(x) * scale
+        else:
+            v = x * scale
+        if not lo <= v <= hi:
+            raise out_of_range(j, x)
+        out.append(v)
+    if lay.bits <= 62:
+        return np.array(out, dtype=np.int64)
+    res = np.empty(len(out), dtype=object)
+    res[:] = out
+    return res
+
+
+def _optimise(r1cs: R1CS, level: int) -> tuple[R1CS, np.ndarray]:
+    if level == 0:
+        return r1cs, np.arange(r1cs.n_wires, dtype=np.int64)
+    from .optimise import optimise
+
+    return optimise(r1cs, level)
+
+
+def compile_checked(checked: CheckedRule, opt_level: int = 2) -> Circuit:
+    if opt_level not in (0, 1, 2):
+        raise ValueError(f"optimisation level must be 0, 1 or 2, not {opt_level}")
+    low = Lowerer(checked)
+    b = low.run()
+    n_pub_out = sum(o.length or 1 for o in low.outputs)
+    n_pub_in = sum(i.info.count for i in low.inputs if i.visibility == "public")
+    n_prv_in = sum(i.info.count for i in low.inputs if i.visibility == "private")
+    full = b.to_r1cs(n_pub_out, n_pub_in, n_prv_in)
+    r1cs, kept = _optimise(full, opt_level)
+    return Circuit(r1cs, checked, low.inputs, low.outputs, kept, opt_level, b,
+                   full.n_constraints)
+
+
+def compile_rule(source: str, file: str = "<rule>", params: dict[str, int] | None = None,
+                 opt_level: int = 2) -> Circuit:
+    """Parse, check and compile a rule's source text."""
+    return compile_checked(check(parse(source, file), params), opt_level)
+
+
+def compile_file(path: str | Path, params: dict[str, int] | None = None,
+                 opt_level: int = 2) -> Circuit:
+    p = Path(path)
+    try:
+        source = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        from omnidsl.errors import OmniDSLError
+
+        raise OmniDSLError(f"cannot read {p}: {exc.strerror}") from None
+    return compile_rule(source, str(p), params, opt_level)

@@ -1,0 +1,263 @@
+"""Constraint gadgets over batches of bounded integer values (costs: docs/gadgets.md).
+
+Every gadget takes and returns :class:`V` (a batch of linear combinations with an integer bound
+``[lo, hi]`` valid for every row) and emits vectorised constraint blocks plus one witness step.
+Soundness rests on the bounds: all inputs are range-checked, and every gadget output is either a
+linear function of bounded values or constrained to be the unique correct value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from omnidsl.errors import InternalError
+from omnidsl.field import R
+
+from .builder import Builder, WitnessState
+from .lc import LC, SMALL, add, scale
+
+FailFn = Callable[[WitnessState, np.ndarray], None]
+
+
+@dataclass
+class V:
+    """A batch of values: ``lc`` rows, every row's integer value in [lo, hi]."""
+
+    lc: LC
+    lo: int
+    hi: int
+
+    @property
+    def big(self) -> bool:
+        return max(abs(self.lo), abs(self.hi)) >= SMALL
+
+    @property
+    def n(self) -> int:
+        return self.lc.n
+
+    @property
+    def const(self) -> int | None:
+        return self.lc.const if self.lc.is_const else None
+
+
+def const(c: int) -> V:
+    return V(LC.constant(c), c, c)
+
+
+def lin(b: Builder, x: V, kx: int, y: V, ky: int) -> V:
+    """kx*x + ky*y (bounds by interval arithmetic)."""
+    lc = add(scale(x.lc, kx, b.table), y.lc, b.table, ky)
+    xs = sorted((x.lo * kx, x.hi * kx))
+    ys = sorted((y.lo * ky, y.hi * ky))
+    return V(lc, xs[0] + ys[0], xs[1] + ys[1])
+
+
+def shift(b: Builder, x: V, k: int) -> V:
+    """x * 2^k (scale alignment)."""
+    if k == 0:
+        return x
+    m = 1 << k
+    return V(scale(x.lc, m, b.table), x.lo * m, x.hi * m)
+
+
+def mul_const(b: Builder, x: V, c: int) -> V:
+    lo, hi = sorted((x.lo * c, x.hi * c))
+    return V(scale(x.lc, c, b.table), lo, hi)
+
+
+# ---------------------------------------------------------------- bits and ranges
+
+
+def range_bits(b: Builder, x: V, k: int, offset: int = 0, on_fail: FailFn | None = None
+               ) -> np.ndarray:
+    """Constrain x + offset ∈ [0, 2^k) by decomposing it into k bits; returns bit wires (n, k).
+
+    Cost: k booleanity constraints + 1 recomposition (linear) per row."""
+    n = x.n
+    big = x.big or abs(offset) >= SMALL or k > 62
+    if k == 0:
+        bits = np.zeros((n, 0), np.int64)
+    else:
+        if k >= 252:
+            raise InternalError(f"range check of {k} bits would wrap the field")
+        bits = b.alloc(n * k).reshape(n, k)
+        flat = b.wires_lc(bits.reshape(-1))
+        b.constrain(flat, add(flat, LC.constant(-1), b.table), LC.constant(0))
+    pow_ids = np.array([b.table.id(1 << j) for j in range(k)], np.int32)
+    recomposed = LC(bits, np.broadcast_to(pow_ids, (n, k)).copy(), 0)
+    b.linear(add(recomposed, x.lc, b.table, -1) if offset == 0 else
+             add(add(recomposed, x.lc, b.table, -1), LC.constant(-offset), b.table))
+
+    def step(w: WitnessState) -> None:
+        v = w.eval(x.lc, big) + offset
+        bad = (v < 0) | (v >= (1 << k)) if not big else np.array(
+            [not (0 <= int(t) < (1 << k)) for t in v], bool)
+        if bad.any():
+            if on_fail is not None:
+                on_fail(w, bad)
+            raise InternalError(f"value out of its {k}-bit range at line {b.line}")
+        if k == 0:
+            return
+        if not big:
+            vals = (v[:, None] >> np.arange(k, dtype=np.int64)) & 1
+        else:
+            vals = np.array([[(int(t) >> j) & 1 for j in range(k)] for t in v], np.int64)
+        w.set(bits.reshape(-1), vals.reshape(-1))
+
+    b.step(step)
+    return bits
+
+
+def assert_nonneg(b: Builder, x: V, on_fail: FailFn | None = None) -> None:
+    """Constrain x >= 0 (x ∈ [0, 2^k) with 2^k > hi). Cost k + 1 (0 if lo >= 0)."""
+    if x.lo >= 0:
+        if on_fail is not None:  # statically true: nothing to constrain, nothing can fail
+            return
+        return
+    k = max(x.hi, 0).bit_length()
+    range_bits(b, x, k, 0, on_fail)
+
+
+def ge0(b: Builder, x: V) -> V:
+    """Boolean (x >= 0). Cost k + 2 with 2^k > max(hi, -lo - 1)."""
+    if x.lo >= 0:
+        return const(1)
+    if x.hi < 0:
+        return const(0)
+    k = max(x.hi.bit_length(), (-x.lo - 1).bit_length())
+    bits = range_bits(b, x, k + 1, 1 << k)
+    return V(b.wires_lc(bits[:, k]), 0, 1)
+
+
+def is_zero(b: Builder, d: V) -> V:
+    """Boolean (d == 0) via an inverse witness. Cost 2."""
+    if d.const is not None:
+        return const(int(d.const % R == 0))
+    if d.lo > 0 or d.hi < 0:
+        return const(0)
+    n = d.n
+    inv = b.alloc(n, big=True)
+    out = b.alloc(n)
+    inv_lc, out_lc = b.wires_lc(inv), b.wires_lc(out)
+    b.constrain(d.lc, inv_lc, add(LC.constant(1), out_lc, b.table, -1))
+    b.constrain(d.lc, out_lc, LC.constant(0))
+    big = d.big
+
+    def step(w: WitnessState) -> None:
+        v = w.eval(d.lc, big)
+        zero = np.array([int(t) % R == 0 for t in v], bool) if v.dtype == object else v == 0
+        w.set(out, zero.astype(np.int64))
+        inv_v = np.zeros(n, dtype=object)
+        for j in np.nonzero(~zero)[0].tolist():
+            inv_v[j] = pow(int(v[j]) % R, -1, R)
+        w.set(inv, inv_v)
+
+    b.step(step)
+    return V(out_lc, 0, 1)
+
+
+# ---------------------------------------------------------------- products and selections
+
+
+def mul(b: Builder, x: V, y: V) -> V:
+    """x * y; one constraint per row unless a factor is constant."""
+    prods = (x.lo * y.lo, x.lo * y.hi, x.hi * y.lo, x.hi * y.hi)
+    lo, hi = min(prods), max(prods)
+    if x.const is not None:
+        return V(scale(y.lc, x.const, b.table).broadcast(max(x.n, y.n)), lo, hi)
+    if y.const is not None:
+        return V(scale(x.lc, y.const, b.table).broadcast(max(x.n, y.n)), lo, hi)
+    n = max(x.n, y.n)
+    res = V(LC.constant(0), lo, hi)
+    out = b.alloc(n, big=res.big)
+    b.constrain(x.lc, y.lc, b.wires_lc(out))
+    big = res.big
+
+    def step(w: WitnessState) -> None:
+        xv = w.eval(x.lc, big or x.big)
+        yv = w.eval(y.lc, big or y.big)
+        w.set(out, np.broadcast_to(xv * yv, (n,)))
+
+    b.step(step)
+    res.lc = b.wires_lc(out)
+    return res
+
+
+def select(b: Builder, c: V, x: V, y: V) -> V:
+    """x if c else y, c boolean: y + c*(x - y). Cost 1 (0 if c is constant)."""
+    lo, hi = min(x.lo, y.lo), max(x.hi, y.hi)
+    if c.const is not None:
+        r = x if c.const else y
+        return V(r.lc, lo, hi)
+    diff = lin(b, x, 1, y, -1)
+    t = mul(b, c, diff)
+    out = lin(b, y, 1, t, 1)
+    return V(out.lc, lo, hi)
+
+
+def b_and(b: Builder, x: V, y: V) -> V:
+    r = mul(b, x, y)
+    return V(r.lc, 0, 1)
+
+
+def b_not(b: Builder, x: V) -> V:
+    return V(add(LC.constant(1), x.lc, b.table, -1), 0, 1)
+
+
+def b_or(b: Builder, x: V, y: V) -> V:
+    if x.const is not None:
+        return const(1) if x.const else y
+    if y.const is not None:
+        return const(1) if y.const else x
+    xy = mul(b, x, y)
+    return V(add(add(x.lc, y.lc, b.table), xy.lc, b.table, -1), 0, 1)
+
+
+def materialise(b: Builder, x: V) -> V:
+    """Copy a wide linear combination into one fresh wire per row (cost 1 linear)."""
+    if x.lc.t <= 1:
+        return x
+    out = b.alloc(x.n, big=x.big)
+    b.linear(add(b.wires_lc(out), x.lc, b.table, -1))
+    big = x.big
+    b.step(lambda w: w.set(out, w.eval(x.lc, big)))
+    return V(b.wires_lc(out), x.lo, x.hi)
+
+
+# ---------------------------------------------------------------- division
+
+
+def div_floor(b: Builder, x: V, p: int, q: int) -> V:
+    """floor(x*q / p) for a constant p > 0: x*q = p*y + rem, 0 <= rem < p, y range-checked.
+
+    Cost: rem check (log2 p + 1 if p is a power of two, else 2*(bitlen(p-1) + 1)),
+    y check (bitlen(yhi - ylo) + 1) and 1 linear recomposition."""
+    if p == 1:
+        return mul_const(b, x, q)
+    xq = mul_const(b, x, q)
+    ylo, yhi = xq.lo // p, xq.hi // p
+    n = x.n
+    big = xq.big
+    y = b.alloc(n, big=max(abs(ylo), abs(yhi)) >= SMALL)
+    rem = b.alloc(n, big=p >= SMALL)
+    yv, rv = V(b.wires_lc(y), ylo, yhi), V(b.wires_lc(rem), 0, p - 1)
+
+    def step(w: WitnessState) -> None:
+        v = w.eval(xq.lc, big)
+        quo = v // p
+        w.set(y, quo)
+        w.set(rem, v - quo * p)
+
+    b.step(step)
+    b.linear(add(add(xq.lc, yv.lc, b.table, -p), rv.lc, b.table, -1))
+    if p & (p - 1) == 0:
+        range_bits(b, rv, p.bit_length() - 1)
+    else:
+        k = (p - 1).bit_length()
+        range_bits(b, rv, k)
+        range_bits(b, lin(b, const(p - 1), 1, rv, -1), k)
+    range_bits(b, yv, (yhi - ylo).bit_length(), -ylo)
+    return yv
