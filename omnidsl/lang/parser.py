@@ -130,20 +130,24 @@ def parse_file(path: str | Path) -> ast.Rule:
 
 
 def _check_depth(tree: Tree, file: str, source: str) -> None:
-    """Reject trees nested deeper than :data:`MAX_DEPTH` (iteratively, no recursion)."""
-    stack: list[tuple[Tree, int]] = [(tree, 0)]
+    """Reject trees nested deeper than :data:`MAX_DEPTH` (iteratively, no recursion).
+
+    The error points at the start of the outermost expression that is too deep.
+    """
+    stack: list[tuple[Tree, int, Tree | None]] = [(tree, 0, None)]
     while stack:
-        node, depth = stack.pop()
-        if depth > MAX_DEPTH + 4:  # + rule/statement levels above the expression
-            m = node.meta
+        node, depth, top = stack.pop()
+        if depth > MAX_DEPTH + 3:  # start, rule_def and the statement sit above the expression
+            m = (top or node).meta
             raise DSLSyntaxError(
                 f"expression nested too deeply (more than {MAX_DEPTH} levels)",
-                SourceSpan(file, m.line, m.column, m.end_line, m.end_column, source),
+                SourceSpan(file, m.line, m.column, None, None, source),
                 hint="split it into several `let` bindings",
             )
         for child in node.children:
             if isinstance(child, Tree):
-                stack.append((child, depth + 1))
+                # the first expression level below a statement (depth 3) is the "top"
+                stack.append((child, depth + 1, child if depth + 1 == 3 else top))
 
 
 def _number(tok: Token, span: SourceSpan) -> Fraction:
@@ -425,7 +429,10 @@ def _explain(exc: UnexpectedInput, parser: Lark, source: str, file: str) -> DSLS
         return DSLSyntaxError(msg, span, hint)
 
     if isinstance(exc, UnexpectedCharacters):
-        return _bad_character(exc, parser, source, span_at)
+        before = _tokens_before(parser, source, exc.pos_in_stream)
+        return _open_comment(before, source, span_at) or _bad_character(
+            exc, parser, source, span_at
+        )
 
     tok: Token | None = getattr(exc, "token", None)
     expected = set(getattr(exc, "expected", None) or ())
@@ -450,18 +457,9 @@ def _explain(exc: UnexpectedInput, parser: Lark, source: str, file: str) -> DSLS
     else:
         here = tok_span(tok)
 
-    # an unterminated /* comment lexes as '/' '*'
-    for t in [*before, tok]:
-        if (
-            t.type == "SLASH"
-            and t.start_pos is not None
-            and source[t.start_pos + 1 : t.start_pos + 2] == "*"
-        ):
-            return err(
-                "unterminated block comment",
-                span_at(t.line, t.column, t.line, t.column + 2),
-                "close the comment with `*/`",
-            )
+    opened = _open_comment([*before, tok], source, span_at)
+    if opened is not None:
+        return opened
 
     # brackets
     stack: list[Token] = []
@@ -547,6 +545,8 @@ def _explain(exc: UnexpectedInput, parser: Lark, source: str, file: str) -> DSLS
         nxt = _next_token(parser, source, tok)
         if tok.type == "NAME" and nxt is not None and nxt.type == "EQUAL":
             hint = f"bind names with `let {tok} = ...;`"
+        elif tok.type == "SEMICOLON":
+            hint = "remove the extra ';'"
         return err(f"expected a declaration or statement, found {_describe(tok)}", here, hint)
     if "DOTDOT" in expected and _in_range(before):
         return err(
@@ -566,6 +566,18 @@ def _explain(exc: UnexpectedInput, parser: Lark, source: str, file: str) -> DSLS
     return err(
         f"unexpected {_describe(tok)}; expected {_expected_text(parser, expected)}", here, hint
     )
+
+
+def _open_comment(tokens: list[Token], source: str, span_at) -> DSLSyntaxError | None:
+    """An unterminated ``/*`` lexes as '/' '*' (a closed one would be a comment token)."""
+    for t in tokens:
+        if t.type == "SLASH" and t.start_pos is not None and source[t.start_pos + 1 :][:1] == "*":
+            return DSLSyntaxError(
+                "unterminated block comment",
+                span_at(t.line, t.column, t.line, t.column + 2),
+                "close the comment with `*/`",
+            )
+    return None
 
 
 def _in_range(before: list[Token]) -> bool:

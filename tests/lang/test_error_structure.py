@@ -87,3 +87,31 @@ def test_deep_nesting_is_a_syntax_error():
     src = "rule R { let s = " + "+".join(["1"] * 1000) + "; }"
     err = syntax_error(src)
     assert "nested too deeply" in err.message and err.hint is not None
+
+
+def test_extra_semicolon():
+    check_error(
+        "rule R { let v = 1;; }",
+        "expected a declaration or statement, found ';'",
+        1,
+        20,
+        hint="remove the extra ';'",
+    )
+
+
+def test_deep_nesting_points_at_the_expression_start():
+    src = "rule R {\n  let a = 1;\n  let s = " + "-" * 300 + "a;\n}"
+    check_error(
+        src,
+        "expression nested too deeply (more than 200 levels)",
+        3,
+        11,
+        hint="split it into several `let` bindings",
+    )
+
+
+def test_nesting_below_the_limit_is_accepted():
+    from omnidsl.lang import parse
+
+    rule = parse("rule R { let s = " + "-" * 190 + "a; }")
+    assert rule.body[0].value.op == "-"

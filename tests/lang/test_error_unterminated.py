@@ -37,3 +37,13 @@ def test_stray_characters():
     check_error("rule R { let v = a % 2; }", "unexpected '%'", 1, 20)
     check_error("rule R { let v = a # b; }", "unexpected character '#'", 1, 20)
     check_error("rule R { let v = a\u00b2; }", "unexpected character U+00B2", 1, 19, hint="ASCII")
+
+
+def test_unterminated_comment_wins_over_characters_inside_it():
+    check_error(
+        "rule R {\n  let v = 1;  /* don't \"quote\n}\n",
+        "unterminated block comment",
+        2,
+        15,
+        hint="`*/`",
+    )
