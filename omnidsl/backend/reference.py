@@ -40,7 +40,7 @@ def _coord(v: Any, what: str) -> int:
     if isinstance(v, bool) or not isinstance(v, int):
         raise ValueError(f"{what} must be an int, got {type(v).__name__}")
     if not 0 <= v < Q:
-        raise ValueError(f"{what} is not in [0, q)")
+        raise ValueError(f"{what} is not < q")
     return v
 
 
@@ -52,7 +52,7 @@ def g1_to_bytes(p: G1) -> bytes:
         x, y = p
     except (TypeError, ValueError):
         raise ValueError("a G1 point is a pair (x, y) of ints or None") from None
-    x, y = _coord(x, "G1 x"), _coord(y, "G1 y")
+    x, y = _coord(x, "G1 x coordinate"), _coord(y, "G1 y coordinate")
     if x == 0 and y == 0:
         raise ValueError("(0, 0) is not a G1 point (the point at infinity is None)")
     return x.to_bytes(32, "little") + y.to_bytes(32, "little")
