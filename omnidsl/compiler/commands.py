@@ -1,0 +1,149 @@
+"""CLI: ``omnidsl compile`` and ``omnidsl witness``.
+
+    omnidsl compile RULE.omni [-O0|-O1|-O2] [--param D=100 ...] [-o DIR] [--report]
+        writes DIR/<stem>.r1cs, DIR/<stem>.sym and DIR/<stem>.json (circuit description)
+    omnidsl witness RULE.omni input.json -o W.wtns [-O N] [--param ...] [--public public.json]
+        input.json maps input names to numbers (real values, encoded to fixed point) or strings
+        (raw field elements); prints the decoded outputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from omnidsl.errors import InputError, OmniDSLError, SourceSpan
+
+from .circuit import Circuit, compile_file
+
+
+def parse_params(items: list[str] | None) -> dict[str, int]:
+    """``["D=100", "K=3"]`` → ``{"D": 100, "K": 3}`` (InputError on bad syntax)."""
+    out: dict[str, int] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"bad --param {item!r}", hint="write --param NAME=INTEGER")
+        try:
+            out[name.strip()] = int(value.strip(), 0)
+        except ValueError:
+            raise InputError(f"--param {name.strip()} needs an integer, got {value!r}") from None
+    return out
+
+
+def describe(circuit: Circuit, params: dict[str, int]) -> dict[str, Any]:
+    """A small JSON description of a compiled circuit (layout of its public signals)."""
+    r = circuit.r1cs
+    return {
+        "rule": circuit.name,
+        "file": circuit.rule.rule.file,
+        "params": circuit.rule.params,
+        "param_overrides": params,
+        "opt_level": circuit.opt_level,
+        "n_constraints": r.n_constraints,
+        "n_wires": r.n_wires,
+        "outputs": [{"name": o.name, "length": o.length, "scale": o.scale}
+                    for o in circuit.outputs],
+        "inputs": [{"name": i.name, "visibility": i.visibility, "length": i.length,
+                    "bits": i.bits, "frac": i.frac, "base": i.info.base}
+                   for i in circuit.inputs],
+    }
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-O", dest="opt", type=int, choices=(0, 1, 2), default=2,
+                   help="linear-constraint elimination level (default 2)")
+    p.add_argument("--param", action="append", metavar="NAME=V", help="override a rule param")
+
+
+def compile_command(args: argparse.Namespace) -> int:
+    from omnidsl.r1cs.r1csfile import write_r1cs
+    from omnidsl.r1cs.symfile import write_sym
+
+    params = parse_params(args.param)
+    circuit = compile_file(args.rule, params, args.opt)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = Path(args.rule).stem
+    write_r1cs(out / f"{stem}.r1cs", circuit.r1cs)
+    write_sym(out / f"{stem}.sym", circuit.r1cs)
+    (out / f"{stem}.json").write_text(json.dumps(describe(circuit, params), indent=2) + "\n")
+    r = circuit.r1cs
+    print(f"{circuit.name}: {r.n_constraints} constraints, {r.n_wires} wires, "
+          f"{r.n_public} public signals -> {out / stem}.r1cs")
+    if args.report:
+        print(circuit.report())
+    return 0
+
+
+def load_input_json(path: str) -> dict[str, Any]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        span = SourceSpan(path, exc.lineno, exc.colno, source=text)
+        raise InputError(f"invalid JSON: {exc.msg}", span) from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: the input must be a JSON object of name: value pairs")
+    return data
+
+
+def witness_command(args: argparse.Namespace) -> int:
+    from omnidsl.r1cs.wtnsfile import write_wtns
+
+    params = parse_params(args.param)
+    circuit = compile_file(args.rule, params, args.opt)
+    data = load_input_json(args.input)
+    wit = circuit.witness(data)
+    write_wtns(args.output, wit)
+    if args.public:
+        signals = [str(s) for s in circuit.public_signals(wit)]
+        Path(args.public).write_text(json.dumps(signals, indent=1) + "\n")
+    outs = circuit.decoded_outputs(wit)
+    shown = ", ".join(f"{k} = {_short(v)}" for k, v in outs.items())
+    print(f"{circuit.name}: witness of {wit.shape[0]} wires satisfies all "
+          f"{circuit.r1cs.n_constraints} constraints -> {args.output}"
+          + (f"; outputs: {shown}" if shown else ""))
+    return 0
+
+
+def _short(v: Any) -> str:
+    if isinstance(v, list):
+        head = ", ".join(f"{x:g}" for x in v[:4])
+        return f"[{head}{', ...' if len(v) > 4 else ''}]"
+    return f"{v:g}"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("compile", help="compile a rule to .r1cs/.sym",
+                       description="Compile a DSL rule to an R1CS (iden3 .r1cs v1) and .sym.")
+    p.add_argument("rule", help="RULE.omni")
+    add_common(p)
+    p.add_argument("-o", "--output", default=".", help="output directory (default .)")
+    p.add_argument("--report", action="store_true", help="print constraints per DSL line")
+    p.set_defaults(func=_guard(compile_command))
+    w = sub.add_parser("witness", help="compute a witness (.wtns) from an input JSON",
+                       description="Compute and check a witness for RULE.omni from input.json.")
+    w.add_argument("rule", help="RULE.omni")
+    w.add_argument("input", help="input JSON: {name: number | [numbers] | \"field element\"}")
+    w.add_argument("-o", "--output", required=True, help="witness file (.wtns)")
+    w.add_argument("--public", help="also write the public signals (snarkjs public.json)")
+    add_common(w)
+    w.set_defaults(func=_guard(witness_command))
+
+
+def _guard(fn):
+    """Map OSErrors writing outputs to clean user errors."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return fn(args)
+        except OSError as exc:
+            raise OmniDSLError(f"cannot write output: {exc}") from None
+
+    return run
