@@ -9,7 +9,9 @@ full source attached, so the caret excerpt prints) and, where it helps, a hint (
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
+import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -92,14 +94,17 @@ def parse(source: str, file: str = "<rule>") -> ast.Rule:
     try:
         tree = parser.parse(source)
     except UnexpectedInput as exc:
-        raise _explain(exc, parser, source, file) from None
+        err = _explain(exc, parser, source, file)
+        if err.span is not None and err.span.source is not None:
+            err.span = dataclasses.replace(err.span, source=_display_text(source))
+        raise err from None
     except LarkError as exc:  # pragma: no cover - lark raises UnexpectedInput for bad input
         raise DSLSyntaxError(
             f"cannot parse: {exc}", SourceSpan(file, 1, 1, source=source)
         ) from None
-    _check_depth(tree, file, source)
+    _check_depth(tree, file, _display_text(source))
     try:
-        rule = _Builder(file, source).transform(tree)
+        rule = _Builder(file, source, _display_text(source)).transform(tree)
     except VisitError as exc:
         if isinstance(exc.orig_exc, OmniDSLError):
             raise exc.orig_exc from None
@@ -150,6 +155,19 @@ def _check_depth(tree: Tree, file: str, source: str) -> None:
                 stack.append((child, depth + 1, child if depth + 1 == 3 else top))
 
 
+_ODD_BREAKS = re.compile("\r(?!\n)|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _display_text(source: str) -> str:
+    """``source`` with the line breaks that only ``str.splitlines`` knows turned into spaces.
+
+    Lines and columns count ``\n`` only (lark's convention); SourceSpan.excerpt splits with
+    ``splitlines``.  Replacing a lone ``\r``, form feed etc. by a space (same length, so columns
+    stay) keeps the caret excerpt on the right line.  Ordinary text is returned unchanged.
+    """
+    return _ODD_BREAKS.sub(" ", source)
+
+
 def _number(tok: Token, span: SourceSpan) -> Fraction:
     text = str(tok)
     mantissa, _, exp = text.lower().partition("e")
@@ -180,21 +198,20 @@ def _unescape(literal: str) -> str:
 class _Builder(Transformer):
     """Lark tree → AST nodes (every node gets an exact span)."""
 
-    def __init__(self, file: str, source: str):
+    def __init__(self, file: str, source: str, shown: str):
         super().__init__(visit_tokens=False)
         self.file = file
-        self.source = source
+        self.source = source  # the rule's text, as given
+        self.shown = shown  # the same text as spans carry it (see _display_text)
 
     # -- spans
     def _span(self, meta) -> SourceSpan:
         return SourceSpan(
-            self.file, meta.line, meta.column, meta.end_line, meta.end_column, self.source
+            self.file, meta.line, meta.column, meta.end_line, meta.end_column, self.shown
         )
 
     def _tspan(self, tok: Token) -> SourceSpan:
-        return SourceSpan(
-            self.file, tok.line, tok.column, tok.end_line, tok.end_column, self.source
-        )
+        return SourceSpan(self.file, tok.line, tok.column, tok.end_line, tok.end_column, self.shown)
 
     def _name(self, tok: Token) -> str:
         return str(tok)
@@ -375,7 +392,7 @@ def _describe(tok: Token) -> str:
     if tok.type == "NUMBER":
         return f"number {text[:20]}"
     if tok.type == "STRING":
-        return "a string"
+        return f"string {text[:20]}{'...' if len(text) > 20 else ''}"
     if tok.type in _KEYWORD_TERMS:
         return f"keyword '{text}'"
     return f"'{text}'"
@@ -542,6 +559,8 @@ def _explain(exc: UnexpectedInput, parser: Lark, source: str, file: str) -> DSLS
         )
     if "LET" in expected and tok.type not in _STMT_START:
         hint = "statements start with public, private, let, assert or output"
+        if tok.type == "SLASH":
+            hint = "comments start with `//` or `/*`"
         nxt = _next_token(parser, source, tok)
         if tok.type == "NAME" and nxt is not None and nxt.type == "EQUAL":
             hint = f"bind names with `let {tok} = ...;`"
@@ -557,7 +576,9 @@ def _explain(exc: UnexpectedInput, parser: Lark, source: str, file: str) -> DSLS
     if tok.type == "STAR" and prev is not None and prev.type == "STAR":
         return err("unexpected '*'", here, "there is no power operator; write `x * x`")
     hint = None
-    if (
+    if tok.type == "SLASH" and not expected & _EXPR_START:
+        hint = "comments start with `//` or `/*`"
+    elif (
         prev is not None
         and prev.type in {"NAME", "NUMBER", "RPAR", "RSQB"}
         and tok.type in {"NAME", "NUMBER", "LPAR"}

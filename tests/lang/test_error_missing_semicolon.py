@@ -28,4 +28,4 @@ def test_missing_semicolon_after_name_before_keyword_same_line():
 
 def test_missing_semicolon_after_assert_message():
     src = 'rule R {\n  assert x > 0, "positive"\n}'
-    check_error(src, "expected ';' after a string", 2, 27, hint=HINT)
+    check_error(src, "expected ';' after string \"positive\"", 2, 27, hint=HINT)

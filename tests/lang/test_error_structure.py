@@ -115,3 +115,20 @@ def test_nesting_below_the_limit_is_accepted():
 
     rule = parse("rule R { let s = " + "-" * 190 + "a; }")
     assert rule.body[0].value.op == "-"
+
+
+def test_broken_comment_marker():
+    check_error(
+        "/ a comment\nrule R { }",
+        "unexpected '/'; expected 'rule'",
+        1,
+        1,
+        hint="comments start with `//` or `/*`",
+    )
+    check_error(
+        "rule R {\n  let v = 1; / note\n}",
+        "expected a declaration or statement, found '/'",
+        2,
+        14,
+        hint="comments start with `//` or `/*`",
+    )

@@ -99,3 +99,15 @@ def test_span_excerpt_renders_caret():
     rule = parse(SRC, "spans.omni")
     gen = rule.body[0].value
     assert gen.span.excerpt().splitlines()[1] == " " * 12 + "^" + "~" * 29
+
+
+def test_odd_line_breaks_keep_the_excerpt_on_the_right_line():
+    src = "rule R {\r\n  let a = 1;\r  let b = 2;\f let c = 3;\n  let d = e;\n}"
+    rule = parse(src)
+    assert rule.source == src
+    b = rule.body[1]
+    assert pos(b.span) == (2, 16, 2, 26)  # a lone \r does not start a new line
+    excerpt = b.span.excerpt().splitlines()
+    assert excerpt[0].startswith("  let a = 1;   let b = 2;")
+    assert excerpt[1] == " " * 15 + "^" + "~" * 9
+    assert rule.body[3].span.excerpt().splitlines()[0] == "  let d = e;"
