@@ -14,7 +14,9 @@ contributions and a SHA-256 of everything before it.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,18 @@ MAGIC = b"OMNIGPK\0"
 VERSION = 1
 _HEADER = struct.Struct("<IIIIQIIQQQI")  # n_wires, pub_out, pub_in, prv_in, m, log2 n,
 #                                         n_coeffs, nnz A, nnz B, nnz C, n_contributions
+
+
+def trusted_call(fn: Callable[..., Any], *args: Any) -> Any:
+    """Call a backend point-array method with ``unchecked=True`` when it offers that option.
+
+    Used only for points omnidsl produced itself (a checksummed proving key): the native backend
+    then skips per-point curve/subgroup checks, which dominate loading time at 2^17 points.
+    A bad point could only make the proof invalid, which every verifier rejects.
+    """
+    if "unchecked" in inspect.signature(fn).parameters:
+        return fn(*args, unchecked=True)
+    return fn(*args)
 
 
 @dataclass(frozen=True)
@@ -116,11 +130,11 @@ class ProvingKey:
         h = self._handles.get(backend.name)
         if h is None:
             h = {
-                "a": backend.load_g1(self.a_query),
-                "b1": backend.load_g1(self.b_g1_query),
-                "b2": backend.load_g2(self.b_g2_query),
-                "h": backend.load_g1(self.h_query),
-                "l": backend.load_g1(self.l_query),
+                "a": trusted_call(backend.load_g1, self.a_query),
+                "b1": trusted_call(backend.load_g1, self.b_g1_query),
+                "b2": trusted_call(backend.load_g2, self.b_g2_query),
+                "h": trusted_call(backend.load_g1, self.h_query),
+                "l": trusted_call(backend.load_g1, self.l_query),
             }
             self._handles[backend.name] = h
         return h

@@ -22,7 +22,7 @@ from omnidsl.backend.base import TWO_ADIC_ROOT, TWO_ADICITY, Backend
 from omnidsl.errors import FormatError, ProofError
 from omnidsl.field import R
 from omnidsl.groth16 import ptau as P
-from omnidsl.groth16.keys import Contribution, ProvingKey, VerifyingKey
+from omnidsl.groth16.keys import Contribution, ProvingKey, VerifyingKey, trusted_call
 from omnidsl.groth16.points import g1_list, g1_to_bytes, g2_to_bytes
 from omnidsl.groth16.reduction import DEFAULT_REDUCTION, Matrix, Reduction
 from omnidsl.r1cs.system import R1CS
@@ -208,8 +208,8 @@ def contribute(pk: ProvingKey, backend: Backend, entropy: bytes = b"", name: str
     with stage("update δ"):
         d1 = backend.g1_mul(pk.delta_g1, x)
         d2 = backend.g2_mul(pk.delta_g2, x)
-        l_query = backend.g1_array_scale(pk.l_query, x_inv)
-        h_query = backend.g1_array_scale(pk.h_query, x_inv)
+        l_query = trusted_call(backend.g1_array_scale, pk.l_query, x_inv)
+        h_query = trusted_call(backend.g1_array_scale, pk.h_query, x_inv)
     k = _rand_nonzero()
     pok_r = backend.g1_mul(pk.delta_g1, k)
     prev = pk.contributions[-1] if pk.contributions else None
