@@ -22,7 +22,10 @@ from .lc import LC, SMALL, CoeffTable, add
 class WitnessState:
     """Wire values during witness generation: int64 where small, Python ints where big."""
 
-    def __init__(self, n_wires: int, bigmask: np.ndarray, table: CoeffTable):
+    def __init__(self, n_wires: int, bigmask: np.ndarray, table: CoeffTable,
+                 permissive: bool = False):
+        #: tests only: keep going past failed assertions/range checks (to forge witnesses)
+        self.permissive = permissive
         self.w64 = np.zeros(n_wires, np.int64)
         self.w64[0] = 1
         self.bigmask = bigmask
@@ -97,6 +100,8 @@ class Builder:
         self.steps: list[Step] = []
         self.line = 0
         self.labels: dict[int, str] = {0: "one"}
+        #: gadget records (kind, ...) for tests and debugging: decision bits, range checks
+        self.decisions: list[tuple] = []
 
     # ------------------------------------------------------------ wires
     def alloc(self, n: int, big: bool = False) -> np.ndarray:

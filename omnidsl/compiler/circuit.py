@@ -43,7 +43,7 @@ class Circuit:
 
         ``inputs`` maps every input name to a number (scalar) or a list (vector).  Numbers
         (int/float) are real values, encoded as round(v * 2^frac); strings ("123", "-5", "0x1f")
-        are raw field elements (already-encoded integers mod r).  Raises InputError for bad input,
+        are raw field elements, i.e. already-encoded integers (|x| < r, taken mod r).  Raises InputError for bad input,
         AssertionFailed when a rule assertion does not hold."""
         full = self.full_witness(inputs)
         wit = full[self.kept]
@@ -57,8 +57,12 @@ class Circuit:
                                     f"(rule line {line})")
         return wit
 
-    def full_witness(self, inputs: dict[str, Any]) -> np.ndarray:
-        """Witness of the unoptimised (-O0) system."""
+    def full_witness(self, inputs: dict[str, Any], forge: bool = False) -> np.ndarray:
+        """Witness of the unoptimised (-O0) system.
+
+        ``forge=True`` (soundness tests only): inputs are raw encoded integers taken as given,
+        failed assertions and range checks are ignored (values wrapped into their bit width), so
+        the result is the "best effort" witness an attacker would try."""
         b = self.builder
         if not isinstance(inputs, dict):
             raise InputError("the input must be a JSON object mapping input names to values")
@@ -67,12 +71,15 @@ class Circuit:
             if key not in names:
                 raise InputError(f"unknown input '{key}'",
                                  hint="the rule's inputs are: " + ", ".join(sorted(names)))
-        st = WitnessState(b.n_wires, b.bigmask(), b.table)
+        st = WitnessState(b.n_wires, b.bigmask(), b.table, permissive=forge)
         for lay in self.inputs:
             if lay.name not in inputs:
                 raise InputError(f"missing input '{lay.name}'", lay.info.span,
                                  f"add \"{lay.name}\" to the input JSON")
-            vals = encode_input(lay, inputs[lay.name])
+            if forge:
+                vals = np.atleast_1d(np.array(inputs[lay.name], dtype=object))
+            else:
+                vals = encode_input(lay, inputs[lay.name])
             st.set(np.arange(lay.wire, lay.wire + vals.shape[0]), vals)
         for step in b.steps:
             step(st)
@@ -164,8 +171,8 @@ def encode_input(lay: InputLayout, value: Any) -> np.ndarray:
             except ValueError:
                 raise InputError(f"input {name_at(j)} = {x!r} is not an integer string",
                                  info.span, "use decimal or 0x-hex field elements") from None
-            if not 0 <= raw < R:
-                raise InputError(f"input {name_at(j)} = {x} is not a field element (0 <= x < r)",
+            if not -R < raw < R:
+                raise InputError(f"input {name_at(j)} = {x} is not a field element (|x| < r)",
                                  info.span)
             v = signed(raw)
         elif isinstance(x, float):
