@@ -102,6 +102,8 @@ class Builder:
         self.labels: dict[int, str] = {0: "one"}
         #: gadget records (kind, ...) for tests and debugging: decision bits, range checks
         self.decisions: list[tuple] = []
+        #: common-subexpression cache of gadgets (key: operation and operand arrays)
+        self.cache: dict[tuple, object] = {}
 
     # ------------------------------------------------------------ wires
     def alloc(self, n: int, big: bool = False) -> np.ndarray:

@@ -43,6 +43,19 @@ class V:
         return self.lc.const if self.lc.is_const else None
 
 
+def _key(*lcs: LC) -> tuple:
+    return tuple((lc.wires.shape, lc.wires.tobytes(), lc.cids.tobytes(), lc.const) for lc in lcs)
+
+
+def _cached(b: Builder, key: tuple, make: Callable[[], V]) -> V:
+    """Common-subexpression elimination for gadgets with identical operands."""
+    hit = b.cache.get(key)
+    if hit is None:
+        hit = make()
+        b.cache[key] = hit
+    return hit
+
+
 def const(c: int) -> V:
     return V(LC.constant(c), c, c)
 
@@ -132,6 +145,10 @@ def ge0(b: Builder, x: V) -> V:
         return const(1)
     if x.hi < 0:
         return const(0)
+    return _cached(b, ("ge0", x.lo, x.hi, *_key(x.lc)), lambda: _ge0(b, x))
+
+
+def _ge0(b: Builder, x: V) -> V:
     k = max(x.hi.bit_length(), (-x.lo - 1).bit_length())
     bits = range_bits(b, x, k + 1, 1 << k)
     b.decisions.append(("ge0", bits[:, k]))
@@ -144,6 +161,10 @@ def is_zero(b: Builder, d: V) -> V:
         return const(int(d.const % R == 0))
     if d.lo > 0 or d.hi < 0:
         return const(0)
+    return _cached(b, ("is_zero", *_key(d.lc)), lambda: _is_zero(b, d))
+
+
+def _is_zero(b: Builder, d: V) -> V:
     n = d.n
     inv = b.alloc(n, big=True)
     out = b.alloc(n)
@@ -177,6 +198,11 @@ def mul(b: Builder, x: V, y: V) -> V:
         return V(scale(y.lc, x.const, b.table).broadcast(max(x.n, y.n)), lo, hi)
     if y.const is not None:
         return V(scale(x.lc, y.const, b.table).broadcast(max(x.n, y.n)), lo, hi)
+    kx, ky = _key(x.lc), _key(y.lc)
+    return _cached(b, ("mul", *sorted((kx, ky))), lambda: _mul(b, x, y, lo, hi))
+
+
+def _mul(b: Builder, x: V, y: V, lo: int, hi: int) -> V:
     n = max(x.n, y.n)
     res = V(LC.constant(0), lo, hi)
     out = b.alloc(n, big=res.big)
