@@ -211,7 +211,7 @@ class _Builder(Transformer):
         )
 
     def _tspan(self, tok: Token) -> SourceSpan:
-        return SourceSpan(self.file, tok.line, tok.column, tok.end_line, tok.end_column, self.shown)
+        return SourceSpan(self.file, *_start(tok), *_end(tok), self.shown)
 
     def _name(self, tok: Token) -> str:
         return str(tok)
@@ -436,17 +436,19 @@ def _tokens_before(parser: Lark, source: str, pos: int) -> list[Token]:
 def _explain(exc: UnexpectedInput, parser: Lark, source: str, file: str) -> DSLSyntaxError:
     """Turn a lark error into one located DSLSyntaxError with a helpful message and hint."""
 
-    def span_at(line: int, col: int, end_line=None, end_col=None) -> SourceSpan:
+    def span_at(
+        line: int, col: int, end_line: int | None = None, end_col: int | None = None
+    ) -> SourceSpan:
         return SourceSpan(file, line, col, end_line, end_col, source)
 
     def tok_span(tok: Token) -> SourceSpan:
-        return span_at(tok.line, tok.column, tok.end_line, tok.end_column)
+        return span_at(*_start(tok), *_end(tok))
 
     def err(msg: str, span: SourceSpan, hint: str | None = None) -> DSLSyntaxError:
         return DSLSyntaxError(msg, span, hint)
 
     if isinstance(exc, UnexpectedCharacters):
-        before = _tokens_before(parser, source, exc.pos_in_stream)
+        before = _tokens_before(parser, source, exc.pos_in_stream or 0)
         return _open_comment(before, source, span_at) or _bad_character(
             exc, parser, source, span_at
         )
@@ -470,7 +472,7 @@ def _explain(exc: UnexpectedInput, parser: Lark, source: str, file: str) -> DSLS
                 span_at(1, 1),
                 "a rule file holds one rule: `rule Name(D = 10) { ... }`",
             )
-        here = span_at(prev.end_line, prev.end_column)
+        here = span_at(*_end(prev))
     else:
         here = tok_span(tok)
 
@@ -518,11 +520,11 @@ def _explain(exc: UnexpectedInput, parser: Lark, source: str, file: str) -> DSLS
     if (
         "SEMICOLON" in expected
         and prev is not None
-        and (tok.line > prev.end_line or tok.type in _STMT_START)
+        and (_start(tok)[0] > _end(prev)[0] or tok.type in _STMT_START)
     ):
         return err(
             f"expected ';' after {_describe(prev)}",
-            span_at(prev.end_line, prev.end_column),
+            span_at(*_end(prev)),
             "every declaration and statement ends with ';'",
         )
     if tok.type == "EQUAL" and expected & _COMPARE_TERMS:
@@ -557,6 +559,7 @@ def _explain(exc: UnexpectedInput, parser: Lark, source: str, file: str) -> DSLS
             here,
             "e.g. `fixed[D] bits 16 frac 12`",
         )
+    hint: str | None
     if "LET" in expected and tok.type not in _STMT_START:
         hint = "statements start with public, private, let, assert or output"
         if tok.type == "SLASH":
@@ -589,13 +592,24 @@ def _explain(exc: UnexpectedInput, parser: Lark, source: str, file: str) -> DSLS
     )
 
 
+def _start(tok: Token) -> tuple[int, int]:
+    """(line, column) where a token starts (always set by the basic lexer)."""
+    return tok.line or 1, tok.column or 1
+
+
+def _end(tok: Token) -> tuple[int, int]:
+    """(line, column) just after a token."""
+    line, col = _start(tok)
+    return tok.end_line or line, tok.end_column or col + len(tok)
+
+
 def _open_comment(tokens: list[Token], source: str, span_at) -> DSLSyntaxError | None:
     """An unterminated ``/*`` lexes as '/' '*' (a closed one would be a comment token)."""
     for t in tokens:
         if t.type == "SLASH" and t.start_pos is not None and source[t.start_pos + 1 :][:1] == "*":
             return DSLSyntaxError(
                 "unterminated block comment",
-                span_at(t.line, t.column, t.line, t.column + 2),
+                span_at(*_start(t), _start(t)[0], _start(t)[1] + 2),
                 "close the comment with `*/`",
             )
     return None
