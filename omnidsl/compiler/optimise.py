@@ -66,25 +66,75 @@ class Optimised:
         return z
 
 
-class _System:
-    """All terms of A, B, C sorted by key = (row·3 + side)·NW + wire, coefficients as ids."""
+def _ranges(start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated ``arange(start[k], start[k] + length[k])``: (indices, k of each index)."""
+    length = np.asarray(length, np.int64)
+    total = int(length.sum())
+    k = np.repeat(np.arange(length.shape[0], dtype=np.int64), length)
+    first = np.cumsum(length) - length
+    return np.asarray(start, np.int64)[k] + (np.arange(total, dtype=np.int64) - first[k]), k
+
+
+class _Pool:
+    """The system as a term pool plus one segment per (row, side) linear combination.
+
+    Segment ``3·row + side`` is ``pool[seg_start : seg_start + seg_len]`` (wires strictly
+    increasing, no zero coefficient).  A rewritten segment is appended to the pool and its old
+    terms are marked dead, so a round costs O(pool) cheap masks plus O(touched) sorting.
+    """
 
     def __init__(self, r1cs: R1CS, table: CoeffTable):
-        self.nw = max(r1cs.n_wires, 1)
-        self.m = r1cs.n_constraints
-        keys, cids = [], []
-        for side, mat in enumerate((r1cs.A, r1cs.B, r1cs.C)):
-            rows = mat.row_of_term()
-            keys.append((rows * 3 + side) * self.nw + mat.wire.astype(np.int64))
-            cids.append(mat.coeff_id.astype(np.int32))
-        key = np.concatenate(keys)
-        order = np.argsort(key, kind="stable")
         self.table = table
-        self.key, self.cid = self._merge(key[order], np.concatenate(cids)[order])
-        self.alive = np.ones(self.m, bool)
+        self.nw = max(r1cs.n_wires, 1)
+        self.m = m = r1cs.n_constraints
+        mats = (r1cs.A, r1cs.B, r1cs.C)
+        total = sum(x.nnz for x in mats)
+        cap = max(16, 3 * total)  # untouched capacity costs no memory (pages are lazy)
+        self.wire = np.empty(cap, np.int64)
+        self.cid = np.empty(cap, np.int32)
+        self.owner = np.empty(cap, np.int64)
+        self.live = np.empty(cap, bool)
+        self.size = total
+        self.seg_start = np.empty(3 * m, np.int64)
+        self.seg_len = np.empty(3 * m, np.int64)
+        base = 0
+        for side, mat in enumerate(mats):
+            n = mat.nnz
+            self.wire[base:base + n] = mat.wire
+            self.cid[base:base + n] = table.canonical_ids(np.asarray(mat.coeff_id, np.int64))
+            self.owner[base:base + n] = mat.row_of_term() * 3 + side
+            self.seg_start[side::3] = base + mat.row_ptr[:-1]
+            self.seg_len[side::3] = np.diff(mat.row_ptr)
+            base += n
+        self.live[:total] = True
+        self.row_alive = np.ones(m, bool)
 
-    def _merge(self, key: np.ndarray, cid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Merge equal adjacent keys (sum coefficients) and drop zero coefficients."""
+    def _reserve(self, extra: int) -> None:
+        need = self.size + extra
+        if need <= self.wire.shape[0]:
+            return
+        cap = max(need, self.wire.shape[0] * 3 // 2)
+        for name in ("wire", "cid", "owner", "live"):
+            old = getattr(self, name)
+            new = np.empty(cap, old.dtype)
+            new[: self.size] = old[: self.size]
+            setattr(self, name, new)
+
+    def gather(self, segs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pool indices of the terms of ``segs`` (in order) and the position in ``segs`` of each."""
+        return _ranges(self.seg_start[segs], self.seg_len[segs])
+
+    def kill_rows(self, rows: np.ndarray) -> None:
+        self.row_alive[rows] = False
+        segs = (rows[:, None] * 3 + np.arange(3)).reshape(-1)
+        idx, _ = self.gather(segs)
+        self.live[idx] = False
+        self.seg_len[segs] = 0
+
+    def merge(self, key: np.ndarray, cid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sort by key, merge equal keys (sum coefficients), drop zero coefficients."""
+        order = np.argsort(key, kind="stable")
+        key, cid = key[order], cid[order]
         if key.size:
             start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
             if start.size != key.size:
@@ -96,74 +146,88 @@ class _System:
                 key, cid = key[nz], cid[nz]
         return key, cid.astype(np.int32)
 
-    def parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rs = self.key // self.nw
-        return rs // 3, rs % 3, self.key % self.nw
+    def linear_forms(self):
+        """Linear rows (mask) and their forms ℓ as (row, wire, cid) term arrays (each row's terms
+        contiguous with distinct wires; rows in no particular order)."""
+        m = self.m
+        st = np.minimum(self.seg_start, max(self.size - 1, 0))
+        has0 = (self.seg_len > 0) & (self.wire[st] == 0)
+        nonconst = (self.seg_len - has0).reshape(m, 3)
+        lin = self.row_alive & ((nonconst[:, 0] == 0) | (nonconst[:, 1] == 0))
+        L = np.flatnonzero(lin)
+        a_const = nonconst[L, 0] == 0
+        const_seg = 3 * L + np.where(a_const, 0, 1)
+        other_seg = 3 * L + np.where(a_const, 1, 0)
+        const_id = np.where(self.seg_len[const_seg] > 0,
+                            self.cid[self.seg_start[const_seg]], -1).astype(np.int64)
+        use = const_id >= 0
+        # rows whose non-constant side is multiplied by zero: ℓ = −C, already canonical
+        pidx, pk = self.gather(3 * L[~use] + 2)
+        prow, pwire = L[~use][pk], self.wire[pidx]
+        pcid = self.table.neg(self.cid[pidx])
+        # the others: ℓ = k·(other side) − C, merged per row
+        Lu = L[use]
+        midx, mk = self.gather(other_seg[use])
+        mcid = self.table.mul(self.cid[midx], const_id[use][mk])
+        cidx, ck = self.gather(3 * Lu + 2)
+        ccid = self.table.neg(self.cid[cidx])
+        key = np.concatenate([Lu[mk] * self.nw + self.wire[midx],
+                              Lu[ck] * self.nw + self.wire[cidx]])
+        key, ucid = self.merge(key, np.concatenate([mcid, ccid]))
+        lrow = np.concatenate([prow, key // self.nw])
+        lwire = np.concatenate([pwire, key % self.nw])
+        return lin, lrow, lwire, np.concatenate([pcid, ucid])
 
-    def linear_forms(self, protected: int):
-        """Linear rows and their forms ℓ: (rows, term row, term wire, term cid) sorted."""
-        row, side, wire = self.parts()
-        nonconst = np.bincount((row * 3 + side)[wire != 0], minlength=3 * self.m).reshape(-1, 3)
-        lin = self.alive & ((nonconst[:, 0] == 0) | (nonconst[:, 1] == 0))
-        a_const = nonconst[:, 0] == 0
-        # constant of the constant side (id), −1 when that side is empty (zero)
-        const_id = np.full(self.m, -1, np.int64)
-        const_side = np.where(a_const, 0, 1)
-        is_c0 = (wire == 0) & (side == const_side[row]) & lin[row]
-        const_id[row[is_c0]] = self.cid[is_c0]
-        other_side = np.where(a_const, 1, 0)
-        mult = lin[row] & (side == other_side[row]) & (const_id[row] >= 0)
-        cterm = lin[row] & (side == 2)
-        mrow, mwire = row[mult], wire[mult]
-        mcid = self.table.mul(self.cid[mult], const_id[mrow])
-        crow, cwire = row[cterm], wire[cterm]
-        ccid = self.table.neg(self.cid[cterm])
-        lrow = np.concatenate([mrow, crow])
-        lwire = np.concatenate([mwire, cwire])
-        lkey = lrow * self.nw + lwire
-        order = np.argsort(lkey, kind="stable")
-        lkey, lcid = self._merge(lkey[order], np.concatenate([mcid, ccid])[order])
-        return lin, lkey // self.nw, lkey % self.nw, lcid
+    def occurrences(self) -> np.ndarray:
+        live = self.live[: self.size]
+        return np.bincount(self.wire[: self.size][live], minlength=self.nw)
 
-    def substitute(self, acc_rows: np.ndarray, pivots: np.ndarray, ptr: np.ndarray,
-                   ewire: np.ndarray, ecid: np.ndarray) -> None:
-        """Remove ``acc_rows`` and replace every occurrence of ``pivots`` by its expression."""
-        self.alive[acc_rows] = False
-        row, side, wire = self.parts()
+    def substitute(self, pivots: np.ndarray, ptr: np.ndarray, ewire: np.ndarray,
+                   ecid: np.ndarray) -> None:
+        """Replace every live occurrence of ``pivots`` by its expression (rewrites segments)."""
+        n = self.size
         piv_idx = np.full(self.nw, -1, np.int64)
         piv_idx[pivots] = np.arange(pivots.shape[0])
-        dead = ~self.alive[row]
-        hit = (piv_idx[wire] >= 0) & ~dead
-        keep = ~(hit | dead)
-        # expand every hit term into its pivot's expression
-        k = piv_idx[wire[hit]]
-        cnt = ptr[k + 1] - ptr[k]
-        rep_src = np.repeat(np.arange(k.shape[0]), cnt)
-        offs = np.arange(rep_src.shape[0]) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        src = ptr[k][rep_src] + offs
-        base = (row[hit] * 3 + side[hit]) * self.nw
-        nkey = base[rep_src] + ewire[src]
-        ncid = self.table.mul(self.cid[hit][rep_src], ecid[src])
-        order = np.argsort(nkey, kind="stable")
-        key = np.concatenate([self.key[keep], nkey[order]])
-        cid = np.concatenate([self.cid[keep], ncid[order]])
-        order = np.argsort(key, kind="stable")  # two sorted runs: a linear merge
-        self.key, self.cid = self._merge(key[order], cid[order])
+        hit = self.live[:n] & (piv_idx[self.wire[:n]] >= 0)
+        segs = np.unique(self.owner[:n][hit])
+        if segs.size == 0:
+            return
+        idx, k = self.gather(segs)
+        w, c = self.wire[idx], self.cid[idx]
+        pk = piv_idx[w]
+        h = pk >= 0
+        # expansion of the hit terms
+        hk = pk[h]
+        cnt = ptr[hk + 1] - ptr[hk]
+        src_pos, rep = _ranges(ptr[hk], cnt)
+        nkey = k[h][rep] * self.nw + ewire[src_pos]
+        ncid = self.table.mul(c[h][rep], ecid[src_pos])
+        key = np.concatenate([k[~h] * self.nw + w[~h], nkey])
+        key, cid = self.merge(key, np.concatenate([c[~h], ncid]))
+        new_k = key // self.nw
+        new_len = np.bincount(new_k, minlength=segs.shape[0])
+        self.live[idx] = False
+        self._reserve(key.shape[0])
+        lo, hi = self.size, self.size + key.shape[0]
+        self.wire[lo:hi] = key % self.nw
+        self.cid[lo:hi] = cid
+        self.owner[lo:hi] = segs[new_k]
+        self.live[lo:hi] = True
+        self.seg_start[segs] = lo + np.cumsum(new_len) - new_len
+        self.seg_len[segs] = new_len
+        self.size = hi
 
     def matrices(self, rows_kept: np.ndarray, wire_map: np.ndarray) -> list[SparseMatrix]:
-        row, side, wire = self.parts()
-        new_row = np.full(self.m, -1, np.int64)
-        new_row[rows_kept] = np.arange(rows_kept.shape[0])
         out = []
         for s in range(3):
-            sel = (side == s) & (new_row[row] >= 0)
-            r = new_row[row[sel]]
+            segs = rows_kept * 3 + s
+            idx, _ = self.gather(segs)
             ptr = np.zeros(rows_kept.shape[0] + 1, np.int64)
-            np.cumsum(np.bincount(r, minlength=rows_kept.shape[0]), out=ptr[1:])
-            w = wire_map[wire[sel]]
+            np.cumsum(self.seg_len[segs], out=ptr[1:])
+            w = wire_map[self.wire[idx]]
             if (w < 0).any():
                 raise InternalError("optimiser: an eliminated wire is still referenced")
-            out.append(SparseMatrix(ptr, w, self.cid[sel].astype(np.int32)))
+            out.append(SparseMatrix(ptr, w, self.cid[idx].astype(np.int32)))
         return out
 
 
@@ -217,51 +281,49 @@ def optimise_full(r1cs: R1CS, level: int = 2) -> Optimised:
     if level == 0:
         return Optimised(r1cs, np.arange(r1cs.n_wires, dtype=np.int64), [], list(r1cs.coeffs))
     protected = r1cs.n_protected
+    if not _is_canonical(r1cs):
+        r1cs = r1cs.canonicalise()
     table = CoeffTable(r1cs.coeffs, r1cs.prime)
-    sysm = _System(r1cs, table)
+    pool = _Pool(r1cs, table)
     rounds: list[Round] = []
-    eliminated = np.zeros(sysm.nw, bool)
+    eliminated = np.zeros(pool.nw, bool)
     for rnd in range(10_000):
-        lin, lrow, lwire, lcid = sysm.linear_forms(protected)
+        lin, lrow, lwire, lcid = pool.linear_forms()
         # a linear row whose ℓ is identically zero holds for every assignment: drop it
         trivial = lin.copy()
         trivial[lrow] = False
-        sysm.alive &= ~trivial
-        lin &= ~trivial
-        occ = np.bincount(sysm.key % sysm.nw, minlength=sysm.nw)
-        rows, piv, pcid = _pick(lin, lrow, lwire, lcid, occ, protected, level, rnd)
+        if trivial.any():
+            pool.kill_rows(np.flatnonzero(trivial))
+            lin &= ~trivial
+        rows, piv, pcid = _pick(lin, lrow, lwire, lcid, pool.occurrences(), protected, level,
+                                rnd)
         if rows.size == 0:
             break
-        # expressions z_p = Σ_{w≠p} (−c_w/c_p)·z_w from the accepted rows' ℓ
-        is_acc = np.zeros(sysm.m, bool)
-        is_acc[rows] = True
-        piv_of_row = np.full(sysm.m, -1, np.int64)
-        piv_of_row[rows] = piv
-        scale_of_row = np.zeros(sysm.m, np.int64)
-        scale_of_row[rows] = table.neg(table.inv(pcid))
-        sel = is_acc[lrow] & (lwire != piv_of_row[lrow])
-        erow, ewire = lrow[sel], lwire[sel]
-        ecid = table.mul(lcid[sel], scale_of_row[erow])
-        # group the expressions in the order of ``rows``
-        rank = np.zeros(sysm.m, np.int64)
+        # expressions z_p = Σ_{w≠p} (−c_w/c_p)·z_w from the accepted rows' ℓ, in ``rows`` order
+        rank = np.full(pool.m, -1, np.int64)
         rank[rows] = np.arange(rows.shape[0])
-        order = np.argsort(rank[erow], kind="stable")
-        ewire, ecid = ewire[order], ecid[order]
+        piv_of_row = np.full(pool.m, -1, np.int64)
+        piv_of_row[rows] = piv
+        scale = table.neg(table.inv(pcid)).astype(np.int64)
+        sel = (rank[lrow] >= 0) & (lwire != piv_of_row[lrow])
+        er, ewire = rank[lrow[sel]], lwire[sel]
+        ecid = table.mul(lcid[sel], scale[er])
+        order = np.argsort(er, kind="stable")
+        er, ewire, ecid = er[order], ewire[order], ecid[order]
         ptr = np.zeros(rows.shape[0] + 1, np.int64)
-        np.cumsum(np.bincount(rank[erow], minlength=rows.shape[0]), out=ptr[1:])
+        np.cumsum(np.bincount(er, minlength=rows.shape[0]), out=ptr[1:])
         rounds.append(Round(piv.astype(np.int64), ptr, ewire.astype(np.int64),
                             ecid.astype(np.int32)))
         eliminated[piv] = True
-        sysm.substitute(rows, piv, ptr, ewire, ecid)
+        pool.kill_rows(rows)
+        pool.substitute(piv, ptr, ewire, ecid)
     # drop rows with nothing left in them
-    row, _, _ = sysm.parts()
-    nonempty = np.zeros(sysm.m, bool)
-    nonempty[row] = True
-    rows_kept = np.flatnonzero(sysm.alive & nonempty)
+    nonempty = pool.seg_len.reshape(-1, 3).sum(axis=1) > 0
+    rows_kept = np.flatnonzero(pool.row_alive & nonempty)
     kept = np.flatnonzero(~eliminated[: r1cs.n_wires]).astype(np.int64)
-    wire_map = np.full(sysm.nw, -1, np.int64)
+    wire_map = np.full(pool.nw, -1, np.int64)
     wire_map[kept] = np.arange(kept.shape[0])
-    A, B, C = sysm.matrices(rows_kept, wire_map)
+    A, B, C = pool.matrices(rows_kept, wire_map)
     w2l = (kept.copy() if r1cs.wire_to_label is None
            else np.asarray(r1cs.wire_to_label, np.int64)[kept])
     n_labels = r1cs.n_labels if r1cs.n_labels is not None else r1cs.n_wires
@@ -271,6 +333,21 @@ def optimise_full(r1cs: R1CS, level: int = 2) -> Optimised:
                   wire_to_label=w2l, n_labels=n_labels, constraint_line=line,
                   labels=dict(r1cs.labels))
     return Optimised(out, kept, rounds, list(table.values))
+
+
+def _is_canonical(r1cs: R1CS) -> bool:
+    """Wires strictly increasing within every row and no zero coefficient (cheap check)."""
+    zero = np.array([v % r1cs.prime == 0 for v in r1cs.coeffs] or [False])
+    for mat in (r1cs.A, r1cs.B, r1cs.C):
+        if mat.nnz == 0:
+            continue
+        if zero[mat.coeff_id].any():
+            return False
+        starts = np.zeros(mat.nnz, bool)
+        starts[mat.row_ptr[:-1][np.diff(mat.row_ptr) > 0]] = True
+        if not np.all((np.diff(mat.wire) > 0) | starts[1:]):
+            return False
+    return True
 
 
 def optimise(r1cs: R1CS, level: int) -> tuple[R1CS, np.ndarray]:

@@ -46,13 +46,18 @@ class CoeffTable:
         """Boolean array over the table: entry is zero."""
         return np.array([v == 0 for v in self.values], dtype=bool)
 
+    def _distinct(self, ids: np.ndarray) -> np.ndarray:
+        """Sorted distinct ids (O(n) via bincount: ids are small integers)."""
+        return np.flatnonzero(np.bincount(ids, minlength=len(self.values)))
+
     def _unary(self, ids: np.ndarray, fn) -> np.ndarray:
         ids = np.asarray(ids, np.int64)
         if ids.size == 0:
             return np.zeros(0, np.int32)
-        u, inv = np.unique(ids, return_inverse=True)
-        res = np.array([self.intern(fn(self.values[int(i)])) for i in u], np.int32)
-        return res[inv.reshape(-1)]
+        u = self._distinct(ids.reshape(-1))
+        res = np.zeros(len(self.values), np.int32)
+        res[u] = [self.intern(fn(self.values[int(i)])) for i in u]
+        return res[ids]
 
     def _binary(self, a: np.ndarray, b: np.ndarray, fn) -> np.ndarray:
         a = np.asarray(a, np.int64)
@@ -60,10 +65,20 @@ class CoeffTable:
         a, b = np.broadcast_arrays(a, b)
         if a.size == 0:
             return np.zeros(0, np.int32)
+        a, b = a.reshape(-1), b.reshape(-1)
         n = max(len(self.values), 1)
-        key = a.reshape(-1) * n + b.reshape(-1)
-        u, inv = np.unique(key, return_inverse=True)
         vals = self.values
+        ua, ub = self._distinct(a), self._distinct(b)
+        if ua.size * ub.size <= 1 << 14:  # dense table over the distinct values present
+            pa = np.zeros(n, np.int64)
+            pa[ua] = np.arange(ua.size)
+            pb = np.zeros(n, np.int64)
+            pb[ub] = np.arange(ub.size)
+            dense = np.array([[self.intern(fn(vals[int(x)], vals[int(y)])) for y in ub]
+                              for x in ua], np.int32)
+            return dense[pa[a], pb[b]]
+        key = a * n + b
+        u, inv = np.unique(key, return_inverse=True)
         res = np.array([self.intern(fn(vals[int(k // n)], vals[int(k % n)])) for k in u],
                        np.int32)
         return res[inv.reshape(-1)]
