@@ -16,7 +16,7 @@ from omnidsl.lang import ast, parse
 from omnidsl.lang.parser import RESERVED, lark_parser
 
 SETTINGS = settings(
-    max_examples=150,
+    max_examples=120,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     database=None,
@@ -99,7 +99,7 @@ def test_grammar_generated_programs_mostly_parse():
 ALPHABET = [*string.printable, "..", "/*", "*/", "//", "rule", "let", "for", " in ", "é"]
 
 
-@settings(SETTINGS, max_examples=1500)
+@settings(SETTINGS, max_examples=1000)
 @given(
     st.lists(
         st.tuples(st.integers(0, len(VALID)), st.integers(0, 8), st.sampled_from(ALPHABET)),
