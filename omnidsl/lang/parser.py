@@ -102,9 +102,10 @@ def parse(source: str, file: str = "<rule>") -> ast.Rule:
         raise DSLSyntaxError(
             f"cannot parse: {exc}", SourceSpan(file, 1, 1, source=source)
         ) from None
-    _check_depth(tree, file, _display_text(source))
+    shown = _display_text(source)
+    _check_depth(tree, file, shown)
     try:
-        rule = _Builder(file, source, _display_text(source)).transform(tree)
+        rule = _Builder(file, source, shown).transform(tree)
     except VisitError as exc:
         if isinstance(exc.orig_exc, OmniDSLError):
             raise exc.orig_exc from None
@@ -124,8 +125,11 @@ def parse_file(path: str | Path) -> ast.Rule:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise DSLSyntaxError(
-            f"rule file {name} is not valid UTF-8 (byte {exc.start})",
+            f"rule file is not valid UTF-8 (byte {exc.start})",
+            SourceSpan(name, line, col),
             hint="save the file as UTF-8 text",
         ) from None
     return parse(text, name)
