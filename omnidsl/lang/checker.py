@@ -227,14 +227,14 @@ class Checker:
     def ex(self, e: ast.Expr, loop: _Loop | None) -> ExprInfo:
         info = self._ex(e, loop)
         if info.kind == "num" and not info.is_const:
+            if info.scale > MAX_SCALE:
+                raise self.err(e, f"scale overflow: the value has {info.scale} fractional bits",
+                               "use rescale(x, F) to drop fractional bits", DSLBoundError)
             if info.mag >= MAX_BOUND:
                 raise self.err(e, f"this value may reach about 2^{_bits(info.mag)} in magnitude, "
                                f"beyond the 2^{MAX_BOUND_BITS} limit",
                                "narrow the inputs' `bits`, rescale() products, or use smaller "
                                "`frac` scales", DSLBoundError)
-            if info.scale > MAX_SCALE:
-                raise self.err(e, f"scale overflow: the value has {info.scale} fractional bits",
-                               "use rescale(x, F) to drop fractional bits", DSLBoundError)
         e.info = info
         return info
 

@@ -136,6 +136,8 @@ def test_declaration_errors():
     with pytest.raises(DSLBoundError, match="bits 300 is out of range"):
         check(parse("rule R { private a: fixed bits 300; }"))
     with pytest.raises(DSLTypeError, match="vector length must be an integer constant"):
+        check(parse("rule R { private a: fixed[2.5]; }"))
+    with pytest.raises(DSLTypeError, match="unknown name 'x'"):
         check(parse("rule R { private a: fixed[x]; }"))
     with pytest.raises(DSLTypeError, match="has no parameter 'E'"):
         check(parse("rule R(D = 1) { private a: fixed[D]; }"), {"E": 2})
