@@ -123,7 +123,7 @@ def parse_file(path: str | Path) -> ast.Rule:
     except OSError as exc:
         raise OmniDSLError(f"cannot read rule file {name}: {exc.strerror or exc}") from None
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # editors on Windows may write a byte-order mark
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1

@@ -42,3 +42,10 @@ def test_non_text_source_is_a_syntax_error():
 
     with pytest.raises(DSLSyntaxError, match="must be text"):
         parse(b"rule R { }")  # type: ignore[arg-type]
+
+
+def test_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.omni"
+    path.write_bytes(b"\xef\xbb\xbfrule R {\n  let v = 1;\n}\n")
+    rule = parse_file(path)
+    assert rule.name == "R" and rule.span.column == 1
