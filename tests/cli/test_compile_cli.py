@@ -91,7 +91,7 @@ def test_witness_roundtrip(rule, tmp_path, capsys):
 ])
 def test_witness_input_errors(rule, tmp_path, capsys, data, msg):
     inp = write_json(tmp_path, data)
-    code, out, err = run(capsys, "witness", str(rule), str(inp), "-o", str(tmp_path / "w.wtns"))
+    code, _, err = run(capsys, "witness", str(rule), str(inp), "-o", str(tmp_path / "w.wtns"))
     assert code == 1
     assert msg in err
     assert "Traceback" not in err and not (tmp_path / "w.wtns").exists()
@@ -106,7 +106,7 @@ def test_witness_input_errors(rule, tmp_path, capsys, data, msg):
 def test_compile_errors_are_one_located_message(tmp_path, capsys, src, msg, line):
     p = tmp_path / "bad.omni"
     p.write_text(src)
-    code, out, err = run(capsys, "compile", str(p), "-o", str(tmp_path))
+    code, _, err = run(capsys, "compile", str(p), "-o", str(tmp_path))
     assert code == 1
     first = err.splitlines()[0]
     assert first.startswith(f"{p}:{line}") and msg in err
