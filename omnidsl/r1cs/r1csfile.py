@@ -204,3 +204,16 @@ def read_r1cs(path: str | Path, canonical: bool = True) -> R1CS:
     r = R1CS(n_wires=n_wires, n_pub_out=n_out, n_pub_in=n_pin, n_prv_in=n_prv, A=A, B=B, C=C,
              coeffs=table, wire_to_label=w2l, n_labels=n_labels, prime=prime)
     return r.canonicalise() if canonical else r
+
+
+def read_r1cs_header(path: str | Path) -> dict[str, int]:
+    """Only the header of a ``.r1cs`` file (wires, io counts, labels, constraints): cheap."""
+    c = read_container(path, b"r1cs", (1,))
+    hoff, hsize = c.unique("header", HEADER)
+    if hsize != 4 + FR_BYTES + 28:
+        raise FormatError(f"{c.path}: header section at offset {hoff} has size {hsize}, "
+                          f"expected {4 + FR_BYTES + 28}")
+    prime = int.from_bytes(c.data[hoff + 4: hoff + 4 + FR_BYTES], "little")
+    vals = struct.unpack_from("<IIIIQI", c.data, hoff + 4 + FR_BYTES)
+    keys = ("n_wires", "n_pub_out", "n_pub_in", "n_prv_in", "n_labels", "n_constraints")
+    return {"prime": prime, **dict(zip(keys, vals, strict=True))}

@@ -1,0 +1,135 @@
+"""Compile + witness benchmark of circuits/norm_bound.omni against circom2 (constraint counts).
+
+    python benchmarks/compile_bench.py [--sizes 1000,7450,65536] [--circom-timeout 300]
+
+For every D: wall time of compile (-O2) and of witness generation (median of 3 fresh
+subprocesses for D < 65536, one run otherwise), peak RSS of that subprocess (getrusage), the
+constraint count, and the constraint count of the equivalent circom circuit
+(benchmarks/circom/norm_bound.circom) compiled by circom2 at --O2, with the ratio ours/circom.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RULE = ROOT / "circuits" / "norm_bound.omni"
+CIRCOM_SRC = ROOT / "benchmarks" / "circom" / "norm_bound.circom"
+
+
+def worker(d: int) -> None:
+    """One measured run in this (fresh) process; prints a JSON line."""
+    sys.path.insert(0, str(ROOT))
+    import numpy as np
+
+    from omnidsl.compiler.circuit import compile_file
+
+    t0 = time.perf_counter()
+    c = compile_file(RULE, {"D": d}, 2)
+    t1 = time.perf_counter()
+    g = np.random.default_rng(d).uniform(-0.05, 0.05, d).round(4).tolist()
+    wit = c.witness({"g": g, "max_norm": 1000.0})
+    t2 = time.perf_counter()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(json.dumps({"compile": t1 - t0, "witness": t2 - t1, "rss_mb": rss / 1024,
+                      "constraints": c.r1cs.n_constraints, "o0": c.n_constraints_o0,
+                      "wires": c.r1cs.n_wires, "n_witness": int(wit.shape[0])}))
+
+
+def measure(d: int, runs: int) -> dict:
+    results = []
+    for _ in range(runs):
+        proc = subprocess.run([sys.executable, __file__, "--worker", str(d)],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"worker D={d} failed:\n{proc.stderr[-2000:]}")
+        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    out = dict(results[0])
+    for key in ("compile", "witness", "rss_mb"):
+        out[key] = statistics.median(r[key] for r in results)
+    out["runs"] = runs
+    return out
+
+
+def circom_constraints(d: int, timeout: float) -> tuple[int | None, float, str]:
+    """(constraints, seconds, note) of the circom version at D, compiled by circom2 --O2."""
+    from omnidsl.npm import npm_bin
+    from omnidsl.r1cs.r1csfile import read_r1cs_header
+
+    circom2 = npm_bin("circom2")
+    with tempfile.TemporaryDirectory(prefix="circom_bench_") as tmp:
+        work = Path(tmp)
+        shutil.copy(CIRCOM_SRC, work / CIRCOM_SRC.name)
+        (work / "main.circom").write_text(
+            f'pragma circom 2.0.0;\ninclude "{CIRCOM_SRC.name}";\n'
+            f"component main {{public [max_norm]}} = NormBound({d});\n")
+        t0 = time.perf_counter()
+        try:
+            proc = subprocess.run([str(circom2), "main.circom", "--r1cs", "--O2", "-o", "."],
+                                  cwd=work, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None, time.perf_counter() - t0, f"circom2 > {timeout:.0f} s (stopped)"
+        dt = time.perf_counter() - t0
+        if proc.returncode != 0 or not (work / "main.r1cs").exists():
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["?"]
+            return None, dt, f"circom2 failed: {tail[0][:60]}"
+        return read_r1cs_header(work / "main.r1cs")["n_constraints"], dt, ""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1000,7450,65536")
+    ap.add_argument("--circom-timeout", type=float, default=300.0)
+    ap.add_argument("--no-circom", action="store_true")
+    ap.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker is not None:
+        worker(args.worker)
+        return
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = []
+    for d in sizes:
+        ours = measure(d, 1 if d >= 65536 else 3)
+        circ, ct, note = (None, 0.0, "skipped") if args.no_circom else circom_constraints(
+            d, args.circom_timeout)
+        rows.append((d, ours, circ, ct, note))
+        print(f"  measured D={d}", file=sys.stderr, flush=True)
+
+    print("\nnorm_bound.omni: compile (-O2) + witness; circom2 --O2 of "
+          "benchmarks/circom/norm_bound.circom")
+    head = (f"{'D':>7} {'runs':>4} {'compile s':>9} {'witness s':>9} {'total s':>8} "
+            f"{'peak MB':>8} {'constraints':>11} {'(-O0)':>9} {'circom':>9} "
+            f"{'circom s':>8} {'ours/circom':>11}")
+    print(head)
+    print("-" * len(head))
+    notes = []
+    for d, o, circ, ct, note in rows:
+        ratio = f"{o['constraints'] / circ:.3f}" if circ else "n/a"
+        print(f"{d:>7} {o['runs']:>4} {o['compile']:>9.2f} {o['witness']:>9.2f} "
+              f"{o['compile'] + o['witness']:>8.2f} {o['rss_mb']:>8.0f} {o['constraints']:>11} "
+              f"{o['o0']:>9} {circ if circ else '-':>9} {ct:>8.1f} {ratio:>11}")
+        if note:
+            notes.append(f"D={d}: {note}")
+    done = [(d, c) for d, _, c, _, _ in rows if c]
+    for line in notes:
+        print("note:", line)
+    if notes and len(done) >= 2:
+        (d1, c1), (d2, c2) = done[0], done[-1]
+        per = (c2 - c1) / (d2 - d1)
+        print(f"note: circom grows by {per:.2f} constraints per entry between D={d1} and D={d2}; "
+              "where circom2 did not finish, compare per entry instead.")
+    print("times are wall-clock medians (one run at D >= 65536); peak MB is the max RSS of the "
+          "measuring subprocess (compile + witness).")
+
+
+if __name__ == "__main__":
+    main()
