@@ -149,9 +149,10 @@ class Builder:
             w = np.concatenate([np.zeros((n, 1), np.int64), w], axis=1)
             c = np.concatenate([np.full((n, 1), self.table.id(lc.const), np.int32), c], axis=1)
         if w.shape[1] > 1:
-            order = np.argsort(w, axis=1, kind="stable")
-            w = np.take_along_axis(w, order, axis=1)
-            c = np.take_along_axis(c, order, axis=1)
+            if not (w[:, 1:] >= w[:, :-1]).all():
+                order = np.argsort(w, axis=1, kind="stable")
+                w = np.take_along_axis(w, order, axis=1)
+                c = np.take_along_axis(c, order, axis=1)
             dup_rows = np.nonzero((w[:, 1:] == w[:, :-1]).any(axis=1))[0]
             if dup_rows.size:
                 c = c.copy()
