@@ -207,7 +207,7 @@ def prove_command(args: argparse.Namespace) -> int:
                           f"for a circuit with {pk.n_wires}",
                           hint="the witness and the keys come from different circuits")
     backend = get_backend()
-    prog = Progress(7, "prove")
+    prog = Progress(8, "prove")
     try:
         proof = prove_plain(pk, z, backend, stage=prog.stage)
     finally:

@@ -2,7 +2,8 @@
 
 e(A, B) = e(α, β)·e(L, γ)·e(C, δ), i.e. e(−A, B)·e(α, β)·e(L, γ)·e(C, δ) = 1, with
 L = IC₀ + Σ xᵢ·ICᵢ.  Anything malformed (wrong types or counts, coordinates ≥ q, points off the
-curve or outside the subgroup, public inputs ≥ r or negative) gives False — never an exception.
+curve or outside the subgroup, public inputs ≥ r or negative, a key with α, β, γ or δ at
+infinity) gives False — never an exception.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def vk_is_valid(vk: Any, backend: Backend) -> bool:
         return False
     g1s = [vk.alpha_g1, *vk.ic]
     g2s = [vk.beta_g2, vk.gamma_g2, vk.delta_g2]
+    if vk.alpha_g1 is None or any(p is None for p in g2s):
+        return False  # degenerate key (α, β, γ, δ are never 0 in a real setup)
     return all(_g1_ok(p, backend) for p in g1s) and all(_g2_ok(p, backend) for p in g2s)
 
 

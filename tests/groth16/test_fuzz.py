@@ -95,7 +95,7 @@ class Mutator:
         if kind == 3:
             return (p[0], self.coord(p[1])) if p else (1, 3)
         if kind == 4:
-            return rng.choice([(1, 3), (0, 0), (Q, 2), (1,), "pt", (1, 2, 1)])
+            return rng.choice([(1, 3), (0, 0), (Q, 2), (1,), "pt", (1, 2, 1), None])
         return (self.coord(p[0]), p[1]) if p else (0, 1)
 
     def g2(self, p):

@@ -108,3 +108,21 @@ def test_sizes(backend, k, n_pub):
     assert pk.domain_size >= r1cs.n_constraints + r1cs.n_public + 1
     proof = prove_plain(pk, z, backend)
     assert verify(pk.vk, public_signals(pk, z), proof, backend)
+
+
+def test_degenerate_inputs(chain, backend):
+    from dataclasses import replace
+
+    pk, _z, pub, proof = chain
+    vk = pk.vk
+    for bad in (Proof(None, proof.b, proof.c), Proof(proof.a, None, proof.c),
+                Proof(proof.a, proof.b, None), Proof(None, None, None)):
+        assert not verify(vk, pub, bad, backend)
+    zero_vk = replace(vk, alpha_g1=None, beta_g2=None, gamma_g2=None, delta_g2=None,
+                      ic=[None] * len(vk.ic))
+    assert not verify(zero_vk, pub, Proof(None, None, None), backend)
+    assert not verify(replace(vk, ic=[None] * len(vk.ic)), pub, proof, backend)
+    for junk in (None, "vk", 3):
+        assert not verify(junk, pub, proof, backend)
+        assert not verify(vk, pub, junk, backend)
+        assert not verify(vk, junk, proof, backend)
