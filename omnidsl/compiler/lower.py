@@ -87,6 +87,7 @@ class Lowerer:
         self.inputs: list[InputLayout] = []
         self.outputs: list[OutputLayout] = []
         self.sign_bits: dict[int, tuple[int, np.ndarray]] = {}
+        self._last_cos_fail = None
 
     # ------------------------------------------------------------ top level
     def run(self) -> Builder:
@@ -429,8 +430,11 @@ class Lowerer:
         sa = g.ge0(b, ca)
         sbp = g.ge0(b, g.lin(b, cb, 1, g.const(1), -1))
         strict_negated = op in ("<", ">")
-        if on_fail_stmt is not None and not strict_negated and sbp.const == 1:
+        fail = None
+        if on_fail_stmt is not None:
             fail = self._cos_fail(e, on_fail_stmt, (ca, sca, pa, spa), (cb, scb, pb, spb), op)
+        self._last_cos_fail = fail
+        if fail is not None and not strict_negated and sbp.const == 1:
             g.assert_nonneg(b, ca, fail)
             g.assert_nonneg(b, g.lin(b, sqa, 1, sqb, -1), fail)
             return g.const(1)
@@ -502,15 +506,15 @@ class Lowerer:
             else:
                 g.assert_nonneg(b, d, fail)
             return
+        fail = None
         if isinstance(e, ast.Compare):  # norm comparison
             v = self.norm_compare(e, loop, stmt)
             if v.const == 1:
                 return
-            x = None
+            fail = self._last_cos_fail
         else:
-            x = self.lower(e, loop)
-            v = x.v
-        self._assert_one(v, e, stmt, loop)
+            v = self.lower(e, loop).v
+        self._assert_one(v, e, stmt, loop, fail)
 
     def _cmp_fail(self, e: ast.Compare, stmt: ast.Assert, x: LV, y: LV, s: int,
                   loop: Loop | None):
@@ -559,7 +563,8 @@ class Lowerer:
 
         b.step(step)
 
-    def _assert_one(self, v: V, e: ast.Expr, stmt: ast.Assert, loop: Loop | None) -> None:
+    def _assert_one(self, v: V, e: ast.Expr, stmt: ast.Assert, loop: Loop | None,
+                    fail=None) -> None:
         b = self.b
         b.linear(g.lin(b, v, 1, g.const(1), -1).lc)
 
@@ -567,6 +572,8 @@ class Lowerer:
             r = w.eval(v.lc)
             bad = r != 1
             if bad.any() and not w.permissive:
+                if fail is not None:
+                    fail(w, bad)
                 j = int(np.argmax(bad))
                 msg = f"{expr_text(e.span)} is false{self._where(loop, j, bad.shape[0])}"
                 raise AssertionFailed(self._with_msg(msg, stmt), e.span)

@@ -187,6 +187,8 @@ class Checker:
             if info.kind not in ("num", "bool"):
                 raise self._norm_misuse(stmt.value) if info.kind == "norm" else self.err(
                     stmt.value, "an output must be a number or a condition")
+            if info.is_const:
+                self.const_scale(stmt.value, info, "output")
             scale, lo, hi = info.scale, info.lo, info.hi
             if stmt.type is not None:
                 t = stmt.type
