@@ -18,12 +18,12 @@ from dataclasses import replace
 
 import numpy as np
 
-from omnidsl.backend.base import TWO_ADIC_ROOT, TWO_ADICITY, Backend
+from omnidsl.backend.base import G1, G2, TWO_ADIC_ROOT, TWO_ADICITY, Backend
 from omnidsl.errors import FormatError, ProofError
 from omnidsl.field import R
 from omnidsl.groth16 import ptau as P
 from omnidsl.groth16.keys import Contribution, ProvingKey, VerifyingKey, trusted_call
-from omnidsl.groth16.points import g1_list, g1_to_bytes, g2_to_bytes
+from omnidsl.groth16.points import g1_list, g1_to_bytes, g2_from_bytes, g2_to_bytes
 from omnidsl.groth16.reduction import DEFAULT_REDUCTION, Matrix, Reduction
 from omnidsl.r1cs.system import R1CS
 
@@ -136,8 +136,6 @@ def phase2_initial(r1cs: R1CS, ptau: P.Ptau, backend: Backend,
         if backend.g1_msm(lag1, _fr_vec(wk)) != g1_list(tau_g1[64:128])[0]:
             raise FormatError(f"{ptau.path}: the Lagrange section does not match tauG1",
                               hint="the file is corrupted or not prepared by snarkjs")
-    from omnidsl.groth16.points import g2_from_bytes
-
     with stage("query points"):
         at, bt = qap.A.transpose(nw), qap.B.transpose(nw)
         a_query = backend.g1_sparse_combine(at.row_ptr, at.idx, at.coeff, lag1)
@@ -190,12 +188,12 @@ def circuit_digest(pk: ProvingKey) -> bytes:
     return h.digest()
 
 
-def _challenge(digest: bytes, index: int, prev: Contribution | None, new_d1: object,
-               new_d2: object, pok_r: object, name: str) -> int:
+def _challenge(digest: bytes, index: int, prev: Contribution | None, new_d1: G1,
+               new_d2: G2, pok_r: G1, name: str) -> int:
     h = hashlib.sha512(digest + index.to_bytes(4, "little") + name.encode())
     if prev is not None:
         h.update(g1_to_bytes(prev.delta_g1) + g2_to_bytes(prev.delta_g2))
-    h.update(g1_to_bytes(new_d1) + g2_to_bytes(new_d2) + g1_to_bytes(pok_r))  # type: ignore[arg-type]
+    h.update(g1_to_bytes(new_d1) + g2_to_bytes(new_d2) + g1_to_bytes(pok_r))
     return int.from_bytes(h.digest(), "little") % R
 
 
@@ -221,7 +219,7 @@ def contribute(pk: ProvingKey, backend: Backend, entropy: bytes = b"", name: str
                    _handles={})
 
 
-def _rlc(backend: Backend, points: bytes) -> tuple[object, bytes]:
+def _rlc(backend: Backend, points: bytes) -> tuple[G1, bytes]:
     rho = secrets.token_bytes(16 * (len(points) // 64))
     scalars = b"".join(rho[i : i + 16] + bytes(16) for i in range(0, len(rho), 16))
     return backend.g1_msm(points, scalars), scalars
