@@ -93,6 +93,10 @@ def test_phase2_from_snarkjs_ptau(files, ptau, snarkjs, tmp_path, capsys):
     assert main(["setup", "verify", str(keys), "--ptau", str(ptau),
                  "--circuit", str(tmp_path / "chain.r1cs")]) == 0
     assert "2 contribution(s)" in capsys.readouterr().out
+    other = tmp_path / "other.r1cs"
+    write_r1cs(other, chain_circuit(K - 1, n_pub_in=len(XS)))
+    assert main(["setup", "verify", str(keys), "--ptau", str(ptau), "--circuit", str(other)]) == 1
+    assert "are not for" in capsys.readouterr().err
     assert _prove_and_verify(tmp_path, keys) == 0
     out = _snarkjs_verify(snarkjs, tmp_path)
     assert out.returncode == 0 and "OK" in out.stdout, out.stdout + out.stderr
@@ -148,6 +152,18 @@ def test_ptau_too_small_and_malformed(files, ptau, tmp_path, capsys):
     assert main(["setup", str(files / "chain.r1cs"), "--ptau", str(bad), "-o",
                  str(tmp_path / "k")]) == 1
     assert "ptau" in capsys.readouterr().err
+    # a Lagrange section that does not match tauG1 (two points swapped) is refused
+    from omnidsl.groth16.ptau import read_ptau
+
+    off, _size = read_ptau(ptau).sections[12]
+    raw = bytearray(ptau.read_bytes())
+    a, b = off + 31 * 64, off + 32 * 64  # the domain-32 basis starts at point 31
+    raw[a : a + 64], raw[b : b + 64] = raw[b : b + 64], raw[a : a + 64]
+    swapped = tmp_path / "swapped.ptau"
+    swapped.write_bytes(bytes(raw))
+    assert main(["setup", str(files / "chain.r1cs"), "--ptau", str(swapped), "-o",
+                 str(tmp_path / "k")]) == 1
+    assert "does not match tauG1" in capsys.readouterr().err
     unprepared = ptau.parent / "p1.ptau"
     assert main(["setup", str(files / "chain.r1cs"), "--ptau", str(unprepared), "-o",
                  str(tmp_path / "k")]) == 1
