@@ -121,7 +121,23 @@ def _sender(w3: Web3, sender: str | None) -> str:
     return str(accounts[0])
 
 
-def _reason(exc: Exception) -> str:
+def _chain_errors() -> tuple[type[BaseException], ...]:
+    """Exception types meaning "the node rejected/reverted the transaction"."""
+    errs: list[type[BaseException]] = [ContractLogicError, Web3Exception, ValueError]
+    try:
+        from eth_tester.exceptions import TransactionFailed, ValidationError
+
+        errs += [TransactionFailed, ValidationError]
+    except ImportError:  # eth-tester is optional for RPC-only use
+        pass
+    with contextlib.suppress(ImportError):
+        from eth.exceptions import VMError
+
+        errs.append(VMError)
+    return tuple(errs)
+
+
+def _reason(exc: BaseException) -> str:
     msg = getattr(exc, "message", None) or str(exc)
     return str(msg)
 
@@ -139,7 +155,7 @@ def deploy(w3: Web3, abi: list[dict[str, Any]], bytecode: str, *args: Any,
     try:
         tx_hash = factory.constructor(*args).transact(tx)
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
-    except (ContractLogicError, Web3Exception, ValueError) as exc:
+    except _chain_errors() as exc:
         raise ChainError(f"contract deployment failed: {_reason(exc)}",
                          hint="the constructor reverted, ran out of gas, or the code is above "
                               "the node's code-size limit") from exc
@@ -164,7 +180,7 @@ def transact(w3: Web3, fn: Any, sender: str | None = None, gas: int | None = Non
     try:
         tx_hash = fn.transact(tx)
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
-    except (ContractLogicError, Web3Exception, ValueError) as exc:
+    except _chain_errors() as exc:
         raise ChainError(f"{name} reverted: {_reason(exc)}") from exc
     if receipt["status"] != 1:
         raise ChainError(f"{name} reverted (gas used {receipt['gasUsed']})")
@@ -175,3 +191,32 @@ def intrinsic_gas(data: bytes) -> int:
     """21,000 + calldata cost (4 per zero byte, 16 per non-zero byte) of a call transaction."""
     zeros = data.count(0)
     return 21_000 + 4 * zeros + 16 * (len(data) - zeros)
+
+
+def call(fn: Any, sender: str | None = None, gas: int | None = None) -> Any:
+    """``contract.functions.f(...).call()`` with reverts raised as :class:`ChainError`.
+
+    The error message contains the revert reason on both eth-tester and JSON-RPC nodes.
+    """
+    tx: dict[str, Any] = {}
+    if sender:
+        tx["from"] = sender
+    if gas is not None:
+        tx["gas"] = gas
+    name = getattr(fn, "fn_name", "call")
+    try:
+        return fn.call(tx)
+    except _chain_errors() as exc:
+        raise ChainError(f"{name} reverted: {_reason(exc)}") from exc
+
+
+def gas_used(w3: Web3, fn: Any, gas: int = 30_000_000, sender: str | None = None
+             ) -> tuple[int, int]:
+    """Send ``fn`` as a transaction with an explicit gas limit; (gasUsed, execution gas).
+
+    Execution gas is gasUsed minus the intrinsic cost (21,000 + calldata).  An explicit limit is
+    used because eth_estimateGas can under-estimate calls whose precompiles fail softly.
+    """
+    receipt = transact(w3, fn, sender=sender, gas=gas)
+    data = bytes.fromhex(fn._encode_transaction_data()[2:])
+    return int(receipt["gasUsed"]), int(receipt["gasUsed"]) - intrinsic_gas(data)

@@ -1,0 +1,118 @@
+"""CLI: ``omnidsl export-verifier`` and ``omnidsl verify-onchain``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from omnidsl.errors import FormatError
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("export-verifier",
+                       help="render (and compile) the Solidity verifier of a verification key")
+    p.add_argument("keys", help="verification_key.json, or a key directory containing it")
+    p.add_argument("-o", "--output", default="Verifier.sol", help="Solidity file to write")
+    p.add_argument("--name", default="Groth16Verifier", help="contract name")
+    p.add_argument("--abi", action="store_true", help="also write <output>.abi.json")
+    p.add_argument("--bin", action="store_true",
+                   help="also write <output>.bin (creation bytecode, hex)")
+    p.set_defaults(func=_export_verifier)
+
+    v = sub.add_parser("verify-onchain",
+                       help="deploy the verifier and check a proof on an EVM; prints gas used")
+    chain = v.add_mutually_exclusive_group()
+    chain.add_argument("--rpc", metavar="URL", help="JSON-RPC URL of a node (unlocked account)")
+    chain.add_argument("--embedded", action="store_true",
+                       help="in-process eth-tester chain (default)")
+    chain.add_argument("--anvil", action="store_true",
+                       help="start the project's anvil on 127.0.0.1 for this command")
+    v.add_argument("--vk", required=True, help="verification_key.json (or key directory)")
+    v.add_argument("--proof", required=True, help="proof.json (snarkjs layout)")
+    v.add_argument("--public", required=True, help="public.json (list of decimal strings)")
+    v.add_argument("--address", help="use a verifier already deployed at this address (--rpc)")
+    v.set_defaults(func=_verify_onchain)
+
+
+def _read_json(path: str, what: str) -> Any:
+    p = Path(path)
+    try:
+        return json.loads(p.read_text())
+    except FileNotFoundError as exc:
+        raise FormatError(f"{p}: no such {what} file") from exc
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"{p}:{exc.lineno}:{exc.colno}: {what} is not valid JSON: {exc.msg}"
+                          ) from exc
+
+
+def _export_verifier(args: argparse.Namespace) -> int:
+    from omnidsl.solidity.render import compile_verifier, load_vk, render_verifier
+
+    vk = load_vk(args.keys)
+    source = render_verifier(vk, args.name)
+    compiled = compile_verifier(vk, args.name)  # also enforces EIP-170
+    out = Path(args.output)
+    out.write_text(source)
+    written = [str(out)]
+    if args.abi:
+        abi_path = out.with_suffix(".abi.json")
+        abi_path.write_text(json.dumps(compiled.abi, indent=2) + "\n")
+        written.append(str(abi_path))
+    if args.bin:
+        bin_path = out.with_suffix(".bin")
+        bin_path.write_text(compiled.bytecode[2:] + "\n")
+        written.append(str(bin_path))
+    size = (len(compiled.deployed_bytecode) - 2) // 2
+    print(f"wrote {', '.join(written)} ({args.name}: {vk.get('nPublic', len(vk['IC']) - 1)} "
+          f"public inputs, {size} bytes of runtime code)")
+    return 0
+
+
+@contextlib.contextmanager
+def _chain(args: argparse.Namespace) -> Iterator[Any]:
+    from omnidsl.market import chains
+
+    if args.rpc:
+        yield chains.connect(args.rpc)
+    elif args.anvil:
+        with chains.anvil() as w3:
+            yield w3
+    else:
+        yield chains.embedded_chain()
+
+
+def _verify_onchain(args: argparse.Namespace) -> int:
+    from omnidsl.errors import ChainError
+    from omnidsl.market import chains
+    from omnidsl.solidity.render import compile_verifier, load_vk, proof_calldata
+
+    vk = load_vk(args.vk)
+    proof = _read_json(args.proof, "proof")
+    public = _read_json(args.public, "public inputs")
+    if not isinstance(public, list):
+        raise FormatError(f"{args.public}: public inputs must be a JSON list")
+    n = int(vk.get("nPublic", len(vk.get("IC", [])) - 1))
+    if len(public) != n:
+        raise FormatError(f"{args.public}: {len(public)} public inputs, the key expects {n}")
+    a, b, c, x = proof_calldata(proof, public)
+    compiled = compile_verifier(vk)
+    with _chain(args) as w3:
+        if args.address:
+            if not w3.is_address(args.address):
+                raise ChainError(f"--address {args.address!r} is not an address")
+            verifier = w3.eth.contract(address=w3.to_checksum_address(args.address),
+                                       abi=compiled.abi)
+        else:
+            verifier = chains.deploy(w3, compiled.abi, compiled.bytecode)
+        fn = verifier.functions.verifyProof(a, b, c, x) if n else \
+            verifier.functions.verifyProof(a, b, c)
+        valid = bool(chains.call(fn, gas=chains.GAS_LIMIT // 4))
+        total, execution = chains.gas_used(w3, fn, gas=chains.GAS_LIMIT // 4)
+    print(f"verifier: {verifier.address}")
+    print(f"valid: {'true' if valid else 'false'}")
+    print(f"gas used: {total} (execution {execution}, intrinsic {total - execution})")
+    return 0 if valid else 1

@@ -1,0 +1,152 @@
+"""Rendering, vk validation, calldata layout and the solc-js bridge (no chain needed)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+
+import pytest
+from py_ecc.bn128 import G1, G2, multiply
+
+from omnidsl.errors import ChainError, FormatError
+from omnidsl.field import Q, R
+from omnidsl.npm import npm_bin
+from omnidsl.solidity import compile as solc
+from omnidsl.solidity.render import (
+    EIP170_LIMIT,
+    batch_calldata,
+    check_code_size,
+    compile_verifier,
+    proof_calldata,
+    render_verifier,
+)
+
+
+def _g1(p):
+    return [str(int(p[0])), str(int(p[1])), "1"]
+
+
+def _g2(p):
+    return [[str(p[0].coeffs[0]), str(p[0].coeffs[1])],
+            [str(p[1].coeffs[0]), str(p[1].coeffs[1])], ["1", "0"]]
+
+
+def synthetic_vk(n: int) -> dict:
+    """A well-formed (not setup-derived) vk with n public inputs, for render/compile tests."""
+    return {"protocol": "groth16", "curve": "bn128", "nPublic": n,
+            "vk_alpha_1": _g1(multiply(G1, 5)), "vk_beta_2": _g2(multiply(G2, 7)),
+            "vk_gamma_2": _g2(G2), "vk_delta_2": _g2(multiply(G2, 3)),
+            "IC": [_g1(multiply(G1, i + 2)) if i < 3 else _g1(G1) for i in range(n + 1)]}
+
+
+def test_render_has_interface_and_constants():
+    vk = synthetic_vk(3)
+    src = render_verifier(vk, "RuleVerifier")
+    assert "contract RuleVerifier {" in src
+    assert "uint256[3] calldata input" in src
+    for fn in ("verifyProof(", "verifyProofOrRevert(", "verifyBatch(", "verifyBatchOrRevert("):
+        assert f"function {fn}" in src
+    alpha_x = int(vk["vk_alpha_1"][0])
+    assert f"0x{alpha_x:064x}" in src
+    # -beta's y coordinate (c1 first, as the precompile wants) is embedded, not beta's
+    b = vk["vk_beta_2"]
+    assert f"0x{(Q - int(b[1][1])) % Q:064x}" in src
+    assert f"0x{int(b[0][1]):064x}" in src
+    assert f"{R:064x}" in src
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda vk: vk.update(protocol="plonk"), "protocol"),
+    (lambda vk: vk.update(curve="bls12381"), "curve"),
+    (lambda vk: vk["IC"].pop(), "IC has"),
+    (lambda vk: vk.update(vk_alpha_1=["1", "3", "1"]), "not a point of BN254 G1"),
+    (lambda vk: vk["vk_delta_2"][0].__setitem__(0, "5"), "not a point of BN254 G2"),
+    (lambda vk: vk.update(vk_alpha_1=[str(Q), "2", "1"]), "base-field element"),
+    (lambda vk: vk.pop("vk_gamma_2"), "missing field"),
+])
+def test_bad_vk_is_a_format_error(mutate, message):
+    vk = copy.deepcopy(synthetic_vk(2))
+    mutate(vk)
+    with pytest.raises(FormatError, match=message):
+        render_verifier(vk)
+
+
+def test_bad_contract_name():
+    with pytest.raises(FormatError, match="identifier"):
+        render_verifier(synthetic_vk(1), "not-a-name")
+
+
+def test_calldata_matches_snarkjs_soliditycalldata(toy_circuit, toy_proofs, tmp_path):
+    proof, public = toy_proofs(2, 1)[0]
+    (tmp_path / "proof.json").write_text(json.dumps(proof))
+    (tmp_path / "public.json").write_text(json.dumps(public))
+    out = subprocess.run([str(npm_bin("snarkjs")), "zkey", "export", "soliditycalldata",
+                          "public.json", "proof.json"], cwd=tmp_path, capture_output=True,
+                         text=True, check=True).stdout
+    a, b, c, x = json.loads("[" + out.strip() + "]")
+    ours = proof_calldata(proof, public)
+    to_int = lambda v: [to_int(e) for e in v] if isinstance(v, list) else int(v, 16)  # noqa: E731
+    assert ours == (to_int(a), to_int(b), to_int(c), to_int(x))
+    proofs, inputs = batch_calldata([(proof, public), (proof, public)])
+    assert proofs[:8] == [*ours[0], *ours[1][0], *ours[1][1], *ours[2]]
+    assert proofs[8:] == proofs[:8] and inputs == ours[3] * 2
+
+
+def test_bad_proof_json_is_a_format_error():
+    with pytest.raises(FormatError, match="proof.json layout"):
+        proof_calldata({"pi_a": ["1", "2", "1"]}, ["1"])
+    with pytest.raises(FormatError, match="public"):
+        proof_calldata({"pi_a": ["1", "2"], "pi_b": [["1", "2"], ["3", "4"]],
+                        "pi_c": ["1", "2"]}, ["abc"])
+
+
+def test_compile_error_has_location():
+    src = "// SPDX-License-Identifier: MIT\npragma solidity ^0.8.20;\n" \
+          "contract A {\n    function f() external pure returns (uint) { return y; }\n}\n"
+    with pytest.raises(ChainError) as err:
+        solc.compile_sources({"bad.sol": src})
+    text = str(err.value)
+    assert text.startswith("bad.sol:4:")
+    assert "Undeclared identifier" in text
+    assert "^" in text.splitlines()[2]
+
+
+def test_server_is_reused_and_restartable():
+    src = {"ok.sol": "// SPDX-License-Identifier: MIT\npragma solidity ^0.8.20;\n"
+                     "contract Ok { uint public x = 7; }\n"}
+    srv = solc.SolcServer()
+    with srv:
+        first = solc.compile_sources(src, server=srv)
+        pid = srv._proc.pid
+        second = solc.compile_sources(src, server=srv)
+        assert srv._proc.pid == pid
+        assert first["Ok"] == second["Ok"] == first["ok.sol:Ok"]
+        assert first["Ok"].bytecode.startswith("0x6080")
+        assert any(e.get("name") == "x" for e in first["Ok"].abi)
+    assert not srv.running
+    assert solc.compile_sources(src, server=srv)["Ok"] == first["Ok"]  # restarts on demand
+    srv.close()
+
+
+def test_verifier_compiles_and_code_size_grows_with_inputs():
+    small = compile_verifier(synthetic_vk(1))
+    bigger = compile_verifier(synthetic_vk(8))
+    size = lambda cc: (len(cc.deployed_bytecode) - 2) // 2  # noqa: E731
+    assert 2_000 < size(small) < size(bigger) < EIP170_LIMIT
+    assert any(e.get("name") == "verifyBatch" for e in small.abi)
+
+
+def test_eip170_limit_is_a_clear_chain_error():
+    with pytest.raises(ChainError) as err:
+        check_code_size("V", "0x" + "00" * (EIP170_LIMIT + 1), n_public=300)
+    msg = str(err.value)
+    assert "24577 bytes" in msg and "24576" in msg and "300 public inputs" in msg
+    assert "hint:" in msg
+    check_code_size("V", "0x" + "00" * EIP170_LIMIT)  # exactly at the limit is fine
+
+
+@pytest.mark.slow
+def test_eip170_real_verifier_too_large():
+    with pytest.raises(ChainError, match="EIP-170"):
+        compile_verifier(synthetic_vk(260))
