@@ -95,7 +95,7 @@ def range_bits(b: Builder, x: V, k: int, offset: int = 0, on_fail: FailFn | None
     if k == 0:
         bits = np.zeros((n, 0), np.int64)
     else:
-        if k >= 252:
+        if k > 252:  # 2^252 < r: a 252-bit decomposition is still unique
             raise InternalError(f"range check of {k} bits would wrap the field")
         bits = b.alloc(n * k).reshape(n, k)
         flat = b.wires_lc(bits.reshape(-1))
@@ -273,7 +273,7 @@ def div_floor(b: Builder, x: V, p: int, q: int) -> V:
     xq = mul_const(b, x, q)
     ylo, yhi = xq.lo // p, xq.hi // p
     n = x.n
-    big = xq.big
+    big = xq.big or p >= SMALL
     y = b.alloc(n, big=max(abs(ylo), abs(yhi)) >= SMALL)
     rem = b.alloc(n, big=p >= SMALL)
     yv, rv = V(b.wires_lc(y), ylo, yhi), V(b.wires_lc(rem), 0, p - 1)

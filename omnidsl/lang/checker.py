@@ -410,6 +410,10 @@ class Checker:
         if b.const == 0:
             raise self.err(e.right, "division by zero")
         p, q = division_pq(b.const)
+        if max(abs(a.lo * q), abs(a.hi * q), p) >= MAX_BOUND:
+            raise self.err(e, "this division's intermediate x * denominator may exceed the 2^"
+                           f"{MAX_BOUND_BITS} bound", "divide by a simpler constant",
+                           DSLBoundError)
         lo, hi = floordiv_bounds(a.lo, a.hi, q, p)
         return ExprInfo("num", n, a.scale, lo, hi)
 
