@@ -123,6 +123,10 @@ def encode_input(lay: InputLayout, value: Any) -> np.ndarray:
     """Validate and encode one input's value(s) to integers (int64 or object array)."""
     info = lay.info
     where = f"input '{lay.name}'"
+    if isinstance(value, np.ndarray | np.generic):  # numpy arrays/scalars as plain Python values
+        value = value.tolist()
+    elif isinstance(value, tuple):
+        value = list(value)
     if lay.length is None:
         if isinstance(value, list):
             raise InputError(f"{where} is a scalar but got a list of {len(value)}", info.span)

@@ -91,3 +91,13 @@ def test_compile_file_and_circuits(project_root):
     g = np.linspace(-1, 1, 16).tolist()
     w = c.witness({"g": g, "max_norm": 4.0})
     assert violated(c.r1cs, w).size == 0
+
+
+def test_numpy_inputs_accepted():
+    c = compile_rule(MEAN, "m.omni")
+    g = np.array([0.5, -0.25, 1.0, 0.0, -1.5])
+    w1 = c.witness({"clip": np.float64(2.0), "g": g})
+    w2 = c.witness({"clip": 2, "g": g.tolist()})
+    assert (w1 == w2).all()
+    w3 = c.witness({"clip": np.int64(2), "g": (g * 4096).astype(np.int64).astype(str)})
+    assert (w1 == w3).all()
