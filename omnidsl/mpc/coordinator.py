@@ -1,0 +1,137 @@
+"""The data owner's side: share the witness, deal, drive the servers, verify the proof.
+
+``prove_shared`` is the whole flow; nothing is returned (and the CLI writes nothing) unless every
+server returned the same proof and it verifies against the verification key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omnidsl.errors import NetworkError, OmniDSLError, ProofError
+from omnidsl.mpc import codec, frames
+from omnidsl.mpc.config import ServersConfig, file_digest
+from omnidsl.mpc.dealer import PartyMaterial, deal, new_session_id
+from omnidsl.mpc.server import STEP_RESULT, STEP_SESSION, material_to_msg
+from omnidsl.mpc.tcp import connect
+
+#: how long the data owner waits for a whole proof (servers time out per step much sooner).
+SESSION_TIMEOUT_FACTOR = 10
+
+
+@dataclass
+class ServerReport:
+    server: int
+    cpu_s: float
+    wall_s: float
+    bytes_sent: int
+    bytes_received: int
+    wire_bytes_sent: int
+    material_bytes: int
+
+
+@dataclass
+class SharedProof:
+    proof: Any  # omnidsl.groth16.keys.Proof
+    public: list[int]
+    reports: list[ServerReport] = field(default_factory=list)
+    deal_s: float = 0.0
+    wall_s: float = 0.0
+
+
+async def _one_server(cfg: ServersConfig, m: PartyMaterial, digest: str,
+                      timeout: float) -> tuple[dict[str, codec.Value], int]:
+    e = cfg.server(m.party_id)
+    who = f"server {m.party_id}"
+    conn = await connect(e.host, e.port, cfg.max_frame, who, cfg.timeout)
+    try:
+        eph_sk, eph_pk = frames.generate_keypair()
+        conn.write(frames.Hello(frames.ROLE_OWNER, frames.OWNER_ID, m.party_id, m.session_id,
+                                eph_pk).encode())
+        sk, rk = frames.channel_keys(eph_sk, e.public_key, m.session_id, frames.OWNER_ID,
+                                     m.party_id)
+        chan = frames.Channel(sk, rk, m.session_id, frames.OWNER_ID, m.party_id)
+        payload = codec.encode(material_to_msg(m, digest))
+        conn.write(chan.seal(STEP_SESSION, payload))
+        await conn.drain()
+        body = await conn.get(timeout, STEP_RESULT)
+        _, reply = chan.open(body, STEP_RESULT)
+        return codec.decode(reply), len(payload)
+    except NetworkError as exc:
+        raise NetworkError(f"{who}: {exc.message}", hint=exc.hint) from None
+    finally:
+        conn.close()
+
+
+async def _run(cfg: ServersConfig, materials: list[PartyMaterial], digest: str,
+               timeout: float) -> list[tuple[dict[str, codec.Value], int]]:
+    tasks = [_one_server(cfg, m, digest, timeout) for m in materials]
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    errors: list[str] = []
+    root: list[str] = []
+    for i, r in enumerate(results):
+        if isinstance(r, OmniDSLError):
+            errors.append(r.message)
+            root.append(r.message)
+        elif isinstance(r, BaseException):
+            raise r
+        elif not r[0].get("ok"):
+            errors.append(f"server {i} reports: {r[0].get('error')}")
+    if errors:
+        # A dead server shows up as "closed the connection" at the owner; name it first.
+        msg = "; ".join(root + [e for e in errors if e not in root])
+        raise NetworkError(f"collaborative proof failed: {msg}",
+                           hint="nothing was written; retry when every server is up")
+    return results  # type: ignore[return-value]
+
+
+def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
+                 backend: Any = None, pk: Any = None) -> SharedProof:
+    """Share ``witness`` among the servers of ``cfg``, get the proof, verify it, return it."""
+    from omnidsl.groth16.keys import Proof, read_proving_key
+    from omnidsl.groth16.points import g1_from_bytes, g2_from_bytes
+    from omnidsl.groth16.prover import public_signals, validate_witness
+    from omnidsl.groth16.verifier import verify
+
+    if backend is None:
+        from omnidsl.backend import get_backend
+
+        backend = get_backend()
+    pk_path = Path(pk_path)
+    if pk is None:
+        pk = read_proving_key(pk_path)
+    validate_witness(pk, witness)
+    t0 = time.perf_counter()
+    materials = deal(backend, witness, pk.n_public + 1, pk.domain_size, cfg.n, new_session_id())
+    deal_s = time.perf_counter() - t0
+    digest = file_digest(pk_path)
+    results = asyncio.run(_run(cfg, materials, digest, cfg.timeout * SESSION_TIMEOUT_FACTOR))
+    proofs = set()
+    reports = []
+    for i, (r, material_bytes) in enumerate(results):
+        try:
+            a = g1_from_bytes(codec.need(r, "a", bytes))  # type: ignore[arg-type]
+            b = g2_from_bytes(codec.need(r, "b", bytes))  # type: ignore[arg-type]
+            c = g1_from_bytes(codec.need(r, "c", bytes))  # type: ignore[arg-type]
+        except (OmniDSLError, ValueError) as exc:
+            raise ProofError(f"server {i} returned a malformed proof: {exc}") from None
+        proofs.add((a, b, c))
+        reports.append(ServerReport(
+            i, float(str(r.get("cpu_s", "0"))), float(str(r.get("wall_s", "0"))),
+            int(r.get("bytes_sent") or 0), int(r.get("bytes_received") or 0),
+            int(r.get("wire_bytes_sent") or 0), material_bytes))
+    if len(proofs) != 1:
+        raise ProofError("the servers returned different proofs; nothing was written",
+                         hint="a server is faulty or malicious")
+    proof = Proof(*proofs.pop())
+    public = public_signals(pk, witness)
+    if not verify(pk.vk, public, proof, backend):
+        raise ProofError(
+            "the servers' proof does not verify; nothing was written or submitted",
+            hint="a server sent wrong shares (or its proving key differs); retry with other servers",
+        )
+    return SharedProof(proof, public, reports, deal_s, time.perf_counter() - t0)

@@ -1,0 +1,320 @@
+"""``omnidsl serve``: one proving server of the collaborative Groth16 prover.
+
+Life of a session (one at a time; a second data owner gets a "busy" error):
+
+1. The data owner connects, says hello (ephemeral X25519 key) and sends this server's material
+   (seed, explicit shares for the last server, the proving key's SHA-256) in one sealed frame.
+2. Server j connects to every server i < j and accepts the servers above it; each pair
+   authenticates with its static-static key (a sealed handshake frame both ways).
+3. The prover (``groth16.prover.prove``) runs with :class:`AdditiveDriver` over
+   :class:`TcpNetwork` in a worker thread; the result (the opened proof, traffic and CPU time) or
+   the error goes back to the data owner.  All connections and shares of the session are then
+   dropped; the server keeps serving.
+
+Privacy guard: the server refuses a witness share whose private part looks like a clear witness
+(:func:`check_masked`), and it only ever receives seeds and uniformly random shares.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import struct
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from omnidsl.errors import FormatError, NetworkError, OmniDSLError, ProofError
+from omnidsl.mpc import codec, frames
+from omnidsl.mpc.config import ServersConfig, file_digest, proving_key_file
+from omnidsl.mpc.dealer import PartyMaterial, expand_material
+from omnidsl.mpc.tcp import FrameConn, TcpNetwork, connect
+
+STEP_SESSION = "session"
+STEP_HANDSHAKE = "handshake"
+STEP_RESULT = "result"
+
+
+def check_masked(witness_share: bytes, n_public_wires: int) -> None:
+    """Refuse a witness "share" whose private wires are not masked.
+
+    A uniformly random element is below 2^128 with probability 2^-126, while a clear witness is
+    full of bits and small fixed-point values; a single small private entry means the data owner
+    sent (part of) its witness in the clear, which this server must never hold.
+    """
+    limbs = np.frombuffer(witness_share, dtype="<u8").reshape(-1, 4)[n_public_wires:]
+    small = (limbs[:, 2] == 0) & (limbs[:, 3] == 0)
+    if small.any():
+        raise ProofError(
+            f"refusing the session: {int(small.sum())} private witness entries are not masked",
+            hint="the data owner must send additive shares, never the clear witness",
+        )
+
+
+def material_to_msg(m: PartyMaterial, key_digest: str) -> dict[str, codec.Value]:
+    return {
+        "kind": "session", "key_digest": key_digest, "session_id": m.session_id,
+        "party_id": m.party_id, "n_parties": m.n_parties, "seed": m.seed, "n_wires": m.n_wires,
+        "public": m.public, "n_triples": m.n_triples, "witness": m.witness,
+        "triple_z": m.triple_z, "rs": m.rs,
+    }
+
+
+def material_from_msg(msg: dict[str, codec.Value]) -> tuple[PartyMaterial, str]:
+    def opt(key: str, typ: type) -> Any:
+        v = msg.get(key)
+        return None if v is None else codec.need(msg, key, typ)
+
+    m = PartyMaterial(
+        session_id=codec.need(msg, "session_id", bytes), party_id=codec.need(msg, "party_id", int),
+        n_parties=codec.need(msg, "n_parties", int), seed=codec.need(msg, "seed", bytes),
+        n_wires=codec.need(msg, "n_wires", int), public=codec.need(msg, "public", bytes),
+        n_triples=codec.need(msg, "n_triples", int), witness=opt("witness", bytes),
+        triple_z=opt("triple_z", bytes), rs=opt("rs", int),
+    )  # type: ignore[arg-type]
+    try:
+        m.validate()
+    except ValueError as exc:
+        raise FormatError(f"bad session material: {exc}") from None
+    return m, str(codec.need(msg, "key_digest", str))
+
+
+class Recorder:
+    """Appends every payload this server receives to a file: u8 from ‖ u16 len(step) ‖ step ‖
+    u32 len ‖ payload (decrypted: what the server *sees*)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __call__(self, me: int, frm: int, step: str, payload: bytes) -> None:
+        s = step.encode()
+        with open(self.path, "ab") as f:
+            f.write(struct.pack(">BH", frm, len(s)) + s + struct.pack(">I", len(payload)) + payload)
+
+
+def read_recording(path: str | Path) -> list[tuple[int, str, bytes]]:
+    buf = Path(path).read_bytes()
+    out, pos = [], 0
+    while pos < len(buf):
+        frm, slen = struct.unpack_from(">BH", buf, pos)
+        pos += 3
+        step = buf[pos : pos + slen].decode()
+        pos += slen
+        (n,) = struct.unpack_from(">I", buf, pos)
+        pos += 4
+        out.append((frm, step, buf[pos : pos + n]))
+        pos += n
+    return out
+
+
+class Server:
+    """One server process: listens on its configured port and runs proving sessions."""
+
+    def __init__(self, cfg: ServersConfig, sid: int, backend: Any = None, corrupt: bool = False,
+                 stall_at: str | None = None, record_dir: str | Path | None = None,
+                 log: Callable[[str], None] | None = None):
+        self.cfg = cfg
+        self.sid = sid
+        self.entry = cfg.server(sid)
+        self.private_key = cfg.private_key(sid)
+        if backend is None:
+            from omnidsl.backend import get_backend
+
+            backend = get_backend()
+        self.backend = backend
+        self.corrupt = corrupt
+        self.stall_at = stall_at
+        self.recorder = Recorder(Path(record_dir) / f"server{sid}.bin") if record_dir else None
+        self.log = log or (lambda msg: print(f"[server {sid}] {msg}", file=sys.stderr, flush=True))
+        self._busy = False
+        self._pending: dict[tuple[bytes, int], asyncio.Future[FrameConn]] = {}
+        self._keys: dict[str, tuple[Path, Any]] = {}  # digest → (file, ProvingKey)
+        self.sessions_done = 0
+
+    # ---- proving keys
+    def _find_key(self, digest: str) -> Any:
+        if digest in self._keys:
+            return self._keys[digest][1]
+        from omnidsl.groth16.keys import read_proving_key
+
+        for _name, where in self.cfg.circuits.items():
+            try:
+                f = proving_key_file(where)
+            except FormatError:
+                continue
+            if f.is_file() and file_digest(f) == digest:
+                pk = read_proving_key(f)
+                self._keys[digest] = (f, pk)
+                return pk
+        raise ProofError(
+            f"server {self.sid} has no proving key with SHA-256 {digest[:16]}…",
+            hint="list the circuit's key directory under [circuits] in servers.toml",
+        )
+
+    # ---- network entry point
+    async def serve_forever(self, ready: Callable[[], None] | None = None) -> None:
+        srv = await asyncio.start_server(self._on_conn, self.entry.host, self.entry.port)
+        self.log(f"listening on {self.entry.host}:{self.entry.port}")
+        if ready:
+            ready()
+        async with srv:
+            await srv.serve_forever()
+
+    async def _on_conn(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = FrameConn(reader, writer, self.cfg.max_frame, "unknown peer")
+        try:
+            body = await asyncio.wait_for(conn.read_body(), self.cfg.timeout)
+            hello = frames.Hello.decode(body)
+            if hello.receiver != self.sid:
+                raise NetworkError(f"hello addressed to server {hello.receiver}, this is {self.sid}")
+            if hello.role == frames.ROLE_OWNER:
+                conn.peer = "data owner"
+                await self._owner_session(conn, hello)
+                return
+            if not self.sid < hello.sender < self.cfg.n:
+                raise NetworkError(f"unexpected connection claiming to be server {hello.sender}")
+            conn.peer = f"server {hello.sender}"
+            fut = self._pending_future(hello.session_id, hello.sender)
+            if fut.done():
+                raise NetworkError(f"duplicate connection from server {hello.sender}")
+            fut.set_result(conn)
+            return  # the session owns the connection now
+        except (NetworkError, TimeoutError) as exc:
+            self.log(f"rejected a connection: {exc}")
+        except Exception as exc:
+            self.log(f"internal error on a connection: {type(exc).__name__}: {exc}")
+        conn.close()
+
+    def _pending_future(self, session_id: bytes, peer: int) -> asyncio.Future[FrameConn]:
+        key = (session_id, peer)
+        if key not in self._pending:
+            self._pending[key] = asyncio.get_running_loop().create_future()
+        return self._pending[key]
+
+    # ---- one session
+    async def _owner_session(self, conn: FrameConn, hello: frames.Hello) -> None:
+        send_k, recv_k = frames.channel_keys(self.private_key, hello.ephemeral, hello.session_id,
+                                             self.sid, frames.OWNER_ID)
+        chan = frames.Channel(send_k, recv_k, hello.session_id, self.sid, frames.OWNER_ID)
+        body = await conn.get(self.cfg.timeout, STEP_SESSION)
+        _, payload = chan.open(body, STEP_SESSION)
+        if self.recorder:
+            self.recorder(self.sid, frames.OWNER_ID, STEP_SESSION, payload)
+        if self._busy:
+            self._reply(conn, chan, {"kind": "result", "ok": False,
+                                     "error": f"server {self.sid} is busy with another session"})
+            await conn.drain()
+            conn.close()
+            return
+        self._busy = True
+        peers: dict[int, tuple[FrameConn, frames.Channel]] = {}
+        t0 = time.perf_counter()
+        try:
+            result = await self._run_session(payload, hello.session_id, peers)
+            result["wall_s"] = repr(time.perf_counter() - t0)
+            self._reply(conn, chan, result)
+            self.log(f"session {hello.session_id.hex()[:8]} done")
+        except OmniDSLError as exc:
+            self.log(f"session {hello.session_id.hex()[:8]} failed: {exc.message}")
+            self._reply(conn, chan, {"kind": "result", "ok": False, "error": exc.message})
+        finally:
+            for pc, _ in peers.values():
+                pc.close()
+            for key in [k for k in self._pending if k[0] == hello.session_id]:
+                fut = self._pending.pop(key)
+                if fut.done() and not fut.cancelled():
+                    fut.result().close()
+                else:
+                    fut.cancel()
+            self._busy = False
+            self.sessions_done += 1
+        with contextlib.suppress(NetworkError):
+            await conn.drain()
+        conn.close()
+
+    def _reply(self, conn: FrameConn, chan: frames.Channel, msg: dict[str, codec.Value]) -> None:
+        conn.write(chan.seal(STEP_RESULT, codec.encode(msg)))
+
+    async def _run_session(self, payload: bytes, session_id: bytes,
+                           peers: dict[int, tuple[FrameConn, frames.Channel]]) -> dict:
+        msg = codec.decode(payload)
+        material, digest = material_from_msg(msg)
+        if material.session_id != session_id:
+            raise FormatError("session id in the material does not match the hello")
+        if material.party_id != self.sid or material.n_parties != self.cfg.n:
+            raise FormatError(
+                f"material is for party {material.party_id} of {material.n_parties}, this is "
+                f"server {self.sid} of {self.cfg.n}")
+        pk = self._find_key(digest)
+        if material.n_wires != pk.n_wires or material.n_public != pk.n_public + 1:
+            raise FormatError("material does not fit the proving key's wire counts")
+        if material.n_triples < pk.domain_size:
+            raise FormatError(f"{material.n_triples} triples dealt, the domain needs "
+                              f"{pk.domain_size}")
+        await self._connect_peers(session_id, peers)
+        loop = asyncio.get_running_loop()
+        net = TcpNetwork(self.sid, self.cfg.n, loop, peers, self.cfg.timeout,
+                         record=self.recorder, stall_at=self.stall_at)
+        return await loop.run_in_executor(None, self._prove, net, material, pk)
+
+    async def _connect_peers(self, session_id: bytes,
+                             peers: dict[int, tuple[FrameConn, frames.Channel]]) -> None:
+        t = self.cfg.timeout
+        for j in range(self.cfg.n):
+            if j == self.sid:
+                continue
+            e = self.cfg.server(j)
+            if j < self.sid:
+                c = await connect(e.host, e.port, self.cfg.max_frame, f"server {j}", t)
+                c.write(frames.Hello(frames.ROLE_SERVER, self.sid, j, session_id).encode())
+            else:
+                try:
+                    c = await asyncio.wait_for(self._pending_future(session_id, j), t)
+                except TimeoutError:
+                    raise NetworkError(f"server {j} did not connect within {t:g} s at step "
+                                       f"{STEP_HANDSHAKE!r}") from None
+            sk, rk = frames.channel_keys(self.private_key, e.public_key, session_id, self.sid, j)
+            peers[j] = (c, frames.Channel(sk, rk, session_id, self.sid, j))
+
+    def _prove(self, net: TcpNetwork, material: PartyMaterial, pk: Any) -> dict:
+        from omnidsl.groth16.points import g1_to_bytes, g2_to_bytes
+        from omnidsl.groth16.prover import prove
+        from omnidsl.mpc.driver import AdditiveDriver
+
+        cpu0 = time.process_time()
+        net.step = STEP_HANDSHAKE  # mutual authentication before any share moves
+        for j in net.peers:
+            net.send(j, b"omnidsl-mpc handshake")
+        net.flush()
+        for j in net.peers:
+            if net.recv(j) != b"omnidsl-mpc handshake":
+                raise NetworkError(f"server {j} sent a bad handshake")
+        expanded = expand_material(material)
+        check_masked(expanded.witness, material.n_public)
+        driver = AdditiveDriver(self.sid, self.cfg.n, net, expanded, self.backend,
+                                corrupt=self.corrupt)
+        proof = prove(pk, driver, self.backend)
+        return {
+            "kind": "result", "ok": True, "a": g1_to_bytes(proof.a), "b": g2_to_bytes(proof.b),
+            "c": g1_to_bytes(proof.c), "cpu_s": repr(time.process_time() - cpu0),
+            "bytes_sent": net.stats.bytes_sent, "bytes_received": net.stats.bytes_received,
+            "wire_bytes_sent": sum(c.bytes_out for c, _ in net.peers.values()),
+        }
+
+
+def run_server(cfg: ServersConfig, sid: int, **kw: Any) -> None:
+    """Blocking: serve until interrupted."""
+    server = Server(cfg, sid, **kw)
+    try:
+        asyncio.run(server.serve_forever(ready=lambda: print(f"ready {sid}", flush=True)))
+    except OSError as exc:
+        raise NetworkError(f"server {sid} cannot listen on {server.entry.host}:"
+                           f"{server.entry.port}: {exc.strerror}") from None
+
+
+
+__all__ = ["Server", "check_masked", "read_recording", "run_server"]

@@ -1,0 +1,178 @@
+"""TCP transport (asyncio): framed connections and the synchronous :class:`TcpNetwork` facade.
+
+Every connection has a background reader task that keeps pulling frames into a queue, so parties
+that all send large messages before receiving never deadlock on full socket buffers.  The prover
+runs in a worker thread and calls ``send``/``recv``/``flush``; those hop onto the event loop.
+Decryption and the step check happen in ``recv`` (see frames.py); every error names the peer and
+the protocol step, and every wait has a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import struct
+
+from omnidsl.errors import NetworkError
+from omnidsl.mpc import frames
+from omnidsl.mpc.network import RecordHook, TrafficStats
+
+
+class FrameConn:
+    """One asyncio stream carrying length-prefixed frames."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 max_frame: int, peer: str):
+        self.reader = reader
+        self.writer = writer
+        self.max_frame = max_frame
+        self.peer = peer
+        self.queue: asyncio.Queue[bytes | NetworkError] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.bytes_in = 0
+        self.bytes_out = 0
+
+    async def read_body(self) -> bytes:
+        """Read one frame directly (before the reader task runs; used for hellos)."""
+        try:
+            head = await self.reader.readexactly(4)
+            (n,) = struct.unpack(">I", head)
+            frames.check_length(n, self.max_frame, self.peer)
+            body = await self.reader.readexactly(n)
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            raise NetworkError(f"{self.peer} closed the connection ({type(exc).__name__})") from None
+        self.bytes_in += 4 + n
+        return body
+
+    def start_reader(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._pump())
+
+    async def _pump(self) -> None:
+        while True:
+            try:
+                body = await self.read_body()
+            except NetworkError as exc:
+                await self.queue.put(exc)
+                return
+            await self.queue.put(body)
+
+    async def get(self, timeout: float, step: str) -> bytes:
+        """The next frame body, or NetworkError (timeout / closed / oversized)."""
+        self.start_reader()
+        try:
+            item = await asyncio.wait_for(self.queue.get(), timeout)
+        except TimeoutError:
+            raise NetworkError(
+                f"no frame from {self.peer} within {timeout:g} s at step {step!r}",
+                hint=f"is {self.peer} alive and reachable?",
+            ) from None
+        if isinstance(item, NetworkError):
+            self.queue.put_nowait(item)  # sticky: later reads fail the same way
+            raise NetworkError(f"{item.message} at step {step!r}", hint=item.hint)
+        return item
+
+    def write(self, body: bytes) -> None:
+        if self.writer.is_closing():
+            return
+        data = frames.frame(body)
+        self.bytes_out += len(data)
+        self.writer.write(data)
+
+    async def drain(self) -> None:
+        try:
+            await self.writer.drain()
+        except ConnectionError as exc:
+            raise NetworkError(f"{self.peer} closed the connection ({type(exc).__name__})") from None
+
+    def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        if not self.writer.is_closing():
+            self.writer.close()
+
+
+async def connect(host: str, port: int, max_frame: int, peer: str, timeout: float) -> FrameConn:
+    """Open a framed connection to ``peer`` (NetworkError naming it on failure)."""
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    except (OSError, TimeoutError) as exc:
+        raise NetworkError(
+            f"cannot connect to {peer} at {host}:{port}: {exc or type(exc).__name__}",
+            hint=f"is {peer} running (`omnidsl serve`)?",
+        ) from None
+    return FrameConn(reader, writer, max_frame, peer)
+
+
+class TcpNetwork:
+    """:class:`~omnidsl.mpc.network.Network` over authenticated TCP connections to every peer.
+
+    Used from a worker thread while ``loop`` runs the connections.
+    """
+
+    def __init__(
+        self,
+        party_id: int,
+        n_parties: int,
+        loop: asyncio.AbstractEventLoop,
+        peers: dict[int, tuple[FrameConn, frames.Channel]],
+        timeout: float,
+        record: RecordHook | None = None,
+        stall_at: str | None = None,
+    ):
+        self.party_id = party_id
+        self.n_parties = n_parties
+        self.step = "start"
+        self.loop = loop
+        self.peers = peers
+        self.timeout = timeout
+        self.record = record
+        self.stats = TrafficStats()
+        self.stall_at = stall_at  # test hook: the process exits abruptly when reaching this step
+
+    def _peer(self, j: int) -> tuple[FrameConn, frames.Channel]:
+        try:
+            return self.peers[j]
+        except KeyError:
+            raise ValueError(f"server {self.party_id} has no connection to party {j}") from None
+
+    def _check_stall(self) -> None:
+        if self.stall_at is not None and self.step == self.stall_at:
+            import os
+
+            os._exit(17)  # simulate a crash in the middle of the protocol
+
+    def send(self, to: int, data: bytes) -> None:
+        self._check_stall()
+        conn, chan = self._peer(to)
+        body = chan.seal(self.step, data)
+        self.stats.bytes_sent += len(data)
+        self.stats.messages_sent += 1
+        self.loop.call_soon_threadsafe(conn.write, body)
+
+    def flush(self) -> None:
+        async def drain_all() -> None:
+            for conn, _ in self.peers.values():
+                await conn.drain()
+
+        self._run(drain_all(), "flush")
+
+    def recv(self, frm: int) -> bytes:
+        conn, chan = self._peer(frm)
+        body = self._run(conn.get(self.timeout, self.step), f"recv from party {frm}")
+        _, payload = chan.open(body, self.step)
+        self.stats.bytes_received += len(payload)
+        self.stats.messages_received += 1
+        if self.record is not None:
+            self.record(self.party_id, frm, self.step, payload)
+        return payload
+
+    def _run(self, coro, what: str):
+        fut = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return fut.result(self.timeout + 5)
+        except concurrent.futures.TimeoutError:
+            fut.cancel()
+            raise NetworkError(
+                f"server {self.party_id}: {what} timed out at step {self.step!r}"
+            ) from None
