@@ -45,6 +45,8 @@ def _int(v: Any, what: str) -> int:
 def _g1(v: Any, what: str) -> tuple[int, int]:
     if not isinstance(v, list) or len(v) not in (2, 3):
         raise FormatError(f"verification key: {what} must be [x, y, \"1\"]")
+    if len(v) == 3 and str(v[2]) == "0":
+        return 0, 0  # the point at infinity (snarkjs writes ["0", "1", "0"]); (0, 0) on-chain
     x, y = _int(v[0], f"{what}.x"), _int(v[1], f"{what}.y")
     if len(v) == 3 and str(v[2]) != "1":
         raise FormatError(f"verification key: {what} is not in affine form (z != 1)")
@@ -206,6 +208,13 @@ def proof_calldata(proof: dict[str, Any], public: Sequence[Any]
         bb = [[_field(pb[0][1], "pi_b.x.c1"), _field(pb[0][0], "pi_b.x.c0")],
               [_field(pb[1][1], "pi_b.y.c1"), _field(pb[1][0], "pi_b.y.c0")]]
         c = [_field(pc[0], "pi_c.x"), _field(pc[1], "pi_c.y")]
+        # the point at infinity (z = 0 in snarkjs JSON) is all-zero words for the precompiles
+        if len(pa) == 3 and str(pa[2]) == "0":
+            a = [0, 0]
+        if len(pb) == 3 and [str(e) for e in pb[2]] == ["0", "0"]:
+            bb = [[0, 0], [0, 0]]
+        if len(pc) == 3 and str(pc[2]) == "0":
+            c = [0, 0]
     except (KeyError, IndexError, TypeError) as exc:
         raise FormatError(f"proof is not in snarkjs proof.json layout ({exc!r:.60})") from exc
     inputs = [_field(x, f"public[{i}]") for i, x in enumerate(public)]

@@ -94,7 +94,7 @@ def test_calldata_matches_snarkjs_soliditycalldata(toy_circuit, toy_proofs, tmp_
 
 
 def test_bad_proof_json_is_a_format_error():
-    with pytest.raises(FormatError, match="proof.json layout"):
+    with pytest.raises(FormatError, match=r"proof\.json layout"):
         proof_calldata({"pi_a": ["1", "2", "1"]}, ["1"])
     with pytest.raises(FormatError, match="public"):
         proof_calldata({"pi_a": ["1", "2"], "pi_b": [["1", "2"], ["3", "4"]],
