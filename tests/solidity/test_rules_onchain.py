@@ -78,7 +78,7 @@ def test_rule_on_anvil(rule, rule_artifacts, anvil_w3):
     assert v.functions.verifyProof(oa, ob, oc, x).call() is True
     assert v.functions.verifyProof(oa, b, c, x).call() is False
     assert v.functions.verifyProof(a, b, oc, x).call() is False
-    total, execution = chains.gas_used(anvil_w3, v.functions.verifyProof(a, b, c, x))
+    _total, execution = chains.gas_used(anvil_w3, v.functions.verifyProof(a, b, c, x))
     assert execution <= 200_000 + 6_300 * n
     # the three proofs as one batch, and the batch with one tampered input
     ps, xs = batch_calldata(proofs)
@@ -89,7 +89,7 @@ def test_rule_on_anvil(rule, rule_artifacts, anvil_w3):
 
 @pytest.mark.parametrize("rule", RULES)
 def test_rule_on_embedded_chain(rule, rule_artifacts, embedded_w3):
-    vk, proofs, cc = rule_artifacts(rule)
+    _vk, proofs, cc = rule_artifacts(rule)
     v = chains.deploy(embedded_w3, cc.abi, cc.bytecode)
     a, b, c, x = proof_calldata(*proofs[0])
     assert v.functions.verifyProof(a, b, c, x).call() is True
