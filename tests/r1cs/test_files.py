@@ -198,8 +198,10 @@ def test_sym_round_trip(tmp_path):
         read_sym(tmp_path / "b.sym")
 
 
+@pytest.mark.slow
 def test_million_constraints_is_fast(tmp_path):
-    """10^6 constraints (3.4·10^6 terms) write and read back in a few seconds."""
+    """10^6 constraints (3.4·10^6 terms) write and read back in a few CPU seconds (CPU time:
+    the CI machine is shared, wall time is not a property of this code)."""
     m = 10**6
     n_wires = m + 2
     rng = np.random.default_rng(7)
@@ -214,10 +216,10 @@ def test_million_constraints_is_fast(tmp_path):
 
     r = R1CS(n_wires, 1, 1, 1, mat(np.ones(m, np.int64)), mat(np.full(m, 2)),
              mat(rng.integers(0, 2, m)), table)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     write_r1cs(tmp_path / "big.r1cs", r)
     back = read_r1cs(tmp_path / "big.r1cs")
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     for a, b in ((r.A, back.A), (r.B, back.B), (r.C, back.C)):
         assert np.array_equal(a.row_ptr, b.row_ptr) and np.array_equal(a.wire, b.wire)
         tb = np.array(back.coeffs, dtype=object)

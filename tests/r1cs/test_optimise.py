@@ -206,9 +206,9 @@ def test_optimiser_fast_on_a_million_constraints():
     n_in, bits = 62_500, 16
     r = _bit_circuit(n_in, bits)
     assert r.n_constraints == n_in * (bits + 1)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     o, kept = optimise(r, 2)
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert o.n_constraints == n_in * bits
     assert kept.shape[0] == r.n_wires - n_in
     assert elapsed < 30, elapsed
