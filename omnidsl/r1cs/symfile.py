@@ -39,10 +39,11 @@ def component_of(name: str) -> str:
 
 def symbols(r1cs: R1CS) -> list[Symbol]:
     """The symbol table of ``r1cs`` (labels with a name, sorted by label id, label 0 omitted)."""
-    n_labels = r1cs.n_labels if r1cs.n_labels is not None else r1cs.n_wires
-    label_wire = np.full(max(n_labels, 1), -1, np.int64)
     w2l = (np.arange(r1cs.n_wires, dtype=np.int64) if r1cs.wire_to_label is None
            else np.asarray(r1cs.wire_to_label, np.int64))
+    n_labels = r1cs.n_labels if r1cs.n_labels is not None else r1cs.n_wires
+    n_labels = max(n_labels, int(w2l.max()) + 1 if w2l.size else 0)
+    label_wire = np.full(max(n_labels, 1), -1, np.int64)
     label_wire[w2l[::-1]] = np.arange(r1cs.n_wires - 1, -1, -1, dtype=np.int64)  # first wire wins
     comps: dict[str, int] = {}
     out = []
