@@ -125,7 +125,8 @@ class Lowerer:
 
     def statement(self, stmt: ast.Stmt) -> None:
         if isinstance(stmt, ast.Let):
-            self.env[stmt.name] = self.lower(stmt.value, None)
+            if not stmt.value.info.is_const:  # constants are folded where they are used
+                self.env[stmt.name] = self.lower(stmt.value, None)
         elif isinstance(stmt, ast.Assert):
             self.assert_true(stmt.cond, None, stmt)
         elif isinstance(stmt, ast.Output):
