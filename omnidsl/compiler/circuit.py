@@ -212,6 +212,8 @@ def compile_checked(checked: CheckedRule, opt_level: int = 2) -> Circuit:
     n_pub_in = sum(i.info.count for i in low.inputs if i.visibility == "public")
     n_prv_in = sum(i.info.count for i in low.inputs if i.visibility == "private")
     full = b.to_r1cs(n_pub_out, n_pub_in, n_prv_in)
+    b.blocks.clear()  # the constraint blocks live on in ``full``; keep peak memory down
+    b.cache.clear()
     r1cs, kept = _optimise(full, opt_level)
     return Circuit(r1cs, checked, low.inputs, low.outputs, kept, opt_level, b,
                    full.n_constraints)

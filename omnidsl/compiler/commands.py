@@ -3,6 +3,7 @@
     omnidsl compile RULE.omni [-O0|-O1|-O2] [--param D=100 ...] [-o DIR] [--report]
         writes DIR/<stem>.r1cs, DIR/<stem>.sym and DIR/<stem>.json (circuit description)
     omnidsl witness RULE.omni input.json -o W.wtns [-O N] [--param ...] [--public public.json]
+                    [--circuit DIR/<stem>.json]   (reuse a compile: no optimisation pass)
         input.json maps input names to numbers (real values, encoded to fixed point) or strings
         (raw field elements); prints the decoded outputs.
 """
@@ -10,11 +11,14 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
-from omnidsl.errors import InputError, OmniDSLError, SourceSpan
+import numpy as np
+
+from omnidsl.errors import FormatError, InputError, OmniDSLError, SourceSpan
 
 from .circuit import Circuit, compile_file
 
@@ -33,11 +37,17 @@ def parse_params(items: list[str] | None) -> dict[str, int]:
     return out
 
 
+def _source_hash(circuit: Circuit) -> str:
+    return hashlib.sha256(circuit.rule.rule.source.encode("utf-8")).hexdigest()
+
+
 def describe(circuit: Circuit, params: dict[str, int]) -> dict[str, Any]:
     """A small JSON description of a compiled circuit (layout of its public signals)."""
     r = circuit.r1cs
     return {
         "rule": circuit.name,
+        "source_sha256": _source_hash(circuit),
+        "kept_file": None,
         "file": circuit.rule.rule.file,
         "params": circuit.rule.params,
         "param_overrides": params,
@@ -69,7 +79,10 @@ def compile_command(args: argparse.Namespace) -> int:
     stem = Path(args.rule).stem
     write_r1cs(out / f"{stem}.r1cs", circuit.r1cs)
     write_sym(out / f"{stem}.sym", circuit.r1cs)
-    (out / f"{stem}.json").write_text(json.dumps(describe(circuit, params), indent=2) + "\n")
+    desc = describe(circuit, params)
+    desc["kept_file"] = f"{stem}.kept.npy"
+    np.save(out / f"{stem}.kept.npy", circuit.kept)
+    (out / f"{stem}.json").write_text(json.dumps(desc, indent=2) + "\n")
     r = circuit.r1cs
     print(f"{circuit.name}: {r.n_constraints} constraints, {r.n_wires} wires, "
           f"{r.n_public} public signals -> {out / stem}.r1cs")
@@ -97,19 +110,48 @@ def witness_command(args: argparse.Namespace) -> int:
     from omnidsl.r1cs.wtnsfile import write_wtns
 
     params = parse_params(args.param)
-    circuit = compile_file(args.rule, params, args.opt)
     data = load_input_json(args.input)
-    wit = circuit.witness(data)
+    if args.circuit:
+        circuit, wit = _witness_from_description(args, params, data)
+    else:
+        circuit = compile_file(args.rule, params, args.opt)
+        wit = circuit.witness(data)
     write_wtns(args.output, wit)
     if args.public:
         signals = [str(s) for s in circuit.public_signals(wit)]
         Path(args.public).write_text(json.dumps(signals, indent=1) + "\n")
     outs = circuit.decoded_outputs(wit)
     shown = ", ".join(f"{k} = {_short(v)}" for k, v in outs.items())
-    print(f"{circuit.name}: witness of {wit.shape[0]} wires satisfies all "
-          f"{circuit.r1cs.n_constraints} constraints -> {args.output}"
+    print(f"{circuit.name}: witness of {wit.shape[0]} wires, all constraints satisfied "
+          f"-> {args.output}"
           + (f"; outputs: {shown}" if shown else ""))
     return 0
+
+
+def _witness_from_description(args: argparse.Namespace, params: dict[str, int],
+                              data: dict[str, Any]) -> tuple[Circuit, np.ndarray]:
+    """Witness for a circuit compiled earlier (its .json + .kept.npy): the rule is lowered at
+    -O0 only (no optimisation pass), the full witness is checked against the -O0 system and
+    restricted to the optimised wires."""
+    path = Path(args.circuit)
+    try:
+        desc = json.loads(path.read_text(encoding="utf-8"))
+        kept = np.load(path.parent / desc["kept_file"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise FormatError(f"{path}: not a circuit description written by `omnidsl compile` "
+                          f"({exc})") from None
+    if not params and desc.get("param_overrides"):
+        params = {k: int(v) for k, v in desc["param_overrides"].items()}
+    circuit = compile_file(args.rule, params, 0)
+    if desc.get("source_sha256") != _source_hash(circuit) or desc.get("params") != \
+            circuit.rule.params:
+        raise FormatError(f"{path} was compiled from a different rule text or parameters",
+                          hint="re-run `omnidsl compile`, or omit --circuit")
+    if kept.ndim != 1 or kept.shape[0] != desc.get("n_wires") or (
+            kept.size and int(kept.max()) >= circuit.r1cs.n_wires):
+        raise FormatError(f"{path}: its wire map does not fit the rule")
+    full = circuit.witness(data)
+    return circuit, full[kept]
 
 
 def _short(v: Any) -> str:
@@ -133,6 +175,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     w.add_argument("input", help="input JSON: {name: number | [numbers] | \"field element\"}")
     w.add_argument("-o", "--output", required=True, help="witness file (.wtns)")
     w.add_argument("--public", help="also write the public signals (snarkjs public.json)")
+    w.add_argument("--circuit", metavar="DIR/RULE.json",
+                   help="reuse `omnidsl compile` output (skips the optimisation pass)")
     add_common(w)
     w.set_defaults(func=_guard(witness_command))
 

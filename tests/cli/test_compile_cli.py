@@ -146,3 +146,22 @@ def test_snarkjs_accepts_and_rejects(rule, tmp_path, capsys, snarkjs):
     bad = subprocess.run([str(snarkjs), "wtns", "check", str(tmp_path / "small.r1cs"), str(wt)],
                          capture_output=True, text=True)
     assert "WITNESS IS CORRECT" not in bad.stdout
+
+
+def test_witness_reuses_compile_output(rule, tmp_path, capsys):
+    out = tmp_path / "build"
+    assert run(capsys, "compile", str(rule), "-o", str(out), "--param", "D=5")[0] == 0
+    inp = write_json(tmp_path, {"g": [0.5, -1.0, 0.25, 3.0, 0.0], "m": 4})
+    a, b = tmp_path / "a.wtns", tmp_path / "b.wtns"
+    assert run(capsys, "witness", str(rule), str(inp), "-o", str(a), "--param", "D=5")[0] == 0
+    code, _, err = run(capsys, "witness", str(rule), str(inp), "-o", str(b), "--circuit",
+                       str(out / "small.json"))
+    assert code == 0, err
+    assert a.read_bytes() == b.read_bytes()
+    rule.write_text(RULE.replace("4.0", "3.0"))
+    code, _, err = run(capsys, "witness", str(rule), str(inp), "-o", str(b), "--circuit",
+                       str(out / "small.json"))
+    assert code == 1 and "different rule text" in err
+    code, _, err = run(capsys, "witness", str(rule), str(inp), "-o", str(b), "--circuit",
+                       str(inp))
+    assert code == 1 and "not a circuit description" in err
