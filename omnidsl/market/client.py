@@ -25,6 +25,8 @@ CONTRACTS_DIR = PROJECT_ROOT / "contracts"
 NONE_INDEX = 2**32 - 1
 #: Gas head-room over eth_estimateGas (the batch path's cost varies with the fallback).
 GAS_MARGIN = 1.25
+#: Gas offered to submitBatch (capped by the block gas limit).
+BATCH_GAS_CAP = 30_000_000
 
 
 class Reject(enum.IntEnum):
@@ -223,6 +225,10 @@ class MarketClient:
     def submit_batch(self, task_id: int, proofs: list[int], inputs: list[int], sender: str,
                      gas: int | None = None) -> BatchResult:
         """Submit k proofs (8 words each) and their k*N public inputs."""
+        if gas is None:
+            # No eth_estimateGas here: on py-evm it would replay the pairings many times, and the
+            # batch's cost depends on whether the per-proof fallback runs.  Unused gas is refunded.
+            gas = min(int(self.w3.eth.get_block("latest")["gasLimit"]), BATCH_GAS_CAP)
         res = self._send(self.contract.functions.submitBatch(task_id, list(proofs), list(inputs)),
                          sender, gas=gas)
         summary = res.named("BatchSubmitted")

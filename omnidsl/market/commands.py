@@ -1,0 +1,39 @@
+"""`omnidsl market ...` sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from omnidsl.market.chains import connect, embedded_chain
+    from omnidsl.market.demo import demo_args_summary, run_demo
+
+    print(f"omnidsl market demo: {demo_args_summary(args)} on "
+          f"{args.rpc or 'the embedded chain (eth-tester)'}")
+    w3 = connect(args.rpc) if args.rpc else embedded_chain()
+    run_demo(w3, rounds=args.rounds, owners=args.owners, malicious=args.malicious,
+             servers=args.servers, workdir=args.workdir, attack=args.attack,
+             norm_factor=args.norm_factor, ptau=args.ptau)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    market = sub.add_parser("market", help="the OmniLytics+ data market (contract, roles, demo)")
+    msub = market.add_subparsers(dest="market_command", metavar="SUBCOMMAND")
+    demo = msub.add_parser("demo", help="run training rounds through the market contract")
+    demo.add_argument("--rpc", help="JSON-RPC URL of a node (default: embedded eth-tester chain)")
+    demo.add_argument("--rounds", type=int, default=3)
+    demo.add_argument("--owners", type=int, default=8, help="data owners")
+    demo.add_argument("--malicious", type=int, default=3, help="how many of them are malicious")
+    demo.add_argument("--servers", type=int, default=3)
+    demo.add_argument("--attack", default="mixed",
+                      help="mixed | scaling | gaussian_noise | sign_flip | label_flip")
+    demo.add_argument("--norm-factor", type=float, default=3.0,
+                      help="L2 bound = factor x norm of the model owner's reference gradient")
+    demo.add_argument("--workdir", type=Path, default=None,
+                      help="where the rule's keys are made/cached (default ~/.cache/omnidsl/market)")
+    demo.add_argument("--ptau", type=Path, default=None, help="prepared powers-of-tau file")
+    demo.set_defaults(func=_demo)
+    market.set_defaults(func=lambda args: (market.print_help(), 2)[1])

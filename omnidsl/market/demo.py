@@ -1,0 +1,323 @@
+"""`omnidsl market demo`: whole training rounds through the market contract.
+
+Per round: the model owner (MO) computes its reference gradient and opens a task (escrow, the
+round's L2 bound pinned as a public input); every data owner (DO) computes its gradient (malicious
+ones attack), encodes it in fixed point and secret-shares it to the servers; the servers commit to
+their shares, which fixes the challenge ρ on-chain; proofs are made for every DO whose gradient
+satisfies the rule (a DO whose gradient breaks the rule has no witness, and a malicious one then
+tries to steal an honest DO's proof by putting its own address in it); the coordinator submits one
+batch; the chain credits the valid proofs; the servers hand their aggregate shares to the MO,
+which reconstructs the sum, checks it against the on-chain fingerprints, and updates the model.
+Everyone withdraws; after the deadline the MO reclaims the unspent escrow.
+
+The ML side plugs in through :class:`GradientSource` (see :class:`DigitsSource`).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from web3 import Web3
+
+from omnidsl.errors import ChainError, InputError
+from omnidsl.market import circom_rule as cr
+from omnidsl.market.client import MarketClient
+from omnidsl.market.roles import DataOwner, ModelOwner, RuleLayout, Server
+
+REWARD = 10**15  # wei per accepted gradient (0.001 ether)
+FEE = 10**14  # wei per accepted gradient to the submitting server
+
+
+class GradientSource(Protocol):
+    """What the demo needs from the ML side (one instance per run)."""
+
+    n_params: int
+    #: malicious[i] is True for a malicious data owner i
+    malicious: list[bool]
+
+    def reference(self) -> np.ndarray:
+        """The MO's reference gradient on its root data, for the current model."""
+        ...
+
+    def gradients(self) -> list[np.ndarray]:
+        """Each DO's (possibly attacked) float gradient for the current model."""
+        ...
+
+    def apply(self, aggregate: np.ndarray, n_accepted: int) -> None:
+        """Update the model with the decoded sum of the accepted gradients."""
+        ...
+
+    def accuracy(self) -> float:
+        """Test accuracy of the current model."""
+        ...
+
+
+@dataclass
+class DigitsSource:
+    """scikit-learn digits, softmax regression (650 parameters), omnidsl.ml attacks."""
+
+    owners: int = 8
+    n_malicious: int = 3
+    attack: str = "mixed"
+    lr: float = 1.0
+    seed: int = 1
+    malicious: list[bool] = field(init=False)
+    n_params: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        from omnidsl.ml.attacks import Attack, gaussian_noise, label_flip, scaling, sign_flip
+        from omnidsl.ml.data import load_digits_split, partition
+        from omnidsl.ml.models import LogisticRegression
+        from omnidsl.ml.training import Owner
+
+        catalogue = {"scaling": Attack("scaling", gradient=scaling(10.0)),
+                     "gaussian_noise": Attack("gaussian_noise", gradient=gaussian_noise(0.5)),
+                     "sign_flip": Attack("sign_flip", gradient=sign_flip),
+                     "label_flip": Attack("label_flip", poison=label_flip)}
+        if self.attack != "mixed" and self.attack not in catalogue:
+            raise InputError(f"unknown attack {self.attack!r}",
+                             hint="choose mixed, " + ", ".join(catalogue))
+        order = list(catalogue.values()) if self.attack == "mixed" else [catalogue[self.attack]]
+        train, self.test = load_digits_split(seed=self.seed)
+        shards, root = partition(train, self.owners, seed=self.seed, root_size=100)
+        assert root is not None
+        self.root = root
+        self.owner_list = [Owner(s, order[i % len(order)] if i < self.n_malicious else None)
+                           for i, s in enumerate(shards)]
+        self.malicious = [o.malicious for o in self.owner_list]
+        self.model = LogisticRegression(64, 10)
+        self.rng = np.random.default_rng(self.seed)
+        self.params = self.model.init(self.rng)
+        self.n_params = self.model.n_params
+
+    def reference(self) -> np.ndarray:
+        return self.model.loss_and_grad(self.params, self.root.X, self.root.y)[1]
+
+    def gradients(self) -> list[np.ndarray]:
+        return [o.gradient(self.model, self.params, self.rng) for o in self.owner_list]
+
+    def apply(self, aggregate: np.ndarray, n_accepted: int) -> None:
+        if n_accepted:
+            self.params = self.params - self.lr * aggregate / n_accepted
+
+    def accuracy(self) -> float:
+        return float(self.model.accuracy(self.params, self.test.X, self.test.y))
+
+
+@dataclass
+class RoundReport:
+    round: int
+    task_id: int
+    accepted: list[int]
+    rejected: dict[int, str]
+    batch_gas: int
+    commit_gas: int
+    batch_size: int
+    binding_ok: bool
+    accuracy: float
+    reclaimed: int
+    times: dict[str, float]
+
+
+@dataclass
+class Actors:
+    mo: ModelOwner
+    servers: list[Server]
+    dos: list[DataOwner]
+
+
+def _local_accounts(w3: Web3, n: int, funder: str, amount: int) -> list[str]:
+    """``n`` fresh accounts (keys from the OS CSPRNG), funded, signing through a middleware."""
+    from eth_account import Account
+    from web3.middleware import SignAndSendRawMiddlewareBuilder
+
+    accts = [Account.from_key(secrets.token_bytes(32)) for _ in range(n)]
+    w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(accts), layer=0)
+    for a in accts:
+        tx = w3.eth.send_transaction({"from": funder, "to": a.address, "value": amount})
+        w3.eth.wait_for_transaction_receipt(tx)
+    return [a.address for a in accts]
+
+
+def advance_time(w3: Web3, seconds: int) -> bool:
+    """Move the chain clock forward (eth-tester or anvil); False if the node cannot."""
+    tester = getattr(w3.provider, "ethereum_tester", None)
+    try:
+        if tester is not None:
+            tester.time_travel(int(w3.eth.get_block("latest")["timestamp"]) + seconds)
+            tester.mine_blocks(1)
+        else:
+            w3.provider.make_request("evm_increaseTime", [seconds])
+            w3.provider.make_request("evm_mine", [])
+    except Exception:
+        return False
+    return True
+
+
+@contextmanager
+def _stage(times: dict[str, float], name: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    yield
+    times[name] = times.get(name, 0.0) + time.perf_counter() - t0
+
+
+def setup_actors(w3: Web3, rule: cr.SnarkjsRule, n_owners: int, n_servers: int) -> Actors:
+    """Deploy the market and the rule's verifier; create MO, servers and DOs."""
+    base = w3.eth.accounts
+    if len(base) < 1:
+        raise ChainError("the node has no unlocked account to fund the demo")
+    funder = base[0]
+    market = MarketClient.deploy(w3, sender=funder)
+    extra = _local_accounts(w3, 1 + n_servers + n_owners, funder, 10**18)
+    layout = RuleLayout(cr.N_PUBLIC, cr.OWNER_INDEX, cr.RHO_INDEX, cr.FP_INDEX, cr.MAXNORM_INDEX)
+    mo = ModelOwner(market, extra[0], layout, rule.rule_hash)
+    mo.deploy_verifier(rule.vk)
+    servers = [Server(market, a) for a in extra[1:1 + n_servers]]
+    dos = [DataOwner(a) for a in extra[1 + n_servers:]]
+    return Actors(mo, servers, dos)
+
+
+def run_round(rnd: int, w3: Web3, rule: cr.SnarkjsRule, actors: Actors, source: GradientSource,
+              norm_factor: float, log: Callable[[str], None]) -> RoundReport:
+    times: dict[str, float] = {}
+    mo, servers, dos = actors.mo, actors.servers, actors.dos
+    market = mo.market
+    with _stage(times, "train"):
+        ref = source.reference()
+        grads = source.gradients()
+    max_q = round(norm_factor * float(np.linalg.norm(ref)) * (1 << cr.FRAC))
+    max_norm2 = max_q * max_q
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    escrow = len(dos) * (REWARD + FEE)
+    with _stage(times, "open task"):
+        task_id = mo.open_task([s.account for s in servers], REWARD, FEE, escrow, now + 3600,
+                               pinned_value=max_norm2)
+    rejected: dict[int, str] = {}
+    encoded: dict[int, list[int]] = {}
+    with _stage(times, "share"):
+        for i, (do, g) in enumerate(zip(dos, grads, strict=True)):
+            try:
+                encoded[i] = do.encode(g)
+            except InputError:
+                rejected[i] = "not encodable (entry out of range)"
+                continue
+            do.share(task_id, encoded[i], servers)
+    with _stage(times, "commit"):
+        commit_gas = sum(s.commit(task_id) for s in servers)
+    rho = market.task(task_id).rho
+    log(f"round {rnd}: task {task_id} open, {len(encoded)} gradients shared, challenge fixed")
+    with _stage(times, "prove"):
+        provable = [i for i, q in encoded.items() if cr.satisfies(q, max_norm2)]
+        for i in encoded:
+            if i not in provable:
+                rejected[i] = "rule violated (no witness)"
+        inputs = [cr.witness_input(encoded[i], dos[i].account, rho, max_norm2) for i in provable]
+        items = rule.prove_many(inputs)
+    # Malicious DOs without a witness try to steal an honest DO's proof (swap in their address).
+    honest_items = [it for i, it in zip(provable, items, strict=True) if not source.malicious[i]]
+    owners_of_items = list(provable)
+    for i, reason in list(rejected.items()):
+        if source.malicious[i] and honest_items and reason.startswith("rule violated"):
+            proof, public = honest_items[len(owners_of_items) % len(honest_items)]
+            stolen = list(public)
+            stolen[cr.OWNER_INDEX] = str(int(dos[i].account, 16))
+            items.append((proof, stolen))
+            owners_of_items.append(i)
+    log(f"round {rnd}: {len(provable)} proofs made, submitting a batch of {len(items)}")
+    with _stage(times, "submit"):
+        batch = servers[0].submit(task_id, items) if items else None
+    by_addr = {Web3.to_checksum_address(d.account): j for j, d in enumerate(dos)}
+    accepted = [] if batch is None else sorted(by_addr[a] for a in batch.accepted)
+    if batch is not None:
+        for _, addr, why in batch.rejected:
+            j = by_addr.get(Web3.to_checksum_address(addr)) if int(addr, 16) else None
+            if j is not None and j not in accepted:
+                before = f"{rejected[j]}, then " if j in rejected else ""
+                what = "its stolen proof was" if before else "proof"
+                rejected[j] = f"{before}{what} rejected on-chain ({why.name.lower()})"
+    with _stage(times, "aggregate"):
+        acc_addrs = [dos[j].account for j in accepted]
+        if acc_addrs:
+            shares = [s.aggregate_share(task_id, acc_addrs) for s in servers]
+            total = mo.reconstruct(shares)
+            binding_ok = mo.check_aggregate(task_id, total)
+            if not binding_ok:
+                raise ChainError(f"round {rnd}: the servers' aggregate does not match the "
+                                 "accepted proofs' fingerprints; update refused")
+            source.apply(np.asarray(total, dtype=np.float64) / (1 << cr.FRAC), len(accepted))
+        else:
+            binding_ok = True
+    with _stage(times, "payout"):
+        for d in dos:
+            d.withdraw(market)
+        for s in servers:
+            s.withdraw()
+            s.forget(task_id)
+        reclaimed = mo.reclaim(task_id) if advance_time(w3, 3601) else 0
+    return RoundReport(rnd, task_id, accepted, rejected, 0 if batch is None else batch.gas_used,
+                       commit_gas, len(items), binding_ok, source.accuracy(), reclaimed, times)
+
+
+def format_summary(reports: list[RoundReport], malicious: list[bool], initial_acc: float) -> str:
+    """The summary table printed at the end of the demo."""
+    lines = ["", f"{'round':>5} {'accepted':>9} {'rejected':>9} {'batch':>6} {'gas/batch':>10} "
+                 f"{'gas/DO':>9} {'commit gas':>10} {'binding':>8} {'accuracy':>9}"]
+    for r in reports:
+        per = r.batch_gas // len(r.accepted) if r.accepted else 0
+        lines.append(f"{r.round:>5} {len(r.accepted):>9} {len(r.rejected):>9} {r.batch_size:>6} "
+                     f"{r.batch_gas:>10,} {per:>9,} {r.commit_gas:>10,} "
+                     f"{'ok' if r.binding_ok else 'FAIL':>8} {r.accuracy:>9.3f}")
+    lines.append(f"initial accuracy {initial_acc:.3f}; final {reports[-1].accuracy:.3f}"
+                 if reports else "no rounds")
+    stages: dict[str, float] = {}
+    for r in reports:
+        for k, v in r.times.items():
+            stages[k] = stages.get(k, 0.0) + v
+    lines.append("time per stage (all rounds): "
+                 + ", ".join(f"{k} {v:.1f}s" for k, v in stages.items()))
+    lines.append("data owners (m = malicious):")
+    for i, bad in enumerate(malicious):
+        acc = sum(i in r.accepted for r in reports)
+        why = sorted({r.rejected[i] for r in reports if i in r.rejected})
+        lines.append(f"  DO{i}{' (m)' if bad else '    '} accepted in {acc}/{len(reports)} rounds"
+                     + (f"; rejected: {', '.join(why)}" if why else ""))
+    return "\n".join(lines)
+
+
+def run_demo(w3: Web3, rounds: int = 3, owners: int = 8, malicious: int = 3, servers: int = 3,
+             workdir: Path | None = None, attack: str = "mixed", norm_factor: float = 3.0,
+             ptau: Path | None = None, source: GradientSource | None = None,
+             log: Callable[[str], None] = print) -> list[RoundReport]:
+    """Run the demo on ``w3``; returns one report per round (and logs progress)."""
+    if not 0 <= malicious <= owners or owners < 1 or servers < 2 or rounds < 1:
+        raise InputError("need owners >= 1, 0 <= malicious <= owners, servers >= 2, rounds >= 1")
+    src = source or DigitsSource(owners, malicious, attack)
+    work = workdir or Path.home() / ".cache" / "omnidsl" / "market"
+    t0 = time.perf_counter()
+    log(f"setting up the market rule for {src.n_params} parameters (circom2 + snarkjs, cached "
+        f"in {work}) ...")
+    rule = cr.setup(src.n_params, work / f"rule_{src.n_params}", ptau=ptau)
+    actors = setup_actors(w3, rule, owners, servers)
+    log(f"rule ready, market at {actors.mo.market.address}, verifier at {actors.mo.verifier} "
+        f"({time.perf_counter() - t0:.1f}s)")
+    initial = src.accuracy()
+    reports = []
+    for rnd in range(1, rounds + 1):
+        rep = run_round(rnd, w3, rule, actors, src, norm_factor, log)
+        log(f"round {rnd}: accepted {rep.accepted}, rejected {sorted(rep.rejected)}, "
+            f"gas {rep.batch_gas:,}, accuracy {rep.accuracy:.3f}")
+        reports.append(rep)
+    log(format_summary(reports, src.malicious, initial))
+    return reports
+
+
+def demo_args_summary(args: Any) -> str:
+    return (f"{args.rounds} rounds, {args.owners} data owners ({args.malicious} malicious), "
+            f"{args.servers} servers")

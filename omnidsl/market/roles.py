@@ -1,0 +1,180 @@
+"""The three market roles on top of :class:`~omnidsl.market.client.MarketClient`.
+
+- :class:`ModelOwner` deploys the rule's verifier, opens a task per round with an escrow,
+  reconstructs the aggregate from the servers' aggregate shares, checks the aggregate binding
+  against the chain's fingerprint sum, and reclaims unspent escrow.
+- :class:`DataOwner` encodes its gradient in fixed point, secret-shares it to the servers,
+  prepares its witness input and withdraws its rewards.
+- :class:`Server` holds shares only, commits to them (fixing the challenge), submits batches of
+  proofs and aggregates the shares of the accepted data owners.
+
+Proving goes through a :class:`Prover` (``prove_many(inputs) -> [(proof.json, public.json)]``);
+the demo uses the snarkjs-backed market rule (``circom_rule.SnarkjsRule``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from web3 import Web3
+
+from omnidsl.errors import ChainError
+from omnidsl.market import aggregate as agg
+from omnidsl.market.client import BatchResult, MarketClient, TaskSpec
+
+
+class Prover(Protocol):
+    """Makes Groth16 proofs of the market rule in snarkjs JSON layout."""
+
+    def prove_many(self, inputs: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list[str]]]:
+        ...
+
+
+@dataclass(frozen=True)
+class RuleLayout:
+    """Where the market-relevant values sit in the rule's public inputs."""
+
+    n_public: int
+    owner_index: int
+    rho_index: int | None
+    fp_index: int | None
+    pinned_index: int | None = None  # e.g. max_norm2, fixed by the MO per task
+
+
+@dataclass
+class ModelOwner:
+    market: MarketClient
+    account: str
+    layout: RuleLayout
+    rule_hash: bytes = b"\0" * 32
+    verifier: str | None = None
+
+    def deploy_verifier(self, vk: dict[str, Any], name: str = "MarketRuleVerifier") -> str:
+        """Render, compile and deploy the rule's Groth16 verifier; returns its address."""
+        from omnidsl.market.chains import deploy
+        from omnidsl.solidity.render import compile_verifier
+
+        cc = compile_verifier(vk, name)
+        self.verifier = str(deploy(self.market.w3, cc.abi, cc.bytecode, sender=self.account).address)
+        return self.verifier
+
+    def open_task(self, servers: Sequence[str], reward: int, fee: int, escrow: int,
+                  deadline: int, pinned_value: int | None = None) -> int:
+        """Open one task (one training round); returns its id."""
+        if self.verifier is None:
+            raise ChainError("deploy the rule's verifier before opening a task")
+        lay = self.layout
+        pinned = {}
+        if lay.pinned_index is not None and pinned_value is not None:
+            pinned[lay.pinned_index] = pinned_value
+        spec = TaskSpec(verifier=self.verifier, n_public=lay.n_public, owner_index=lay.owner_index,
+                        deadline=deadline, reward_per_gradient=reward, server_fee=fee,
+                        servers=list(servers), rule_hash=self.rule_hash, rho_index=lay.rho_index,
+                        fp_index=lay.fp_index, pinned=pinned)
+        task_id, _ = self.market.create_task(spec, escrow, self.account)
+        return task_id
+
+    def reconstruct(self, aggregate_shares: Sequence[Sequence[int]]) -> list[int]:
+        """The fixed-point aggregate (signed integers) from all servers' aggregate shares."""
+        return agg.reconstruct(aggregate_shares)
+
+    def check_aggregate(self, task_id: int, aggregate: Sequence[int], report: bool = True) -> bool:
+        """Compare the aggregate with the on-chain fingerprint sum; optionally record the result."""
+        info = self.market.task(task_id)
+        if info.rho_index is None:
+            raise ChainError(f"task {task_id} has no aggregate binding")
+        ok = agg.binding_holds(aggregate, info.rho, info.fp_sum)
+        if report:
+            self.market.report_aggregate(task_id, ok, self.account)
+        return ok
+
+    def reclaim(self, task_id: int) -> int:
+        """After the deadline: take back the unspent escrow (0 if nothing is left)."""
+        if self.market.task(task_id).remaining == 0:
+            return 0
+        amount, _ = self.market.reclaim(task_id, self.account)
+        return amount
+
+
+@dataclass
+class DataOwner:
+    account: str
+    bits: int = 16
+    frac: int = 12
+
+    def encode(self, gradient: np.ndarray) -> list[int]:
+        """Fixed-point integers; raises InputError when an entry does not fit."""
+        from omnidsl.ml.encoding import encode
+
+        return [int(v) for v in encode(gradient, self.frac, self.bits)]
+
+    def share(self, task_id: int, q: Sequence[int], servers: Sequence[Server]) -> None:
+        """Split ``q`` into additive shares over F_r, one per server (fresh CSPRNG)."""
+        for server, piece in zip(servers, agg.share_vector(q, len(servers)), strict=True):
+            server.receive(task_id, self.account, piece)
+
+    def withdraw(self, market: MarketClient) -> int:
+        if market.balance_of(self.account) == 0:
+            return 0
+        amount, _ = market.withdraw(self.account)
+        return amount
+
+
+@dataclass
+class Server:
+    market: MarketClient
+    account: str
+    shares: dict[int, dict[str, list[int]]] = field(default_factory=dict)
+    salts: dict[int, bytes] = field(default_factory=dict)
+
+    def receive(self, task_id: int, data_owner: str, share: list[int]) -> None:
+        """Store one data owner's share (before the commitment only)."""
+        if task_id in self.salts:
+            raise ChainError(f"server {self.account} already committed to its shares of task "
+                             f"{task_id}; late shares are refused")
+        self.shares.setdefault(task_id, {})[Web3.to_checksum_address(data_owner)] = list(share)
+
+    def commitment(self, task_id: int) -> bytes:
+        held = sorted(self.shares.get(task_id, {}).items())
+        salt = self.salts.setdefault(task_id, secrets.token_bytes(32))
+        return agg.share_commitment(task_id, self.account, held, salt)
+
+    def commit(self, task_id: int) -> int:
+        """Commit on-chain to the shares held; returns the gas used."""
+        return self.market.commit_shares(task_id, self.commitment(task_id), self.account).gas_used
+
+    def submit(self, task_id: int, items: Sequence[tuple[dict[str, Any], Sequence[Any]]]
+               ) -> BatchResult:
+        """Submit proofs (snarkjs proof.json, public.json) as one batch."""
+        from omnidsl.solidity.render import batch_calldata
+
+        proofs, inputs = batch_calldata(list(items))
+        return self.market.submit_batch(task_id, [int(x) for x in proofs],
+                                        [int(x) for x in inputs], self.account)
+
+    def aggregate_share(self, task_id: int, accepted: Sequence[str]) -> list[int]:
+        """Σ of this server's shares over the accepted data owners (sent to the MO only)."""
+        held = self.shares.get(task_id, {})
+        if not held:
+            raise ChainError(f"server {self.account} holds no shares of task {task_id}")
+        dim = len(next(iter(held.values())))
+        missing = [a for a in accepted if Web3.to_checksum_address(a) not in held]
+        if missing:
+            raise ChainError(f"server {self.account} holds no share of accepted data owner "
+                             f"{missing[0]} in task {task_id}")
+        return agg.add_vectors([held[Web3.to_checksum_address(a)] for a in accepted], dim)
+
+    def withdraw(self) -> int:
+        if self.market.balance_of(self.account) == 0:
+            return 0
+        amount, _ = self.market.withdraw(self.account)
+        return amount
+
+    def forget(self, task_id: int) -> None:
+        """Drop a finished task's shares."""
+        self.shares.pop(task_id, None)
+        self.salts.pop(task_id, None)
