@@ -189,6 +189,9 @@ def read_r1cs(path: str | Path, canonical: bool = True) -> R1CS:
         raise FormatError(f"{where}: header section at offset {hoff}: {n_out} outputs + {n_pin} "
                           f"public + {n_prv} private inputs do not fit in {n_wires} wires")
     coff, csize = c.unique("constraints", CONSTRAINTS)
+    if 12 * m > csize:  # every constraint needs at least its three term counts
+        raise FormatError(f"{where}: header declares {m} constraints but the constraints "
+                          f"section at offset {coff} has only {csize} bytes")
     A, B, C, table = decode_constraints(c.data, coff, csize, m, n_wires,
                                         f"{where}: constraints section")
     w2l = None

@@ -8,6 +8,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from omnidsl.errors import FormatError
 from omnidsl.field import R, ints_to_limbs, limbs_to_ints
@@ -225,3 +227,40 @@ def test_million_constraints_is_fast(tmp_path):
         tb = np.array(back.coeffs, dtype=object)
         assert (np.array(table, dtype=object)[a.coeff_id] == tb[b.coeff_id]).all()
     assert elapsed < 15, elapsed
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzzed_files_give_format_error_or_a_system(tmp_path_factory, data):
+    """Random byte edits of valid .r1cs/.wtns files: FormatError or a valid result, never
+    another exception."""
+    tmp = tmp_path_factory.mktemp("fuzz")
+    kind = data.draw(st.sampled_from(["r1cs", "wtns"]))
+    if kind == "r1cs":
+        write_r1cs(tmp / "f", num2bits(3))
+    else:
+        write_wtns(tmp / "f", ints_to_limbs([1, 2, R - 1]))
+    buf = bytearray((tmp / "f").read_bytes())
+    for _ in range(data.draw(st.integers(1, 4))):
+        op = data.draw(st.sampled_from(["set", "set32", "cut", "insert"]))
+        pos = data.draw(st.integers(0, len(buf) - 1))
+        if op == "set":
+            buf[pos] = data.draw(st.integers(0, 255))
+        elif op == "set32":
+            buf[pos:pos + 4] = struct.pack("<I", data.draw(st.sampled_from(
+                [0, 1, 2, 3, 35, 36, 0x7FFFFFFF, 0xFFFFFFFF])))
+        elif op == "cut":
+            del buf[pos:pos + data.draw(st.integers(1, 40))]
+        else:
+            buf[pos:pos] = bytes(data.draw(st.integers(1, 40)))
+    (tmp / "g").write_bytes(bytes(buf))
+    try:
+        out = read_r1cs(tmp / "g") if kind == "r1cs" else read_wtns(tmp / "g")
+    except FormatError as exc:
+        assert "g" in str(exc)
+        return
+    if kind == "r1cs":
+        assert all(w < out.n_wires for m in (out.A, out.B, out.C) for w in m.wire.tolist())
+        assert all(0 <= c < R for c in out.coeffs)
+    else:
+        assert all(0 <= v < R for v in limbs_to_ints(out))
