@@ -142,12 +142,18 @@ def main(argv: list[str] | None = None) -> int:
         f"median of {args.reps}"
     )
     print("reference times at native sizes are EXTRAPOLATED per element from the measured rows")
+    print(
+        "load average at start: {:.1f} {:.1f} {:.1f} (wall times inflate on a busy machine)".format(
+            *os.getloadavg()
+        )
+    )
     print(f"{'operation':40s} {'native':>13s} {'reference (extrap.)':>20s} {'speed-up':>10s}")
     for label, t_nat, t_ref in run(args.reps, args.quick):
         nat = _fmt(t_nat) if t_nat is not None else ""
         ref = _fmt(t_ref) if t_ref is not None else ""
         ratio = f"{t_ref / t_nat:9.0f}x" if t_nat and t_ref else ""
         print(f"{label:40s} {nat:>13s} {ref:>20s} {ratio:>10s}")
+    print("load average at end: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     return 0
 
 
