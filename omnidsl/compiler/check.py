@@ -32,17 +32,19 @@ def _signed_small(witness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _row_values(m: SparseMatrix, z: np.ndarray, zok: np.ndarray, c64: np.ndarray,
                 cok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    rows = m.row_of_term()
-    term_ok = zok[m.wire] & cok[m.coeff_id]
-    prod = c64[m.coeff_id] * z[m.wire]
-    est = np.abs(prod).astype(np.float64)
-    n = m.n_rows
-    row_bad = np.bincount(rows[~term_ok], minlength=n) > 0
-    row_big = np.bincount(rows, weights=est, minlength=n) >= 2.0**61
+    """Per-row int64 values and a mask of rows where they are exact (no per-row loops)."""
+    ptr0, ptr1 = m.row_ptr[:-1], m.row_ptr[1:]
+    cz = z[m.wire]
+    cc = c64[m.coeff_id]
+    prod = cc * cz
+    bad = np.zeros(prod.shape[0] + 1, np.int64)
+    np.cumsum(~(zok[m.wire] & cok[m.coeff_id]), out=bad[1:])
+    est = np.zeros(prod.shape[0] + 1, np.float64)
+    np.cumsum(np.abs(prod), out=est[1:], dtype=np.float64)
     cs = np.zeros(prod.shape[0] + 1, np.int64)
-    np.cumsum(prod, out=cs[1:])
-    vals = cs[m.row_ptr[1:]] - cs[m.row_ptr[:-1]]
-    return vals, ~(row_bad | row_big)
+    np.cumsum(prod, out=cs[1:])  # wraps mod 2^64; differences are exact where rows fit
+    ok = (bad[ptr1] == bad[ptr0]) & (est[ptr1] - est[ptr0] < 2.0**61)
+    return cs[ptr1] - cs[ptr0], ok
 
 
 def violated(r1cs: R1CS, witness: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ class CoeffTable:
         self._ids: dict[int, int] = {}
         self._small: np.ndarray | None = None
         self._obj: np.ndarray | None = None
+        self._small_mask: np.ndarray | None = None
 
     def id(self, v: int) -> int:
         i = self._ids.get(v)
@@ -41,8 +42,9 @@ class CoeffTable:
     def is_small(self, cids: np.ndarray) -> bool:
         if cids.size == 0:
             return True
-        u = np.unique(cids)
-        return all(abs(self.values[int(i)]) < SMALL for i in u)
+        if self._small_mask is None or len(self._small_mask) != len(self.values):
+            self._small_mask = np.array([abs(v) < SMALL for v in self.values], bool)
+        return bool(self._small_mask[cids].all())
 
     def obj(self) -> np.ndarray:
         if self._obj is None or len(self._obj) != len(self.values):
