@@ -7,7 +7,7 @@ from functools import cache
 
 from omnidsl.backend.base import G1, G2, Backend
 
-__all__ = ["Backend", "G1", "G2", "get_backend"]
+__all__ = ["G1", "G2", "Backend", "get_backend"]
 
 
 @cache
