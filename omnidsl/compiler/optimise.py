@@ -281,7 +281,7 @@ def optimise_full(r1cs: R1CS, level: int = 2) -> Optimised:
     if level == 0:
         return Optimised(r1cs, np.arange(r1cs.n_wires, dtype=np.int64), [], list(r1cs.coeffs))
     protected = r1cs.n_protected
-    if not _is_canonical(r1cs):
+    if not r1cs.is_canonical():
         r1cs = r1cs.canonicalise()
     table = CoeffTable(r1cs.coeffs, r1cs.prime)
     pool = _Pool(r1cs, table)
@@ -333,21 +333,6 @@ def optimise_full(r1cs: R1CS, level: int = 2) -> Optimised:
                   wire_to_label=w2l, n_labels=n_labels, constraint_line=line,
                   labels=dict(r1cs.labels))
     return Optimised(out, kept, rounds, list(table.values))
-
-
-def _is_canonical(r1cs: R1CS) -> bool:
-    """Wires strictly increasing within every row and no zero coefficient (cheap check)."""
-    zero = np.array([v % r1cs.prime == 0 for v in r1cs.coeffs] or [False])
-    for mat in (r1cs.A, r1cs.B, r1cs.C):
-        if mat.nnz == 0:
-            continue
-        if zero[mat.coeff_id].any():
-            return False
-        starts = np.zeros(mat.nnz, bool)
-        starts[mat.row_ptr[:-1][np.diff(mat.row_ptr) > 0]] = True
-        if not np.all((np.diff(mat.wire) > 0) | starts[1:]):
-            return False
-    return True
 
 
 def optimise(r1cs: R1CS, level: int) -> tuple[R1CS, np.ndarray]:

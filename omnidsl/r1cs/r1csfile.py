@@ -66,9 +66,14 @@ def _header_bytes(r1cs: R1CS, n_labels: int) -> bytes:
 
 
 def write_r1cs(path: str | Path, r1cs: R1CS) -> None:
-    """Write ``r1cs`` as an iden3 ``.r1cs`` v1 file (sections 1, 2, 3 in that order)."""
+    """Write ``r1cs`` as an iden3 ``.r1cs`` v1 file (sections 1, 2, 3 in that order).
+
+    Rows are written in canonical form (duplicate wires merged, zeros dropped): snarkjs keeps
+    only the last term of a repeated wire, so a non-canonical row would change meaning."""
     if r1cs.prime != R:
         raise ValueError("only the BN254 scalar field is supported")
+    if not r1cs.is_canonical():  # readers keep one term per wire: merge duplicates first
+        r1cs = r1cs.canonicalise()
     w2l = (np.arange(r1cs.n_wires, dtype="<u8") if r1cs.wire_to_label is None
            else np.ascontiguousarray(r1cs.wire_to_label, dtype="<u8"))
     n_labels = r1cs.n_labels if r1cs.n_labels is not None else (

@@ -137,6 +137,20 @@ class R1CS:
             out.append(tuple(row))
         return out
 
+    def is_canonical(self) -> bool:
+        """Wires strictly increasing within every row and no zero coefficient (vectorised)."""
+        zero = np.array([v % self.prime == 0 for v in self.coeffs] or [False])
+        for mat in (self.A, self.B, self.C):
+            if mat.nnz == 0:
+                continue
+            if zero[mat.coeff_id].any():
+                return False
+            first = np.zeros(mat.nnz, bool)
+            first[mat.row_ptr[:-1][np.diff(mat.row_ptr) > 0]] = True
+            if not np.all((np.diff(mat.wire) > 0) | first[1:]):
+                return False
+        return True
+
     def canonicalise(self) -> R1CS:
         """A copy whose rows have strictly increasing wires, merged duplicates and no zero terms.
 

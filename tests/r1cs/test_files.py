@@ -264,3 +264,15 @@ def test_fuzzed_files_give_format_error_or_a_system(tmp_path_factory, data):
         assert all(0 <= c < R for c in out.coeffs)
     else:
         assert all(0 <= v < R for v in limbs_to_ints(out))
+
+
+def test_writer_merges_duplicate_wires(tmp_path):
+    """snarkjs keeps one term per wire, so the writer must merge 2·w1 + 3·w1 into 5·w1."""
+    A = SparseMatrix(np.array([0, 2]), np.array([1, 1]), np.array([0, 1], np.int32))
+    one = SparseMatrix(np.array([0, 1]), np.array([0]), np.array([2], np.int32))
+    C = SparseMatrix(np.array([0, 1]), np.array([2]), np.array([3], np.int32))
+    r = R1CS(3, 0, 1, 0, A, one, C, [2, 3, 1, 5])
+    assert not r.is_canonical()
+    write_r1cs(tmp_path / "d.r1cs", r)
+    assert read_r1cs(tmp_path / "d.r1cs", canonical=False).to_rows() == [
+        ({1: 5}, {0: 1}, {2: 5})]
