@@ -433,7 +433,8 @@ class Lowerer:
         strict_negated = op in ("<", ">")
         fail = None
         if on_fail_stmt is not None:
-            fail = self._cos_fail(e, on_fail_stmt, (ca, sca, pa, spa), (cb, scb, pb, spb), op)
+            fail = self._cos_fail(e, on_fail_stmt, (ca, sca, pa, spa), (cb, scb, pb, spb), op,
+                                  loop)
         self._last_cos_fail = fail
         if fail is not None and not strict_negated and sbp.const == 1:
             g.assert_nonneg(b, ca, fail)
@@ -447,20 +448,22 @@ class Lowerer:
         res = V(g.lin(b, u, 1, w, 1).lc, 0, 1)  # the two cases exclude each other
         return g.b_not(b, res) if strict_negated else res
 
-    def _cos_fail(self, e, stmt, sa_, sb_, op):
-        def value(w: WitnessState, side) -> float:
+    def _cos_fail(self, e, stmt, sa_, sb_, op, loop):
+        def value(w: WitnessState, side, j: int) -> float:
             c, sc, p, sp = side
-            cv = int(w.eval(c.lc, True)[0])
-            pv = int(w.eval(p.lc, True)[0])
+            cv = w.eval(c.lc, True)
+            pv = w.eval(p.lc, True)
+            cv, pv = int(cv[min(j, cv.shape[0] - 1)]), int(pv[min(j, pv.shape[0] - 1)])
             return (cv / 2.0 ** sc) * (pv / 2.0 ** sp) ** 0.5
 
         left_is_a = op not in ("<=", ">")
 
         def fail(w: WitnessState, bad: np.ndarray) -> None:
-            av, bv = value(w, sa_), value(w, sb_)
+            j = int(np.argmax(bad))
+            av, bv = value(w, sa_, j), value(w, sb_, j)
             lv, rv = (av, bv) if left_is_a else (bv, av)
             msg = (f"{expr_text(e.left.span)} = {lv:.10g} {NEGATED[e.op]} "
-                   f"{expr_text(e.right.span)} = {rv:.10g}")
+                   f"{expr_text(e.right.span)} = {rv:.10g}{self._where(loop, j, bad.shape[0])}")
             raise AssertionFailed(self._with_msg(msg, stmt), e.span)
 
         return fail

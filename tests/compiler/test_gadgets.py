@@ -321,3 +321,19 @@ def test_norm_bound(opt):
     forged_fails(c, {"g": [0, 0, 0, 16385, 0, 0, 0, 0], "m": 10 << 12})
     forged_fails(c, {"g": [3 << 12, 3 << 12, 0, 0, 0, 0, 0, 0], "m": 4 << 12})
     forged_fails(c, {"g": [0] * 8, "m": -(1 << 40)})
+
+
+def test_norm_comparison_inside_generator():
+    src = """rule E { private g: fixed[4] bits 10 frac 4; public t: fixed bits 8 frac 4;
+      assert all(abs(g[i]) * 2 <= t * norm(g) for i in 0..4);
+      output o = all(g[i] >= 0.25 * norm(g) for i in 0..4); }"""
+    for opt in (0, 2):
+        c = build(src, opt)
+        w = satisfied(c, {"g": [1, 1, 1, 1.5], "t": 1.5})
+        assert c.decoded_outputs(w)["o"] == 1
+        w = satisfied(c, {"g": [1, 1, 0.5, 1.5], "t": 1.5})
+        assert c.decoded_outputs(w)["o"] == 0
+        with pytest.raises(AssertionFailed, match=r"abs\(g\[i\]\) \* 2 = 6 > t \* norm\(g\) = "
+                           r"5.196152423 at i = 3"):
+            c.witness({"g": [1, 1, 1, 3], "t": 1.5})
+        forged_fails(c, {"g": [16, 16, 16, 48], "t": 24})
