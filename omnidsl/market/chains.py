@@ -83,18 +83,19 @@ def anvil(port: int | None = None, gas_limit: int = GAS_LIMIT, code_size_limit: 
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
-        w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
+        probe = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 1}))
         deadline = time.monotonic() + startup_timeout
         while True:
             if proc.poll() is not None:
                 err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
                 raise ChainError(f"anvil exited with code {proc.returncode}: {err.strip()[-500:]}",
                                  hint=f"is port {port} already in use?")
-            if w3.is_connected():
+            if probe.is_connected():
                 break
             if time.monotonic() > deadline:
                 raise ChainError(f"anvil did not answer on {url} within {startup_timeout:.0f} s")
             time.sleep(0.05)
+        w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 120}))
         w3.eth.default_account = w3.eth.accounts[0]
         yield w3
     finally:
