@@ -26,6 +26,8 @@ class WitnessState:
                  permissive: bool = False):
         #: tests only: keep going past failed assertions/range checks (to forge witnesses)
         self.permissive = permissive
+        #: tests only: wire -> value overriding whatever a step computes (forged decision bits)
+        self.force: dict[int, int] = {}
         self.w64 = np.zeros(n_wires, np.int64)
         self.w64[0] = 1
         self.bigmask = bigmask
@@ -57,6 +59,12 @@ class WitnessState:
         values = np.asarray(values).reshape(-1)
         if wires.size == 0:
             return
+        if self.force:
+            hit = [j for j, wi in enumerate(wires.tolist()) if wi in self.force]
+            if hit:
+                values = values.copy()
+                for j in hit:
+                    values[j] = self.force[int(wires[j])]
         if self.bigmask[wires[0]]:
             self.bigv[wires] = values.astype(object)
             return

@@ -57,12 +57,15 @@ class Circuit:
                                     f"(rule line {line})")
         return wit
 
-    def full_witness(self, inputs: dict[str, Any], forge: bool = False) -> np.ndarray:
+    def full_witness(self, inputs: dict[str, Any], forge: bool = False,
+                     force: dict[int, int] | None = None) -> np.ndarray:
         """Witness of the unoptimised (-O0) system.
 
         ``forge=True`` (soundness tests only): inputs are raw encoded integers taken as given,
         failed assertions and range checks are ignored (values wrapped into their bit width), so
-        the result is the "best effort" witness an attacker would try."""
+        the result is the "best effort" witness an attacker would try; ``force`` additionally
+        pins chosen wires (e.g. decision bits) to given values, with everything downstream
+        recomputed from them."""
         b = self.builder
         if not isinstance(inputs, dict):
             raise InputError("the input must be a JSON object mapping input names to values")
@@ -72,6 +75,7 @@ class Circuit:
                 raise InputError(f"unknown input '{key}'",
                                  hint="the rule's inputs are: " + ", ".join(sorted(names)))
         st = WitnessState(b.n_wires, b.bigmask(), b.table, permissive=forge)
+        st.force = dict(force or {})
         for lay in self.inputs:
             if lay.name not in inputs:
                 raise InputError(f"missing input '{lay.name}'", lay.info.span,

@@ -337,3 +337,51 @@ def test_norm_comparison_inside_generator():
                            r"5.196152423 at i = 3"):
             c.witness({"g": [1, 1, 1, 3], "t": 1.5})
         forged_fails(c, {"g": [16, 16, 16, 48], "t": 24})
+
+
+def decision_wires(c) -> list[int]:
+    out = []
+    for rec in c.builder.decisions:
+        if rec[0] in ("ge0", "is_zero"):
+            out += [int(w) for w in np.asarray(rec[1]).reshape(-1)]
+    return out
+
+
+@pytest.mark.parametrize("src,raw", [
+    ("rule F { private x: int bits 8; public y: int bits 8; "
+     "assert x > y or x == y + 5 or not (x != -3); }", {"x": 1, "y": 2}),
+    ("rule F { private x: int[2] bits 8; public y: int bits 8; "
+     "assert any(x[i] >= y for i in 0..2) and min(x) != y; }", {"x": [1, 3], "y": 4}),
+    ("rule F { private g: fixed[3] bits 8 frac 4; public r: fixed[3] bits 8 frac 4; "
+     "public t: fixed bits 6 frac 4; assert dot(g, r) >= t * norm(g) * norm(r); }",
+     {"g": [16, 0, 0], "r": [0, 16, 0], "t": 8}),
+    ("rule F { private g: fixed[3] bits 8 frac 4; public r: fixed[3] bits 8 frac 4; "
+     "public t: fixed bits 6 frac 4; assert dot(g, r) >= t * norm(g) * norm(r); }",
+     {"g": [-16, 0, 0], "r": [16, 16, 0], "t": -8}),
+])
+def test_every_forged_decision_assignment_fails(src, raw):
+    """The statement is false; whatever values the decision bits are forced to (everything
+    downstream recomputed from them), some constraint is violated."""
+    import itertools
+
+    for opt in (0, 2):
+        c = build(src, opt)
+        wires = decision_wires(c)
+        assert 1 <= len(wires) <= 8
+        for bits in itertools.product((0, 1), repeat=len(wires)):
+            w = c.full_witness(raw, forge=True, force=dict(zip(wires, bits, strict=True)))
+            assert violated(c.r1cs, w[c.kept]).size > 0, bits
+
+
+def test_forcing_harness_control():
+    """Control for the test above: forcing the honest decision values changes nothing."""
+    c = build("rule F { private x: int bits 8; public y: int bits 8; "
+              "assert x > y or x == y + 5 or not (x != -3); }", 2)
+    raw = {"x": 7, "y": 2}
+    honest = c.full_witness(raw)
+    wires = decision_wires(c)
+    force = {w: limbs_to_ints(honest[w : w + 1])[0] for w in wires}
+    w = c.full_witness(raw, forge=True, force=force)
+    assert (w == honest).all() and violated(c.r1cs, w[c.kept]).size == 0
+    flipped = {k: 1 - v for k, v in force.items()}
+    assert violated(c.r1cs, c.full_witness(raw, forge=True, force=flipped)[c.kept]).size > 0
