@@ -329,7 +329,15 @@ def optimise_full(r1cs: R1CS, level: int = 2) -> Optimised:
     n_labels = r1cs.n_labels if r1cs.n_labels is not None else r1cs.n_wires
     line = (None if r1cs.constraint_line is None
             else np.asarray(r1cs.constraint_line)[rows_kept].copy())
-    out = replace(r1cs, n_wires=int(kept.shape[0]), A=A, B=B, C=C, coeffs=list(table.values),
+    # compact the coefficient table to the entries still referenced
+    used = np.zeros(len(table), bool)
+    for mat in (A, B, C):
+        used[mat.coeff_id] = True
+    remap = np.cumsum(used) - 1
+    for mat in (A, B, C):
+        mat.coeff_id = remap[mat.coeff_id].astype(np.int32)
+    coeffs = [v for v, u in zip(table.values, used.tolist(), strict=True) if u]
+    out = replace(r1cs, n_wires=int(kept.shape[0]), A=A, B=B, C=C, coeffs=coeffs,
                   wire_to_label=w2l, n_labels=n_labels, constraint_line=line,
                   labels=dict(r1cs.labels))
     return Optimised(out, kept, rounds, list(table.values))
