@@ -21,6 +21,8 @@ from omnidsl.mpc.tcp import connect
 
 #: how long the data owner waits for a whole proof (servers time out per step much sooner).
 SESSION_TIMEOUT_FACTOR = 10
+#: after one server fails, how long to wait for the others' error reports.
+FAILURE_GRACE_S = 2.0
 
 
 @dataclass
@@ -69,24 +71,39 @@ async def _one_server(cfg: ServersConfig, m: PartyMaterial, digest: str,
 
 async def _run(cfg: ServersConfig, materials: list[PartyMaterial], digest: str,
                timeout: float) -> list[tuple[dict[str, codec.Value], int]]:
-    tasks = [_one_server(cfg, m, digest, timeout) for m in materials]
-    results = await asyncio.gather(*tasks, return_exceptions=True)
+    """Run the session on every server; on the first failure give the others a moment to
+    report their view of it (which server died, at which step), then cancel them."""
+    tasks = [asyncio.ensure_future(_one_server(cfg, m, digest, timeout)) for m in materials]
+    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    while pending and not any(_failed(t) for t in done):
+        more, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        done |= more
+    if pending:
+        more, pending = await asyncio.wait(pending, timeout=FAILURE_GRACE_S)
+        done |= more
+        for t in pending:
+            t.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
     errors: list[str] = []
-    root: list[str] = []
-    for i, r in enumerate(results):
-        if isinstance(r, OmniDSLError):
-            errors.append(r.message)
-            root.append(r.message)
-        elif isinstance(r, BaseException):
-            raise r
-        elif not r[0].get("ok"):
-            errors.append(f"server {i} reports: {r[0].get('error')}")
+    for i, t in enumerate(tasks):
+        if t in pending:
+            errors.append(f"server {i}: no answer (cancelled after another server failed)")
+            continue
+        exc = t.exception()
+        if isinstance(exc, OmniDSLError):
+            errors.insert(0, exc.message)  # the owner's own view first: who died, where
+        elif exc is not None:
+            raise exc
+        elif not t.result()[0].get("ok"):
+            errors.append(f"server {i} reports: {t.result()[0].get('error')}")
     if errors:
-        # A dead server shows up as "closed the connection" at the owner; name it first.
-        msg = "; ".join(root + [e for e in errors if e not in root])
-        raise NetworkError(f"collaborative proof failed: {msg}",
+        raise NetworkError(f"collaborative proof failed: {'; '.join(errors)}",
                            hint="nothing was written; retry when every server is up")
-    return results  # type: ignore[return-value]
+    return [t.result() for t in tasks]
+
+
+def _failed(t: asyncio.Future) -> bool:
+    return t.exception() is not None or not t.result()[0].get("ok")
 
 
 def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,

@@ -214,7 +214,7 @@ class Server:
         peers: dict[int, tuple[FrameConn, frames.Channel]] = {}
         t0 = time.perf_counter()
         try:
-            result = await self._run_session(payload, hello.session_id, peers)
+            result = await self._watch_owner(conn, hello.session_id, payload, peers)
             result["wall_s"] = repr(time.perf_counter() - t0)
             self._reply(conn, chan, result)
             self.log(f"session {hello.session_id.hex()[:8]} done")
@@ -226,7 +226,7 @@ class Server:
                 pc.close()
             for key in [k for k in self._pending if k[0] == hello.session_id]:
                 fut = self._pending.pop(key)
-                if fut.done() and not fut.cancelled():
+                if fut.done() and not fut.cancelled() and fut.exception() is None:
                     fut.result().close()
                 else:
                     fut.cancel()
@@ -235,6 +235,25 @@ class Server:
         with contextlib.suppress(NetworkError):
             await conn.drain()
         conn.close()
+
+    async def _watch_owner(self, conn: FrameConn, session_id: bytes, payload: bytes,
+                           peers: dict[int, tuple[FrameConn, frames.Channel]]) -> dict:
+        """Run the session; if the data owner hangs up first, abort it (peers see EOF)."""
+        session = asyncio.ensure_future(self._run_session(payload, session_id, peers))
+        gone = asyncio.ensure_future(conn.get(self.cfg.timeout * 20, STEP_RESULT))
+        await asyncio.wait({session, gone}, return_when=asyncio.FIRST_COMPLETED)
+        if session.done():
+            gone.cancel()
+            return session.result()
+        reason = NetworkError("the data owner left the session")
+        for pc, _ in peers.values():
+            pc.abort(reason)
+        for key, fut in self._pending.items():
+            if key[0] == session_id and not fut.done():
+                fut.set_exception(reason)
+        with contextlib.suppress(OmniDSLError, TimeoutError):
+            await asyncio.wait_for(session, self.cfg.timeout + 5)
+        raise reason
 
     def _reply(self, conn: FrameConn, chan: frames.Channel, msg: dict[str, codec.Value]) -> None:
         conn.write(chan.seal(STEP_RESULT, codec.encode(msg)))

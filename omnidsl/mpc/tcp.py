@@ -85,6 +85,11 @@ class FrameConn:
         except ConnectionError as exc:
             raise NetworkError(f"{self.peer} closed the connection ({type(exc).__name__})") from None
 
+    def abort(self, reason: NetworkError) -> None:
+        """Fail every pending and later read with ``reason`` and close the connection."""
+        self.queue.put_nowait(reason)
+        self.close()
+
     def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
