@@ -34,6 +34,14 @@ from omnidsl.lang.types import (
 
 BUILTINS = ("abs", "min", "max", "sum", "all", "any", "dot", "norm2", "norm", "rescale", "len")
 GENERATOR_FUNCS = ("sum", "all", "any", "min", "max")
+USAGE = {
+    "abs": "abs(x)", "min": "min(a, b), min(v) or min(f(i) for i in a..b)",
+    "max": "max(a, b), max(v) or max(f(i) for i in a..b)",
+    "sum": "sum(v) or sum(f(i) for i in a..b)", "all": "all(conds) or all(c(i) for i in a..b)",
+    "any": "any(conds) or any(c(i) for i in a..b)", "dot": "dot(u, v)", "norm2": "norm2(v)",
+    "norm": "a >= c * norm(u) * norm(v) (inside a comparison)", "rescale": "rescale(x, F)",
+    "len": "len(v)",
+}
 MAX_LENGTH = 1 << 26
 
 
@@ -530,7 +538,8 @@ class Checker:
                  "len": (1,)}[f]
         if len(e.args) not in arity:
             want = " or ".join(map(str, arity))
-            raise self.err(where, f"{f}() takes {want} argument(s), got {len(e.args)}")
+            raise self.err(where, f"{f}() takes {want} argument(s), got {len(e.args)}",
+                           f"usage: {USAGE[f]}")
         if f == "rescale":
             x = self.ex(e.args[0], loop)
             self.need(e.args[0], x, "num", "rescale() needs a number")

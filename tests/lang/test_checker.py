@@ -81,7 +81,7 @@ def test_bool_infos():
     [
         ("let v = q + 1;", "unknown name 'q'", None),
         ("let v = gg[0];", "unknown name 'gg'", "did you mean 'g'?"),
-        ("let v = abs(g[0], g[1]);", "abs() takes 1 argument(s), got 2", None),
+        ("let v = abs(g[0], g[1]);", "abs() takes 1 argument(s), got 2", "usage: abs(x)"),
         ("let v = dot(g);", "dot() takes 2 argument(s)", None),
         ("let v = foo(g);", "unknown function 'foo'", None),
         ("let v = g + h;", "vector lengths differ: [4, 8]", None),
