@@ -150,3 +150,9 @@ def test_eip170_limit_is_a_clear_chain_error():
 def test_eip170_real_verifier_too_large():
     with pytest.raises(ChainError, match="EIP-170"):
         compile_verifier(synthetic_vk(260))
+
+
+def test_key_without_public_inputs_compiles():
+    cc = compile_verifier(synthetic_vk(0))
+    fn = next(e for e in cc.abi if e.get("name") == "verifyProof")
+    assert [i["type"] for i in fn["inputs"]] == ["uint256[2]", "uint256[2][2]", "uint256[2]"]

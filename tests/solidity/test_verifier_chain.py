@@ -120,3 +120,30 @@ def test_embedded_chain_verifier(embedded_w3, compiled_verifier, toy_proofs):
     bad = copy.copy(inputs)
     bad[3] = (bad[3] + 1) % R
     assert v.functions.verifyBatch(proofs, bad).call() is False
+
+
+def test_anvil_key_without_public_inputs(anvil_w3, ptau, tmp_path_factory):
+    """ℓ = 0: verifyProof(a, b, c) and a batch with an empty inputs array."""
+    import shutil
+    from pathlib import Path
+
+    from omnidsl.solidity.render import batch_calldata, compile_verifier
+    from omnidsl.solidity.snarkjs_ref import build_circuit, toy_input
+
+    work = tmp_path_factory.mktemp("toy0")
+    shutil.copyfile(Path(__file__).parent / "fixtures" / "toy.circom", work / "toy.circom")
+    main = work / "toy0.circom"
+    main.write_text('pragma circom 2.0.0;\ninclude "toy.circom";\ncomponent main = Toy(1);\n')
+    circ = build_circuit(main, work, ptau, 0)
+    assert circ.vk["nPublic"] == 0
+    items = circ.prove_many([toy_input(1), toy_input(1)])
+    assert items[0][1] == []
+    cc = compile_verifier(circ.vk)
+    v = chains.deploy(anvil_w3, cc.abi, cc.bytecode)
+    a, b, c, _ = proof_calldata(*items[0])
+    assert v.functions.verifyProof(a, b, c).call() is True
+    assert v.functions.verifyProof(a, b, proof_calldata(*items[1])[2]).call() is False
+    proofs, inputs = batch_calldata(items)
+    assert inputs == []
+    assert v.functions.verifyBatch(proofs, inputs).call() is True
+    assert v.functions.verifyBatch(proofs[:8] + proofs[:6] + proofs[14:], inputs).call() is False
