@@ -71,7 +71,7 @@ def container_bytes(magic: bytes, version: int, sections: list[tuple[int, list[b
     """Chunks of a container file: header then each (type, payload chunks) section."""
     out: list = [magic, struct.pack("<II", version, len(sections))]
     for stype, chunks in sections:
-        size = sum(len(memoryview(c).cast("B")) for c in chunks)
+        size = sum(c.nbytes if isinstance(c, np.ndarray) else len(c) for c in chunks)
         out.append(struct.pack("<IQ", stype, size))
         out.extend(chunks)
     return out
@@ -81,4 +81,8 @@ def write_chunks(path: str | Path, chunks: list) -> None:
     """Write byte-like chunks (bytes or numpy arrays) to ``path``."""
     with open(path, "wb") as f:
         for c in chunks:
-            f.write(c.data if isinstance(c, np.ndarray) else c)
+            if isinstance(c, np.ndarray):
+                if c.size:
+                    f.write(np.ascontiguousarray(c).data)
+            else:
+                f.write(c)

@@ -276,3 +276,12 @@ def test_writer_merges_duplicate_wires(tmp_path):
     write_r1cs(tmp_path / "d.r1cs", r)
     assert read_r1cs(tmp_path / "d.r1cs", canonical=False).to_rows() == [
         ({1: 5}, {0: 1}, {2: 5})]
+
+
+def test_empty_system_and_witness(tmp_path):
+    e = SparseMatrix.empty(0)
+    write_r1cs(tmp_path / "e.r1cs", R1CS(1, 0, 0, 0, e, e, e, []))
+    back = read_r1cs(tmp_path / "e.r1cs")
+    assert (back.n_wires, back.n_constraints, back.coeffs) == (1, 0, [])
+    write_wtns(tmp_path / "e.wtns", np.zeros((0, 4), np.uint64))
+    assert read_wtns(tmp_path / "e.wtns").shape == (0, 4)
