@@ -75,14 +75,14 @@ def test_wrongly_keyed_and_cross_session_frames_are_rejected():
 
 
 def test_malformed_frames_and_hellos():
-    a, b = pair()
+    _a, b = pair()
     for junk in (b"", b"\x01" * 10, b"\x07" + bytes(40)):
         with pytest.raises(NetworkError, match="malformed"):
             b.open(junk, "s")
     hello = frames.Hello(frames.ROLE_OWNER, 255, 1, b"q" * 16, b"k" * 32)
     assert frames.Hello.decode(hello.encode()) == hello
     for junk in (b"", b"HTTP/1.1 GET /", b"OMNI" + bytes(52), hello.encode()[:-1]):
-        with pytest.raises(NetworkError, match="hello|version"):
+        with pytest.raises(NetworkError, match=r"hello|version"):
             frames.Hello.decode(junk)
 
 

@@ -62,9 +62,8 @@ def test_every_rule_proves_and_verifies(tmp_path, keys, be, n):
 
 def test_cli_prove_shared_writes_verified_files(tmp_path, keys, capsys):
     d, pk, z = keys["norm_bound"]
-    from omnidsl.r1cs.wtnsfile import write_wtns
-
     from omnidsl.field import bytes_to_limbs
+    from omnidsl.r1cs.wtnsfile import write_wtns
 
     wtns = tmp_path / "w.wtns"
     write_wtns(wtns, bytes_to_limbs(z))
