@@ -67,7 +67,8 @@ def read_container(path: str | Path, magic: bytes, versions: tuple[int, ...]) ->
     return Container(p, data, version, sections)
 
 
-def container_bytes(magic: bytes, version: int, sections: list[tuple[int, list[bytes]]]) -> list:
+def container_bytes(magic: bytes, version: int,
+                    sections: list[tuple[int, list[bytes | np.ndarray]]]) -> list:
     """Chunks of a container file: header then each (type, payload chunks) section."""
     out: list = [magic, struct.pack("<II", version, len(sections))]
     for stype, chunks in sections:

@@ -59,7 +59,7 @@ class CoeffTable:
         res[u] = [self.intern(fn(self.values[int(i)])) for i in u]
         return res[ids]
 
-    def _binary(self, a: np.ndarray, b: np.ndarray, fn) -> np.ndarray:
+    def _binary(self, a: np.ndarray, b: np.ndarray | int, fn) -> np.ndarray:
         a = np.asarray(a, np.int64)
         b = np.asarray(b, np.int64)
         a, b = np.broadcast_arrays(a, b)
@@ -88,7 +88,7 @@ class CoeffTable:
         p = self.p
         return self._binary(a, b, lambda x, y: x * y % p)
 
-    def add(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def add(self, a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
         p = self.p
         return self._binary(a, b, lambda x, y: (x + y) % p)
 

@@ -89,7 +89,8 @@ def write_r1cs(path: str | Path, r1cs: R1CS) -> None:
 def _walk_lcs(words: np.ndarray, n_lcs: int, where: str, base: int) -> np.ndarray:
     """Start word of each of ``n_lcs`` consecutive linear combinations (sequential walk)."""
     starts = np.empty(n_lcs, np.int64)
-    mv = memoryview(np.ascontiguousarray(words, "=u4")).cast("B").cast("I")
+    flat = np.ascontiguousarray(words, "=u4")
+    mv = memoryview(flat).cast("B").cast("I")  # type: ignore[arg-type]
     n_words = words.shape[0]
     p = 0
     try:

@@ -129,12 +129,11 @@ class R1CS:
         """The constraints as ``[(A, B, C), ...]`` dicts wire → coefficient (small systems)."""
         out = []
         for k in range(self.n_constraints):
-            row = []
-            for m in (self.A, self.B, self.C):
-                lo, hi = int(m.row_ptr[k]), int(m.row_ptr[k + 1])
-                row.append({int(w): self.coeffs[int(c)]
-                            for w, c in zip(m.wire[lo:hi], m.coeff_id[lo:hi], strict=True)})
-            out.append(tuple(row))
+            a, b, c = ({int(w): self.coeffs[int(i)]
+                        for w, i in zip(m.wire[m.row_ptr[k]:m.row_ptr[k + 1]],
+                                        m.coeff_id[m.row_ptr[k]:m.row_ptr[k + 1]], strict=True)}
+                       for m in (self.A, self.B, self.C))
+            out.append((a, b, c))
         return out
 
     def is_canonical(self) -> bool:

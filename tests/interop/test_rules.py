@@ -61,6 +61,7 @@ def test_rules_exist():
     assert len(RULES) >= 3 and {"norm_bound", "cosine", "range"} <= {p.stem for p in RULES}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", RULES, ids=lambda p: p.stem)
 def test_rule_files_accepted_by_snarkjs(path, tmp_path):
     c = compile_file(path, small_params(path), 2)
