@@ -82,6 +82,23 @@ def share_commitment(task_id: int, server: str, shares: Sequence[tuple[str, Sequ
     return keccak(b"".join(parts))
 
 
+def opening_is_valid(task_id: int, server: str, commitment: bytes,
+                     held: Sequence[tuple[str, Sequence[int]]], salt: bytes,
+                     accepted: Sequence[str], aggregate_share: Sequence[int]) -> bool:
+    """Audit of ONE server: its opened shares match its on-chain commitment and its aggregate
+    share is exactly the sum of its shares of the accepted data owners.  One server's shares are
+    uniformly random, so an audit reveals nothing as long as at least one other server's shares
+    of every data owner stay closed."""
+    if share_commitment(task_id, server, held, salt) != bytes(commitment):
+        return False
+    table = {owner.lower(): vec for owner, vec in held}
+    if any(a.lower() not in table for a in accepted) or not held:
+        return False
+    dim = len(held[0][1])
+    expected = add_vectors([table[a.lower()] for a in accepted], dim)
+    return [int(v) % R for v in aggregate_share] == expected
+
+
 def binding_holds(aggregate: Sequence[int] | np.ndarray, rho: int, fp_sum: int) -> bool:
     """True iff ``f(aggregate, ρ) == fpSum (mod r)``."""
     return fingerprint(aggregate, rho) == fp_sum % R

@@ -214,11 +214,14 @@ def run_round(rnd: int, w3: Web3, rule: cr.SnarkjsRule, actors: Actors, source: 
     rho = market.task(task_id).rho
     log(f"round {rnd}: task {task_id} open, {len(encoded)} gradients shared, challenge fixed")
     with _stage(times, "prove"):
-        provable = [i for i, q in encoded.items() if cr.satisfies(q, max_norm2)]
+        # What is proved is what the servers hold (committed before rho), not a DO's later claim.
+        joint = {i: servers[0].joint_gradient(task_id, dos[i].account, servers[1:])
+                 for i in encoded}
+        provable = [i for i, q in joint.items() if cr.satisfies(q, max_norm2)]
         for i in encoded:
             if i not in provable:
                 rejected[i] = "rule violated (no witness)"
-        inputs = [cr.witness_input(encoded[i], dos[i].account, rho, max_norm2) for i in provable]
+        inputs = [cr.witness_input(joint[i], dos[i].account, rho, max_norm2) for i in provable]
         items = rule.prove_many(inputs)
     # Malicious DOs without a witness try to steal an honest DO's proof (swap in their address).
     honest_items = [it for i, it in zip(provable, items, strict=True) if not source.malicious[i]]

@@ -92,6 +92,14 @@ class ModelOwner:
             self.market.report_aggregate(task_id, ok, self.account)
         return ok
 
+    def audit(self, task_id: int, server: Server, accepted: Sequence[str],
+              aggregate_share: Sequence[int]) -> bool:
+        """Open ONE server's commitment and check its aggregate share (see docs/market.md)."""
+        held, salt = server.opening(task_id)
+        commitment = self.market.commitment_of(task_id, server.account)
+        return agg.opening_is_valid(task_id, server.account, commitment, held, salt, accepted,
+                                    aggregate_share)
+
     def reclaim(self, task_id: int) -> int:
         """After the deadline: take back the unspent escrow (0 if nothing is left)."""
         if self.market.task(task_id).remaining == 0:
@@ -167,6 +175,23 @@ class Server:
             raise ChainError(f"server {self.account} holds no share of accepted data owner "
                              f"{missing[0]} in task {task_id}")
         return agg.add_vectors([held[Web3.to_checksum_address(a)] for a in accepted], dim)
+
+    def opening(self, task_id: int) -> tuple[list[tuple[str, list[int]]], bytes]:
+        """(shares held, salt): what this server reveals when the MO audits it."""
+        if task_id not in self.salts:
+            raise ChainError(f"server {self.account} has not committed in task {task_id}")
+        return sorted(self.shares.get(task_id, {}).items()), self.salts[task_id]
+
+    def joint_gradient(self, task_id: int, data_owner: str, others: Sequence[Server]) -> list[int]:
+        """STAND-IN for collaborative proving: the gradient the servers jointly prove about is
+        the sum of the shares they committed to (never what a DO claims afterwards).  The MPC
+        prover (omnidsl.mpc) computes on these shares without reconstructing them; the demo's
+        snarkjs prover needs the clear vector, so this reconstructs it."""
+        key = Web3.to_checksum_address(data_owner)
+        parts = [s.shares.get(task_id, {}).get(key) for s in (self, *others)]
+        if any(p is None for p in parts):
+            raise ChainError(f"not every server holds a share of {data_owner} in task {task_id}")
+        return agg.reconstruct([p for p in parts if p is not None])
 
     def withdraw(self) -> int:
         if self.market.balance_of(self.account) == 0:

@@ -63,3 +63,19 @@ def test_commitment_binds_every_share_and_the_salt():
     assert c != agg.share_commitment(7, "0x" + "aa" * 20, held, secrets.token_bytes(32))
     with pytest.raises(ValueError):
         agg.share_commitment(7, "0x" + "aa" * 20, held, b"short")
+
+
+def test_opening_audit_checks_commitment_and_sum():
+    server = "0x" + "aa" * 20
+    owners = ["0x" + "11" * 20, "0x" + "22" * 20, "0x" + "33" * 20]
+    held = [(o, agg.share_vector(rand_vec(4), 2)[0]) for o in owners]
+    salt = secrets.token_bytes(32)
+    c = agg.share_commitment(3, server, held, salt)
+    acc = owners[:2]
+    good = agg.add_vectors([held[0][1], held[1][1]], 4)
+    assert agg.opening_is_valid(3, server, c, held, salt, acc, good)
+    assert not agg.opening_is_valid(3, server, c, held, salt, acc, [good[0] + 1, *good[1:]])
+    assert not agg.opening_is_valid(3, server, c, held, salt, owners, good)
+    forged = [held[0], (owners[1], [v + 1 for v in held[1][1]]), held[2]]
+    assert not agg.opening_is_valid(3, server, c, forged, salt, acc,
+                                    agg.add_vectors([forged[0][1], forged[1][1]], 4))

@@ -115,6 +115,9 @@ def test_tampered_aggregate_is_detected(rule):
     tampered = [list(v) for v in shares]
     tampered[2][5] = (tampered[2][5] + 1) % R
     assert not mo.check_aggregate(tid, mo.reconstruct(tampered))
+    # auditing one server (opening its commitment) pins the culprit
+    assert mo.audit(tid, servers[0], accepted, shares[0])
+    assert not mo.audit(tid, servers[2], accepted, tampered[2])
     # a server slips in the share of a data owner who was not accepted
     extra = [s.aggregate_share(tid, [*accepted, dos[2].account]) for s in servers]
     assert not mo.check_aggregate(tid, mo.reconstruct(extra))
