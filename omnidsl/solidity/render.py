@@ -134,13 +134,22 @@ def vk_constants(vk: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def gas_requirements(n: int) -> dict[str, int]:
+#: Up to this many public inputs the single-proof path is unrolled with inline constants (cheapest);
+#: above it the IC points are read from a table in a loop (≈ 60 bytes less code per input, so keys
+#: with up to ≈ 300 public inputs stay under EIP-170).
+UNROLL_MAX = 96
+
+
+def gas_requirements(n: int, unrolled: bool = True) -> dict[str, int]:
     """Gas bounds the verifier demands up front (see GAS_* in the template).
 
     Precompile prices are fixed by EIP-1108 (ecAdd 150, ecMul 6,000, pairing 45,000 + 34,000 per
     pair); the rest is a measured upper bound of the surrounding code with a safety margin.
     """
     single = 181_000 + 6_150 * n + 4_000 + 400 * n
+    if not unrolled:  # loop overhead, table copy and its (quadratic) memory cost
+        words = 40 + 2 * (n + 1)
+        single += 2_000 + 150 * n + 3 * words + words * words // 512
     batch_base = 45_000 + 3 * 34_000 + 6_000 * (n + 2) + 150 * n + 6_000 + 500 * n
     batch_per_proof = 34_000 + 12_000 + 150 + 2_500 + 150 * n
     return {"gas_single": -(-single * 64 // 63), "gas_batch_base": batch_base,
@@ -153,14 +162,19 @@ def _env() -> jinja2.Environment:
                               autoescape=False)
 
 
-def render_verifier(vk: dict[str, Any], contract_name: str = "Groth16Verifier") -> str:
-    """Solidity source of a verifier contract for ``vk`` (snarkjs verification_key.json dict)."""
+def render_verifier(vk: dict[str, Any], contract_name: str = "Groth16Verifier",
+                    unroll_max: int = UNROLL_MAX) -> str:
+    """Solidity source of a verifier contract for ``vk`` (snarkjs verification_key.json dict).
+
+    Keys with at most ``unroll_max`` public inputs get the unrolled single-proof path.
+    """
     if not _IDENT.match(contract_name):
         raise FormatError(f"contract name {contract_name!r} is not a Solidity identifier")
     consts = vk_constants(vk)
+    unrolled = consts["n"] <= unroll_max
     return _env().get_template(TEMPLATE).render(
-        contract_name=contract_name, generator_version=omnidsl.__version__,
-        **gas_requirements(consts["n"]), **consts)
+        contract_name=contract_name, generator_version=omnidsl.__version__, unrolled=unrolled,
+        **gas_requirements(consts["n"], unrolled), **consts)
 
 
 def check_code_size(name: str, deployed_bytecode: str, n_public: int | None = None) -> None:
@@ -177,9 +191,9 @@ def check_code_size(name: str, deployed_bytecode: str, n_public: int | None = No
 
 
 def compile_verifier(vk: dict[str, Any], contract_name: str = "Groth16Verifier",
-                     optimize: bool = True) -> CompiledContract:
+                     optimize: bool = True, unroll_max: int = UNROLL_MAX) -> CompiledContract:
     """Render and compile the verifier for ``vk``; checks the EIP-170 code-size limit."""
-    source = render_verifier(vk, contract_name)
+    source = render_verifier(vk, contract_name, unroll_max)
     out = compile_sources({f"{contract_name}.sol": source}, optimize=optimize)
     cc = out[contract_name]
     check_code_size(contract_name, cc.deployed_bytecode, int(vk.get("nPublic", 0)))

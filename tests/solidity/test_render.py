@@ -149,7 +149,7 @@ def test_eip170_limit_is_a_clear_chain_error():
 @pytest.mark.slow
 def test_eip170_real_verifier_too_large():
     with pytest.raises(ChainError, match="EIP-170"):
-        compile_verifier(synthetic_vk(260))
+        compile_verifier(synthetic_vk(340))
 
 
 def test_key_without_public_inputs_compiles():

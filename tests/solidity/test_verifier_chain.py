@@ -86,6 +86,13 @@ def test_anvil_low_gas_reverts_instead_of_false(anvil_verifiers, toy_proofs):
     with pytest.raises(ChainError, match="insufficient gas"):
         chains.call(v.functions.verifyProof(a, b, c, x), gas=150_000)
     assert v.functions.verifyProof(a, b, c, x).call({"gas": 300_000}) is True
+    # at the smallest gas limit that does not revert (what eth_estimateGas finds) the answer is
+    # still true: a valid proof is never reported invalid for lack of gas
+    for n in (1, 2, 4):
+        v = anvil_verifiers(n)
+        a, b, c, x = proof_calldata(*toy_proofs(n, 1)[0])
+        limit = v.functions.verifyProof(a, b, c, x).estimate_gas()
+        assert v.functions.verifyProof(a, b, c, x).call({"gas": limit}) is True
 
 
 def test_anvil_gas_within_target(anvil_w3, anvil_verifiers, toy_proofs):
@@ -147,3 +154,28 @@ def test_anvil_key_without_public_inputs(anvil_w3, ptau, tmp_path_factory):
     assert inputs == []
     assert v.functions.verifyBatch(proofs, inputs).call() is True
     assert v.functions.verifyBatch(proofs[:8] + proofs[:6] + proofs[14:], inputs).call() is False
+
+
+@pytest.mark.parametrize("n", [1, 4])
+def test_anvil_loop_mode_verifier(n, anvil_w3, toy_circuit, toy_proofs):
+    """The table-driven single-proof path used for keys with many public inputs."""
+    from omnidsl.solidity.render import compile_verifier
+
+    cc = compile_verifier(toy_circuit(n).vk, unroll_max=0)
+    v = chains.deploy(anvil_w3, cc.abi, cc.bytecode)
+    (p0, x0), (p1, _) = toy_proofs(n, 2)
+    a, b, c, x = proof_calldata(p0, x0)
+    assert v.functions.verifyProof(a, b, c, x).call() is True
+    for label, ta, tb, tc, tx in _tamper_cases(p0, x0, p1):
+        assert v.functions.verifyProof(ta, tb, tc, tx).call() is False, label
+    with pytest.raises(ChainError, match="public input not less than r"):
+        chains.call(v.functions.verifyProofOrRevert(a, b, c, [x[0] + R, *x[1:]]))
+    with pytest.raises(ChainError, match="proof coordinate not less than q"):
+        chains.call(v.functions.verifyProofOrRevert([a[0] + Q, a[1]], b, c, x))
+    with pytest.raises(ChainError, match="insufficient gas"):
+        chains.call(v.functions.verifyProof(a, b, c, x), gas=150_000)
+    _total, execution = chains.gas_used(anvil_w3, v.functions.verifyProof(a, b, c, x))
+    assert execution <= 200_000 + 6_300 * n
+    # the up-front gas demand is enough: estimate_gas finds a limit at which it returns true
+    limit = v.functions.verifyProof(a, b, c, x).estimate_gas()
+    assert v.functions.verifyProof(a, b, c, x).call({"gas": limit}) is True
