@@ -57,6 +57,19 @@ class AllowList:
         return words, inputs
 
 
+@pytest.fixture(scope="session")
+def rule_dir(tmp_path_factory) -> Path:
+    """Where the market rule (dimension 8) is set up once per test session (real snarkjs keys)."""
+    return tmp_path_factory.mktemp("market_rule")
+
+
+@pytest.fixture(scope="session")
+def rule(rule_dir: Path):
+    from omnidsl.market import circom_rule as cr
+
+    return cr.setup(8, rule_dir / "rule_8")
+
+
 @pytest.fixture(scope="module")
 def w3() -> Web3:
     return embedded_chain()

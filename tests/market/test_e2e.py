@@ -5,7 +5,6 @@ earns nothing, and the aggregate binding catching tampered aggregate shares."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,16 +19,6 @@ from omnidsl.market.demo import FEE, REWARD, run_demo, setup_actors
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 
 DIM = 8
-
-
-@pytest.fixture(scope="module")
-def rule_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("market_rule")
-
-
-@pytest.fixture(scope="module")
-def rule(rule_dir: Path) -> cr.SnarkjsRule:
-    return cr.setup(DIM, rule_dir / f"rule_{DIM}")
 
 
 @dataclass

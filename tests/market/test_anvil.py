@@ -1,0 +1,23 @@
+"""The demo's round and the payment rules on anvil (a real node over JSON-RPC)."""
+
+from __future__ import annotations
+
+import pytest
+from test_e2e import DIM, ToySource
+
+from omnidsl.market.chains import anvil
+from omnidsl.market.demo import FEE, REWARD, run_demo
+
+pytestmark = [pytest.mark.chain, pytest.mark.slow]
+
+
+def test_demo_rounds_on_anvil(rule, rule_dir):
+    assert rule.dim == DIM
+    with anvil() as w3:
+        src = ToySource(owners=4)
+        reports = run_demo(w3, rounds=2, owners=4, malicious=1, servers=3, workdir=rule_dir,
+                           source=src, log=lambda _m: None)
+    assert [r.accepted for r in reports] == [[1, 2, 3], [1, 2, 3]]
+    assert all(r.binding_ok and 0 in r.rejected for r in reports)
+    assert all(r.reclaimed == REWARD + FEE for r in reports)  # 4 escrowed, 3 paid
+    assert len(src.applied) == 2
