@@ -123,3 +123,24 @@ def test_config_roundtrip_and_errors(tmp_path):
         bad.write_text(text)
         with pytest.raises(FormatError, match=msg):
             load_config(bad)
+
+
+def test_cli_reports_unreachable_servers_in_one_line(tmp_path, capsys):
+    from omnidsl.backend import get_backend
+    from omnidsl.cli import main
+    from omnidsl.field import bytes_to_limbs
+    from omnidsl.r1cs.wtnsfile import write_wtns
+    from tests.mpc.cluster import free_ports, make_keys
+
+    _, z, _ = make_keys("range", {"D": 4}, {"x": [0.0, 0.5, 1.0, 0.25], "lo": 0.0, "hi": 1.0},
+                        tmp_path / "keys", get_backend())
+    write_wtns(tmp_path / "w.wtns", bytes_to_limbs(z))
+    cfg = write_config(tmp_path / "cl", 2, 0, timeout=2, ports=free_ports(2))
+    rc = main(["prove-shared", "--servers", str(cfg), "--keys", str(tmp_path / "keys"),
+               "--witness", str(tmp_path / "w.wtns"), "-o", str(tmp_path / "p.json"),
+               "--public", str(tmp_path / "pub.json")])
+    err = capsys.readouterr().err
+    assert rc == 1 and "cannot connect to server 0 at 127.0.0.1:" in err
+    assert "Traceback" not in err and not (tmp_path / "p.json").exists()
+    assert main(["serve", "--id", "7", "--config", str(cfg)]) == 1
+    assert "no server with id 7" in capsys.readouterr().err
