@@ -106,33 +106,45 @@ def _walk_lcs(words: np.ndarray, n_lcs: int, where: str, base: int) -> np.ndarra
     return starts
 
 
-def _intern_coeffs(cw: np.ndarray, where: str) -> tuple[np.ndarray, list[int]]:
-    """(nnz, 8) u32 coefficient words → (coeff_id int32, table of Python ints); checks < r."""
-    if cw.shape[0] == 0:
-        return np.zeros(0, np.int32), []
-    limbs = np.ascontiguousarray(cw).view("<u8").reshape(-1, 4)
-    h = limbs[:, 0] * np.uint64(0x9E3779B97F4A7C15)
-    for k in (1, 2, 3):
-        h = (h ^ limbs[:, k]) * np.uint64(0xBF58476D1CE4E5B9)
-        h ^= h >> np.uint64(29)
-    # distinct hashes from a sample, then the (rare) hashes the sample missed: no full sort
-    uh = np.unique(h[:: max(1, h.shape[0] // 4096)])
-    pos = np.minimum(np.searchsorted(uh, h), uh.shape[0] - 1)
-    miss = uh[pos] != h
+def _distinct_index(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct values, index of every key among them) without sorting all keys: the
+    distinct values of a sample, then of the few keys the sample missed."""
+    uk = np.unique(key[:: max(1, key.shape[0] // 4096)])
+    pos = np.minimum(np.searchsorted(uk, key), uk.shape[0] - 1)
+    miss = uk[pos] != key
     if miss.any():
-        uh = np.union1d(uh, h[miss])
-        pos = np.searchsorted(uh, h)
-    inv = pos
-    first = np.zeros(uh.shape[0], np.int64)
-    first[inv[::-1]] = np.arange(h.shape[0] - 1, -1, -1)
-    if not np.array_equal(limbs[first][inv], limbs):  # hash collision: exact (slower) path
+        uk = np.union1d(uk, key[miss])
+        pos = np.searchsorted(uk, key)
+    return uk, pos
+
+
+def _intern_coeffs(limbs: np.ndarray, where: str) -> tuple[np.ndarray, list[int]]:
+    """(nnz, 4) u64 coefficient limbs (may be a strided view) → (coeff_id int32, table of
+    Python ints); checks every coefficient is < r."""
+    n = limbs.shape[0]
+    if n == 0:
+        return np.zeros(0, np.int32), []
+    # circuits use few distinct coefficients: group by the low limb, then confirm the other
+    # limbs agree within each group; otherwise group by a hash of all four limbs
+    for key in (limbs[:, 0], None):
+        if key is None:
+            key = limbs[:, 0] * np.uint64(0x9E3779B97F4A7C15)
+            for k in (1, 2, 3):
+                key = (key ^ limbs[:, k]) * np.uint64(0xBF58476D1CE4E5B9)
+                key ^= key >> np.uint64(29)
+        uk, inv = _distinct_index(key)
+        first = np.zeros(uk.shape[0], np.int64)
+        first[inv[::-1]] = np.arange(n - 1, -1, -1)
+        rep = np.ascontiguousarray(limbs[first])
+        if all(np.array_equal(rep[inv, k], limbs[:, k]) for k in range(4)):
+            break
+    else:  # hash collision: exact (slower) path
         voids = np.ascontiguousarray(limbs).view(np.dtype((np.void, 32))).reshape(-1)
         _, first, inv = np.unique(voids, return_index=True, return_inverse=True)
-    ulimbs = limbs[first]
-    bad = ~limbs_lt_r(ulimbs)
-    if bad.any():
+        rep = np.ascontiguousarray(limbs[first])
+    if not limbs_lt_r(rep).all():
         raise FormatError(f"{where}: a coefficient is not a canonical field element (≥ r)")
-    raw = ulimbs.astype("<u8").tobytes()
+    raw = rep.astype("<u8").tobytes()
     table = [int.from_bytes(raw[i:i + 32], "little") for i in range(0, len(raw), 32)]
     return inv.reshape(-1).astype(np.int32), table
 
@@ -156,7 +168,10 @@ def decode_constraints(buf: bytes, off: int, size: int, m: int, n_wires: int,
         lc = int(np.searchsorted(np.cumsum(nt), k, side="right"))
         raise FormatError(f"{where}: constraint #{lc // 3} refers to wire {int(wires_all[k])} "
                           f"but the header declares {n_wires} wires")
-    ids_all, table = _intern_coeffs(records[:, 1:], where)
+    # the coefficients as an (nnz, 4) u64 view into the 36-byte records (unaligned, no copy)
+    limbs = (np.ndarray((records.shape[0], 4), "<u8", records, offset=4, strides=(36, 8))
+             if records.shape[0] else np.zeros((0, 4), "<u8"))
+    ids_all, table = _intern_coeffs(limbs, where)
     out = []
     for s in range(3):
         sel = side == s
