@@ -108,6 +108,51 @@ def dev_setup(r1cs: R1CS, backend: Backend, reduction: Reduction = DEFAULT_REDUC
 # ------------------------------------------------------------------ phase 2 from a .ptau
 
 
+def _random_weights(k: int) -> bytes:
+    """k random 128-bit scalars (Fr vector) for random-linear-combination checks."""
+    raw = secrets.token_bytes(16 * k)
+    return b"".join(raw[i : i + 16] + bytes(16) for i in range(0, len(raw), 16))
+
+
+def check_ptau_consistency(ptau: P.Ptau, n: int, backend: Backend, lag1: bytes, lag2: bytes,
+                           alag: bytes, blag: bytes, tau_g1: bytes) -> None:
+    """The parts of a .ptau the circuit's key is built from agree with each other.
+
+    * Lagrange bases = iFFT of the powers on our domain: with random ρ,
+      Σ_k fft(ρ)_k·[L_k] = Σ_j ρ_j·[τ^j] for L, α·L, β·L (G1) and L (G2) — this also pins the
+      domain generator and ordering to ours;
+    * tauG1 is a chain of powers of the τ in tauG2: e(Σρ_i·[τ^(i+1)]₁, G₂) = e(Σρ_i·[τ^i]₁, [τ]₂).
+    (Whether the ceremony itself was honest is what ``snarkjs powersoftau verify`` checks.)
+    """
+    rho = _random_weights(n)
+    coeffs = backend.fft(rho)
+    tau_g2 = ptau.g2(P.TAU_G2, 0, n)
+    alpha_tau = ptau.g1(P.ALPHA_TAU_G1, 0, n)
+    beta_tau = ptau.g1(P.BETA_TAU_G1, 0, n)
+    bad = FormatError(f"{ptau.path}: the Lagrange section does not match tauG1",
+                      hint="the file is corrupted or not prepared by snarkjs")
+    for basis, powers, what in ((lag1, tau_g1[: 64 * n], "L"), (alag, alpha_tau, "alpha·L"),
+                                (blag, beta_tau, "beta·L")):
+        if backend.g1_msm(basis, coeffs) != backend.g1_msm(powers, rho):
+            bad.message = f"{ptau.path}: the {what} Lagrange section does not match tauG1"
+            raise bad
+    l2 = trusted_call(backend.load_g2, lag2)
+    t2 = trusted_call(backend.load_g2, tau_g2)
+    if backend.g2_msm(l2, coeffs) != backend.g2_msm(t2, rho):
+        bad.message = f"{ptau.path}: the G2 Lagrange section does not match tauG2"
+        raise bad
+    m = 2 * n - 2
+    if m > 0:
+        rho2 = _random_weights(m)
+        s1 = backend.g1_msm(tau_g1[64 : 64 * (m + 1)], rho2)
+        s0 = backend.g1_msm(tau_g1[: 64 * m], rho2)
+        tau2 = g2_from_bytes(tau_g2[128:256]) if n > 1 else None
+        if tau2 is None or not backend.pairing_check(
+                [(s1, backend.g2_generator()), (backend.g1_neg(s0), tau2)]):
+            raise FormatError(f"{ptau.path}: tauG1 is not a chain of powers of tauG2's τ",
+                              hint="the file is corrupted")
+
+
 def phase2_initial(r1cs: R1CS, ptau: P.Ptau, backend: Backend,
                    reduction: Reduction = DEFAULT_REDUCTION,
                    stage: StageHook = _no_stage) -> ProvingKey:
@@ -127,15 +172,8 @@ def phase2_initial(r1cs: R1CS, ptau: P.Ptau, backend: Backend,
         alpha_g1 = g1_list(ptau.g1(P.ALPHA_TAU_G1, 0, 1))[0]
         beta_g1 = g1_list(ptau.g1(P.BETA_TAU_G1, 0, 1))[0]
         beta_g2_raw = ptau.g2(P.BETA_G2, 0, 1)
-    with stage("check .ptau domain"):
-        # Σ ω^k·L_k(τ) = τ: the Lagrange section matches our domain's ordering and generator.
-        w = domain_root(n)
-        wk = [1] * n
-        for i in range(1, n):
-            wk[i] = wk[i - 1] * w % R
-        if backend.g1_msm(lag1, _fr_vec(wk)) != g1_list(tau_g1[64:128])[0]:
-            raise FormatError(f"{ptau.path}: the Lagrange section does not match tauG1",
-                              hint="the file is corrupted or not prepared by snarkjs")
+    with stage("check .ptau"):
+        check_ptau_consistency(ptau, n, backend, lag1, lag2, alag, blag, tau_g1)
     with stage("query points"):
         at, bt = qap.A.transpose(nw), qap.B.transpose(nw)
         a_query = backend.g1_sparse_combine(at.row_ptr, at.idx, at.coeff, lag1)
@@ -220,8 +258,7 @@ def contribute(pk: ProvingKey, backend: Backend, entropy: bytes = b"", name: str
 
 
 def _rlc(backend: Backend, points: bytes) -> tuple[G1, bytes]:
-    rho = secrets.token_bytes(16 * (len(points) // 64))
-    scalars = b"".join(rho[i : i + 16] + bytes(16) for i in range(0, len(rho), 16))
+    scalars = _random_weights(len(points) // 64)
     return backend.g1_msm(points, scalars), scalars
 
 
