@@ -21,7 +21,7 @@ def serve_command(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.config)
     cfg.server(args.id)
-    run_server(cfg, args.id, corrupt=args.test_corrupt_shares, stall_at=args.test_crash_at,
+    run_server(cfg, args.id, corrupt=args.test_corrupt_shares, crash_at=args.test_crash_at,
                record_dir=args.record_dir)
     return 0
 

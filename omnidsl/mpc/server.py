@@ -115,7 +115,7 @@ class Server:
     """One server process: listens on its configured port and runs proving sessions."""
 
     def __init__(self, cfg: ServersConfig, sid: int, backend: Any = None, corrupt: bool = False,
-                 stall_at: str | None = None, record_dir: str | Path | None = None,
+                 crash_at: str | None = None, record_dir: str | Path | None = None,
                  log: Callable[[str], None] | None = None):
         self.cfg = cfg
         self.sid = sid
@@ -127,7 +127,7 @@ class Server:
             backend = get_backend()
         self.backend = backend
         self.corrupt = corrupt
-        self.stall_at = stall_at
+        self.crash_at = crash_at
         self.recorder = Recorder(Path(record_dir) / f"server{sid}.bin") if record_dir else None
         self.log = log or (lambda msg: print(f"[server {sid}] {msg}", file=sys.stderr, flush=True))
         self._busy = False
@@ -277,7 +277,7 @@ class Server:
         await self._connect_peers(session_id, peers)
         loop = asyncio.get_running_loop()
         net = TcpNetwork(self.sid, self.cfg.n, loop, peers, self.cfg.timeout,
-                         record=self.recorder, stall_at=self.stall_at)
+                         record=self.recorder, crash_at=self.crash_at)
         return await loop.run_in_executor(None, self._prove, net, material, pk)
 
     async def _connect_peers(self, session_id: bytes,
