@@ -8,6 +8,7 @@ infinity) gives False — never an exception.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from omnidsl.backend.base import Backend
@@ -64,11 +65,28 @@ def inputs_are_valid(vk: VerifyingKey, public: Any) -> bool:
             and all(_is_int(x) and 0 <= x < R for x in public))
 
 
-def verify(vk: VerifyingKey, public_signals: list[int], proof: Proof, backend: Backend) -> bool:
+@dataclass(frozen=True)
+class PreparedVerifyingKey:
+    """A verifying key that passed :func:`vk_is_valid` (make it with :func:`prepare_vk`), so
+    verifying many proofs skips re-validating its G2 points."""
+
+    vk: VerifyingKey
+
+
+def prepare_vk(vk: VerifyingKey, backend: Backend) -> PreparedVerifyingKey | None:
+    """Validate a verifying key once; None if it is malformed."""
+    return PreparedVerifyingKey(vk) if vk_is_valid(vk, backend) else None
+
+
+def verify(vk: VerifyingKey | PreparedVerifyingKey, public_signals: list[int], proof: Proof,
+           backend: Backend) -> bool:
     """True iff ``proof`` is a valid Groth16 proof for ``public_signals`` under ``vk``."""
     try:
-        if not (vk_is_valid(vk, backend) and inputs_are_valid(vk, public_signals)
-                and proof_is_valid(proof, backend)):
+        if isinstance(vk, PreparedVerifyingKey):
+            vk = vk.vk
+        elif not vk_is_valid(vk, backend):
+            return False
+        if not (inputs_are_valid(vk, public_signals) and proof_is_valid(proof, backend)):
             return False
         acc = vk.ic[0]
         if public_signals:

@@ -27,7 +27,7 @@ from omnidsl.groth16.formats import (
 from omnidsl.groth16.keys import Proof
 from omnidsl.groth16.prover import prove_plain, public_signals
 from omnidsl.groth16.setup import dev_setup
-from omnidsl.groth16.verifier import verify
+from omnidsl.groth16.verifier import prepare_vk, verify
 from tests.groth16.handmade import chain_circuit, chain_witness, to_bytes
 
 B2 = FQ2([3, 0]) / FQ2([9, 1])  # the twist's b
@@ -180,7 +180,9 @@ def _instances(backend):
         assert all(pub), "non-zero publics, so every IC point matters"
         proof = prove_plain(pk, z, backend)
         assert verify(pk.vk, pub, proof, backend)
-        out.append((pk.vk, pub, proof))
+        prepared = prepare_vk(pk.vk, backend)
+        assert prepared is not None
+        out.append((pk.vk, pub, proof, prepared))
     return out
 
 
@@ -213,13 +215,13 @@ def test_fuzz_verifier_rejects_every_mutation(backend):
     insts = _instances(backend)
     counts = {"proof": 0, "public": 0, "vk": 0, "json": 0}
     for case in range(N_CASES):
-        vk, pub, proof = insts[case % len(insts)]
+        vk, pub, proof, prepared = insts[case % len(insts)]
         which = rng.choices(["proof", "public", "vk", "json"], weights=[40, 20, 30, 10])[0]
         counts[which] += 1
-        if which == "proof":
-            args = (vk, pub, mut.proof(proof))
+        if which == "proof":  # half of them through the prepared (validated-once) key
+            args = (prepared if case % 2 else vk, pub, mut.proof(proof))
         elif which == "public":
-            args = (vk, mut.public(pub), proof)
+            args = (prepared if case % 2 else vk, mut.public(pub), proof)
         elif which == "vk":
             args = (mut.vk(vk), pub, proof)
         else:

@@ -14,9 +14,17 @@ from tests.groth16.handmade import chain_circuit, chain_witness, to_bytes
 
 
 def test_valid_proof_verifies(chain, backend):
+    from dataclasses import replace
+
+    from omnidsl.groth16.verifier import prepare_vk
+
     pk, _z, pub, proof = chain
     assert len(pub) == pk.n_public == 4
     assert verify(pk.vk, pub, proof, backend)
+    prepared = prepare_vk(pk.vk, backend)
+    assert prepared is not None and verify(prepared, pub, proof, backend)
+    assert not verify(prepared, [*pub[:-1], pub[-1] + 1], proof, backend)
+    assert prepare_vk(replace(pk.vk, delta_g2=None), backend) is None
 
 
 @pytest.mark.parametrize("part", ["a", "b", "c"])
