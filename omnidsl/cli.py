@@ -26,7 +26,10 @@ COMMAND_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="omnidsl", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="omnidsl",
+        description="Gradient-validity rules → R1CS → Groth16 (collaborative) → Ethereum market.",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
