@@ -144,7 +144,9 @@ pub fn sparse_combine<P: SWCurveConfig<ScalarField = Fr>>(
 
 // ---------------------------------------------------------------- fixed-base and scaling
 
-/// [k_i·base] for every scalar (window table of multiples of `base`, parallel over scalars).
+/// [k_i·base] for every scalar: a window table of multiples of `base` (arkworks'
+/// `BatchMulPreprocessing`), then all accumulators advance window by window in lockstep, each
+/// round one batched affine addition per scalar (chunks share one inversion), parallel over chunks.
 pub fn batch_mul<P: SWCurveConfig<ScalarField = Fr>>(base: Affine<P>, k: &[Fr]) -> Vec<Affine<P>> {
     if k.is_empty() {
         return Vec::new();
@@ -152,9 +154,31 @@ pub fn batch_mul<P: SWCurveConfig<ScalarField = Fr>>(base: Affine<P>, k: &[Fr]) 
     if base.is_zero() {
         return vec![Affine::<P>::zero(); k.len()];
     }
-    let table = BatchMulPreprocessing::new(base.into_group(), k.len());
-    table.batch_mul(k)
+    let pre = BatchMulPreprocessing::new(base.into_group(), k.len());
+    let (w, table) = (pre.window, &pre.table);
+    let bigs: Vec<BigInt<4>> = k.par_iter().map(|s| s.into_bigint()).collect();
+    let mut out = vec![Affine::<P>::zero(); k.len()];
+    out.par_chunks_mut(BATCH_MUL_CHUNK)
+        .zip(bigs.par_chunks(BATCH_MUL_CHUNK))
+        .for_each(|(acc, sc)| {
+            let mut scratch = BatchScratch::<P>::default();
+            let mut batch: Vec<(usize, Affine<P>)> = Vec::with_capacity(acc.len());
+            for (outer, row) in table.iter().enumerate() {
+                batch.clear();
+                for (i, s) in sc.iter().enumerate() {
+                    let p = row[window_value(s, outer * w, w) as usize];
+                    if !p.infinity {
+                        batch.push((i, p));
+                    }
+                }
+                apply_batch(acc, &batch, &mut scratch);
+            }
+        });
+    out
 }
+
+/// Accumulators per batched inversion in `batch_mul`.
+const BATCH_MUL_CHUNK: usize = 512;
 
 /// [k·p] for every point of the array.
 pub fn array_scale<P: SWCurveConfig<ScalarField = Fr>>(pts: &[Affine<P>], k: Fr) -> Vec<Affine<P>> {
@@ -558,6 +582,26 @@ mod tests {
         let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
         let big: Vec<BigInt<4>> = scalars.iter().map(|s| s.into_bigint()).collect();
         assert_eq!(msm(&bases, &big), naive_msm(&bases, &scalars));
+    }
+
+    #[test]
+    fn batch_mul_matches_naive() {
+        let mut rng = test_rng();
+        let g = G1Projective::rand(&mut rng).into_affine();
+        let mut k: Vec<Fr> = (0..1500).map(|_| Fr::rand(&mut rng)).collect();
+        k[3] = Fr::zero();
+        k[4] = Fr::one();
+        k[5] = -Fr::one();
+        k[6] = Fr::from(2u64);
+        let got = batch_mul(g, &k);
+        for (p, s) in got.iter().zip(&k) {
+            assert_eq!(*p, (g * s).into_affine());
+        }
+        let h = G2Projective::rand(&mut rng).into_affine();
+        let got2 = batch_mul(h, &k[..40]);
+        for (p, s) in got2.iter().zip(&k[..40]) {
+            assert_eq!(*p, (h * s).into_affine());
+        }
     }
 
     #[test]
