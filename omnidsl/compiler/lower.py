@@ -436,7 +436,8 @@ class Lowerer:
             fail = self._cos_fail(e, on_fail_stmt, (ca, sca, pa, spa), (cb, scb, pb, spb), op,
                                   loop)
         self._last_cos_fail = fail
-        if fail is not None and not strict_negated and sbp.const == 1:
+        if fail is not None and not strict_negated and sbp.const == 1 and pa.const is not None:
+            # exact only without a norm on the left: a < 0 = P = Q would be true but rejected
             g.assert_nonneg(b, ca, fail)
             g.assert_nonneg(b, g.lin(b, sqa, 1, sqb, -1), fail)
             return g.const(1)
@@ -446,6 +447,12 @@ class Lowerer:
         u = g.b_and(b, sa, g.b_or(b, not_sbp, c1))
         w = g.b_and(b, g.b_and(b, g.b_not(b, sa), not_sbp), c2)
         res = V(g.lin(b, u, 1, w, 1).lc, 0, 1)  # the two cases exclude each other
+        if pa.const is None and pb.const is None:
+            # a < 0 < b with norms on both sides: A >= B only when A = B = 0 (P = Q = 0), i.e.
+            # A² + B² = 0; this third case excludes the other two (it needs ¬sa and sb)
+            z = g.is_zero(b, g.lin(b, sqa, 1, sqb, 1))
+            t = g.b_and(b, g.b_and(b, g.b_not(b, sa), sbp), z)
+            res = V(g.lin(b, res, 1, t, 1).lc, 0, 1)
         return g.b_not(b, res) if strict_negated else res
 
     def _cos_fail(self, e, stmt, sa_, sb_, op, loop):

@@ -547,7 +547,7 @@ class Checker:
             if not 0 <= frac <= MAX_SCALE:
                 raise self.err(e.args[1], f"scale {frac} is out of range", cls=DSLBoundError)
             if x.is_const:
-                return const_info(Fraction(int(x.const * (1 << frac)) // 1, 1 << frac))
+                return const_info(Fraction(math.floor(x.const * (1 << frac)), 1 << frac))
             lo, hi = convert_bounds(x.lo, x.hi, x.scale, frac)
             return ExprInfo("num", x.length, frac, lo, hi)
         args = [self.ex(a, loop) for a in e.args]
