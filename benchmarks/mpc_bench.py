@@ -57,27 +57,28 @@ def main() -> int:
                 walls.append(time.perf_counter() - w0)
                 cpus.append(time.process_time() - c0)
             plain_wall, plain_cpu = statistics.median(walls), statistics.median(cpus)
-            rows.append((d, 1, pk.domain_size, plain_wall, plain_cpu, 0, 1.0, 0.0))
+            rows.append((d, 1, pk.domain_size, plain_wall, plain_cpu, 0, 1.0, 0.0, 0.0))
             for n in parties:
                 keydir = Path(tmp) / f"k{d}"
                 with Cluster(Path(tmp) / f"c{d}_{n}", n, {"nb": keydir}, timeout=120) as cl:
                     cl.start_all()
                     prove_shared(cl.cfg, keydir / "proving_key.bin", z, be, pk=pk)  # warm-up
-                    walls, cpu_max, sent = [], [], []
+                    walls, cpu_max, sent, deals = [], [], [], []
                     for _ in range(args.reps):
                         res = prove_shared(cl.cfg, keydir / "proving_key.bin", z, be, pk=pk)
                         walls.append(res.wall_s)
+                        deals.append(res.deal_s)
                         cpu_max.append(max(r.cpu_s for r in res.reports))
                         sent.append(max(r.wire_bytes_sent for r in res.reports))
                 w, c, b = statistics.median(walls), statistics.median(cpu_max), max(sent)
                 rows.append((d, n, pk.domain_size, w, c, b, c / plain_cpu,
-                             b / (pk.domain_size * 32)))
+                             b / (pk.domain_size * 32), statistics.median(deals)))
     print(f"{'D':>6} {'N':>3} {'domain':>7} {'wall s':>8} {'CPU/server s':>13} "
-          f"{'sent/server':>12} {'CPU ratio':>10} {'sent/(n·32)':>12}")
-    for d, n, dom, w, c, b, ratio, per in rows:
+          f"{'sent/server':>12} {'CPU ratio':>10} {'sent/(n·32)':>12} {'deal s':>7}")
+    for d, n, dom, w, c, b, ratio, per, deal in rows:
         label = "plain" if n == 1 else str(n)
         print(f"{d:>6} {label:>3} {dom:>7} {w:>8.3f} {c:>13.3f} {b / 1e6:>10.2f}MB "
-              f"{ratio:>9.2f}x {per:>12.1f}")
+              f"{ratio:>9.2f}x {per:>12.1f} {deal:>7.3f}")
     print("CPU ratio = max CPU of one server / plain prover CPU (target ≤ 1.3); "
           "sent/(n·32) = bytes a server sends per domain element (O(domain) ⇒ ≈ 2(N−1)).")
     return 0
