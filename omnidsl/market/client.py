@@ -182,10 +182,23 @@ class MarketClient:
         except (Web3Exception, ValueError, ConnectionError, OSError) as exc:
             raise ChainError(f"Market.{name} failed: {_reason(exc)}") from exc
         if receipt["status"] != 1:
-            raise ChainError(f"Market.{name} reverted (gas used {receipt['gasUsed']})",
-                             hint="it may have run out of gas")
+            raise ChainError(f"Market.{name} reverted: {self._replay_reason(fn, tx, receipt)}")
         return TxResult(tx_hash=receipt["transactionHash"].hex(), gas_used=int(receipt["gasUsed"]),
                         block=int(receipt["blockNumber"]), events=self.decode_events(receipt))
+
+    def _replay_reason(self, fn: Any, tx: dict[str, Any], receipt: Any) -> str:
+        """The revert reason of a mined failed transaction, by replaying it as a call on the
+        state before its block (the transaction was sent with explicit gas, so no estimate ran)."""
+        used = int(receipt["gasUsed"])
+        try:
+            fn.call(tx, block_identifier=int(receipt["blockNumber"]) - 1)
+        except _revert_types() as exc:
+            return f"{_reason(exc)} (gas used {used:,})"
+        except (Web3Exception, ValueError) as exc:
+            return f"{_reason(exc)} (gas used {used:,})"
+        if used >= int(tx.get("gas", 0)):
+            return f"out of gas (gas used {used:,})"
+        return f"no reason given (gas used {used:,})"
 
     def decode_events(self, receipt: Any) -> list[Event]:
         """All Market events in ``receipt``, in log order."""
