@@ -174,3 +174,23 @@ def test_create_task_validation(market, allow_list, accounts, w3):
     with pytest.raises(ChainError, match="duplicate server"):
         market.create_task(make_spec(allow_list.contract.address, [servers[0]] * 2, now(w3) + 100),
                            1, accounts["mo"])
+
+
+def test_withdraw_cannot_be_reentered(market, allow_list, accounts, w3):
+    from conftest import HERE
+
+    from omnidsl.market.chains import deploy, transact
+    from omnidsl.solidity.compile import compile_sources
+
+    src = (HERE / "contracts" / "ReentrantReceiver.sol").read_text()
+    cc = compile_sources({"ReentrantReceiver.sol": src})["ReentrantReceiver"]
+    attacker = deploy(w3, cc.abi, cc.bytecode, market.address)
+    tid = open_task(market, allow_list, accounts)
+    market.submit_batch(tid, *batch([allow_list.proof(attacker.address)]), accounts["servers"][0])
+    assert market.balance_of(attacker.address) == 1000
+    transact(w3, attacker.functions.pull(), sender=accounts["outsider"], gas=500_000)
+    assert attacker.functions.reentryBlocked().call()
+    assert attacker.functions.attempts().call() == 1
+    assert w3.eth.get_balance(attacker.address) == 1000  # paid once
+    assert market.balance_of(attacker.address) == 0
+    assert market.ether_balance() == market.total_held()
