@@ -339,7 +339,11 @@ class Lowerer:
     def minmax(self, f: str, x: V, y: V) -> V:
         b = self.b
         le = g.ge0(b, g.lin(b, y, 1, x, -1))  # x <= y
-        return g.select(b, le, x, y) if f == "min" else g.select(b, le, y, x)
+        r = g.select(b, le, x, y) if f == "min" else g.select(b, le, y, x)
+        # exact min/max (le is a sound decision): as tight as the checker's bound, so a rule it
+        # accepts never needs a range check wider than the field
+        pick = min if f == "min" else max
+        return V(r.lc, pick(x.lo, y.lo), pick(x.hi, y.hi))
 
     def reduce_minmax(self, f: str, v: V) -> V:
         while v.n > 1:
