@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,7 +157,10 @@ def encode_input(lay: InputLayout, value: Any) -> np.ndarray:
 
     arr = None
     if lay.bits <= 52 and items and all(type(x) in (int, float) for x in items):
-        arr = np.asarray(items, dtype=np.float64)
+        try:
+            arr = np.asarray(items, dtype=np.float64)
+        except OverflowError:  # an int beyond float range: the exact path reports it
+            arr = None
     if arr is not None:
         bad = ~np.isfinite(arr)
         if bad.any():
@@ -174,11 +178,10 @@ def encode_input(lay: InputLayout, value: Any) -> np.ndarray:
             raise InputError(f"input {name_at(j)} must be a number or a field-element string, "
                              f"got {type(x).__name__}", info.span)
         if isinstance(x, str):
-            try:
-                raw = int(x.strip(), 0)
-            except ValueError:
-                raise InputError(f"input {name_at(j)} = {x!r} is not an integer string",
-                                 info.span, "use decimal or 0x-hex field elements") from None
+            raw = _parse_raw(x)
+            if raw is None:
+                raise InputError(f"input {name_at(j)} = {x[:80]!r} is not an integer string",
+                                 info.span, "use decimal or 0x-hex field elements")
             if not -R < raw < R:
                 raise InputError(f"input {name_at(j)} = {x} is not a field element (|x| < r)",
                                  info.span)
@@ -197,6 +200,19 @@ def encode_input(lay: InputLayout, value: Any) -> np.ndarray:
     res = np.empty(len(out), dtype=object)
     res[:] = out
     return res
+
+
+_RAW = re.compile(r"\s*(-?)(?:0[xX]([0-9a-fA-F]{1,80})|([0-9]{1,100}))\s*")
+
+
+def _parse_raw(text: str) -> int | None:
+    """A raw field-element string: optional '-', then ASCII decimal or 0x-hex (nothing else:
+    no '0b'/'0o', underscores or non-ASCII digits, which other tools would read differently)."""
+    m = _RAW.fullmatch(text)
+    if m is None:
+        return None
+    v = int(m.group(2), 16) if m.group(2) is not None else int(m.group(3), 10)
+    return -v if m.group(1) else v
 
 
 def _optimise(r1cs: R1CS, level: int) -> tuple[R1CS, np.ndarray]:
