@@ -19,6 +19,7 @@ from typing import Any
 
 from omnidsl.errors import ProofError
 from omnidsl.field import R
+from omnidsl.market.roles import RuleLayout
 
 FP_INDEX, OWNER_INDEX, RHO_INDEX, MAXNORM_INDEX = 0, 1, 2, 3
 N_PUBLIC = 4
@@ -106,9 +107,25 @@ class SnarkjsRule:
     dim: int
     circuit: Any  # omnidsl.solidity.snarkjs_ref.SnarkjsCircuit
 
+    binding = True
+
+    @property
+    def layout(self) -> RuleLayout:
+        return RuleLayout(N_PUBLIC, OWNER_INDEX, RHO_INDEX, FP_INDEX, MAXNORM_INDEX)
+
     @property
     def vk(self) -> dict[str, Any]:
         return self.circuit.vk
+
+    def pinned_value(self, max_q: int) -> int:
+        """The public ``max_norm2`` for an L2 bound of ``max_q`` (fixed point, frac 12)."""
+        return max_q * max_q
+
+    def satisfies(self, q: list[int], pinned: int) -> bool:
+        return satisfies(q, pinned)
+
+    def witness_input(self, q: list[int], owner: str, rho: int, pinned: int) -> dict[str, Any]:
+        return witness_input(q, owner, rho, pinned)
 
     @property
     def rule_hash(self) -> bytes:

@@ -15,7 +15,7 @@ def _demo(args: argparse.Namespace) -> int:
     w3 = connect(args.rpc) if args.rpc else embedded_chain()
     run_demo(w3, rounds=args.rounds, owners=args.owners, malicious=args.malicious,
              servers=args.servers, workdir=args.workdir, attack=args.attack,
-             norm_factor=args.norm_factor, ptau=args.ptau)
+             norm_factor=args.norm_factor, ptau=args.ptau, prover=args.prover)
     return 0
 
 
@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     demo.add_argument("--servers", type=int, default=3)
     demo.add_argument("--attack", default="mixed",
                       help="mixed | scaling | gaussian_noise | sign_flip | label_flip")
+    demo.add_argument("--prover", choices=("omnidsl", "snarkjs"), default="omnidsl",
+                      help="omnidsl: the DSL rule, omnidsl's compiler and Groth16 prover; snarkjs: "
+                           "the circom rule with the aggregate fingerprint (binding checked)")
     demo.add_argument("--norm-factor", type=float, default=3.0,
                       help="L2 bound = factor x norm of the model owner's reference gradient")
     demo.add_argument("--workdir", type=Path, default=None,

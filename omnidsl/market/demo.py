@@ -28,11 +28,37 @@ from web3 import Web3
 
 from omnidsl.errors import ChainError, InputError
 from omnidsl.market import circom_rule as cr
+from omnidsl.market import dsl_rule
 from omnidsl.market.client import MarketClient
 from omnidsl.market.roles import DataOwner, ModelOwner, RuleLayout, Server
 
 REWARD = 10**15  # wei per accepted gradient (0.001 ether)
 FEE = 10**14  # wei per accepted gradient to the submitting server
+
+
+class MarketRule(Protocol):
+    """A proving backend for the demo (circom_rule.SnarkjsRule or dsl_rule.DslRule)."""
+
+    dim: int
+    binding: bool  # True if the rule exposes rho and the fingerprint
+
+    @property
+    def layout(self) -> RuleLayout: ...
+
+    @property
+    def vk(self) -> dict[str, Any]: ...
+
+    @property
+    def rule_hash(self) -> bytes: ...
+
+    def pinned_value(self, max_q: int) -> int: ...
+
+    def satisfies(self, q: list[int], pinned: int) -> bool: ...
+
+    def witness_input(self, q: list[int], owner: str, rho: int, pinned: int) -> dict[str, Any]: ...
+
+    def prove_many(self, inputs: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list[str]]]:
+        ...
 
 
 class GradientSource(Protocol):
@@ -120,7 +146,7 @@ class RoundReport:
     batch_gas: int
     commit_gas: int
     batch_size: int
-    binding_ok: bool
+    binding_ok: bool | None  # None: the rule has no aggregate binding
     accuracy: float
     reclaimed: int
     times: dict[str, float]
@@ -168,7 +194,7 @@ def _stage(times: dict[str, float], name: str) -> Iterator[None]:
     times[name] = times.get(name, 0.0) + time.perf_counter() - t0
 
 
-def setup_actors(w3: Web3, rule: cr.SnarkjsRule, n_owners: int, n_servers: int) -> Actors:
+def setup_actors(w3: Web3, rule: MarketRule, n_owners: int, n_servers: int) -> Actors:
     """Deploy the market and the rule's verifier; create MO, servers and DOs."""
     base = w3.eth.accounts
     if len(base) < 1:
@@ -176,15 +202,14 @@ def setup_actors(w3: Web3, rule: cr.SnarkjsRule, n_owners: int, n_servers: int) 
     funder = base[0]
     market = MarketClient.deploy(w3, sender=funder)
     extra = _local_accounts(w3, 1 + n_servers + n_owners, funder, 10**18)
-    layout = RuleLayout(cr.N_PUBLIC, cr.OWNER_INDEX, cr.RHO_INDEX, cr.FP_INDEX, cr.MAXNORM_INDEX)
-    mo = ModelOwner(market, extra[0], layout, rule.rule_hash)
+    mo = ModelOwner(market, extra[0], rule.layout, rule.rule_hash)
     mo.deploy_verifier(rule.vk)
     servers = [Server(market, a) for a in extra[1:1 + n_servers]]
     dos = [DataOwner(a) for a in extra[1 + n_servers:]]
     return Actors(mo, servers, dos)
 
 
-def run_round(rnd: int, w3: Web3, rule: cr.SnarkjsRule, actors: Actors, source: GradientSource,
+def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: GradientSource,
               norm_factor: float, log: Callable[[str], None]) -> RoundReport:
     times: dict[str, float] = {}
     mo, servers, dos = actors.mo, actors.servers, actors.dos
@@ -193,12 +218,12 @@ def run_round(rnd: int, w3: Web3, rule: cr.SnarkjsRule, actors: Actors, source: 
         ref = source.reference()
         grads = source.gradients()
     max_q = round(norm_factor * float(np.linalg.norm(ref)) * (1 << cr.FRAC))
-    max_norm2 = max_q * max_q
+    pinned = rule.pinned_value(max_q)
     now = int(w3.eth.get_block("latest")["timestamp"])
     escrow = len(dos) * (REWARD + FEE)
     with _stage(times, "open task"):
         task_id = mo.open_task([s.account for s in servers], REWARD, FEE, escrow, now + 3600,
-                               pinned_value=max_norm2)
+                               pinned_value=pinned)
     rejected: dict[int, str] = {}
     encoded: dict[int, list[int]] = {}
     with _stage(times, "share"):
@@ -209,19 +234,22 @@ def run_round(rnd: int, w3: Web3, rule: cr.SnarkjsRule, actors: Actors, source: 
                 rejected[i] = "not encodable (entry out of range)"
                 continue
             do.share(task_id, encoded[i], servers)
-    with _stage(times, "commit"):
-        commit_gas = sum(s.commit(task_id) for s in servers)
+    commit_gas = 0
+    if rule.binding:
+        with _stage(times, "commit"):
+            commit_gas = sum(s.commit(task_id) for s in servers)
     rho = market.task(task_id).rho
-    log(f"round {rnd}: task {task_id} open, {len(encoded)} gradients shared, challenge fixed")
+    log(f"round {rnd}: task {task_id} open, {len(encoded)} gradients shared"
+        + (", challenge fixed" if rule.binding else ""))
     with _stage(times, "prove"):
         # What is proved is what the servers hold (committed before rho), not a DO's later claim.
         joint = {i: servers[0].joint_gradient(task_id, dos[i].account, servers[1:])
                  for i in encoded}
-        provable = [i for i, q in joint.items() if cr.satisfies(q, max_norm2)]
+        provable = [i for i, q in joint.items() if rule.satisfies(q, pinned)]
         for i in encoded:
             if i not in provable:
                 rejected[i] = "rule violated (no witness)"
-        inputs = [cr.witness_input(joint[i], dos[i].account, rho, max_norm2) for i in provable]
+        inputs = [rule.witness_input(joint[i], dos[i].account, rho, pinned) for i in provable]
         items = rule.prove_many(inputs)
     # Malicious DOs without a witness try to steal an honest DO's proof (swap in their address).
     honest_items = [it for i, it in zip(provable, items, strict=True) if not source.malicious[i]]
@@ -230,7 +258,7 @@ def run_round(rnd: int, w3: Web3, rule: cr.SnarkjsRule, actors: Actors, source: 
         if source.malicious[i] and honest_items:
             proof, public = honest_items[len(owners_of_items) % len(honest_items)]
             stolen = list(public)
-            stolen[cr.OWNER_INDEX] = str(int(dos[i].account, 16))
+            stolen[rule.layout.owner_index] = str(int(dos[i].account, 16))
             items.append((proof, stolen))
             owners_of_items.append(i)
     log(f"round {rnd}: {len(provable)} proofs made, submitting a batch of {len(items)}")
@@ -250,13 +278,13 @@ def run_round(rnd: int, w3: Web3, rule: cr.SnarkjsRule, actors: Actors, source: 
         if acc_addrs:
             shares = [s.aggregate_share(task_id, acc_addrs) for s in servers]
             total = mo.reconstruct(shares)
-            binding_ok = mo.check_aggregate(task_id, total)
-            if not binding_ok:
+            binding_ok = mo.check_aggregate(task_id, total) if rule.binding else None
+            if binding_ok is False:
                 raise ChainError(f"round {rnd}: the servers' aggregate does not match the "
                                  "accepted proofs' fingerprints; update refused")
             source.apply(np.asarray(total, dtype=np.float64) / (1 << cr.FRAC), len(accepted))
         else:
-            binding_ok = True
+            binding_ok = True if rule.binding else None
     with _stage(times, "payout"):
         for d in dos:
             d.withdraw(market)
@@ -268,6 +296,10 @@ def run_round(rnd: int, w3: Web3, rule: cr.SnarkjsRule, actors: Actors, source: 
                        commit_gas, len(items), binding_ok, source.accuracy(), reclaimed, times)
 
 
+def _binding_text(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("ok" if ok else "FAIL")
+
+
 def format_summary(reports: list[RoundReport], malicious: list[bool], initial_acc: float) -> str:
     """The summary table printed at the end of the demo."""
     lines = ["", f"{'round':>5} {'accepted':>9} {'rejected':>9} {'batch':>6} {'gas/batch':>10} "
@@ -276,7 +308,7 @@ def format_summary(reports: list[RoundReport], malicious: list[bool], initial_ac
         per = r.batch_gas // len(r.accepted) if r.accepted else 0
         lines.append(f"{r.round:>5} {len(r.accepted):>9} {len(r.rejected):>9} {r.batch_size:>6} "
                      f"{r.batch_gas:>10,} {per:>9,} {r.commit_gas:>10,} "
-                     f"{'ok' if r.binding_ok else 'FAIL':>8} {r.accuracy:>9.3f}")
+                     f"{_binding_text(r.binding_ok):>8} {r.accuracy:>9.3f}")
     lines.append(f"initial accuracy {initial_acc:.3f}; final {reports[-1].accuracy:.3f}"
                  if reports else "no rounds")
     stages: dict[str, float] = {}
@@ -297,6 +329,7 @@ def format_summary(reports: list[RoundReport], malicious: list[bool], initial_ac
 def run_demo(w3: Web3, rounds: int = 3, owners: int = 8, malicious: int = 3, servers: int = 3,
              workdir: Path | None = None, attack: str = "mixed", norm_factor: float = 3.0,
              ptau: Path | None = None, source: GradientSource | None = None,
+             prover: str = "omnidsl",
              log: Callable[[str], None] = print) -> list[RoundReport]:
     """Run the demo on ``w3``; returns one report per round (and logs progress)."""
     if not 0 <= malicious <= owners or owners < 1 or servers < 2 or rounds < 1:
@@ -304,9 +337,16 @@ def run_demo(w3: Web3, rounds: int = 3, owners: int = 8, malicious: int = 3, ser
     src = source or DigitsSource(owners, malicious, attack)
     work = workdir or Path.home() / ".cache" / "omnidsl" / "market"
     t0 = time.perf_counter()
-    log(f"setting up the market rule for {src.n_params} parameters (circom2 + snarkjs, cached "
-        f"in {work}) ...")
-    rule = cr.setup(src.n_params, work / f"rule_{src.n_params}", ptau=ptau)
+    rule: MarketRule
+    if prover == "omnidsl":
+        log(f"compiling the market rule (DSL) for {src.n_params} parameters, dev setup ...")
+        rule = dsl_rule.setup(src.n_params)
+    elif prover == "snarkjs":
+        log(f"setting up the market rule with aggregate fingerprint for {src.n_params} "
+            f"parameters (circom2 + snarkjs, cached in {work}) ...")
+        rule = cr.setup(src.n_params, work / f"rule_{src.n_params}", ptau=ptau)
+    else:
+        raise InputError(f"unknown prover {prover!r}", hint="choose omnidsl or snarkjs")
     actors = setup_actors(w3, rule, owners, servers)
     log(f"rule ready, market at {actors.mo.market.address}, verifier at {actors.mo.verifier} "
         f"({time.perf_counter() - t0:.1f}s)")

@@ -54,7 +54,7 @@ def test_demo_round_with_real_proofs(rule, rule_dir):
     src = ToySource()
     lines: list[str] = []
     reports = run_demo(w3, rounds=1, owners=3, malicious=1, servers=2, workdir=rule_dir,
-                       source=src, log=lines.append)
+                       source=src, log=lines.append, prover="snarkjs")
     rep = reports[0]
     assert rep.accepted == [1, 2]
     assert "rule violated" in rep.rejected[0] and "invalid_proof" in rep.rejected[0]

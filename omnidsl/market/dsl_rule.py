@@ -1,0 +1,95 @@
+"""The market's norm-bound rule written in the omnidsl DSL and proved with omnidsl's own Groth16
+(compiler → R1CS → dev setup → native prover), as a demo proving backend.
+
+It binds the data owner (public input ``owner``) and pins the round's L2 bound; it has no
+aggregate fingerprint yet (Σ g_i·ρ^(i+1) in F_r needs a DSL built-in), so tasks opened with it
+run without aggregate binding.  Public signals: ``[owner, max_norm]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from omnidsl.errors import AssertionFailed, InputError
+from omnidsl.market.roles import RuleLayout
+
+FRAC = 12
+SOURCE = """// Market rule: a bounded gradient, bound to its data owner.
+rule MarketNorm(D = 650) {
+    private g: fixed[D] bits 16 frac 12;        // the gradient update
+    public  owner: int bits 161;                // the data owner's address (signed: 161 bits)
+    public  max_norm: fixed bits 32 frac 12;    // the round's L2 bound, pinned by the task
+
+    assert all(abs(g[i]) <= 4.0 for i in 0..D), "a gradient entry exceeds 4.0 in magnitude";
+    assert sum(g[i] * g[i] for i in 0..D) <= max_norm * max_norm, "L2 norm too large";
+}
+"""
+LAYOUT = RuleLayout(n_public=2, owner_index=0, rho_index=None, fp_index=None, pinned_index=1)
+
+
+@dataclass
+class DslRule:
+    """Compiled rule + dev-setup keys (toxic waste from ``secrets``, discarded: demo/test only)."""
+
+    dim: int
+    circuit: Any  # omnidsl.compiler.circuit.Circuit
+    pk: Any  # omnidsl.groth16.keys.ProvingKey
+    backend: Any
+    layout: RuleLayout = LAYOUT
+    binding: bool = False
+
+    @property
+    def vk(self) -> dict[str, Any]:
+        from omnidsl.groth16.formats import vk_to_json
+
+        return vk_to_json(self.pk.vk)
+
+    @property
+    def rule_hash(self) -> bytes:
+        return hashlib.sha256(json.dumps(self.vk, sort_keys=True).encode()).digest()
+
+    def pinned_value(self, max_q: int) -> int:
+        """The public ``max_norm`` for an L2 bound of ``max_q`` (fixed point, frac 12)."""
+        if not 0 < max_q < (1 << 31):
+            raise InputError(f"L2 bound {max_q / (1 << FRAC)} does not fit max_norm's 32 bits")
+        return max_q
+
+    def witness_input(self, q: list[int], owner: str, rho: int, pinned: int) -> dict[str, Any]:
+        del rho  # no fingerprint in this rule
+        return {"g": [str(int(v)) for v in q], "owner": str(int(owner, 16)),
+                "max_norm": str(pinned)}
+
+    def satisfies(self, q: list[int], pinned: int) -> bool:
+        """Whether a witness exists (the compiler's own witness generation decides)."""
+        try:
+            self.circuit.witness(self.witness_input(q, "0x1", 0, pinned), check_constraints=False)
+        except (AssertionFailed, InputError):
+            return False
+        return True
+
+    def prove_many(self, inputs: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list[str]]]:
+        from omnidsl.field import limbs_to_bytes
+        from omnidsl.groth16.formats import proof_to_json, public_to_json
+        from omnidsl.groth16.prover import prove_plain, public_signals
+
+        out = []
+        for inp in inputs:
+            wit = limbs_to_bytes(self.circuit.witness(inp))
+            proof = prove_plain(self.pk, wit, self.backend)
+            out.append((proof_to_json(proof), public_to_json(public_signals(self.pk, wit))))
+        return out
+
+
+def setup(dim: int) -> DslRule:
+    """Compile :data:`SOURCE` for ``dim`` entries and run a dev setup (seconds)."""
+    from omnidsl.backend import get_backend
+    from omnidsl.compiler.circuit import compile_rule
+    from omnidsl.groth16.setup import dev_setup
+
+    circuit = compile_rule(SOURCE, "market_norm.omni", {"D": dim})
+    backend = get_backend()
+    return DslRule(dim, circuit, dev_setup(circuit.r1cs, backend), backend)
+
