@@ -23,7 +23,13 @@ from omnidsl.errors import FormatError, ProofError
 from omnidsl.field import R
 from omnidsl.groth16 import ptau as P
 from omnidsl.groth16.keys import Contribution, ProvingKey, VerifyingKey, trusted_call
-from omnidsl.groth16.points import g1_list, g1_to_bytes, g2_from_bytes, g2_to_bytes
+from omnidsl.groth16.points import (
+    g1_array,
+    g1_list,
+    g1_to_bytes,
+    g2_from_bytes,
+    g2_to_bytes,
+)
 from omnidsl.groth16.reduction import DEFAULT_REDUCTION, Matrix, Reduction
 from omnidsl.r1cs.system import R1CS
 
@@ -53,6 +59,30 @@ def _csr(cols: np.ndarray, rows: np.ndarray, coeff: np.ndarray, n_cols: int) -> 
 def _terms(m: Matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rows = np.repeat(np.arange(m.n_rows, dtype=np.int64), np.diff(m.row_ptr))
     return m.idx, rows, m.coeff
+
+
+def _neg_g1(backend: Backend, points: bytes) -> bytes:
+    return g1_array([backend.g1_neg(p) for p in g1_list(points)])
+
+
+def _signed(m: Matrix, offset: int) -> Matrix:
+    """Terms with coefficient c > r/2 become (r − c) on index + offset (a negated basis copy)."""
+    uniq, inv = np.unique(m.coeff.reshape(-1, 4), axis=0, return_inverse=True)
+    inv = inv.reshape(-1)
+    vals = [int.from_bytes(np.ascontiguousarray(row, "<u8").tobytes(), "little") for row in uniq]
+    is_neg = np.array([v > R // 2 for v in vals], dtype=bool)
+    new = np.zeros((len(vals), 4), np.uint64)
+    for i, v in enumerate(vals):
+        new[i] = np.frombuffer((R - v if is_neg[i] else v).to_bytes(32, "little"), "<u8")
+    neg_t = is_neg[inv] if len(vals) else np.zeros(0, bool)
+    return Matrix(m.row_ptr, np.ascontiguousarray(np.where(neg_t, m.idx + offset, m.idx)),
+                  np.ascontiguousarray(new[inv]))
+
+
+def _combine(fn: Callable[..., bytes], m: Matrix, points: bytes, negated: bytes) -> bytes:
+    """``fn`` (a backend ``g1_sparse_combine``) over points ‖ negated, signed coefficients."""
+    sm = _signed(m, len(points) // 64)
+    return fn(sm.row_ptr, sm.idx, sm.coeff, points + negated)
 
 
 def domain_root(n: int) -> int:
@@ -147,7 +177,7 @@ def check_ptau_consistency(ptau: P.Ptau, n: int, backend: Backend, lag1: bytes, 
         s1 = backend.g1_msm(tau_g1[64 : 64 * (m + 1)], rho2)
         s0 = backend.g1_msm(tau_g1[: 64 * m], rho2)
         tau2 = g2_from_bytes(tau_g2[128:256]) if n > 1 else None
-        if tau2 is None or not backend.pairing_check(
+        if tau2 is None or not backend.g2_is_valid(tau2) or not backend.pairing_check(
                 [(s1, backend.g2_generator()), (backend.g1_neg(s0), tau2)]):
             raise FormatError(f"{ptau.path}: tauG1 is not a chain of powers of tauG2's τ",
                               hint="the file is corrupted")
@@ -172,30 +202,40 @@ def phase2_initial(r1cs: R1CS, ptau: P.Ptau, backend: Backend,
         alpha_g1 = g1_list(ptau.g1(P.ALPHA_TAU_G1, 0, 1))[0]
         beta_g1 = g1_list(ptau.g1(P.BETA_TAU_G1, 0, 1))[0]
         beta_g2_raw = ptau.g2(P.BETA_G2, 0, 1)
+        if not (backend.g1_is_valid(alpha_g1) and backend.g1_is_valid(beta_g1)
+                and backend.g2_is_valid(g2_from_bytes(beta_g2_raw))):
+            raise FormatError(f"{ptau.path}: α or β is not a valid curve point")
     with stage("check .ptau"):
         check_ptau_consistency(ptau, n, backend, lag1, lag2, alag, blag, tau_g1)
     with stage("query points"):
+        # Negative R1CS coefficients (≈ half of them) become small positive ones on negated
+        # copies of the bases, so the backend multiplies by short scalars, never by r − c.
+        nlag1 = _neg_g1(backend, lag1)
         at, bt = qap.A.transpose(nw), qap.B.transpose(nw)
-        a_query = backend.g1_sparse_combine(at.row_ptr, at.idx, at.coeff, lag1)
-        b_g1 = backend.g1_sparse_combine(bt.row_ptr, bt.idx, bt.coeff, lag1)
-        b_g2 = backend.g2_sparse_combine(bt.row_ptr, bt.idx, bt.coeff, lag2)
+        a_query = _combine(backend.g1_sparse_combine, at, lag1, nlag1)
+        b_g1 = _combine(backend.g1_sparse_combine, bt, lag1, nlag1)
+        # G2 points from the file are not subgroup-checked one by one (≈ 0.4 ms each): the RLC
+        # check above ties them to tauG2, and a bad one could only make proofs that every
+        # verifier rejects (verifiers check π_B's subgroup membership).
+        # (No negated copy here: negating G2 points one by one costs more than it saves.)
+        b_g2 = trusted_call(backend.g2_sparse_combine, bt.row_ptr, bt.idx, bt.coeff, lag2)
         # β·u_i + α·v_i + w_i over the concatenated bases βL ‖ αL ‖ L
         ca, ra, ka = _terms(qap.A)
         cb, rb, kb = _terms(qap.B)
         cc, rc, kc = _terms(qap.C)
         combo_m = _csr(np.concatenate([ca, cb, cc]), np.concatenate([ra, rb + n, rc + 2 * n]),
                        np.concatenate([ka, kb, kc]), nw)
-        combo = backend.g1_sparse_combine(combo_m.row_ptr, combo_m.idx, combo_m.coeff,
-                                          blag + alag + lag1)
+        combo = _combine(backend.g1_sparse_combine, combo_m, blag + alag + lag1,
+                         _neg_g1(backend, blag) + _neg_g1(backend, alag) + nlag1)
         # H: τ^(n+j) − τ^j for j = 0..n−2
         j = np.arange(n - 1, dtype=np.int64)
-        h_row_ptr = np.arange(0, 2 * n - 1, 2, dtype=np.int64)
-        h_idx = np.ascontiguousarray(np.stack([j, j + n], axis=1).reshape(-1))
         h_coeff = np.zeros((2 * (n - 1), 4), np.uint64)
-        minus_one = np.frombuffer((R - 1).to_bytes(32, "little"), "<u8")
-        h_coeff[0::2] = minus_one
+        h_coeff[0::2] = np.frombuffer((R - 1).to_bytes(32, "little"), "<u8")
         h_coeff[1::2, 0] = 1
-        h_query = backend.g1_sparse_combine(h_row_ptr, h_idx, h_coeff, tau_g1)
+        h_m = Matrix(np.arange(0, 2 * n - 1, 2, dtype=np.int64),
+                     np.ascontiguousarray(np.stack([j, j + n], axis=1).reshape(-1)), h_coeff)
+        h_query = _combine(backend.g1_sparse_combine, h_m, tau_g1,
+                           _neg_g1(backend, tau_g1[: 64 * (n - 1)]))
     g1, g2 = backend.g1_generator(), backend.g2_generator()
     split = (npub + 1) * 64
     return ProvingKey(
