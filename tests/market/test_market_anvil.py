@@ -4,7 +4,7 @@ compiler, dev setup, Groth16 prover, generated verifier) and the snarkjs rule wi
 from __future__ import annotations
 
 import pytest
-from test_e2e import DIM, ToySource
+from test_market_e2e import DIM, ToySource
 
 from omnidsl.market.chains import anvil
 from omnidsl.market.demo import FEE, REWARD, run_demo

@@ -11,7 +11,7 @@ import random
 import secrets
 
 import pytest
-from conftest import AllowList, advance_time, make_spec, now
+from market_helpers import AllowList, advance_time, make_spec, now
 from web3 import Web3
 
 from omnidsl.errors import ChainError
@@ -26,7 +26,7 @@ N_ACTIONS = 220
 @pytest.fixture(scope="module")
 def fresh():
     w3 = embedded_chain()
-    from conftest import HERE
+    from market_helpers import HERE
 
     from omnidsl.market.chains import deploy
     from omnidsl.solidity.compile import compile_sources

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from conftest import FP, OWNER, RHO, advance_time, make_spec, now
+from market_helpers import FP, OWNER, RHO, advance_time, make_spec, now
 from web3 import Web3
 
 from omnidsl.errors import ChainError
@@ -177,7 +177,7 @@ def test_create_task_validation(market, allow_list, accounts, w3):
 
 
 def test_withdraw_cannot_be_reentered(market, allow_list, accounts, w3):
-    from conftest import HERE
+    from market_helpers import HERE
 
     from omnidsl.market.chains import deploy, transact
     from omnidsl.solidity.compile import compile_sources
