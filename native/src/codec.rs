@@ -38,6 +38,7 @@ fn put_bigint(out: &mut [u8], v: &BigInt<4>) {
     }
 }
 
+#[allow(clippy::manual_is_multiple_of)] // keeps the crate building on toolchains before 1.87
 fn check_len(what: &str, len: usize, unit: usize) -> Res<usize> {
     if len % unit != 0 {
         return Err(format!("{what}: length {len} is not a multiple of {unit} bytes"));

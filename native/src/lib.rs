@@ -4,6 +4,7 @@
 //! `omnidsl/backend/base.py`).  Malformed input raises `ValueError`; heavy calls release the GIL.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
 
 use ark_bn254::{Fr, G1Affine, G2Affine};
 use ark_ec::{AffineRepr, CurveGroup};
@@ -17,9 +18,32 @@ pub mod kernels;
 
 use codec::{Res, G1_BYTES, G2_BYTES};
 
-/// Run `f` without the GIL; `Err` and panics both become `ValueError`.
+/// The worker pool of the current process.  A pool inherited through `fork()` has no threads
+/// in the child, so a child (pid changed) builds its own instead of hanging on the parent's.
+fn pool() -> Res<Arc<rayon::ThreadPool>> {
+    static POOL: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
+    let pid = std::process::id();
+    let mut guard = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((owner, tp)) = guard.as_ref() {
+        if *owner == pid {
+            return Ok(tp.clone());
+        }
+    }
+    let tp = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .build()
+            .map_err(|e| format!("cannot start worker threads: {e}"))?,
+    );
+    if let Some(stale) = guard.replace((pid, tp.clone())) {
+        std::mem::forget(stale); // its threads belong to the parent process
+    }
+    Ok(tp)
+}
+
+/// Run `f` without the GIL on the worker pool; `Err` and panics both become `ValueError`.
 fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> Res<T> + Send) -> PyResult<T> {
-    match py.allow_threads(|| catch_unwind(AssertUnwindSafe(f))) {
+    let work = || -> Res<T> { pool()?.install(f) };
+    match py.allow_threads(|| catch_unwind(AssertUnwindSafe(work))) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(msg)) => Err(PyValueError::new_err(msg)),
         Err(_) => Err(PyValueError::new_err("omnidsl._native: internal error (Rust panic)")),
