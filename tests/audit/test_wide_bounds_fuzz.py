@@ -92,3 +92,23 @@ def test_minmax_bound_is_tight(f):
         else:
             with pytest.raises(AssertionFailed):
                 c.witness(inputs)
+
+
+def test_comparisons_at_the_bound_limit():
+    """Sides just below 2^250 (differences just below 2^251): extremes decide correctly, a false
+    assertion cannot be forged, and nothing wraps modulo r."""
+    src = """rule B { private x: int bits 240; private y: int bits 240;
+      output ge = x * 1023 >= y * 1023; output eq = x * 1023 == y * 1023;
+      output mx = max(x * 1023, -y * 1023); assert x * 1023 + 7 > y * 1023; }"""
+    c = compile_rule(src, "b.omni", None, 2)
+    lo, hi = -(1 << 239), (1 << 239) - 1
+    for x, y in itertools.product((lo, -1, 0, hi), repeat=2):
+        inputs = {"x": str(x), "y": str(y)}
+        if not 1023 * x + 7 > 1023 * y:
+            with pytest.raises(AssertionFailed):
+                c.witness(inputs)
+            forged = c.full_witness({"x": x, "y": y}, forge=True)[c.kept]
+            assert violated(c.r1cs, forged).size > 0
+            continue
+        out = c.decoded_outputs(c.witness(inputs))
+        assert out == {"ge": int(x >= y), "eq": int(x == y), "mx": max(1023 * x, -1023 * y)}
