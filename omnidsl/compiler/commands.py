@@ -54,6 +54,10 @@ def describe(circuit: Circuit, params: dict[str, int]) -> dict[str, Any]:
         "opt_level": circuit.opt_level,
         "n_constraints": r.n_constraints,
         "n_wires": r.n_wires,
+        # the -O0 layout that ``kept`` indexes (a different compiler version may lower the same
+        # source differently; --circuit then refuses instead of mapping the wrong wires)
+        "n_wires_o0": circuit.builder.n_wires,
+        "n_constraints_o0": circuit.n_constraints_o0,
         "outputs": [{"name": o.name, "length": o.length, "scale": o.scale}
                     for o in circuit.outputs],
         "inputs": [{"name": i.name, "visibility": i.visibility, "length": i.length,
@@ -150,6 +154,10 @@ def _witness_from_description(args: argparse.Namespace, params: dict[str, int],
     if kept.ndim != 1 or kept.shape[0] != desc.get("n_wires") or (
             kept.size and int(kept.max()) >= circuit.r1cs.n_wires):
         raise FormatError(f"{path}: its wire map does not fit the rule")
+    if desc.get("n_wires_o0", circuit.r1cs.n_wires) != circuit.r1cs.n_wires or desc.get(
+            "n_constraints_o0", circuit.r1cs.n_constraints) != circuit.r1cs.n_constraints:
+        raise FormatError(f"{path}: compiled by a different omnidsl version (its wire layout "
+                          "differs)", hint="re-run `omnidsl compile`, or omit --circuit")
     full = circuit.witness(data)
     return circuit, full[kept]
 
