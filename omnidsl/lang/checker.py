@@ -610,6 +610,9 @@ class Checker:
         if stop <= start:
             raise self.err(e.range, f"the range {start}..{stop} is empty",
                            "ranges are start..stop with stop exclusive and stop > start")
+        if stop - start > MAX_LENGTH:
+            raise self.err(e.range, f"the range {start}..{stop} has {stop - start} elements",
+                           f"ranges may have at most {MAX_LENGTH} elements", DSLBoundError)
         if e.var in self._names():
             raise self.err(e.var_span or e, f"loop variable '{e.var}' shadows a name")
         if loop is not None:
