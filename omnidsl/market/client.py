@@ -187,11 +187,12 @@ class MarketClient:
                         block=int(receipt["blockNumber"]), events=self.decode_events(receipt))
 
     def _replay_reason(self, fn: Any, tx: dict[str, Any], receipt: Any) -> str:
-        """The revert reason of a mined failed transaction, by replaying it as a call on the
-        state before its block (the transaction was sent with explicit gas, so no estimate ran)."""
+        """The revert reason of a mined failed transaction, by replaying it as a call on its own
+        block (same timestamp; a reverted transaction left the contract's state unchanged).  The
+        transaction was sent with explicit gas, so no estimate had reported the reason."""
         used = int(receipt["gasUsed"])
         try:
-            fn.call(tx, block_identifier=int(receipt["blockNumber"]) - 1)
+            fn.call(tx, block_identifier=int(receipt["blockNumber"]))
         except _revert_types() as exc:
             return f"{_reason(exc)} (gas used {used:,})"
         except (Web3Exception, ValueError) as exc:
