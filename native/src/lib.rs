@@ -423,7 +423,7 @@ fn g1_neg<'py>(py: Python<'py>, p: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
 /// k·p (k: 32 bytes LE, < r).
 #[pyfunction]
 fn g1_mul<'py>(py: Python<'py>, p: &[u8], k: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
-    let v = run(py, || Ok(g1_out((g1_point("p", p)? * codec::fr_from_bytes(k)?).into_affine())))?;
+    let v = run(py, || Ok(g1_out((g1_point("p", p)?.into_group() * codec::fr_from_bytes(k)?).into_affine())))?;
     Ok(bytes(py, &v))
 }
 
@@ -444,7 +444,7 @@ fn g2_neg<'py>(py: Python<'py>, p: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
 /// k·p in G2.
 #[pyfunction]
 fn g2_mul<'py>(py: Python<'py>, p: &[u8], k: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
-    let v = run(py, || Ok(g2_out((g2_point("p", p)? * codec::fr_from_bytes(k)?).into_affine())))?;
+    let v = run(py, || Ok(g2_out((g2_point("p", p)?.into_group() * codec::fr_from_bytes(k)?).into_affine())))?;
     Ok(bytes(py, &v))
 }
 
