@@ -13,12 +13,13 @@ from omnidsl.ml.encoding import encode
 
 @dataclass(frozen=True)
 class NormCosineRule:
-    """circuits/cosine.omni semantics: every |g_i| ≤ linf, ‖g‖² ≤ max_norm², and
-    ⟨g, ref⟩ ≥ tau·‖g‖·‖ref‖ (checked squared, with signs), all on fixed-point integers."""
+    """circuits/cosine.omni semantics on fixed-point integers: every g_i fits ``bits`` signed bits
+    at ``frac``, ⟨g, ref⟩ ≥ tau·‖g‖·‖ref‖ (checked squared, with signs) and ‖g‖² ≤ max_norm²;
+    optionally also |g_i| ≤ linf (as in circuits/norm_bound.omni)."""
 
     max_norm: float
     tau: float
-    linf: float = 4.0
+    linf: float | None = None
     bits: int = 16
     frac: int = 12
 
@@ -31,7 +32,7 @@ class NormCosineRule:
         qi = [int(x) for x in q]
         ri = [int(x) for x in r]
         one = 1 << self.frac
-        if max((abs(x) for x in qi), default=0) > round(self.linf * one):
+        if self.linf is not None and max((abs(x) for x in qi), default=0) > round(self.linf * one):
             return False
         n2g = sum(x * x for x in qi)
         mn = round(self.max_norm * one)
