@@ -131,6 +131,7 @@ class Server:
         self.recorder = Recorder(Path(record_dir) / f"server{sid}.bin") if record_dir else None
         self.log = log or (lambda msg: print(f"[server {sid}] {msg}", file=sys.stderr, flush=True))
         self._busy = False
+        self._active: bytes | None = None
         self._pending: dict[tuple[bytes, int], asyncio.Future[FrameConn]] = {}
         self._keys: dict[str, tuple[Path, Any]] = {}  # digest → (file, ProvingKey)
         self.sessions_done = 0
@@ -182,12 +183,22 @@ class Server:
             if fut.done():
                 raise NetworkError(f"duplicate connection from server {hello.sender}")
             fut.set_result(conn)
+            # a peer connection for a session that never starts here is dropped after a while
+            asyncio.get_running_loop().call_later(
+                self.cfg.timeout * 2, self._expire, hello.session_id, hello.sender)
             return  # the session owns the connection now
         except (NetworkError, TimeoutError) as exc:
             self.log(f"rejected a connection: {exc}")
         except Exception as exc:
             self.log(f"internal error on a connection: {type(exc).__name__}: {exc}")
         conn.close()
+
+    def _expire(self, session_id: bytes, peer: int) -> None:
+        if session_id == self._active:
+            return
+        fut = self._pending.pop((session_id, peer), None)
+        if fut is not None and fut.done() and not fut.cancelled() and fut.exception() is None:
+            fut.result().close()
 
     def _pending_future(self, session_id: bytes, peer: int) -> asyncio.Future[FrameConn]:
         key = (session_id, peer)
@@ -211,6 +222,7 @@ class Server:
             conn.close()
             return
         self._busy = True
+        self._active = hello.session_id
         peers: dict[int, tuple[FrameConn, frames.Channel]] = {}
         t0 = time.perf_counter()
         try:
@@ -231,6 +243,7 @@ class Server:
                 else:
                     fut.cancel()
             self._busy = False
+            self._active = None
             self.sessions_done += 1
         with contextlib.suppress(NetworkError):
             await conn.drain()
