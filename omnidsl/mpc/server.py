@@ -233,6 +233,10 @@ class Server:
         except OmniDSLError as exc:
             self.log(f"session {hello.session_id.hex()[:8]} failed: {exc.message}")
             self._reply(conn, chan, {"kind": "result", "ok": False, "error": exc.message})
+        except Exception as exc:  # a bug must not kill the server, and the owner must hear it
+            msg = f"internal error on server {self.sid}: {type(exc).__name__}: {exc}"
+            self.log(msg)
+            self._reply(conn, chan, {"kind": "result", "ok": False, "error": msg})
         finally:
             for pc, _ in peers.values():
                 pc.close()
