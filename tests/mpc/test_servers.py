@@ -173,3 +173,44 @@ def test_bad_frames_are_rejected_and_server_keeps_serving(tmp_path, keys, be):
         assert cl.alive() == [0, 1]
         res = prove_shared(cl.cfg, d / "proving_key.bin", z, be, pk=pk)
         assert verify(pk.vk, res.public, res.proof, be)
+
+
+def test_unknown_key_and_busy_server_are_reported(tmp_path, keys, be):
+    d, pk, z = keys["range"]
+    only = {"range": d}
+    with Cluster(tmp_path, 2, only, timeout=3).start_all() as cl:
+        nd, npk, nz = keys["norm_bound"]  # not configured on the servers
+        with pytest.raises(NetworkError, match="server 0 reports: server 0 has no proving key"):
+            prove_shared(cl.cfg, nd / "proving_key.bin", nz, be, pk=npk)
+        # server 1 frozen: server 0's session waits for it; a second data owner gets "busy"
+        os.kill(cl.procs[1].pid, signal.SIGSTOP)
+        import threading
+
+        first: list[BaseException] = []
+
+        def run_first():
+            try:
+                prove_shared(cl.cfg, d / "proving_key.bin", z, be, pk=pk)
+            except NetworkError as exc:
+                first.append(exc)
+
+        t = threading.Thread(target=run_first)
+        t.start()
+        try:
+            time.sleep(1.0)
+            with pytest.raises(NetworkError, match="server 0 is busy"):
+                prove_shared(cl.cfg, d / "proving_key.bin", z, be, pk=pk)
+        finally:
+            t.join(30)
+            os.kill(cl.procs[1].pid, signal.SIGCONT)
+        assert first and "server 1" in str(first[0])
+        assert wait_until(lambda: _ok(cl, d, pk, z, be), timeout=30)  # recovers
+
+
+def _ok(cl, d, pk, z, be) -> bool:
+    try:
+        res = prove_shared(cl.cfg, d / "proving_key.bin", z, be, pk=pk)
+    except NetworkError:
+        time.sleep(0.5)
+        return False
+    return verify(pk.vk, res.public, res.proof, be)
