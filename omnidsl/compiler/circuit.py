@@ -44,8 +44,9 @@ class Circuit:
 
         ``inputs`` maps every input name to a number (scalar) or a list (vector).  Numbers
         (int/float) are real values, encoded as round(v * 2^frac); strings ("123", "-5", "0x1f")
-        are raw field elements, i.e. already-encoded integers (|x| < r, taken mod r).  Raises InputError for bad input,
-        AssertionFailed when a rule assertion does not hold."""
+        are raw field elements, i.e. already-encoded integers (|x| < r, taken mod r).  A `field`
+        input takes one raw field element 0 <= x < r (int, decimal or 0x string).  Raises
+        InputError for bad input, AssertionFailed when a rule assertion does not hold."""
         full = self.full_witness(inputs)
         wit = full[self.kept]
         if check_constraints:
@@ -101,7 +102,11 @@ class Circuit:
         pos = 0
         for o in self.outputs:
             n = o.length or 1
-            dec = [signed(v) / 2**o.scale if o.scale else signed(v) for v in vals[pos : pos + n]]
+            if o.kind == "field":  # raw field elements
+                dec = [int(v) for v in vals[pos : pos + n]]
+            else:
+                dec = [signed(v) / 2**o.scale if o.scale else signed(v)
+                       for v in vals[pos : pos + n]]
             out[o.name] = dec if o.length is not None else dec[0]
             pos += n
         return out
@@ -132,6 +137,8 @@ def encode_input(lay: InputLayout, value: Any) -> np.ndarray:
         value = value.tolist()
     elif isinstance(value, tuple):
         value = list(value)
+    if info.base == "field":
+        return encode_field(lay, value)
     if lay.length is None:
         if isinstance(value, list):
             raise InputError(f"{where} is a scalar but got a list of {len(value)}", info.span)
@@ -200,6 +207,29 @@ def encode_input(lay: InputLayout, value: Any) -> np.ndarray:
     res = np.empty(len(out), dtype=object)
     res[:] = out
     return res
+
+
+def encode_field(lay: InputLayout, value: Any) -> np.ndarray:
+    """A `field` input: one raw field element 0 <= x < r, as an int or a decimal/0x string."""
+    span = lay.info.span
+    if isinstance(value, str):
+        raw = _parse_raw(value)
+        if raw is None:
+            raise InputError(f"input {lay.name} = {value[:80]!r} is not an integer string", span,
+                             "use a decimal or 0x-hex field element")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        raw = value
+    else:
+        raise InputError(f"input {lay.name} is a field element (an integer or a decimal/0x "
+                         f"string), got {type(value).__name__}", span,
+                         "floats are not exact; pass the element as a string")
+    if not 0 <= raw < R:
+        shown = str(value) if len(str(value)) <= 90 else str(value)[:80] + "..."
+        raise InputError(f"input {lay.name} = {shown} is not a field element (need 0 <= x < r)",
+                         span, "reduce it mod r = " + str(R))
+    out = np.empty(1, dtype=object)
+    out[0] = raw
+    return out
 
 
 _RAW = re.compile(r"\s*(-?)(?:0[xX]([0-9a-fA-F]{1,80})|([0-9]{1,100}))\s*")

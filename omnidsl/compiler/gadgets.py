@@ -295,3 +295,42 @@ def div_floor(b: Builder, x: V, p: int, q: int) -> V:
         range_bits(b, lin(b, const(p - 1), 1, rv, -1), k)
     range_bits(b, yv, (yhi - ylo).bit_length(), -ylo)
     return yv
+
+
+def fingerprint(b: Builder, v: V, rho: V, out: int | None = None) -> V:
+    """``Σ_i v_i·ρ^(i+1) mod r`` by Horner: acc_D = 0, acc_i = (acc_{i+1} + v_i)·ρ, result acc_0.
+
+    Exactly D = v.n multiplication constraints, emitted as one block; ``out`` (a wire, e.g. a
+    public output) receives acc_0 directly.  The v_i are integers embedded in F_r (negatives as
+    r − |v_i|); ρ is a raw field element.  The result is a field value, not a bounded integer."""
+    d = v.n
+    if d < 1 or rho.n != 1:
+        raise InternalError("fingerprint needs a vector and a scalar challenge")
+    acc = np.empty(d, np.int64)
+    rest = b.alloc(d - 1, big=True)
+    acc[1:] = rest
+    acc[0] = b.alloc(1, big=True)[0] if out is None else out
+    # A_i = acc_{i+1} + v_i  (acc_D = 0: wire 0 with a zero coefficient, dropped on emission)
+    nxt = np.zeros((d, 1), np.int64)
+    nxt[:-1, 0] = acc[1:]
+    nxt_c = np.full((d, 1), b.ONE, np.int32)
+    nxt_c[-1, 0] = b.ZERO
+    a_lc = add(LC(nxt, nxt_c, 0), v.lc, b.table)
+    b.constrain(a_lc, rho.lc.broadcast(d), b.wires_lc(acc))
+    vlc, rlc = v.lc, rho.lc
+
+    def step(st: WitnessState) -> None:
+        vals = st.eval(vlc, True)
+        r = int(st.eval(rlc, True)[0]) % R
+        forced = st.force
+        out_vals = np.empty(d, dtype=object)
+        x = 0
+        for i in range(d - 1, -1, -1):
+            x = (x + int(vals[i])) * r % R
+            if forced:
+                x = forced.get(int(acc[i]), x)  # tests: a forged accumulator, propagated
+            out_vals[i] = x
+        st.set(acc, out_vals)
+
+    b.step(step)
+    return V(b.wires_lc(acc[:1]), 0, R - 1)

@@ -13,6 +13,7 @@ from fractions import Fraction
 import numpy as np
 
 from omnidsl.errors import AssertionFailed, InternalError
+from omnidsl.field import R
 from omnidsl.lang import ast
 from omnidsl.lang.checker import CheckedRule, division_pq, expr_text
 from omnidsl.lang.types import MAX_BOUND, ExprInfo, InputInfo, NormProduct, dyadic_exponent
@@ -64,6 +65,8 @@ class OutputLayout:
     length: int | None
     scale: int
     wire: int
+    #: "field" for a raw field-element output (fingerprint()), else "num"
+    kind: str = "num"
 
 
 def fmt(x: int, s: int) -> str:
@@ -95,7 +98,7 @@ class Lowerer:
         for o in self.c.outputs:
             n = o.length or 1
             w = b.alloc(n, big=max(abs(o.lo), abs(o.hi)) >= g.SMALL)
-            self.outputs.append(OutputLayout(o.name, o.length, o.scale, int(w[0])))
+            self.outputs.append(OutputLayout(o.name, o.length, o.scale, int(w[0]), o.kind))
             self._label(o.name, w, o.length)
         order = [i for i in self.c.inputs if i.visibility == "public"]
         order += [i for i in self.c.inputs if i.visibility == "private"]
@@ -104,10 +107,15 @@ class Lowerer:
             self.inputs.append(InputLayout(inp.name, inp.visibility, inp.length, inp.bits,
                                            inp.frac, int(w[0]), inp))
             self._label(inp.name, w, inp.length)
+            if inp.base == "field":  # a raw field element: no bound, no range check
+                self.env[inp.name] = LV("field", V(b.wires_lc(w), 0, R - 1), 0, None)
+                continue
             v = V(b.wires_lc(w), inp.lo, inp.hi)
             self.env[inp.name] = LV("num", v, inp.frac, inp.length)
         for lay in self.inputs:  # range checks, in declaration-visibility order
             inp = lay.info
+            if inp.base == "field":
+                continue
             b.line = inp.span.line
             bits = g.range_bits(b, self.env[inp.name].v, inp.bits, 1 << (inp.bits - 1))
             self.sign_bits[lay.wire] = (inp.count, bits[:, inp.bits - 1])
@@ -135,6 +143,12 @@ class Lowerer:
     def output(self, stmt: ast.Output) -> None:
         b = self.b
         lay = next(o for o in self.outputs if o.name == stmt.name)
+        val = stmt.value
+        if isinstance(val, ast.Call) and val.func == "fingerprint":
+            # Horner's last accumulator is the output wire itself: no copy constraint
+            v = self.fingerprint(val, lay.wire)
+            self.env[stmt.name] = LV("field", v, 0, None)
+            return
         x = self.lower(stmt.value, None)
         v = x.v
         if stmt.type is not None and x.kind == "num":
@@ -280,8 +294,14 @@ class Lowerer:
         return LV("bool", g.ge0(self.b, d), 0, n)
 
     # ------------------------------------------------------------ calls
+    def fingerprint(self, e: ast.Call, out: int | None = None) -> V:
+        vec, rho = self.lower(e.args[0], None), self.lower(e.args[1], None)
+        return g.fingerprint(self.b, vec.v, rho.v, out)
+
     def call(self, e: ast.Call, loop: Loop | None) -> LV:
         b, f, info = self.b, e.func, e.info
+        if f == "fingerprint":
+            return LV("field", self.fingerprint(e), 0, None)
         if f == "rescale":
             x = self.lower(e.args[0], loop)
             frac = info.scale

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from omnidsl.errors import DSLBoundError, DSLTypeError, SourceSpan
+from omnidsl.field import R
 from omnidsl.lang import ast
 from omnidsl.lang.types import (
     DEFAULT_BITS,
     DEFAULT_FRAC,
+    FIELD_BITS,
     MAX_BOUND,
     MAX_BOUND_BITS,
     MAX_INPUT_BITS,
@@ -32,7 +34,8 @@ from omnidsl.lang.types import (
     mul_bounds,
 )
 
-BUILTINS = ("abs", "min", "max", "sum", "all", "any", "dot", "norm2", "norm", "rescale", "len")
+BUILTINS = ("abs", "min", "max", "sum", "all", "any", "dot", "norm2", "norm", "rescale", "len",
+            "fingerprint")
 GENERATOR_FUNCS = ("sum", "all", "any", "min", "max")
 USAGE = {
     "abs": "abs(x)", "min": "min(a, b), min(v) or min(f(i) for i in a..b)",
@@ -40,8 +43,10 @@ USAGE = {
     "sum": "sum(v) or sum(f(i) for i in a..b)", "all": "all(conds) or all(c(i) for i in a..b)",
     "any": "any(conds) or any(c(i) for i in a..b)", "dot": "dot(u, v)", "norm2": "norm2(v)",
     "norm": "a >= c * norm(u) * norm(v) (inside a comparison)", "rescale": "rescale(x, F)",
-    "len": "len(v)",
+    "len": "len(v)", "fingerprint": "output fp = fingerprint(v, rho);  (rho: a `field` input)",
 }
+FIELD_HINT = ("`field` values (field inputs and fingerprint()) have no integer bound: pass them to "
+              "fingerprint() or bind them to an output, e.g. `output fp = fingerprint(g, rho);`")
 MAX_LENGTH = 1 << 26
 
 
@@ -53,6 +58,8 @@ class OutputInfo:
     lo: int
     hi: int
     stmt: ast.Output
+    #: "field" for a raw field-element output (fingerprint()), else "num" (numbers and bools)
+    kind: str = "num"
 
 
 @dataclass
@@ -108,6 +115,8 @@ class Checker:
         self.inputs: dict[str, InputInfo] = {}
         self.lets: dict[str, ExprInfo] = {}
         self.outputs: dict[str, OutputInfo] = {}
+        #: the one fingerprint() call allowed right now (the whole value of an output)
+        self._fp_ok: ast.Call | None = None
 
     # ------------------------------------------------------------ errors
     def err(self, node: ast.Node | SourceSpan, msg: str, hint: str | None = None,
@@ -156,6 +165,9 @@ class Checker:
     def declare_input(self, decl: ast.InputDecl) -> None:
         self._fresh(decl.name, decl)
         t = decl.type
+        if t.base == "field":
+            self._field_input(decl)
+            return
         length = None
         if t.length is not None:
             length = self.const_int(t.length, "vector length")
@@ -175,12 +187,28 @@ class Checker:
         self.inputs[decl.name] = InputInfo(decl.name, decl.visibility, t.base, length, bits,
                                            frac, decl.span)
 
+    def _field_input(self, decl: ast.InputDecl) -> None:
+        t = decl.type
+        if decl.visibility != "public":
+            raise self.err(decl, "a `field` input must be public",
+                           "field inputs are public challenges such as `public rho: field;`")
+        if t.length is not None:
+            raise self.err(t, "a `field` input is a scalar (no vectors of field elements)",
+                           "declare `public rho: field;`")
+        if t.bits is not None or t.frac is not None:
+            raise self.err(t, "a `field` input takes no `bits`/`frac`",
+                           "it is a raw element of F_r, not a fixed-point number")
+        self.inputs[decl.name] = InputInfo(decl.name, decl.visibility, "field", None, FIELD_BITS,
+                                           0, decl.span)
+
     def statement(self, stmt: ast.Stmt) -> None:
         if isinstance(stmt, ast.Let):
             self._fresh(stmt.name, stmt)
             info = self.ex(stmt.value, None)
             if info.kind == "norm":
                 raise self._norm_misuse(stmt.value)
+            if info.kind == "field":
+                raise self.err(stmt.value, "a `field` value cannot be bound with let", FIELD_HINT)
             self.lets[stmt.name] = info
         elif isinstance(stmt, ast.Assert):
             info = self.ex(stmt.cond, None)
@@ -191,7 +219,18 @@ class Checker:
                 raise self.err(stmt.cond, "this assertion is always false")
         elif isinstance(stmt, ast.Output):
             self._fresh(stmt.name, stmt)
-            info = self.ex(stmt.value, None)
+            v = stmt.value
+            self._fp_ok = v if isinstance(v, ast.Call) and v.func == "fingerprint" else None
+            try:
+                info = self.ex(stmt.value, None)
+            finally:
+                self._fp_ok = None
+            if info.kind == "field":
+                self.field_output(stmt)
+                return
+            if stmt.type is not None and stmt.type.base == "field":
+                raise self.err(stmt.value, "a `field` output needs a field value",
+                               "e.g. `output fp: field = fingerprint(g, rho);`, or drop the type")
             if info.kind not in ("num", "bool"):
                 raise self._norm_misuse(stmt.value) if info.kind == "norm" else self.err(
                     stmt.value, "an output must be a number or a condition")
@@ -224,6 +263,14 @@ class Checker:
             self.outputs[stmt.name] = out
         else:  # pragma: no cover - the parser produces only these
             raise self.err(stmt, f"unknown statement {type(stmt).__name__}")
+
+    def field_output(self, stmt: ast.Output) -> None:
+        t = stmt.type
+        if t is not None and (t.base != "field" or t.length is not None or t.bits is not None
+                              or t.frac is not None):
+            raise self.err(t, "this output is a raw field element; it has no fixed-point type",
+                           "write `output fp = ...;` or `output fp: field = ...;`")
+        self.outputs[stmt.name] = OutputInfo(stmt.name, None, 0, 0, FIELD_MAX, stmt, "field")
 
     # ------------------------------------------------------------ constants
     def const_int(self, e: ast.Expr, what: str) -> int:
@@ -281,6 +328,9 @@ class Checker:
     def need(self, node: ast.Expr, info: ExprInfo, kind: str, msg: str) -> None:
         if info.kind == "norm":
             raise self._norm_misuse(node)
+        if info.kind == "field" and kind != "field":
+            raise self.err(node, f"{msg}; this is a raw field element (type `field`)",
+                           FIELD_HINT)
         if info.kind != kind:
             what = {"num": "a number", "bool": "a condition", "index": "an index"}[info.kind]
             raise self.err(node, f"{msg}; this is {what}")
@@ -301,11 +351,15 @@ class Checker:
             return const_info(Fraction(self.params[e.id]))
         if e.id in self.inputs:
             inp = self.inputs[e.id]
+            if inp.base == "field":
+                return ExprInfo("field", None, 0, 0, FIELD_MAX)
             return ExprInfo("num", inp.length, inp.frac, inp.lo, inp.hi)
         if e.id in self.lets:
             return _copy(self.lets[e.id])
         if e.id in self.outputs:
             o = self.outputs[e.id]
+            if o.kind == "field":
+                return ExprInfo("field", None, 0, 0, FIELD_MAX)
             kind = "bool" if o.stmt.value.info.kind == "bool" and o.stmt.type is None else "num"
             return ExprInfo(kind, o.length, o.scale, o.lo, o.hi)
         if loop is not None and e.id == loop.var:
@@ -535,11 +589,13 @@ class Checker:
                            "built-ins: " + ", ".join(BUILTINS))
         arity = {"abs": (1,), "min": (1, 2), "max": (1, 2), "sum": (1,), "all": (1,),
                  "any": (1,), "dot": (2,), "norm2": (1,), "norm": (1,), "rescale": (2,),
-                 "len": (1,)}[f]
+                 "len": (1,), "fingerprint": (2,)}[f]
         if len(e.args) not in arity:
             want = " or ".join(map(str, arity))
             raise self.err(where, f"{f}() takes {want} argument(s), got {len(e.args)}",
                            f"usage: {USAGE[f]}")
+        if f == "fingerprint":
+            return self.fingerprint(e, loop)
         if f == "rescale":
             x = self.ex(e.args[0], loop)
             self.need(e.args[0], x, "num", "rescale() needs a number")
@@ -601,6 +657,23 @@ class Checker:
             return ExprInfo("num", None, 2 * a.scale, 0, a.mag * a.mag * a.length)
         return ExprInfo("norm", norm=NormProduct([], [e.args[0]]))
 
+    def fingerprint(self, e: ast.Call, loop: _Loop | None) -> ExprInfo:
+        """``fingerprint(v, rho)``: Σ_i v_i·ρ^(i+1) mod r, a field value (outputs only)."""
+        if e is not self._fp_ok:
+            raise self.err(e, "fingerprint() can only be the whole value of an output",
+                           "write `output fp = fingerprint(g, rho);`")
+        self._fp_ok = None  # not again inside its own arguments
+        v, rho = self.ex(e.args[0], loop), self.ex(e.args[1], loop)
+        self.need(e.args[0], v, "num", "fingerprint() needs a numeric vector")
+        if v.length is None:
+            raise self.err(e.args[0], "fingerprint() needs a vector", "this is a scalar")
+        if v.is_const:
+            raise self.err(e.args[0], "fingerprint() needs a vector input")
+        if rho.kind != "field":
+            raise self.err(e.args[1], "fingerprint()'s challenge must be a `field` value",
+                           "declare it `public rho: field;` and pass rho")
+        return ExprInfo("field", None, 0, 0, FIELD_MAX)
+
     def generator(self, e: ast.Generator, loop: _Loop | None) -> ExprInfo:
         if e.func not in GENERATOR_FUNCS:
             raise self.err(e, f"{e.func}(... for ...) is not a reduction",
@@ -651,6 +724,9 @@ class Checker:
 
 
 # ------------------------------------------------------------------ helpers
+
+#: the largest field element: the bound recorded for field values (which are not integers)
+FIELD_MAX = R - 1
 
 
 def const_info(value: Fraction) -> ExprInfo:

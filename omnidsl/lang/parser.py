@@ -54,6 +54,7 @@ RESERVED = frozenset(
         "not",
         "fixed",
         "int",
+        "field",
         "bits",
         "frac",
     ]
@@ -555,7 +556,8 @@ def _explain(exc: UnexpectedInput, parser: Lark, source: str, file: str) -> DSLS
         return err(
             f"unknown type '{tok}'",
             here,
-            "the types are `fixed` and `int`, e.g. `fixed[D] bits 16 frac 12` or `int bits 8`",
+            "the types are `fixed` and `int`, e.g. `fixed[D] bits 16 frac 12` or `int bits 8` "
+            "(and `field` for a raw field element)",
         )
     if prev is not None and prev.type in {"BITS", "FRAC"}:
         return err(

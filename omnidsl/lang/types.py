@@ -21,7 +21,11 @@ MAX_BOUND = 1 << MAX_BOUND_BITS
 MAX_INPUT_BITS = 240
 MAX_SCALE = 240
 
-Kind = Literal["num", "bool", "index", "norm"]
+#: ``field``: a raw element of F_r (a ``field`` input or ``fingerprint()``), with no integer bound;
+#: it may only be passed to ``fingerprint()`` or bound to an output.
+Kind = Literal["num", "bool", "index", "norm", "field"]
+#: declared width of a ``field`` input (informational: field inputs are not range-checked)
+FIELD_BITS = 254
 
 
 @dataclass
