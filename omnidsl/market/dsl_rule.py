@@ -1,9 +1,11 @@
 """The market's norm-bound rule written in the omnidsl DSL and proved with omnidsl's own Groth16
 (compiler → R1CS → dev setup → native prover), as a demo proving backend.
 
-It binds the data owner (public input ``owner``) and pins the round's L2 bound; it has no
-aggregate fingerprint yet (Σ g_i·ρ^(i+1) in F_r needs a DSL built-in), so tasks opened with it
-run without aggregate binding.  Public signals: ``[owner, max_norm]``.
+It binds the data owner (public input ``owner``), pins the round's L2 bound and exposes the
+aggregate fingerprint ``fp = Σ g_i·ρ^(i+1) mod r`` (the DSL's ``fingerprint()``, same formula as
+:func:`omnidsl.market.aggregate.fingerprint`) under the task's challenge ``rho``, so tasks opened
+with it run with aggregate binding.  Public signals (circom order, outputs first):
+``[fp, owner, rho, max_norm]`` — the same layout as the snarkjs rule.
 """
 
 from __future__ import annotations
@@ -14,20 +16,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from omnidsl.errors import AssertionFailed, InputError
+from omnidsl.field import R
 from omnidsl.market.roles import RuleLayout
 
 FRAC = 12
-SOURCE = """// Market rule: a bounded gradient, bound to its data owner.
+SOURCE = """// Market rule: a bounded gradient, bound to its data owner and to the round's aggregate.
 rule MarketNorm(D = 650) {
     private g: fixed[D] bits 16 frac 12;        // the gradient update
     public  owner: int bits 161;                // the data owner's address (signed: 161 bits)
+    public  rho: field;                         // the task's challenge, fixed on-chain
     public  max_norm: fixed bits 32 frac 12;    // the round's L2 bound, pinned by the task
 
     assert all(abs(g[i]) <= 4.0 for i in 0..D), "a gradient entry exceeds 4.0 in magnitude";
     assert sum(g[i] * g[i] for i in 0..D) <= max_norm * max_norm, "L2 norm too large";
+    output fp = fingerprint(g, rho);            // sum_i g_i * rho^(i+1) mod r
 }
 """
-LAYOUT = RuleLayout(n_public=2, owner_index=0, rho_index=None, fp_index=None, pinned_index=1)
+#: public signals [fp, owner, rho, max_norm]
+LAYOUT = RuleLayout(n_public=4, owner_index=1, rho_index=2, fp_index=0, pinned_index=3)
 
 
 @dataclass
@@ -39,7 +45,7 @@ class DslRule:
     pk: Any  # omnidsl.groth16.keys.ProvingKey
     backend: Any
     layout: RuleLayout = LAYOUT
-    binding: bool = False
+    binding: bool = True
 
     @property
     def vk(self) -> dict[str, Any]:
@@ -58,9 +64,8 @@ class DslRule:
         return max_q
 
     def witness_input(self, q: list[int], owner: str, rho: int, pinned: int) -> dict[str, Any]:
-        del rho  # no fingerprint in this rule
         return {"g": [str(int(v)) for v in q], "owner": str(int(owner, 16)),
-                "max_norm": str(pinned)}
+                "rho": str(int(rho) % R), "max_norm": str(pinned)}
 
     def satisfies(self, q: list[int], pinned: int) -> bool:
         """Whether a witness exists (the compiler's own witness generation decides)."""
