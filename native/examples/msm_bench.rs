@@ -31,5 +31,8 @@ fn main() {
             _ => {}
         }
     }
-    println!("{mode} n={n} wall/rep {:?}", t.elapsed() / reps.max(1) as u32);
+    println!(
+        "{mode} n={n} wall/rep {:?}",
+        t.elapsed() / reps.max(1) as u32
+    );
 }

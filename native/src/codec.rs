@@ -41,7 +41,9 @@ fn put_bigint(out: &mut [u8], v: &BigInt<4>) {
 #[allow(clippy::manual_is_multiple_of)] // keeps the crate building on toolchains before 1.87
 fn check_len(what: &str, len: usize, unit: usize) -> Res<usize> {
     if len % unit != 0 {
-        return Err(format!("{what}: length {len} is not a multiple of {unit} bytes"));
+        return Err(format!(
+            "{what}: length {len} is not a multiple of {unit} bytes"
+        ));
     }
     Ok(len / unit)
 }
@@ -91,7 +93,9 @@ pub fn fr_vec_bytes(v: &[Fr]) -> Vec<u8> {
     let mut out = vec![0u8; v.len() * FR_BYTES];
     let conv = |(o, x): (&mut [u8], &Fr)| put_bigint(o, &x.into_bigint());
     if v.len() >= PAR_MIN {
-        out.par_chunks_exact_mut(FR_BYTES).zip(v.par_iter()).for_each(conv);
+        out.par_chunks_exact_mut(FR_BYTES)
+            .zip(v.par_iter())
+            .for_each(conv);
     } else {
         out.chunks_exact_mut(FR_BYTES).zip(v.iter()).for_each(conv);
     }
@@ -101,7 +105,9 @@ pub fn fr_vec_bytes(v: &[Fr]) -> Vec<u8> {
 /// n*64 random bytes → n elements, each a 512-bit integer reduced mod r (bias < 2^-256).
 pub fn fr_from_wide(b: &[u8]) -> Res<Vec<Fr>> {
     check_len("random bytes", b.len(), 64)?;
-    Ok(b.par_chunks_exact(64).map(Fr::from_le_bytes_mod_order).collect())
+    Ok(b.par_chunks_exact(64)
+        .map(Fr::from_le_bytes_mod_order)
+        .collect())
 }
 
 #[inline]
@@ -193,13 +199,17 @@ pub fn g2_array(what: &str, b: &[u8], check: bool) -> Res<Vec<G2Affine>> {
 
 pub fn g1_array_bytes(v: &[G1Affine]) -> Vec<u8> {
     let mut out = vec![0u8; v.len() * G1_BYTES];
-    out.par_chunks_exact_mut(G1_BYTES).zip(v.par_iter()).for_each(|(o, p)| g1_encode(o, p));
+    out.par_chunks_exact_mut(G1_BYTES)
+        .zip(v.par_iter())
+        .for_each(|(o, p)| g1_encode(o, p));
     out
 }
 
 pub fn g2_array_bytes(v: &[G2Affine]) -> Vec<u8> {
     let mut out = vec![0u8; v.len() * G2_BYTES];
-    out.par_chunks_exact_mut(G2_BYTES).zip(v.par_iter()).for_each(|(o, p)| g2_encode(o, p));
+    out.par_chunks_exact_mut(G2_BYTES)
+        .zip(v.par_iter())
+        .for_each(|(o, p)| g2_encode(o, p));
     out
 }
 

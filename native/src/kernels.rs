@@ -72,7 +72,10 @@ pub fn csr_check(row_ptr: &[i64], idx: &[i64], nnz_coeffs: usize, ncols: usize) 
     }
     let last = *row_ptr.last().unwrap_or(&0);
     if last as usize != idx.len() || last < 0 {
-        return Err(format!("row_ptr ends at {last} but there are {} column indices", idx.len()));
+        return Err(format!(
+            "row_ptr ends at {last} but there are {} column indices",
+            idx.len()
+        ));
     }
     if nnz_coeffs != idx.len() {
         return Err(format!(
@@ -82,7 +85,10 @@ pub fn csr_check(row_ptr: &[i64], idx: &[i64], nnz_coeffs: usize, ncols: usize) 
         ));
     }
     if let Some(k) = idx.iter().position(|&c| c < 0 || c as u64 >= ncols as u64) {
-        return Err(format!("column index {} at entry {k} is out of range 0..{ncols}", idx[k]));
+        return Err(format!(
+            "column index {} at entry {k} is out of range 0..{ncols}",
+            idx[k]
+        ));
     }
     Ok(())
 }
@@ -139,7 +145,11 @@ pub fn sparse_combine<P: SWCurveConfig<ScalarField = Fr>>(
 
 /// acc += c·p, with cheap paths for the coefficients R1CS matrices are made of: 0, ±1, and
 /// ±(small) (double-and-add over 64 bits instead of a full 254-bit GLV multiplication).
-fn add_scaled<P: SWCurveConfig<ScalarField = Fr>>(acc: &mut Projective<P>, p: &Affine<P>, c: &BigInt<4>) {
+fn add_scaled<P: SWCurveConfig<ScalarField = Fr>>(
+    acc: &mut Projective<P>,
+    p: &Affine<P>,
+    c: &BigInt<4>,
+) {
     if c.is_zero() || p.is_zero() {
         return;
     }
@@ -280,11 +290,20 @@ const MSM_PAR_MIN: usize = 1 << 11;
 /// Σ s_i·B_i.  Zero scalars are skipped; scalars ±1 are summed directly (mixed additions);
 /// scalars with min(s, r−s) < 2^64 go through a 64-bit Pippenger (negating the base when r−s is
 /// the small one); the rest through a 254-bit Pippenger with signed digits.
-pub fn msm<P: SWCurveConfig<ScalarField = Fr>>(bases: &[Affine<P>], scalars: &[BigInt<4>]) -> Projective<P> {
+pub fn msm<P: SWCurveConfig<ScalarField = Fr>>(
+    bases: &[Affine<P>],
+    scalars: &[BigInt<4>],
+) -> Projective<P> {
     let n = scalars.len().min(bases.len());
     let (bases, scalars) = (&bases[..n], &scalars[..n]);
     let chunk = (n / (4 * rayon::current_num_threads().max(1))).max(MSM_PAR_MIN);
-    type Part<P> = (Projective<P>, Vec<Affine<P>>, Vec<BigInt<4>>, Vec<Affine<P>>, Vec<BigInt<4>>);
+    type Part<P> = (
+        Projective<P>,
+        Vec<Affine<P>>,
+        Vec<BigInt<4>>,
+        Vec<Affine<P>>,
+        Vec<BigInt<4>>,
+    );
     let parts: Vec<Part<P>> = scalars
         .par_chunks(chunk)
         .zip(bases.par_chunks(chunk))
@@ -304,7 +323,10 @@ pub fn msm<P: SWCurveConfig<ScalarField = Fr>>(bases: &[Affine<P>], scalars: &[B
 }
 
 /// The MSM on the calling thread only (used inside already-parallel loops).
-pub fn msm_serial<P: SWCurveConfig<ScalarField = Fr>>(bases: &[Affine<P>], scalars: &[BigInt<4>]) -> Projective<P> {
+pub fn msm_serial<P: SWCurveConfig<ScalarField = Fr>>(
+    bases: &[Affine<P>],
+    scalars: &[BigInt<4>],
+) -> Projective<P> {
     let (ones, sb, ss, bb, bs) = classify(scalars, bases);
     ones + pippenger_serial(&sb, &ss, 64) + pippenger_serial(&bb, &bs, 254)
 }
@@ -313,7 +335,13 @@ pub fn msm_serial<P: SWCurveConfig<ScalarField = Fr>>(bases: &[Affine<P>], scala
 fn classify<P: SWCurveConfig<ScalarField = Fr>>(
     sc: &[BigInt<4>],
     bs: &[Affine<P>],
-) -> (Projective<P>, Vec<Affine<P>>, Vec<BigInt<4>>, Vec<Affine<P>>, Vec<BigInt<4>>) {
+) -> (
+    Projective<P>,
+    Vec<Affine<P>>,
+    Vec<BigInt<4>>,
+    Vec<Affine<P>>,
+    Vec<BigInt<4>>,
+) {
     let modulus = Fr::MODULUS;
     let mut acc = Projective::<P>::zero();
     let (mut sb, mut ss, mut bb, mut bsc) = (vec![], vec![], vec![], vec![]);
@@ -394,7 +422,10 @@ fn signed_digits(scalars: &[BigInt<4>], c: usize, windows: usize, parallel: bool
         }
     };
     if parallel {
-        digits.par_chunks_mut(windows).zip(scalars.par_iter()).for_each(one);
+        digits
+            .par_chunks_mut(windows)
+            .zip(scalars.par_iter())
+            .for_each(one);
     } else {
         digits.chunks_mut(windows).zip(scalars.iter()).for_each(one);
     }
@@ -456,7 +487,11 @@ fn window_sum_batch_affine<P: SWCurveConfig>(
         if d == 0 {
             continue;
         }
-        let (k, p) = if d > 0 { ((d - 1) as usize, *b) } else { ((-d - 1) as usize, -*b) };
+        let (k, p) = if d > 0 {
+            ((d - 1) as usize, *b)
+        } else {
+            ((-d - 1) as usize, -*b)
+        };
         if busy[k] {
             overflow[k] += &p;
             continue;
@@ -489,7 +524,11 @@ struct BatchScratch<P: SWCurveConfig> {
 
 impl<P: SWCurveConfig> Default for BatchScratch<P> {
     fn default() -> Self {
-        Self { adds: Vec::new(), den: Vec::new(), pre: Vec::new() }
+        Self {
+            adds: Vec::new(),
+            den: Vec::new(),
+            pre: Vec::new(),
+        }
     }
 }
 
@@ -521,7 +560,9 @@ fn apply_batch<P: SWCurveConfig>(
     if s.adds.is_empty() {
         return;
     }
-    let mut inv = acc.inverse().expect("non-zero product of non-zero denominators");
+    let mut inv = acc
+        .inverse()
+        .expect("non-zero product of non-zero denominators");
     for t in (0..s.adds.len()).rev() {
         let d_inv = inv * s.pre[t];
         inv *= s.den[t];
@@ -545,7 +586,10 @@ fn combine_windows<P: SWCurveConfig>(sums: &[Projective<P>], c: usize) -> Projec
     total
 }
 
-fn naive<P: SWCurveConfig<ScalarField = Fr>>(bases: &[Affine<P>], scalars: &[BigInt<4>]) -> Projective<P> {
+fn naive<P: SWCurveConfig<ScalarField = Fr>>(
+    bases: &[Affine<P>],
+    scalars: &[BigInt<4>],
+) -> Projective<P> {
     bases
         .iter()
         .zip(scalars)
@@ -579,11 +623,19 @@ fn pippenger<P: SWCurveConfig<ScalarField = Fr>>(
             if lo >= hi {
                 return Projective::<P>::zero();
             }
-            window_sum(&bases[lo..hi], &digits[lo * windows..hi * windows], windows, j, c)
+            window_sum(
+                &bases[lo..hi],
+                &digits[lo * windows..hi * windows],
+                windows,
+                j,
+                c,
+            )
         })
         .collect();
-    let per_window: Vec<Projective<P>> =
-        sums.chunks(splits).map(|ch| ch.iter().copied().sum()).collect();
+    let per_window: Vec<Projective<P>> = sums
+        .chunks(splits)
+        .map(|ch| ch.iter().copied().sum())
+        .collect();
     combine_windows(&per_window, c)
 }
 
@@ -599,8 +651,9 @@ fn pippenger_serial<P: SWCurveConfig<ScalarField = Fr>>(
     let c = window_bits(n, num_bits);
     let windows = num_bits / c + 1;
     let digits = signed_digits(scalars, c, windows, false);
-    let sums: Vec<Projective<P>> =
-        (0..windows).map(|j| window_sum(bases, &digits, windows, j, c)).collect();
+    let sums: Vec<Projective<P>> = (0..windows)
+        .map(|j| window_sum(bases, &digits, windows, j, c))
+        .collect();
     combine_windows(&sums, c)
 }
 
@@ -619,7 +672,9 @@ mod tests {
     fn msm_matches_naive_with_mixed_scalars() {
         let mut rng = test_rng();
         for &n in &[0usize, 1, 2, 7, 33, 300, 5000] {
-            let bases: Vec<G1Affine> = (0..n).map(|_| G1Projective::rand(&mut rng).into_affine()).collect();
+            let bases: Vec<G1Affine> = (0..n)
+                .map(|_| G1Projective::rand(&mut rng).into_affine())
+                .collect();
             let scalars: Vec<Fr> = (0..n)
                 .map(|i| match i % 6 {
                     0 => Fr::zero(),
@@ -632,7 +687,11 @@ mod tests {
                 .collect();
             let big: Vec<BigInt<4>> = scalars.iter().map(|s| s.into_bigint()).collect();
             assert_eq!(msm(&bases, &big), naive_msm(&bases, &scalars), "n = {n}");
-            assert_eq!(msm_serial(&bases, &big), naive_msm(&bases, &scalars), "serial n = {n}");
+            assert_eq!(
+                msm_serial(&bases, &big),
+                naive_msm(&bases, &scalars),
+                "serial n = {n}"
+            );
         }
     }
 
@@ -643,17 +702,37 @@ mod tests {
         let p = G1Projective::rand(&mut rng).into_affine();
         let q = G1Projective::rand(&mut rng).into_affine();
         // repeated points hit the doubling branch, opposite points the cancellation branch
-        let bases: Vec<G1Affine> = (0..n).map(|i| match i % 3 { 0 => p, 1 => -p, _ => q }).collect();
+        let bases: Vec<G1Affine> = (0..n)
+            .map(|i| match i % 3 {
+                0 => p,
+                1 => -p,
+                _ => q,
+            })
+            .collect();
         for same in [true, false] {
             let scalars: Vec<Fr> = (0..n)
-                .map(|i| if same { Fr::from(123456789u64) + Fr::from((i % 2) as u64) } else { Fr::rand(&mut rng) })
-                .map(|s| if same { s * Fr::from(1u64 << 63) * Fr::from(1u64 << 63) } else { s })
+                .map(|i| {
+                    if same {
+                        Fr::from(123456789u64) + Fr::from((i % 2) as u64)
+                    } else {
+                        Fr::rand(&mut rng)
+                    }
+                })
+                .map(|s| {
+                    if same {
+                        s * Fr::from(1u64 << 63) * Fr::from(1u64 << 63)
+                    } else {
+                        s
+                    }
+                })
                 .collect();
             let big: Vec<BigInt<4>> = scalars.iter().map(|s| s.into_bigint()).collect();
             let expect: G1Projective = bases.iter().zip(&scalars).map(|(b, s)| *b * s).sum();
             assert_eq!(msm(&bases, &big), expect, "same = {same}");
         }
-        let bases: Vec<G1Affine> = (0..n).map(|_| G1Projective::rand(&mut rng).into_affine()).collect();
+        let bases: Vec<G1Affine> = (0..n)
+            .map(|_| G1Projective::rand(&mut rng).into_affine())
+            .collect();
         let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
         let big: Vec<BigInt<4>> = scalars.iter().map(|s| s.into_bigint()).collect();
         assert_eq!(msm(&bases, &big), naive_msm(&bases, &scalars));
@@ -682,8 +761,17 @@ mod tests {
     #[test]
     fn sparse_combine_matches_naive() {
         let mut rng = test_rng();
-        let pts: Vec<G1Affine> = (0..50).map(|_| G1Projective::rand(&mut rng).into_affine()).collect();
-        let coeffs = [Fr::one(), -Fr::one(), Fr::from(7u64), -Fr::from(9u64), Fr::zero(), Fr::rand(&mut rng)];
+        let pts: Vec<G1Affine> = (0..50)
+            .map(|_| G1Projective::rand(&mut rng).into_affine())
+            .collect();
+        let coeffs = [
+            Fr::one(),
+            -Fr::one(),
+            Fr::from(7u64),
+            -Fr::from(9u64),
+            Fr::zero(),
+            Fr::rand(&mut rng),
+        ];
         // rows: one of every coefficient kind, an empty row, and a long row (MSM path)
         let mut row_ptr = vec![0i64];
         let mut idx = vec![];
@@ -712,10 +800,21 @@ mod tests {
     #[test]
     fn array_scale_matches_naive() {
         let mut rng = test_rng();
-        let mut pts: Vec<G1Affine> = (0..300).map(|_| G1Projective::rand(&mut rng).into_affine()).collect();
+        let mut pts: Vec<G1Affine> = (0..300)
+            .map(|_| G1Projective::rand(&mut rng).into_affine())
+            .collect();
         pts[7] = G1Affine::zero();
-        let q: Vec<G2Affine> = (0..5).map(|_| G2Projective::rand(&mut rng).into_affine()).collect();
-        for k in [Fr::zero(), Fr::one(), -Fr::one(), Fr::from(16u64), Fr::rand(&mut rng), Fr::rand(&mut rng)] {
+        let q: Vec<G2Affine> = (0..5)
+            .map(|_| G2Projective::rand(&mut rng).into_affine())
+            .collect();
+        for k in [
+            Fr::zero(),
+            Fr::one(),
+            -Fr::one(),
+            Fr::from(16u64),
+            Fr::rand(&mut rng),
+            Fr::rand(&mut rng),
+        ] {
             let got = array_scale(&pts, k);
             for (a, p) in got.iter().zip(&pts) {
                 assert_eq!(*a, (*p * k).into_affine());
@@ -731,7 +830,9 @@ mod tests {
     fn g2_msm_matches_naive() {
         let mut rng = test_rng();
         let n = 40;
-        let bases: Vec<G2Affine> = (0..n).map(|_| G2Projective::rand(&mut rng).into_affine()).collect();
+        let bases: Vec<G2Affine> = (0..n)
+            .map(|_| G2Projective::rand(&mut rng).into_affine())
+            .collect();
         let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
         let big: Vec<BigInt<4>> = scalars.iter().map(|s| s.into_bigint()).collect();
         assert_eq!(msm(&bases, &big), naive_msm(&bases, &scalars));

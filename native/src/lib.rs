@@ -46,7 +46,9 @@ fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> Res<T> + Send) -> PyResult<T
     match py.allow_threads(|| catch_unwind(AssertUnwindSafe(work))) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(msg)) => Err(PyValueError::new_err(msg)),
-        Err(_) => Err(PyValueError::new_err("omnidsl._native: internal error (Rust panic)")),
+        Err(_) => Err(PyValueError::new_err(
+            "omnidsl._native: internal error (Rust panic)",
+        )),
     }
 }
 
@@ -82,7 +84,11 @@ fn g2_out(p: G2Affine) -> Vec<u8> {
 
 fn same_len(a: &[u8], b: &[u8]) -> Res<()> {
     if a.len() != b.len() {
-        return Err(format!("vector lengths differ: {} and {} bytes", a.len(), b.len()));
+        return Err(format!(
+            "vector lengths differ: {} and {} bytes",
+            a.len(),
+            b.len()
+        ));
     }
     Ok(())
 }
@@ -161,7 +167,11 @@ fn fr_binop<'py>(
         same_len(a, b)?;
         let x = codec::fr_vec("a", a)?;
         let y = codec::fr_vec("b", b)?;
-        let z: Vec<Fr> = x.par_iter().zip(y.par_iter()).map(|(p, q)| op(*p, *q)).collect();
+        let z: Vec<Fr> = x
+            .par_iter()
+            .zip(y.par_iter())
+            .map(|(p, q)| op(*p, *q))
+            .collect();
         Ok(codec::fr_vec_bytes(&z))
     })?;
     Ok(bytes(py, &v))
@@ -276,7 +286,9 @@ fn sparse_matvec<'py>(
         let c = codec::fr_vec("coefficients", coeffs)?;
         let zv = codec::fr_vec("z", z)?;
         kernels::csr_check(&rp, &ix, c.len(), zv.len())?;
-        Ok(codec::fr_vec_bytes(&kernels::sparse_matvec(&rp, &ix, &c, &zv)))
+        Ok(codec::fr_vec_bytes(&kernels::sparse_matvec(
+            &rp, &ix, &c, &zv,
+        )))
     })?;
     Ok(bytes(py, &v))
 }
@@ -298,7 +310,9 @@ fn g1_sparse_combine<'py>(
         let c = codec::fr_bigints("coefficients", coeffs)?;
         let pts = codec::g1_array("points", points, !unchecked)?;
         kernels::csr_check(&rp, &ix, c.len(), pts.len())?;
-        Ok(codec::g1_array_bytes(&kernels::sparse_combine(&rp, &ix, &c, &pts)))
+        Ok(codec::g1_array_bytes(&kernels::sparse_combine(
+            &rp, &ix, &c, &pts,
+        )))
     })?;
     Ok(bytes(py, &v))
 }
@@ -320,7 +334,9 @@ fn g2_sparse_combine<'py>(
         let c = codec::fr_bigints("coefficients", coeffs)?;
         let pts = codec::g2_array("points", points, !unchecked)?;
         kernels::csr_check(&rp, &ix, c.len(), pts.len())?;
-        Ok(codec::g2_array_bytes(&kernels::sparse_combine(&rp, &ix, &c, &pts)))
+        Ok(codec::g2_array_bytes(&kernels::sparse_combine(
+            &rp, &ix, &c, &pts,
+        )))
     })?;
     Ok(bytes(py, &v))
 }
@@ -336,7 +352,11 @@ fn msm_len(bases: usize, scalars: usize) -> Res<()> {
 
 /// Σ scalars[i]·bases[i]; uses the first len(scalars) bases (len(scalars) ≤ len(bases)).
 #[pyfunction]
-fn g1_msm<'py>(py: Python<'py>, bases: &Bound<'py, G1Bases>, scalars: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+fn g1_msm<'py>(
+    py: Python<'py>,
+    bases: &Bound<'py, G1Bases>,
+    scalars: &[u8],
+) -> PyResult<Bound<'py, PyBytes>> {
     let b = bases.get();
     let v = run(py, || {
         let s = codec::fr_bigints("scalars", scalars)?;
@@ -348,7 +368,11 @@ fn g1_msm<'py>(py: Python<'py>, bases: &Bound<'py, G1Bases>, scalars: &[u8]) -> 
 
 /// Σ scalars[i]·bases[i] in G2; uses the first len(scalars) bases.
 #[pyfunction]
-fn g2_msm<'py>(py: Python<'py>, bases: &Bound<'py, G2Bases>, scalars: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+fn g2_msm<'py>(
+    py: Python<'py>,
+    bases: &Bound<'py, G2Bases>,
+    scalars: &[u8],
+) -> PyResult<Bound<'py, PyBytes>> {
     let b = bases.get();
     let v = run(py, || {
         let s = codec::fr_bigints("scalars", scalars)?;
@@ -360,7 +384,11 @@ fn g2_msm<'py>(py: Python<'py>, bases: &Bound<'py, G2Bases>, scalars: &[u8]) -> 
 
 /// [k_i·base] for every scalar (fixed-base window table); returns a G1 point array.
 #[pyfunction]
-fn g1_batch_mul<'py>(py: Python<'py>, base: &[u8], scalars: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+fn g1_batch_mul<'py>(
+    py: Python<'py>,
+    base: &[u8],
+    scalars: &[u8],
+) -> PyResult<Bound<'py, PyBytes>> {
     let v = run(py, || {
         let p = g1_point("base", base)?;
         let k = codec::fr_vec("scalars", scalars)?;
@@ -371,7 +399,11 @@ fn g1_batch_mul<'py>(py: Python<'py>, base: &[u8], scalars: &[u8]) -> PyResult<B
 
 /// [k_i·base] in G2; returns a G2 point array.
 #[pyfunction]
-fn g2_batch_mul<'py>(py: Python<'py>, base: &[u8], scalars: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+fn g2_batch_mul<'py>(
+    py: Python<'py>,
+    base: &[u8],
+    scalars: &[u8],
+) -> PyResult<Bound<'py, PyBytes>> {
     let v = run(py, || {
         let p = g2_point("base", base)?;
         let k = codec::fr_vec("scalars", scalars)?;
@@ -383,7 +415,12 @@ fn g2_batch_mul<'py>(py: Python<'py>, base: &[u8], scalars: &[u8]) -> PyResult<B
 /// Every point of a G1 point array times `k` (32 bytes LE, < r).
 #[pyfunction]
 #[pyo3(signature = (points, k, unchecked = false))]
-fn g1_array_scale<'py>(py: Python<'py>, points: &[u8], k: &[u8], unchecked: bool) -> PyResult<Bound<'py, PyBytes>> {
+fn g1_array_scale<'py>(
+    py: Python<'py>,
+    points: &[u8],
+    k: &[u8],
+    unchecked: bool,
+) -> PyResult<Bound<'py, PyBytes>> {
     let v = run(py, || {
         let k = codec::fr_from_bytes(k)?;
         let pts = codec::g1_array("points", points, !unchecked)?;
@@ -395,7 +432,12 @@ fn g1_array_scale<'py>(py: Python<'py>, points: &[u8], k: &[u8], unchecked: bool
 /// Every point of a G2 point array times `k`.
 #[pyfunction]
 #[pyo3(signature = (points, k, unchecked = false))]
-fn g2_array_scale<'py>(py: Python<'py>, points: &[u8], k: &[u8], unchecked: bool) -> PyResult<Bound<'py, PyBytes>> {
+fn g2_array_scale<'py>(
+    py: Python<'py>,
+    points: &[u8],
+    k: &[u8],
+    unchecked: bool,
+) -> PyResult<Bound<'py, PyBytes>> {
     let v = run(py, || {
         let k = codec::fr_from_bytes(k)?;
         let pts = codec::g2_array("points", points, !unchecked)?;
@@ -409,7 +451,11 @@ fn g2_array_scale<'py>(py: Python<'py>, points: &[u8], k: &[u8], unchecked: bool
 /// p + q (64-byte G1 points, both validated).
 #[pyfunction]
 fn g1_add<'py>(py: Python<'py>, p: &[u8], q: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
-    let v = run(py, || Ok(g1_out((g1_point("p", p)? + g1_point("q", q)?).into_affine())))?;
+    let v = run(py, || {
+        Ok(g1_out(
+            (g1_point("p", p)? + g1_point("q", q)?).into_affine(),
+        ))
+    })?;
     Ok(bytes(py, &v))
 }
 
@@ -423,14 +469,22 @@ fn g1_neg<'py>(py: Python<'py>, p: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
 /// k·p (k: 32 bytes LE, < r).
 #[pyfunction]
 fn g1_mul<'py>(py: Python<'py>, p: &[u8], k: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
-    let v = run(py, || Ok(g1_out((g1_point("p", p)?.into_group() * codec::fr_from_bytes(k)?).into_affine())))?;
+    let v = run(py, || {
+        Ok(g1_out(
+            (g1_point("p", p)?.into_group() * codec::fr_from_bytes(k)?).into_affine(),
+        ))
+    })?;
     Ok(bytes(py, &v))
 }
 
 /// p + q (128-byte G2 points, validated incl. subgroup).
 #[pyfunction]
 fn g2_add<'py>(py: Python<'py>, p: &[u8], q: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
-    let v = run(py, || Ok(g2_out((g2_point("p", p)? + g2_point("q", q)?).into_affine())))?;
+    let v = run(py, || {
+        Ok(g2_out(
+            (g2_point("p", p)? + g2_point("q", q)?).into_affine(),
+        ))
+    })?;
     Ok(bytes(py, &v))
 }
 
@@ -444,7 +498,11 @@ fn g2_neg<'py>(py: Python<'py>, p: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
 /// k·p in G2.
 #[pyfunction]
 fn g2_mul<'py>(py: Python<'py>, p: &[u8], k: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
-    let v = run(py, || Ok(g2_out((g2_point("p", p)?.into_group() * codec::fr_from_bytes(k)?).into_affine())))?;
+    let v = run(py, || {
+        Ok(g2_out(
+            (g2_point("p", p)?.into_group() * codec::fr_from_bytes(k)?).into_affine(),
+        ))
+    })?;
     Ok(bytes(py, &v))
 }
 
@@ -480,7 +538,11 @@ fn pairing_check(py: Python<'_>, g1: &[u8], g2: &[u8]) -> PyResult<bool> {
         let a = codec::g1_array("pairing G1", g1, true)?;
         let b = codec::g2_array("pairing G2", g2, true)?;
         if a.len() != b.len() {
-            return Err(format!("pairing: {} G1 points but {} G2 points", a.len(), b.len()));
+            return Err(format!(
+                "pairing: {} G1 points but {} G2 points",
+                a.len(),
+                b.len()
+            ));
         }
         Ok(kernels::pairing_check(&a, &b))
     })
