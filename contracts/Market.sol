@@ -253,12 +253,14 @@ contract Market {
         }
         bool batchValid;
         if (nEligible > 1) {
-            uint256 gasBefore = gasleft();
+            // The generated verifier returns false for every invalid proof and reverts only when
+            // given too little gas (its gasleft() precheck).  A revert or an out-of-gas in the
+            // verifier must therefore revert the submission: turning it into "invalid" would let
+            // a low gas limit (or eth_estimateGas) reject valid proofs.
             try IBatchVerifier(t.verifier).verifyBatch(proofs, inputs) returns (bool v) {
                 batchValid = v;
-            } catch {
-                // A verifier that ran out of gas must not turn valid proofs into rejected ones.
-                require(gasleft() > gasBefore / 64, "Market: out of gas in verifyBatch");
+            } catch (bytes memory reason) {
+                _bubble(reason, "Market: verifyBatch reverted");
             }
         }
         for (uint256 j = 0; j < k; ++j) {
@@ -356,10 +358,18 @@ contract Market {
         uint256 n = t.nPublic;
         bytes memory data =
             abi.encodePacked(t.verifySelector, proofs[j * 8:(j + 1) * 8], inputs[j * n:(j + 1) * n]);
-        uint256 gasBefore = gasleft();
         (bool ok, bytes memory ret) = t.verifier.staticcall(data);
-        if (!ok) require(gasleft() > gasBefore / 64, "Market: out of gas in verifyProof");
-        return ok && ret.length == 32 && abi.decode(ret, (bool));
+        if (!ok) _bubble(ret, "Market: verifyProof reverted"); // see submitBatch: never "invalid"
+        return ret.length == 32 && abi.decode(ret, (bool));
+    }
+
+    /// Revert with the verifier's own revert data, or with `fallbackReason` if it gave none
+    /// (e.g. it ran out of gas).
+    function _bubble(bytes memory reason, string memory fallbackReason) internal pure {
+        if (reason.length == 0) revert(fallbackReason);
+        assembly ("memory-safe") {
+            revert(add(reason, 32), mload(reason))
+        }
     }
 
     /// Effects only (no external calls): credit DO and server for proof j.

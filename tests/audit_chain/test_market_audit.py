@@ -1,0 +1,182 @@
+"""Chain audit of contracts/Market.sol with the REAL generated verifier and snarkjs proofs on
+anvil.  Rule: Toy(2) with public inputs [owner, v]; the task pins v and reads the owner at 0."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from web3 import Web3
+
+from omnidsl.errors import ChainError
+from omnidsl.field import Q, R
+from omnidsl.market.client import MarketClient, Reject, TaskSpec
+from omnidsl.solidity.render import batch_calldata
+
+pytestmark = pytest.mark.chain
+
+V = 77  # the pinned public input
+REWARD, FEE = 1000, 10
+
+
+def _task(w3: Web3, market: MarketClient, verifier: str, servers: list[str], escrow: int = 10**18,
+          reward: int = REWARD, fee: int = FEE, pinned_v: int = V, ttl: int = 3600) -> int:
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    spec = TaskSpec(verifier=verifier, n_public=2, owner_index=0, deadline=now + ttl,
+                    reward_per_gradient=reward, server_fee=fee, servers=servers,
+                    pinned={1: pinned_v})
+    tid, _ = market.create_task(spec, escrow, w3.eth.accounts[0])
+    return tid
+
+
+def _items(prove, owners: list[str], v: int = V) -> list[tuple[dict[str, Any], list[str]]]:
+    return prove([(int(o, 16), v) for o in owners])
+
+
+def _outcome(fn: Any, sender: str, gas: int) -> int | None:
+    """submitBatch's return value (accepted count) as an eth_call with ``gas``; None = reverted."""
+    try:
+        return int(fn.call({"from": sender, "gas": gas}))
+    except Exception:  # any revert / out-of-gas counts as "reverted"
+        return None
+
+
+def test_low_gas_never_rejects_valid_proofs(audit_anvil, market, verifier, prove):
+    """FIXED (High): with a gas limit just too small for the verifier, the verifier's gasleft()
+    precheck reverted, Market swallowed the revert (its `gasleft() > gasBefore/64` test only
+    catches a callee that burnt all its gas) and recorded every valid proof as InvalidProof in a
+    successful transaction (seen at 200k-260k gas for 2 proofs).  eth_estimateGas looks for the
+    lowest succeeding limit, so honest wallets would hit it too.  Now any verifier revert reverts
+    the submission, so at every gas limit the outcome is "revert" or "all valid proofs credited"."""
+    w3 = audit_anvil
+    acc = w3.eth.accounts
+    tid = _task(w3, market, verifier.address, [acc[1]])
+    (p_ok0, x_ok0), (p_ok1, x_ok1), (p_bad, x_bad) = _items(prove, acc[5:8])
+    p_bad = {**p_bad, "pi_c": p_ok0["pi_c"]}  # invalid proof for acc[7]
+    cases = {
+        "batch of 2 valid": ([(p_ok0, x_ok0), (p_ok1, x_ok1)], 2),
+        "1 valid (single path)": ([(p_ok0, x_ok0)], 1),
+        "valid + invalid (fallback)": ([(p_ok0, x_ok0), (p_bad, x_bad)], 1),
+    }
+    for label, (items, want) in cases.items():
+        proofs, inputs = batch_calldata(items)
+        fn = market.contract.functions.submitBatch(tid, proofs, inputs)
+        assert _outcome(fn, acc[1], 30_000_000) == want, label
+        seen = set()
+        for gas in range(40_000, 1_300_000, 7_000):
+            got = _outcome(fn, acc[1], gas)
+            seen.add(got)
+            assert got in (None, want), f"{label}: gas {gas} credited {got} of {want}"
+        assert seen == {None, want}, label
+        # the node's estimate is a limit at which the valid proofs ARE credited
+        est = fn.estimate_gas({"from": acc[1]})
+        assert _outcome(fn, acc[1], est) == want, label
+
+
+def test_double_payment_and_malleated_proof(audit_anvil, market, verifier, prove):
+    """isPaid is keyed on the DO address (a public input), not on proof bytes: the malleated
+    proof (-A, -B, C) of a paid DO is valid but earns nothing; the same DO twice in one batch is
+    credited once."""
+    w3 = audit_anvil
+    acc = w3.eth.accounts
+    tid = _task(w3, market, verifier.address, [acc[1]])
+    (p0, x0), (p1, x1) = _items(prove, acc[5:7])
+    neg = {**p0, "pi_a": [p0["pi_a"][0], str(Q - int(p0["pi_a"][1])), "1"],
+           "pi_b": [p0["pi_b"][0], [str(Q - int(p0["pi_b"][1][0])), str(Q - int(p0["pi_b"][1][1]))],
+                    ["1", "0"]]}
+    res = market.submit_batch(tid, *batch_calldata([(p0, x0), (p0, x0), (neg, x0), (p1, x1)]),
+                              acc[1])
+    assert res.batch_valid  # all four are valid Groth16 proofs (malleability is inherent)
+    assert sorted(res.accepted) == sorted(acc[5:7])
+    assert [(i, r) for i, _, r in res.rejected] == [(1, Reject.ALREADY_PAID),
+                                                    (2, Reject.ALREADY_PAID)]
+    again = market.submit_batch(tid, *batch_calldata([(neg, x0)]), acc[1])
+    assert again.accepted == [] and again.rejected[0][2] == Reject.ALREADY_PAID
+    assert market.task(tid).remaining == 10**18 - 2 * (REWARD + FEE)
+
+
+def test_owner_substitution_needs_a_new_proof(audit_anvil, market, verifier, prove):
+    """Front-running a DO's proof with another owner address (or the same residue + r) fails."""
+    w3 = audit_anvil
+    acc = w3.eth.accounts
+    tid = _task(w3, market, verifier.address, [acc[1], acc[2]])
+    ((p, x),) = _items(prove, [acc[5]])
+    thief = int(acc[8], 16)
+    stolen = [str(thief), x[1]]
+    res = market.submit_batch(tid, *batch_calldata([(p, stolen)]), acc[2])
+    assert res.accepted == [] and res.rejected == [(0, Web3.to_checksum_address(acc[8]),
+                                                    Reject.INVALID_PROOF)]
+    # owner + r: same field element, but not a 160-bit address (and the verifier refuses >= r)
+    res = market.submit_batch(tid, *batch_calldata([(p, [str(int(x[0]) + R), x[1]])]), acc[2])
+    assert res.accepted == [] and res.rejected[0][2] == Reject.BAD_OWNER
+    ok = market.submit_batch(tid, *batch_calldata([(p, x)]), acc[1])
+    assert ok.accepted == [Web3.to_checksum_address(acc[5])]
+
+
+def test_only_registered_servers_and_deadline(audit_anvil, market, verifier, prove):
+    w3 = audit_anvil
+    acc = w3.eth.accounts
+    tid = _task(w3, market, verifier.address, [acc[1]], ttl=600)
+    items = _items(prove, [acc[5]])
+    with pytest.raises(ChainError, match="not a registered server"):
+        market.submit_batch(tid, *batch_calldata(items), acc[2])
+    with pytest.raises(ChainError, match="deadline not reached"):
+        market.reclaim(tid, acc[0])
+    deadline = market.task(tid).deadline
+    # last second inside the deadline: accepted; one second later: closed
+    w3.provider.make_request("evm_setNextBlockTimestamp", [deadline])
+    assert market.submit_batch(tid, *batch_calldata(items), acc[1]).accepted
+    ((p, x),) = _items(prove, [acc[6]])
+    with pytest.raises(ChainError, match="task closed"):
+        market.submit_batch(tid, *batch_calldata([(p, x)]), acc[1])
+    with pytest.raises(ChainError, match="only the task owner"):
+        market.reclaim(tid, acc[1])
+    amount, _ = market.reclaim(tid, acc[0])
+    assert amount == 10**18 - REWARD - FEE
+    with pytest.raises(ChainError, match="nothing to reclaim"):
+        market.reclaim(tid, acc[0])
+
+
+def test_escrow_exhaustion_mid_batch(audit_anvil, market, verifier, prove):
+    """Escrow for exactly 2 of 3 valid proofs: the third is refused and stays unpaid (so it can
+    be credited after a top-up); the held total matches the contract's ether."""
+    w3 = audit_anvil
+    acc = w3.eth.accounts
+    tid = _task(w3, market, verifier.address, [acc[1]], escrow=2 * (REWARD + FEE) + 5)
+    items = _items(prove, acc[5:8])
+    res = market.submit_batch(tid, *batch_calldata(items), acc[1])
+    assert len(res.accepted) == 2
+    assert res.rejected == [(2, Web3.to_checksum_address(acc[7]), Reject.ESCROW_EXHAUSTED)]
+    assert not market.is_paid(tid, acc[7]) and market.task(tid).remaining == 5
+    market.add_escrow(tid, REWARD + FEE, acc[3])
+    assert market.submit_batch(tid, *batch_calldata(items[2:]), acc[1]).accepted == [
+        Web3.to_checksum_address(acc[7])]
+    assert market.task(tid).remaining == 5
+    assert market.total_held() == market.ether_balance()
+
+
+def test_pinned_input_enforced(audit_anvil, market, verifier, prove):
+    """A valid proof for another value of the pinned input is refused before verification."""
+    w3 = audit_anvil
+    acc = w3.eth.accounts
+    tid = _task(w3, market, verifier.address, [acc[1]])
+    other = _items(prove, [acc[5]], v=V + 1)
+    res = market.submit_batch(tid, *batch_calldata(other), acc[1])
+    assert res.accepted == [] and res.rejected[0][2] == Reject.PINNED_MISMATCH
+
+
+def test_cross_task_replay_without_binding(audit_anvil, market, verifier, prove):
+    """DOCUMENTED (Medium, design): tasks without aggregate binding and with equal pinned
+    values accept the same proof again — nothing in the statement names the task.  A server can
+    replay a DO's proof of an earlier round.  Tasks with binding are safe (rho differs per
+    task); without it the MO must pin a per-task nonce input."""
+    w3 = audit_anvil
+    acc = w3.eth.accounts
+    items = _items(prove, [acc[5]])
+    t1 = _task(w3, market, verifier.address, [acc[1]])
+    t2 = _task(w3, market, verifier.address, [acc[1]])
+    assert market.submit_batch(t1, *batch_calldata(items), acc[1]).accepted
+    assert market.submit_batch(t2, *batch_calldata(items), acc[1]).accepted  # replayed
+    t3 = _task(w3, market, verifier.address, [acc[1]], pinned_v=V + 1)
+    res = market.submit_batch(t3, *batch_calldata(items), acc[1])
+    assert res.rejected[0][2] == Reject.PINNED_MISMATCH
