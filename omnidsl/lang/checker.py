@@ -664,11 +664,14 @@ class Checker:
                            "write `output fp = fingerprint(g, rho);`")
         self._fp_ok = None  # not again inside its own arguments
         v, rho = self.ex(e.args[0], loop), self.ex(e.args[1], loop)
-        self.need(e.args[0], v, "num", "fingerprint() needs a numeric vector")
-        if v.length is None:
-            raise self.err(e.args[0], "fingerprint() needs a vector", "this is a scalar")
-        if v.is_const:
-            raise self.err(e.args[0], "fingerprint() needs a vector input")
+        if v.kind in ("norm", "field"):
+            self.need(e.args[0], v, "num", "fingerprint() needs a numeric vector")
+        if v.kind != "num":
+            raise self.err(e.args[0], "fingerprint() needs a numeric vector; this is a condition",
+                           "pass the vector itself, e.g. fingerprint(g, rho)")
+        if v.length is None or v.is_const:
+            raise self.err(e.args[0], "fingerprint() needs a vector", "this is a scalar"
+                           if v.length is None else "pass a vector input, e.g. fingerprint(g, rho)")
         if rho.kind != "field":
             raise self.err(e.args[1], "fingerprint()'s challenge must be a `field` value",
                            "declare it `public rho: field;` and pass rho")
