@@ -1,5 +1,6 @@
 """The demo's rounds on anvil (a real node over JSON-RPC): omnidsl's own pipeline (DSL rule,
-compiler, dev setup, Groth16 prover, generated verifier) and the snarkjs rule with binding."""
+compiler, dev setup, Groth16 prover, generated verifier) and the snarkjs rule, both with the
+aggregate binding."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ def test_demo_rounds_on_anvil(rule, rule_dir, prover):
                            source=src, log=lambda _m: None, prover=prover)
     assert [r.accepted for r in reports] == [[1, 2, 3], [1, 2, 3]]
     assert all("invalid_proof" in r.rejected[0] for r in reports)
-    expected_binding = True if prover == "snarkjs" else None
-    assert all(r.binding_ok is expected_binding for r in reports)
+    assert all(r.binding_ok is True for r in reports)  # both rules expose the fingerprint
     assert all(r.reclaimed == REWARD + FEE for r in reports)  # 4 escrowed, 3 paid
     assert len(src.applied) == 2
