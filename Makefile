@@ -22,6 +22,7 @@ demo: install
 
 test: install
 	$(BIN)/ruff check omnidsl tests benchmarks
+	cd native && cargo test --release --quiet
 	$(BIN)/python -m pytest -q
 
 lint: install
