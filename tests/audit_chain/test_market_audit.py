@@ -127,6 +127,7 @@ def test_only_registered_servers_and_deadline(audit_anvil, market, verifier, pro
     w3.provider.make_request("evm_setNextBlockTimestamp", [deadline])
     assert market.submit_batch(tid, *batch_calldata(items), acc[1]).accepted
     ((p, x),) = _items(prove, [acc[6]])
+    w3.provider.make_request("evm_setNextBlockTimestamp", [deadline + 1])
     with pytest.raises(ChainError, match="task closed"):
         market.submit_batch(tid, *batch_calldata([(p, x)]), acc[1])
     with pytest.raises(ChainError, match="only the task owner"):
@@ -180,3 +181,31 @@ def test_cross_task_replay_without_binding(audit_anvil, market, verifier, prove)
     t3 = _task(w3, market, verifier.address, [acc[1]], pinned_v=V + 1)
     res = market.submit_batch(t3, *batch_calldata(items), acc[1])
     assert res.rejected[0][2] == Reject.PINNED_MISMATCH
+
+
+def test_malformed_proof_does_not_sink_the_batch(audit_anvil, market, verifier, prove):
+    """FIXED (Medium): a failing precompile consumes all gas it is given.  The batch verifier
+    forwarded gas(), so one proof with C's coordinate >= q (or A/C off the curve, or B outside G2)
+    burnt 63/64 of the gas: verifyBatch ran out of gas, and the market's fallback then had too
+    little gas (before the Market fix: the valid proofs after it were recorded InvalidProof; after
+    it: the whole submission reverted).  Precompile calls now forward a capped amount."""
+    from test_verifier_audit import _twist_point_outside_subgroup
+
+    w3 = audit_anvil
+    acc = w3.eth.accounts
+    tid = _task(w3, market, verifier.address, [acc[1]])
+    items = _items(prove, acc[5:9])
+    proofs, inputs = batch_calldata(items)
+    proofs[8 + 6] += Q  # proof 1: c.x + q
+    proofs[16 + 1] = (proofs[16 + 1] + 1) % Q  # proof 2: A off the curve
+    gx, gy = _twist_point_outside_subgroup()
+    proofs[24 + 2:24 + 6] = [int(gx.coeffs[1]), int(gx.coeffs[0]), int(gy.coeffs[1]),
+                             int(gy.coeffs[0])]  # proof 3: B outside G2
+    v = verifier.functions.verifyBatch(proofs, inputs)
+    assert v.call({"gas": 30_000_000}) is False
+    res = market.submit_batch(tid, proofs, inputs, acc[1])
+    assert res.accepted == [Web3.to_checksum_address(acc[5])]
+    assert sorted((i, r) for i, _, r in res.rejected) == [(1, Reject.INVALID_PROOF),
+                                                          (2, Reject.INVALID_PROOF),
+                                                          (3, Reject.INVALID_PROOF)]
+    assert res.gas_used < 3_000_000  # no 63/64 burns: about batch + 4 single checks
