@@ -163,10 +163,11 @@ def _witness_from_description(args: argparse.Namespace, params: dict[str, int],
 
 
 def _short(v: Any) -> str:
+    """A compact rendering of a decoded output: exact for ints (field outputs), %g for reals."""
     if isinstance(v, list):
-        head = ", ".join(f"{x:g}" for x in v[:4])
+        head = ", ".join(_short(x) for x in v[:4])
         return f"[{head}{', ...' if len(v) > 4 else ''}]"
-    return f"{v:g}"
+    return str(v) if isinstance(v, int) else f"{v:g}"
 
 
 def register(sub: argparse._SubParsersAction) -> None:

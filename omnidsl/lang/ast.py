@@ -122,13 +122,14 @@ class Cond(Expr):
 
 @dataclass(eq=False)
 class TypeSpec(Node):
-    """``fixed``, ``fixed[N]``, ``int``, ``int[N]``, with optional ``bits B`` and ``frac F``.
+    """``fixed``, ``fixed[N]``, ``int``, ``int[N]``, with optional ``bits B`` and ``frac F``; or
+    ``field`` (a raw public F_r element, only for fingerprint challenges).
 
     ``length`` is an integer expression over params (None for a scalar); ``bits``/``frac`` are
     None when omitted (the checker applies the documented defaults; ``int`` means frac 0).
     """
 
-    base: Literal["fixed", "int"]
+    base: Literal["fixed", "int", "field"]
     length: Expr | None
     bits: int | None
     frac: int | None

@@ -32,7 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="mixed | scaling | gaussian_noise | sign_flip | label_flip")
     demo.add_argument("--prover", choices=("omnidsl", "snarkjs"), default="omnidsl",
                       help="omnidsl: the DSL rule, omnidsl's compiler and Groth16 prover; snarkjs: "
-                           "the circom rule with the aggregate fingerprint (binding checked)")
+                           "an equivalent circom rule proved by snarkjs (both check the "
+                           "aggregate binding)")
     demo.add_argument("--norm-factor", type=float, default=3.0,
                       help="L2 bound = factor x norm of the model owner's reference gradient")
     demo.add_argument("--workdir", type=Path, default=None,
