@@ -214,3 +214,53 @@ def test_gas_precheck_never_reports_valid_as_invalid(verifier, proofs, k):
             lo = mid
     for gas in range(max(21_500, hi - 120_000), hi + 40_000, 500):
         assert _outcome(fn, gas) in (None, True), f"k={k}: false at gas {gas}"
+
+
+@pytest.fixture(scope="module")
+def verifier_loop(audit_anvil, audit_circuit):
+    """The same key with the single-proof path in its loop form (used above UNROLL_MAX inputs)."""
+    from omnidsl.solidity.render import compile_verifier
+
+    cc = compile_verifier(audit_circuit.vk, unroll_max=0)
+    return chains.deploy(audit_anvil, cc.abi, cc.bytecode)
+
+
+def test_loop_form_gas_precheck_and_malformed(verifier_loop, proofs):
+    words, xs = _words(proofs[0])
+    fn = verifier_loop.functions.verifyProof(words[0:2], [words[2:4], words[4:6]], words[6:8], xs)
+    lo, hi = 21_000, 3_000_000
+    while hi - lo > 500:
+        mid = (lo + hi) // 2
+        if _outcome(fn, mid):
+            hi = mid
+        else:
+            lo = mid
+    for gas in range(max(21_500, hi - 120_000), hi + 40_000, 500):
+        assert _outcome(fn, gas) in (None, True), f"false at gas {gas}"
+    bad = list(words)
+    bad[6] += Q
+    assert _single(verifier_loop, bad, xs) is False
+    with pytest.raises(ChainError, match="proof coordinate not less than q"):
+        _single(verifier_loop, bad, xs, revert=True)
+
+
+def test_pairing_without_returndata_is_not_success(audit_anvil, audit_circuit, proofs):
+    """Hardening: on a chain where the pairing precompile is missing, a call to 0x08 "succeeds"
+    with no output.  The batch path read its result from the input buffer (holding rho_0 * A_0),
+    so verifyBatch returned true for anything; it now requires 32 bytes of returndata.  Simulated
+    by pointing the pairing calls at an address without code."""
+    from omnidsl.solidity.compile import compile_sources
+    from omnidsl.solidity.render import render_verifier
+
+    src = render_verifier(audit_circuit.vk)
+    empty = "0x00000000000000000000000000000000deadbeef"
+    patched = src.replace(", 0x08, ", f", {empty}, ")
+    assert patched.count(empty) == 2  # the single-path and the batch-path pairing calls
+    cc = compile_sources({"Groth16Verifier.sol": patched})["Groth16Verifier"]
+    v = chains.deploy(audit_anvil, cc.abi, cc.bytecode)
+    w2, xs2 = batch_calldata(proofs[:2])
+    assert v.functions.verifyBatch(w2, xs2).call() is False
+    junk = [*w2[:6], *w2[14:16], *w2[8:14], *w2[6:8]]  # C of proof 0 and 1 swapped
+    assert v.functions.verifyBatch(junk, xs2).call() is False
+    words, xs = _words(proofs[0])
+    assert _single(v, words, xs) is False
