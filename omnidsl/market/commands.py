@@ -30,10 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     demo.add_argument("--servers", type=int, default=3)
     demo.add_argument("--attack", default="mixed",
                       help="mixed | scaling | gaussian_noise | sign_flip | label_flip")
-    demo.add_argument("--prover", choices=("omnidsl", "snarkjs"), default="omnidsl",
-                      help="omnidsl: the DSL rule, omnidsl's compiler and Groth16 prover; snarkjs: "
-                           "an equivalent circom rule proved by snarkjs (both check the "
-                           "aggregate binding)")
+    demo.add_argument("--prover", choices=("mpc", "local", "snarkjs", "omnidsl"), default="mpc",
+                      help="mpc (default, = omnidsl): the DSL rule proved collaboratively by the "
+                           "N server processes (omnidsl serve), each checking it proves the shares "
+                           "it committed to; local: the same rule proved on one machine (for "
+                           "speed comparisons); snarkjs: an equivalent circom rule proved by "
+                           "snarkjs (all check the aggregate binding)")
     demo.add_argument("--norm-factor", type=float, default=3.0,
                       help="L2 bound = factor x norm of the model owner's reference gradient")
     demo.add_argument("--workdir", type=Path, default=None,

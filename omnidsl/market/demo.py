@@ -3,10 +3,13 @@
 Per round: the model owner (MO) computes its reference gradient and opens a task (escrow, the
 round's L2 bound pinned as a public input); every data owner (DO) computes its gradient (malicious
 ones attack), encodes it in fixed point and secret-shares it to the servers; the servers commit to
-their shares, which fixes the challenge ρ on-chain; proofs are made for every DO whose gradient
-satisfies the rule (a DO whose gradient breaks the rule has no witness, and a malicious one then
-tries to steal an honest DO's proof by putting its own address in it); the coordinator submits one
-batch; the chain credits the valid proofs; the servers hand their aggregate shares to the MO,
+their shares, which fixes the challenge ρ on-chain (and pins them for each server's prover
+process); every DO whose gradient satisfies the rule computes its witness and deals it to the
+servers with its aggregation shares as the shares of the gradient wires, and the servers prove
+collaboratively (``omnidsl serve`` processes, :mod:`omnidsl.mpc`) — each refuses unless its share
+of the gradient is the one it committed to (a DO whose gradient breaks the rule has no witness, and
+a malicious one then tries to steal an honest DO's proof by putting its own address in it); the
+coordinating server submits one batch; the chain credits the valid proofs; the servers hand their aggregate shares to the MO,
 which reconstructs the sum, checks it against the on-chain fingerprints, and updates the model.
 Everyone withdraws; after the deadline the MO reclaims the unspent escrow.
 
@@ -16,6 +19,8 @@ The ML side plugs in through :class:`GradientSource` (see :class:`DigitsSource`)
 from __future__ import annotations
 
 import secrets
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,11 +31,17 @@ from typing import Any, Protocol
 import numpy as np
 from web3 import Web3
 
-from omnidsl.errors import ChainError, InputError
+from omnidsl.errors import ChainError, InputError, OmniDSLError
 from omnidsl.market import circom_rule as cr
 from omnidsl.market import dsl_rule
 from omnidsl.market.client import MarketClient
-from omnidsl.market.roles import DataOwner, ModelOwner, RuleLayout, Server
+from omnidsl.market.cluster import ServerCluster
+from omnidsl.market.roles import DataOwner, ModelOwner, RuleLayout, Server, bind_label
+
+#: demo provers: mpc = the DSL rule proved by the servers collaboratively (default); local = the
+#: same rule proved on one machine from the servers' reconstructed shares; snarkjs = circom rule
+PROVERS = ("mpc", "local", "snarkjs")
+_ALIASES = {"omnidsl": "mpc"}
 
 REWARD = 10**15  # wei per accepted gradient (0.001 ether)
 FEE = 10**14  # wei per accepted gradient to the submitting server
@@ -150,6 +161,16 @@ class RoundReport:
     accuracy: float
     reclaimed: int
     times: dict[str, float]
+    #: collaborative proving: proofs, mean per-proof wall time, server CPU and MB sent per server
+    mpc: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class MpcProvers:
+    """The running server processes and the proving key file they know."""
+
+    cluster: ServerCluster
+    pk_path: Path
 
 
 @dataclass
@@ -209,8 +230,45 @@ def setup_actors(w3: Web3, rule: MarketRule, n_owners: int, n_servers: int) -> A
     return Actors(mo, servers, dos)
 
 
+def _prove_collaboratively(rule: Any, mpc: MpcProvers, task_id: int, rho: int, pinned: int,
+                           dos: list[DataOwner], encoded: dict[int, list[int]],
+                           rejected: dict[int, str], times: dict[str, float],
+                           log: Callable[[str], None]) -> tuple[list[int], list, dict[str, float]]:
+    """Each DO with a witness deals it (its aggregation shares on the gradient wires) and the
+    server processes prove; returns (provers, items, stats)."""
+    provable, items = [], []
+    cpu = sent = wall = 0.0
+    for i, q in encoded.items():
+        if not rule.satisfies(q, pinned):
+            rejected[i] = "rule violated (no witness)"
+            continue
+        inp = rule.witness_input(q, dos[i].account, rho, pinned)
+        t0 = time.perf_counter()
+        try:
+            item, res = rule.prove_shared(mpc.cluster.cfg, mpc.pk_path, inp,
+                                          dos[i].dealt[task_id], bind_label(task_id, dos[i].account))
+        except OmniDSLError as exc:
+            rejected[i] = f"servers did not prove it ({exc.message})"
+            log(f"  DO{i}: {exc.message}")
+            continue
+        total = time.perf_counter() - t0
+        times["witness"] = times.get("witness", 0.0) + total - res.wall_s
+        times["share/deal"] = times.get("share/deal", 0.0) + res.deal_s
+        times["collab. prove"] = times.get("collab. prove", 0.0) + res.wall_s - res.deal_s
+        provable.append(i)
+        items.append(item)
+        wall += res.wall_s - res.deal_s
+        cpu += sum(r.cpu_s for r in res.reports) / len(res.reports)
+        sent += max(r.bytes_sent for r in res.reports)
+    k = len(items)
+    stats = {"proofs": float(k), "prove_s": wall / k, "cpu_s": cpu / k, "mb_sent": sent / k / 1e6} \
+        if k else {"proofs": 0.0}
+    return provable, items, stats
+
+
 def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: GradientSource,
-              norm_factor: float, log: Callable[[str], None]) -> RoundReport:
+              norm_factor: float, log: Callable[[str], None],
+              mpc: MpcProvers | None = None) -> RoundReport:
     times: dict[str, float] = {}
     mo, servers, dos = actors.mo, actors.servers, actors.dos
     market = mo.market
@@ -241,16 +299,22 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
     rho = market.task(task_id).rho
     log(f"round {rnd}: task {task_id} open, {len(encoded)} gradients shared"
         + (", challenge fixed" if rule.binding else ""))
-    with _stage(times, "prove"):
-        # What is proved is what the servers hold (committed before rho), not a DO's later claim.
-        joint = {i: servers[0].joint_gradient(task_id, dos[i].account, servers[1:])
-                 for i in encoded}
-        provable = [i for i, q in joint.items() if rule.satisfies(q, pinned)]
-        for i in encoded:
-            if i not in provable:
-                rejected[i] = "rule violated (no witness)"
-        inputs = [rule.witness_input(joint[i], dos[i].account, rho, pinned) for i in provable]
-        items = rule.prove_many(inputs)
+    mpc_stats: dict[str, float] = {}
+    if mpc is not None:
+        # The servers prove what they committed to (their pins); each DO deals its own witness.
+        provable, items, mpc_stats = _prove_collaboratively(rule, mpc, task_id, rho, pinned, dos,
+                                                            encoded, rejected, times, log)
+    else:
+        with _stage(times, "prove"):
+            # STAND-IN (local/snarkjs): prove the gradient reconstructed from the committed shares.
+            joint = {i: servers[0].joint_gradient(task_id, dos[i].account, servers[1:])
+                     for i in encoded}
+            provable = [i for i, q in joint.items() if rule.satisfies(q, pinned)]
+            for i in encoded:
+                if i not in provable:
+                    rejected[i] = "rule violated (no witness)"
+            inputs = [rule.witness_input(joint[i], dos[i].account, rho, pinned) for i in provable]
+            items = rule.prove_many(inputs)
     # Malicious DOs without a witness try to steal an honest DO's proof (swap in their address).
     honest_items = [it for i, it in zip(provable, items, strict=True) if not source.malicious[i]]
     owners_of_items = list(provable)
@@ -293,7 +357,8 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
             s.forget(task_id)
         reclaimed = mo.reclaim(task_id) if advance_time(w3, 3601) else 0
     return RoundReport(rnd, task_id, accepted, rejected, 0 if batch is None else batch.gas_used,
-                       commit_gas, len(items), binding_ok, source.accuracy(), reclaimed, times)
+                       commit_gas, len(items), binding_ok, source.accuracy(), reclaimed, times,
+                       mpc_stats)
 
 
 def _binding_text(ok: bool | None) -> str:
@@ -317,6 +382,16 @@ def format_summary(reports: list[RoundReport], malicious: list[bool], initial_ac
             stages[k] = stages.get(k, 0.0) + v
     lines.append("time per stage (all rounds): "
                  + ", ".join(f"{k} {v:.1f}s" for k, v in stages.items()))
+    mp = [r.mpc for r in reports if r.mpc.get("proofs")]
+    if mp:
+        n = sum(m["proofs"] for m in mp)
+
+        def mean(key: str) -> float:
+            return sum(m[key] * m["proofs"] for m in mp) / n
+
+        lines.append(f"collaborative proving: {int(n)} proofs by the servers, "
+                     f"{mean('prove_s'):.2f}s per proof (wall), {mean('cpu_s'):.2f}s CPU and "
+                     f"{mean('mb_sent'):.2f} MB sent per server per proof")
     lines.append("data owners (m = malicious):")
     for i, bad in enumerate(malicious):
         acc = sum(i in r.accepted for r in reports)
@@ -329,7 +404,7 @@ def format_summary(reports: list[RoundReport], malicious: list[bool], initial_ac
 def run_demo(w3: Web3, rounds: int = 3, owners: int = 8, malicious: int = 3, servers: int = 3,
              workdir: Path | None = None, attack: str = "mixed", norm_factor: float = 3.0,
              ptau: Path | None = None, source: GradientSource | None = None,
-             prover: str = "omnidsl",
+             prover: str = "mpc",
              log: Callable[[str], None] = print) -> list[RoundReport]:
     """Run the demo on ``w3``; returns one report per round (and logs progress)."""
     if not 0 <= malicious <= owners or owners < 1 or servers < 2 or rounds < 1:
@@ -337,8 +412,9 @@ def run_demo(w3: Web3, rounds: int = 3, owners: int = 8, malicious: int = 3, ser
     src = source or DigitsSource(owners, malicious, attack)
     work = workdir or Path.home() / ".cache" / "omnidsl" / "market"
     t0 = time.perf_counter()
+    prover = _ALIASES.get(prover, prover)
     rule: MarketRule
-    if prover == "omnidsl":
+    if prover in ("mpc", "local"):
         log(f"compiling the market rule (DSL) for {src.n_params} parameters, dev setup ...")
         rule = dsl_rule.setup(src.n_params)
     elif prover == "snarkjs":
@@ -346,21 +422,38 @@ def run_demo(w3: Web3, rounds: int = 3, owners: int = 8, malicious: int = 3, ser
             f"parameters (circom2 + snarkjs, cached in {work}) ...")
         rule = cr.setup(src.n_params, work / f"rule_{src.n_params}", ptau=ptau)
     else:
-        raise InputError(f"unknown prover {prover!r}", hint="choose omnidsl or snarkjs")
+        raise InputError(f"unknown prover {prover!r}", hint="choose " + ", ".join(PROVERS))
     actors = setup_actors(w3, rule, owners, servers)
     log(f"rule ready, market at {actors.mo.market.address}, verifier at {actors.mo.verifier} "
         f"({time.perf_counter() - t0:.1f}s)")
-    initial = src.accuracy()
-    reports = []
-    for rnd in range(1, rounds + 1):
-        rep = run_round(rnd, w3, rule, actors, src, norm_factor, log)
-        log(f"round {rnd}: accepted {rep.accepted}, rejected {sorted(rep.rejected)}, "
-            f"gas {rep.batch_gas:,}, accuracy {rep.accuracy:.3f}")
-        reports.append(rep)
+    tmp = Path(tempfile.mkdtemp(prefix="omnidsl-market-servers-")) if prover == "mpc" else None
+    mpc: MpcProvers | None = None
+    try:
+        if tmp is not None:
+            assert isinstance(rule, dsl_rule.DslRule)
+            pk_path = rule.write_proving_key(tmp / "keys")
+            cluster = ServerCluster(tmp / "cluster", servers, {"market": tmp / "keys"})
+            mpc = MpcProvers(cluster.start(), pk_path)
+            for k, s in enumerate(actors.servers):
+                s.binding = rule.binding_for(cluster.bind_dir(k))
+            log(f"{servers} proving servers up on 127.0.0.1 (pids {cluster.pids()}, "
+                f"config {cluster.config_path})")
+        initial = src.accuracy()
+        reports = []
+        for rnd in range(1, rounds + 1):
+            rep = run_round(rnd, w3, rule, actors, src, norm_factor, log, mpc)
+            log(f"round {rnd}: accepted {rep.accepted}, rejected {sorted(rep.rejected)}, "
+                f"gas {rep.batch_gas:,}, accuracy {rep.accuracy:.3f}")
+            reports.append(rep)
+    finally:
+        if mpc is not None:
+            mpc.cluster.stop()
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
     log(format_summary(reports, src.malicious, initial))
     return reports
 
 
 def demo_args_summary(args: Any) -> str:
     return (f"{args.rounds} rounds, {args.owners} data owners ({args.malicious} malicious), "
-            f"{args.servers} servers")
+            f"{args.servers} servers, prover {args.prover}")

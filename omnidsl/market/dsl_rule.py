@@ -13,11 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from omnidsl.errors import AssertionFailed, InputError
-from omnidsl.field import R
-from omnidsl.market.roles import RuleLayout
+import numpy as np
+
+from omnidsl.errors import AssertionFailed, InputError, InternalError
+from omnidsl.field import FR_BYTES, R, int_to_bytes
+from omnidsl.market.roles import ProverBinding, RuleLayout
 
 FRAC = 12
 SOURCE = """// Market rule: a bounded gradient, bound to its data owner and to the round's aggregate.
@@ -86,6 +89,60 @@ class DslRule:
             proof = prove_plain(self.pk, wit, self.backend)
             out.append((proof_to_json(proof), public_to_json(public_signals(self.pk, wit))))
         return out
+
+
+    # ---- collaborative proving (the market's servers, omnidsl.mpc)
+    def gradient_wires(self) -> np.ndarray:
+        """Witness indices of g[0..D-1] (in gradient order) in the optimised system."""
+        lay = next(x for x in self.circuit.inputs if x.name == "g")
+        full = np.arange(lay.wire, lay.wire + self.dim)
+        kept = np.asarray(self.circuit.kept)
+        idx = np.searchsorted(kept, full)
+        if np.any(idx >= kept.size) or np.any(kept[np.minimum(idx, kept.size - 1)] != full) \
+                or np.any(np.diff(idx) <= 0):
+            raise InternalError("the gradient wires were optimised away or reordered")
+        return idx.astype(np.int64)
+
+    @property
+    def owner_wire(self) -> int:
+        """Witness index of the public ``owner`` (wire 0 is the constant 1)."""
+        return 1 + self.layout.owner_index
+
+    def binding_for(self, bind_dir: Path) -> ProverBinding:
+        """What a server needs to pin its committed shares for its prover process."""
+        return ProverBinding(np.asarray(self.gradient_wires(), dtype="<u4").tobytes(),
+                             self.owner_wire, Path(bind_dir))
+
+    def write_proving_key(self, directory: Path) -> Path:
+        """Write the proving key (the servers find it by SHA-256 among their [circuits])."""
+        from omnidsl.groth16.keys import write_proving_key
+
+        directory.mkdir(parents=True, exist_ok=True)
+        out = directory / "proving_key.bin"
+        write_proving_key(self.pk, out)
+        return out
+
+    def prove_shared(self, cfg: Any, pk_path: Path, inp: dict[str, Any],
+                     shares: list[list[int]], label: str) -> tuple[tuple[dict[str, Any],
+                                                                         list[str]], Any]:
+        """The data owner's side: compute the witness of ``inp``, deal it with ``shares`` (one
+        vector per server, its aggregation share) as the fixed shares of the gradient wires, let
+        the servers prove, verify.  Returns ((proof.json, public.json), SharedProof)."""
+        from omnidsl.field import limbs_to_bytes
+        from omnidsl.groth16.formats import proof_to_json, public_to_json
+        from omnidsl.mpc.coordinator import prove_shared
+        from omnidsl.mpc.dealer import FixedShares
+
+        wit = limbs_to_bytes(self.circuit.witness(inp))
+        wires = self.gradient_wires()
+        on_g = b"".join(wit[int(w) * FR_BYTES:(int(w) + 1) * FR_BYTES] for w in wires)
+        if on_g != b"".join(int_to_bytes(int(v) % R) for v in inp["g"]):
+            raise InternalError("the gradient wires do not hold the gradient")
+        fixed = FixedShares([int(w) for w in wires],
+                            [b"".join(int_to_bytes(int(v) % R) for v in sh) for sh in shares])
+        res = prove_shared(cfg, pk_path, wit, backend=self.backend, pk=self.pk, fixed=fixed,
+                           bind_label=label)
+        return (proof_to_json(res.proof), public_to_json(res.public)), res
 
 
 def setup(dim: int) -> DslRule:

@@ -8,8 +8,11 @@
 - :class:`Server` holds shares only, commits to them (fixing the challenge), submits batches of
   proofs and aggregates the shares of the accepted data owners.
 
-Proving goes through a :class:`Prover` (``prove_many(inputs) -> [(proof.json, public.json)]``);
-the demo uses the snarkjs-backed market rule (``circom_rule.SnarkjsRule``).
+Proving: by default the servers prove collaboratively (``omnidsl serve`` processes,
+:mod:`omnidsl.mpc`).  A server's aggregation share of a data owner *is* its witness share of the
+rule's gradient wires: when a :class:`Server` with a :class:`ProverBinding` commits, it pins each
+committed share for its own server process (``write_pin``), which then refuses to prove any
+other share (docs/market.md).  The single-machine provers (``prove_many``) remain for comparison.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -43,6 +47,22 @@ class RuleLayout:
     rho_index: int | None
     fp_index: int | None
     pinned_index: int | None = None  # e.g. max_norm2, fixed by the MO per task
+
+
+def bind_label(task_id: int, data_owner: str) -> str:
+    """The label a data owner's shares of one task are pinned and proved under."""
+    return f"task{task_id}-{Web3.to_checksum_address(data_owner)[2:].lower()}"
+
+
+@dataclass(frozen=True)
+class ProverBinding:
+    """How a server's aggregation shares sit in the rule's witness: the gradient's wire indices
+    (u32 LE, in gradient order), the public wire carrying the owner, and where the server's own
+    prover process reads its pins (``omnidsl serve --bind-dir``)."""
+
+    wires: bytes
+    owner_wire: int
+    bind_dir: Path
 
 
 @dataclass
@@ -120,10 +140,16 @@ class DataOwner:
 
         return [int(v) for v in encode(gradient, self.frac, self.bits)]
 
-    def share(self, task_id: int, q: Sequence[int], servers: Sequence[Server]) -> None:
-        """Split ``q`` into additive shares over F_r, one per server (fresh CSPRNG)."""
-        for server, piece in zip(servers, agg.share_vector(q, len(servers)), strict=True):
+    dealt: dict[int, list[list[int]]] = field(default_factory=dict)
+
+    def share(self, task_id: int, q: Sequence[int], servers: Sequence[Server]) -> list[list[int]]:
+        """Split ``q`` into additive shares over F_r, one per server (fresh CSPRNG); the DO keeps
+        them (``dealt``) to deal its witness with exactly these shares on the gradient wires."""
+        pieces = agg.share_vector(q, len(servers))
+        for server, piece in zip(servers, pieces, strict=True):
             server.receive(task_id, self.account, piece)
+        self.dealt[task_id] = pieces
+        return pieces
 
     def withdraw(self, market: MarketClient) -> int:
         if market.balance_of(self.account) == 0:
@@ -138,6 +164,7 @@ class Server:
     account: str
     shares: dict[int, dict[str, list[int]]] = field(default_factory=dict)
     salts: dict[int, bytes] = field(default_factory=dict)
+    binding: ProverBinding | None = None  # set when this server proves collaboratively
 
     def receive(self, task_id: int, data_owner: str, share: list[int]) -> None:
         """Store one data owner's share (before the commitment only)."""
@@ -152,8 +179,26 @@ class Server:
         return agg.share_commitment(task_id, self.account, held, salt)
 
     def commit(self, task_id: int) -> int:
-        """Commit on-chain to the shares held; returns the gas used."""
-        return self.market.commit_shares(task_id, self.commitment(task_id), self.account).gas_used
+        """Commit on-chain to the shares held (and pin them for this server's prover process:
+        from now on it proves each DO's gradient only with exactly the committed share on the
+        gradient wires); returns the gas used."""
+        gas = self.market.commit_shares(task_id, self.commitment(task_id), self.account).gas_used
+        if self.binding is not None:
+            self.pin(task_id)
+        return gas
+
+    def pin(self, task_id: int) -> None:
+        """Write this server's pins for the shares it committed to in ``task_id``."""
+        from omnidsl.field import int_to_bytes
+        from omnidsl.mpc.server import write_pin
+
+        b = self.binding
+        if b is None or task_id not in self.salts:
+            raise ChainError(f"server {self.account} has no committed shares to pin")
+        for owner, vec in self.shares.get(task_id, {}).items():
+            write_pin(b.bind_dir, bind_label(task_id, owner), b.wires,
+                      b"".join(int_to_bytes(int(v)) for v in vec),
+                      public={b.owner_wire: int(owner, 16)})
 
     def submit(self, task_id: int, items: Sequence[tuple[dict[str, Any], Sequence[Any]]]
                ) -> BatchResult:
@@ -200,6 +245,10 @@ class Server:
         return amount
 
     def forget(self, task_id: int) -> None:
-        """Drop a finished task's shares."""
-        self.shares.pop(task_id, None)
+        """Drop a finished task's shares (and their pins)."""
+        held = self.shares.pop(task_id, None) or {}
         self.salts.pop(task_id, None)
+        if self.binding is not None:
+            for owner in held:
+                (self.binding.bind_dir / f"{bind_label(task_id, owner)}.json").unlink(
+                    missing_ok=True)

@@ -22,7 +22,7 @@ def serve_command(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     cfg.server(args.id)
     run_server(cfg, args.id, corrupt=args.test_corrupt_shares, crash_at=args.test_crash_at,
-               record_dir=args.record_dir)
+               record_dir=args.record_dir, bind_dir=args.bind_dir)
     return 0
 
 
@@ -69,6 +69,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--id", type=int, required=True, help="this server's id in servers.toml")
     s.add_argument("--config", required=True, help="servers.toml")
     s.add_argument("--record-dir", help="(testing) append every received payload to DIR/serverI.bin")
+    s.add_argument("--bind-dir", help="only prove shares pinned in DIR by this server's operator "
+                   "(the market: a server proves exactly the shares it committed to)")
     s.add_argument("--test-corrupt-shares", action="store_true", help=argparse.SUPPRESS)
     s.add_argument("--test-crash-at", metavar="STEP", help=argparse.SUPPRESS)
     s.set_defaults(func=serve_command)

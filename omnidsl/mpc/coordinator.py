@@ -15,7 +15,7 @@ from typing import Any
 from omnidsl.errors import NetworkError, OmniDSLError, ProofError
 from omnidsl.mpc import codec, frames
 from omnidsl.mpc.config import ServersConfig, file_digest
-from omnidsl.mpc.dealer import PartyMaterial, deal, new_session_id
+from omnidsl.mpc.dealer import FixedShares, PartyMaterial, deal, new_session_id
 from omnidsl.mpc.server import STEP_RESULT, STEP_SESSION, material_to_msg
 from omnidsl.mpc.tcp import connect
 
@@ -107,8 +107,12 @@ def _failed(t: asyncio.Future) -> bool:
 
 
 def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
-                 backend: Any = None, pk: Any = None) -> SharedProof:
-    """Share ``witness`` among the servers of ``cfg``, get the proof, verify it, return it."""
+                 backend: Any = None, pk: Any = None, fixed: FixedShares | None = None,
+                 bind_label: str | None = None) -> SharedProof:
+    """Share ``witness`` among the servers of ``cfg``, get the proof, verify it, return it.
+
+    ``fixed``/``bind_label``: use given shares for some wires and name what they are bound to
+    (servers started with ``--bind-dir`` check them against their pins; see docs/mpc.md)."""
     from omnidsl.groth16.keys import Proof, read_proving_key
     from omnidsl.groth16.points import g1_from_bytes, g2_from_bytes
     from omnidsl.groth16.prover import public_signals, validate_witness
@@ -123,7 +127,11 @@ def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
         pk = read_proving_key(pk_path)
     validate_witness(pk, witness)
     t0 = time.perf_counter()
-    materials = deal(backend, witness, pk.n_public + 1, pk.domain_size, cfg.n, new_session_id())
+    try:
+        materials = deal(backend, witness, pk.n_public + 1, pk.domain_size, cfg.n,
+                         new_session_id(), fixed=fixed, bind_label=bind_label)
+    except ValueError as exc:
+        raise ProofError(f"cannot deal the witness: {exc}") from None
     deal_s = time.perf_counter() - t0
     digest = file_digest(pk_path)
     results = asyncio.run(_run(cfg, materials, digest, cfg.timeout * SESSION_TIMEOUT_FACTOR))

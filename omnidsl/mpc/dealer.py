@@ -19,12 +19,23 @@ overwritten with the public values for the leader (party 0) and with 0 for the o
 leader alone carries public constants (the Groth16Driver convention).  x, y, r, s are uniform
 because the seeds are; the dealer never chooses them, it only completes the products.
 So a party receives 32 + (last party only) 32·(n_wires + n_triples + 1) bytes of secrets.
+
+Fixed wires (optional, :class:`FixedShares`): for a chosen set W of private wires the dealer uses
+shares given by the caller instead of seed-derived ones, and every party receives its share of W
+explicitly (``fixed_wires``, ``fixed_share``).  The market uses this to make the aggregation
+shares a server committed to *be* its witness share of the gradient wires, so the server can check
+before proving that it proves exactly what it committed to (:func:`binding_digest`, docs/mpc.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from omnidsl.backend.base import Backend
 from omnidsl.field import FR_BYTES, R
@@ -54,6 +65,9 @@ class PartyMaterial:
     witness: bytes | None = None  # explicit witness share (last party only)
     triple_z: bytes | None = None  # explicit share of x∘y (last party only)
     rs: int | None = None  # explicit share of r·s (last party only)
+    fixed_wires: bytes | None = None  # u32 LE indices of the fixed wires (strictly increasing)
+    fixed_share: bytes | None = None  # this party's share of those wires (32 bytes each)
+    bind_label: str | None = None  # what the share is bound to (the market: task and owner)
 
     @property
     def is_last(self) -> bool:
@@ -87,6 +101,53 @@ class PartyMaterial:
                 raise ValueError("rs share is not < r")
         elif any(e is not None for e in explicit):
             raise ValueError("only the last party receives explicit shares")
+        if (self.fixed_wires is None) != (self.fixed_share is None):
+            raise ValueError("fixed wires and their share come together")
+        if self.fixed_wires is not None and self.fixed_share is not None:
+            w = self.fixed_indices()
+            if w.size == 0 or np.any(np.diff(w) <= 0) or int(w[0]) < self.n_public \
+                    or int(w[-1]) >= self.n_wires:
+                raise ValueError("fixed wires must be increasing private wire indices")
+            if len(self.fixed_share) != w.size * FR_BYTES:
+                raise ValueError("fixed share has the wrong length")
+            prg.check_elements(self.fixed_share)
+        if self.bind_label is not None and not (0 < len(self.bind_label) <= 128
+                                                and all(c.isalnum() or c in "-_."
+                                                        for c in self.bind_label)):
+            raise ValueError("bind label must be 1..128 characters of [A-Za-z0-9._-]")
+
+    def fixed_indices(self) -> np.ndarray:
+        """The fixed wire indices (empty if none)."""
+        if self.fixed_wires is None or len(self.fixed_wires) % 4:
+            if self.fixed_wires is not None:
+                raise ValueError("fixed wire list is not a u32 array")
+            return np.zeros(0, dtype=np.int64)
+        return np.frombuffer(self.fixed_wires, dtype="<u4").astype(np.int64)
+
+
+@dataclass(frozen=True)
+class FixedShares:
+    """Caller-chosen shares of some private wires: ``shares[i]`` is party i's share of
+    ``wires`` (len(wires)*32 bytes); the shares must sum to the witness on those wires."""
+
+    wires: Sequence[int]
+    shares: Sequence[bytes]
+
+    def wires_bytes(self) -> bytes:
+        return np.asarray(self.wires, dtype="<u4").tobytes()
+
+
+def binding_digest(wires: bytes, share: bytes) -> bytes:
+    """SHA-256 binding a share to the wires it sits on (what a server pins and checks)."""
+    return hashlib.sha256(b"omnidsl-bind/v1" + struct.pack("<I", len(wires) // 4) + wires
+                          + share).digest()
+
+
+def _overwrite(buf: bytes, wires: np.ndarray, values: bytes) -> bytes:
+    arr = bytearray(buf)
+    view = np.frombuffer(arr, dtype=np.uint8).reshape(-1, FR_BYTES)
+    view[wires] = np.frombuffer(values, dtype=np.uint8).reshape(-1, FR_BYTES)
+    return bytes(arr)
 
 
 @dataclass(frozen=True)
@@ -119,6 +180,8 @@ def expand_material(m: PartyMaterial) -> ExpandedMaterial:
         witness = seeded_witness_share(m.seed, m.n_wires, m.public, m.party_id == 0)
         z = prg.expand(m.seed, L_Z, m.n_triples)
         rs = prg.expand_scalar(m.seed, L_RS)
+    if m.fixed_share is not None:
+        witness = _overwrite(witness, m.fixed_indices(), m.fixed_share)
     return ExpandedMaterial(
         witness=witness,
         x=prg.expand(m.seed, L_X, m.n_triples),
@@ -141,8 +204,13 @@ def deal(
     n_triples: int,
     n_parties: int,
     session_id: bytes | None = None,
+    fixed: FixedShares | None = None,
+    bind_label: str | None = None,
 ) -> list[PartyMaterial]:
-    """Share ``witness`` (n_wires*32 bytes) and deal ``n_triples`` triples plus r, s, r·s."""
+    """Share ``witness`` (n_wires*32 bytes) and deal ``n_triples`` triples plus r, s, r·s.
+
+    With ``fixed``, party i's witness share on ``fixed.wires`` is ``fixed.shares[i]`` (checked:
+    they must sum to the witness there); ``bind_label`` is passed to every party."""
     if n_parties < 1:
         raise ValueError("need at least one party")
     if len(witness) % FR_BYTES:
@@ -155,6 +223,23 @@ def deal(
     public = witness[: n_public * FR_BYTES]
     seeds = [prg.new_seed() for _ in range(n_parties)]
     last = n_parties - 1
+    fixed_w = np.zeros(0, dtype=np.int64)
+    if fixed is not None:
+        fixed_w = np.asarray(fixed.wires, dtype=np.int64)
+        if len(fixed.shares) != n_parties:
+            raise ValueError(f"{len(fixed.shares)} fixed shares for {n_parties} parties")
+        if fixed_w.size == 0 or np.any(np.diff(fixed_w) <= 0) or int(fixed_w[0]) < n_public \
+                or int(fixed_w[-1]) >= n_wires:
+            raise ValueError("fixed wires must be increasing private wire indices")
+        total = bytes(FR_BYTES * fixed_w.size)
+        for sh in fixed.shares:
+            if len(sh) != fixed_w.size * FR_BYTES:
+                raise ValueError("a fixed share has the wrong length")
+            prg.check_elements(sh)
+            total = backend.fr_add(total, sh)
+        want = b"".join(witness[int(w) * FR_BYTES:(int(w) + 1) * FR_BYTES] for w in fixed_w)
+        if total != want:
+            raise ValueError("the fixed shares do not sum to the witness on the fixed wires")
 
     w_rest = witness
     z_rest = None
@@ -170,7 +255,10 @@ def deal(
         s_sum += prg.expand_scalar(seed, L_S)
         if i == last:
             continue
-        w_rest = backend.fr_sub(w_rest, seeded_witness_share(seed, n_wires, public, i == 0))
+        share_i = seeded_witness_share(seed, n_wires, public, i == 0)
+        if fixed is not None:
+            share_i = _overwrite(share_i, fixed_w, fixed.shares[i])
+        w_rest = backend.fr_sub(w_rest, share_i)
         z_i = prg.expand(seed, L_Z, n_triples)
         z_rest = z_i if z_rest is None else backend.fr_add(z_rest, z_i)
         rs_rest += prg.expand_scalar(seed, L_RS)
@@ -193,6 +281,9 @@ def deal(
                 witness=w_rest if is_last else None,
                 triple_z=z_last if is_last else None,
                 rs=rs_last if is_last else None,
+                fixed_wires=fixed.wires_bytes() if fixed is not None else None,
+                fixed_share=bytes(fixed.shares[i]) if fixed is not None else None,
+                bind_label=bind_label,
             )
         )
     del x_sum, y_sum, xy  # the dealer forgets the triples

@@ -11,6 +11,11 @@ Life of a session (one at a time; a second data owner gets a "busy" error):
    the error goes back to the data owner.  All connections and shares of the session are then
    dropped; the server keeps serving.
 
+Binding (``--bind-dir DIR``, the market): before proving, the server requires the session to
+name a ``bind_label`` and checks its explicit share of the fixed wires against the pin
+``DIR/<label>.json`` its operator wrote when committing to that share (:func:`check_binding`);
+a data owner who shared one gradient for aggregation cannot have the servers prove another.
+
 Privacy guard: the server refuses a witness share whose private part looks like a clear witness
 (:func:`check_masked`), and it only ever receives seeds and uniformly random shares.
 """
@@ -55,12 +60,65 @@ def check_masked(witness_share: bytes, n_public_wires: int) -> None:
         )
 
 
+def write_pin(bind_dir: str | Path, label: str, wires: bytes, share: bytes,
+              public: dict[int, int] | None = None) -> Path:
+    """(The server's operator) pin the share this server committed to under ``label``: it will
+    only prove sessions with that label whose share of ``wires`` is exactly ``share`` and whose
+    public wires ``public`` (index → value) have those values."""
+    import json
+
+    from omnidsl.mpc.dealer import binding_digest
+
+    d = Path(bind_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    out = d / f"{_safe_label(label)}.json"
+    out.write_text(json.dumps({"digest": binding_digest(wires, share).hex(),
+                               "public": {str(k): str(v) for k, v in (public or {}).items()}}))
+    return out
+
+
+def _safe_label(label: str) -> str:
+    if not (0 < len(label) <= 128 and all(c.isalnum() or c in "-_." for c in label)) \
+            or label.startswith("."):
+        raise ProofError(f"bad bind label {label!r}")
+    return label
+
+
+def check_binding(bind_dir: Path, m: PartyMaterial, sid: int) -> None:
+    """Refuse unless ``m``'s share of its fixed wires is the one pinned under its label."""
+    import json
+
+    from omnidsl.mpc.dealer import binding_digest
+
+    if m.bind_label is None or m.fixed_wires is None or m.fixed_share is None:
+        raise ProofError(f"server {sid} refuses to prove: this server only proves shares it "
+                         "committed to, and the session names none (no bind label / fixed wires)",
+                         hint="deal with the committed aggregation shares as fixed shares")
+    pin = Path(bind_dir) / f"{_safe_label(m.bind_label)}.json"
+    try:
+        data = json.loads(pin.read_text())
+    except (OSError, ValueError):
+        raise ProofError(f"server {sid} refuses to prove {m.bind_label}: it committed to no share "
+                         "under that label") from None
+    if binding_digest(m.fixed_wires, m.fixed_share).hex() != data.get("digest"):
+        raise ProofError(f"server {sid} refuses to prove {m.bind_label}: its share of the bound "
+                         "wires differs from the share it committed to",
+                         hint="the data owner must prove the gradient it shared for aggregation")
+    for k, v in data.get("public", {}).items():
+        w = int(k)
+        got = int.from_bytes(m.public[w * 32:(w + 1) * 32], "little") if w < m.n_public else None
+        if got != int(v):
+            raise ProofError(f"server {sid} refuses to prove {m.bind_label}: public wire {w} is "
+                             f"{got}, the commitment was made for {v}")
+
+
 def material_to_msg(m: PartyMaterial, key_digest: str) -> dict[str, codec.Value]:
     return {
         "kind": "session", "key_digest": key_digest, "session_id": m.session_id,
         "party_id": m.party_id, "n_parties": m.n_parties, "seed": m.seed, "n_wires": m.n_wires,
         "public": m.public, "n_triples": m.n_triples, "witness": m.witness,
-        "triple_z": m.triple_z, "rs": m.rs,
+        "triple_z": m.triple_z, "rs": m.rs, "fixed_wires": m.fixed_wires,
+        "fixed_share": m.fixed_share, "bind_label": m.bind_label,
     }
 
 
@@ -75,6 +133,8 @@ def material_from_msg(msg: dict[str, codec.Value]) -> tuple[PartyMaterial, str]:
         n_wires=codec.need(msg, "n_wires", int), public=codec.need(msg, "public", bytes),
         n_triples=codec.need(msg, "n_triples", int), witness=opt("witness", bytes),
         triple_z=opt("triple_z", bytes), rs=opt("rs", int),
+        fixed_wires=opt("fixed_wires", bytes), fixed_share=opt("fixed_share", bytes),
+        bind_label=opt("bind_label", str),
     )  # type: ignore[arg-type]
     try:
         m.validate()
@@ -116,8 +176,10 @@ class Server:
 
     def __init__(self, cfg: ServersConfig, sid: int, backend: Any = None, corrupt: bool = False,
                  crash_at: str | None = None, record_dir: str | Path | None = None,
-                 log: Callable[[str], None] | None = None):
+                 log: Callable[[str], None] | None = None,
+                 bind_dir: str | Path | None = None):
         self.cfg = cfg
+        self.bind_dir = Path(bind_dir) if bind_dir else None
         self.sid = sid
         self.entry = cfg.server(sid)
         self.private_key = cfg.private_key(sid)
@@ -285,6 +347,8 @@ class Server:
             raise FormatError(
                 f"material is for party {material.party_id} of {material.n_parties}, this is "
                 f"server {self.sid} of {self.cfg.n}")
+        if self.bind_dir is not None:
+            check_binding(self.bind_dir, material, self.sid)
         pk = self._find_key(digest)
         if material.n_wires != pk.n_wires or material.n_public != pk.n_public + 1:
             raise FormatError("material does not fit the proving key's wire counts")
@@ -353,4 +417,5 @@ def run_server(cfg: ServersConfig, sid: int, **kw: Any) -> None:
 
 
 
-__all__ = ["Server", "check_masked", "read_recording", "run_server"]
+__all__ = ["Server", "check_binding", "check_masked", "read_recording", "run_server",
+           "write_pin"]
