@@ -209,3 +209,33 @@ def test_malformed_proof_does_not_sink_the_batch(audit_anvil, market, verifier, 
                                                           (2, Reject.INVALID_PROOF),
                                                           (3, Reject.INVALID_PROOF)]
     assert res.gas_used < 3_000_000  # no 63/64 burns: about batch + 4 single checks
+
+
+def test_same_owner_invalid_then_valid_in_one_batch(audit_anvil, market, verifier, prove):
+    """A forged proof for DO X placed before X's real proof does not block it (isPaid is only
+    set by a credited proof), and X is credited once."""
+    w3 = audit_anvil
+    acc = w3.eth.accounts
+    tid = _task(w3, market, verifier.address, [acc[1]])
+    (p, x), (q_, _) = _items(prove, acc[5:7])
+    forged = {**p, "pi_c": q_["pi_c"]}
+    res = market.submit_batch(tid, *batch_calldata([(forged, x), (p, x), (p, x)]), acc[1])
+    assert not res.batch_valid
+    assert res.accepted == [Web3.to_checksum_address(acc[5])]
+    assert [(i, r) for i, _, r in res.rejected] == [(0, Reject.INVALID_PROOF),
+                                                    (2, Reject.ALREADY_PAID)]
+
+
+def test_reward_overflow_only_blocks_that_task(audit_anvil, market, verifier, prove):
+    """reward + fee overflowing uint256 makes that task's submissions revert (checked
+    arithmetic); nothing is credited and the owner reclaims after the deadline."""
+    w3 = audit_anvil
+    acc = w3.eth.accounts
+    tid = _task(w3, market, verifier.address, [acc[1]], reward=2**256 - 1, fee=1, ttl=60)
+    items = _items(prove, [acc[5]])
+    with pytest.raises(ChainError):
+        market.submit_batch(tid, *batch_calldata(items), acc[1])
+    w3.provider.make_request("evm_increaseTime", [120])
+    w3.provider.make_request("evm_mine", [])
+    assert market.reclaim(tid, acc[0])[0] == 10**18
+    assert market.total_held() == market.ether_balance()
