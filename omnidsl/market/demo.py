@@ -248,7 +248,9 @@ def _prove_collaboratively(rule: Any, mpc: MpcProvers, task_id: int, rho: int, p
             item, res = rule.prove_shared(mpc.cluster.cfg, mpc.pk_path, inp,
                                           dos[i].dealt[task_id], bind_label(task_id, dos[i].account))
         except OmniDSLError as exc:
-            rejected[i] = f"servers did not prove it ({exc.message})"
+            if "refuses to prove" not in exc.message:
+                raise  # a dead or failing server is an infrastructure error, not a verdict on DO i
+            rejected[i] = "the servers refused to prove it (not the shares they committed to)"
             log(f"  DO{i}: {exc.message}")
             continue
         total = time.perf_counter() - t0
