@@ -9,10 +9,14 @@ the aggregation shares it committed to; the process proves nothing else.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from omnidsl.errors import NetworkError
@@ -21,6 +25,40 @@ from omnidsl.mpc.config import ServersConfig, load_config, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 60.0
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """Linux: the server gets SIGTERM if the demo process dies without cleaning up (SIGKILL)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    pr_set_pdeathsig = 1
+
+    def setup() -> None:
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+    return setup
+
+
+@contextlib.contextmanager
+def terminate_raises() -> Iterator[None]:
+    """In the main thread: SIGTERM raises SystemExit, so ``finally`` blocks (stopping the
+    servers) run as they do on Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 class ServerCluster:
@@ -63,7 +101,8 @@ class ServerCluster:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env=env)
+                             stderr=subprocess.PIPE, text=True, env=env,
+                             preexec_fn=_die_with_parent())
         self.procs[i] = p
         self.logs[i] = []
         ready = threading.Event()

@@ -35,7 +35,7 @@ from omnidsl.errors import ChainError, InputError, OmniDSLError
 from omnidsl.market import circom_rule as cr
 from omnidsl.market import dsl_rule
 from omnidsl.market.client import MarketClient
-from omnidsl.market.cluster import ServerCluster
+from omnidsl.market.cluster import ServerCluster, terminate_raises
 from omnidsl.market.roles import DataOwner, ModelOwner, RuleLayout, Server, bind_label
 
 #: demo provers: mpc = the DSL rule proved by the servers collaboratively (default); local = the
@@ -429,6 +429,13 @@ def run_demo(w3: Web3, rounds: int = 3, owners: int = 8, malicious: int = 3, ser
     log(f"rule ready, market at {actors.mo.market.address}, verifier at {actors.mo.verifier} "
         f"({time.perf_counter() - t0:.1f}s)")
     tmp = Path(tempfile.mkdtemp(prefix="omnidsl-market-servers-")) if prover == "mpc" else None
+    with terminate_raises():
+        return _run_rounds(w3, rule, actors, src, rounds, servers, norm_factor, prover, tmp, log)
+
+
+def _run_rounds(w3: Web3, rule: MarketRule, actors: Actors, src: GradientSource, rounds: int,
+                servers: int, norm_factor: float, prover: str, tmp: Path | None,
+                log: Callable[[str], None]) -> list[RoundReport]:
     mpc: MpcProvers | None = None
     try:
         if tmp is not None:
