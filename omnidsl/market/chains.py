@@ -23,6 +23,7 @@ from web3.exceptions import ContractLogicError, Web3Exception
 
 from omnidsl.errors import ChainError
 from omnidsl.npm import npm_bin
+from omnidsl.procs import stop_process
 
 #: Block gas limit used by the embedded chain and anvil (batch verification of 32+ proofs and
 #: large verifiers need more than the 30M default of some nodes).
@@ -99,13 +100,7 @@ def anvil(port: int | None = None, gas_limit: int = GAS_LIMIT, code_size_limit: 
         w3.eth.default_account = w3.eth.accounts[0]
         yield w3
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc)
         if proc.stderr:
             proc.stderr.close()
 

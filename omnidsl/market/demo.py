@@ -442,7 +442,7 @@ def _run_rounds(w3: Web3, rule: MarketRule, actors: Actors, src: GradientSource,
             assert isinstance(rule, dsl_rule.DslRule)
             pk_path = rule.write_proving_key(tmp / "keys")
             cluster = ServerCluster(tmp / "cluster", servers, {"market": tmp / "keys"})
-            mpc = MpcProvers(cluster.start(), pk_path)
+            mpc = MpcProvers(cluster.start_all(), pk_path)
             for k, s in enumerate(actors.servers):
                 s.binding = rule.binding_for(cluster.bind_dir(k))
             log(f"{servers} proving servers up on 127.0.0.1 (pids {cluster.pids()}, "

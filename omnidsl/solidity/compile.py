@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 from omnidsl.errors import ChainError, SourceSpan
 from omnidsl.npm import ToolError, node_package
+from omnidsl.procs import stop_process
 
 SERVER_JS = Path(__file__).with_name("solc_server.js")
 _PREFIX = "@@omnidsl@@ "
@@ -82,12 +83,7 @@ class SolcServer:
                 proc.stdin.close()
             proc.wait(timeout=5)
         except (OSError, subprocess.TimeoutExpired):
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc, grace=5)
         for stream in (proc.stdout, proc.stderr):
             if stream:
                 stream.close()

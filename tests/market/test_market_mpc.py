@@ -165,8 +165,8 @@ def test_do_who_proves_another_gradient_is_refused(dsl, tmp_path):
 class _Recording(ServerCluster):
     instances: ClassVar[list[_Recording]] = []
 
-    def start(self) -> ServerCluster:
-        out = super().start()
+    def start_all(self, extra: dict[int, list[str]] | None = None) -> ServerCluster:
+        out = super().start_all(extra)
         self.started = self.pids()
         _Recording.instances.append(self)
         return out

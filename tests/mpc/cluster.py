@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
@@ -15,7 +10,7 @@ from omnidsl.field import limbs_to_bytes
 from omnidsl.groth16.formats import write_vk
 from omnidsl.groth16.keys import write_proving_key
 from omnidsl.groth16.setup import dev_setup
-from omnidsl.mpc.config import load_config, write_config
+from omnidsl.mpc.cluster import ServerCluster
 
 ROOT = Path(__file__).resolve().parents[2]
 CIRCUITS = ROOT / "circuits"
@@ -32,97 +27,18 @@ def make_keys(rule: str, params: dict[str, int], inputs: dict, out: Path, backen
     return pk, z, circuit
 
 
-def free_ports(n: int) -> list[int]:
-    socks, ports = [], []
-    for _ in range(n):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
-    return ports
-
-
-class Cluster:
-    """N server processes on 127.0.0.1 (started with ``python -m omnidsl.cli serve``)."""
+class Cluster(ServerCluster):
+    """The tests' cluster: ``start(i, *extra)`` (re)starts one server (e.g. with a crash hook)."""
 
     def __init__(self, directory: Path, n: int, circuits: dict[str, Path], timeout: float = 20.0,
                  record: bool = False, max_frame: int = 1 << 28):
-        self.dir = directory
-        self.n = n
-        self.config_path = write_config(directory, n, 0, circuits={k: str(v) for k, v in
-                                                                   circuits.items()},
-                                        timeout=timeout, max_frame=max_frame,
-                                        ports=free_ports(n))
-        self.cfg = load_config(self.config_path)
-        self.record_dir = directory / "records" if record else None
-        if self.record_dir:
-            self.record_dir.mkdir()
-        self.procs: dict[int, subprocess.Popen] = {}
-        self.logs: dict[int, list[str]] = {}
+        super().__init__(directory, n, circuits, timeout, record=record, max_frame=max_frame)
 
     def start(self, i: int, *extra: str) -> None:
-        cmd = [sys.executable, "-m", "omnidsl.cli", "serve", "--id", str(i), "--config",
-               str(self.config_path), *extra]
-        if self.record_dir:
-            cmd += ["--record-dir", str(self.record_dir)]
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
-        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             cwd=ROOT, env=env)
-        self.procs[i] = p
-        self.logs[i] = []
-        ready = threading.Event()
+        self.start_server(i, *extra)
 
-        def pump_out() -> None:
-            for line in p.stdout:  # type: ignore[union-attr]
-                if line.startswith(f"ready {i}"):
-                    ready.set()
-
-        def pump_err() -> None:
-            for line in p.stderr:  # type: ignore[union-attr]
-                self.logs[i].append(line)
-
-        threading.Thread(target=pump_out, daemon=True).start()
-        threading.Thread(target=pump_err, daemon=True).start()
-        if not ready.wait(60):
-            self.stop()
-            raise RuntimeError(f"server {i} did not start: {''.join(self.logs[i])}")
-
-    def start_all(self, extra: dict[int, list[str]] | None = None) -> Cluster:
-        for i in range(self.n):
-            self.start(i, *((extra or {}).get(i, [])))
+    def __enter__(self) -> Cluster:  # tests start servers themselves (start_all / start)
         return self
-
-    def kill(self, i: int) -> None:
-        p = self.procs.pop(i, None)
-        if p is not None and p.poll() is None:
-            p.kill()
-        if p is not None:
-            p.wait(10)
-
-    def wait_exit(self, i: int, timeout: float = 30) -> int:
-        return self.procs[i].wait(timeout)
-
-    def stop(self) -> None:
-        for i in list(self.procs):
-            p = self.procs.pop(i)
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(10)
-
-    def alive(self) -> list[int]:
-        return [i for i, p in self.procs.items() if p.poll() is None]
-
-    def __enter__(self) -> Cluster:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def wait_until(pred, timeout: float = 10.0) -> bool:

@@ -129,8 +129,9 @@ def test_cli_reports_unreachable_servers_in_one_line(tmp_path, capsys):
     from omnidsl.backend import get_backend
     from omnidsl.cli import main
     from omnidsl.field import bytes_to_limbs
+    from omnidsl.mpc.cluster import free_ports
     from omnidsl.r1cs.wtnsfile import write_wtns
-    from tests.mpc.cluster import free_ports, make_keys
+    from tests.mpc.cluster import make_keys
 
     _, z, _ = make_keys("range", {"D": 4}, {"x": [0.0, 0.5, 1.0, 0.25], "lo": 0.0, "hi": 1.0},
                         tmp_path / "keys", get_backend())

@@ -1,0 +1,158 @@
+"""N ``omnidsl serve`` processes on 127.0.0.1, started and stopped (by PID) together.
+
+:class:`ServerCluster` writes a servers.toml (fresh X25519 keys, free ports, the proving keys
+under ``[circuits]``), starts one server process per id, waits until each prints ``ready I``, and
+stops exactly the processes it started — on ``stop()``, on leaving the ``with`` block, and (Linux)
+when the parent dies.  The market demo, the tests and ``benchmarks/mpc_bench.py`` share it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from omnidsl.errors import NetworkError
+from omnidsl.mpc.config import ServersConfig, load_config, write_config
+from omnidsl.procs import stop_process
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 60.0
+LOG_LINES = 200
+
+
+def free_ports(n: int) -> list[int]:
+    """n distinct TCP ports on 127.0.0.1 that were free a moment ago."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [int(s.getsockname()[1]) for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """Linux: the server gets SIGTERM if its parent dies without cleaning up (SIGKILL)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    pr_set_pdeathsig = 1
+
+    def setup() -> None:
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+    return setup
+
+
+class ServerCluster:
+    """N server processes for one run (see the module docstring)."""
+
+    def __init__(self, directory: Path, n: int, circuits: dict[str, Path], timeout: float = 60.0,
+                 *, record: bool = False, max_frame: int | None = None, bind: bool = False):
+        self.dir = Path(directory)
+        self.n = n
+        extra = {"max_frame": max_frame} if max_frame is not None else {}
+        self.config_path = write_config(self.dir, n, 0,
+                                        circuits={k: str(v) for k, v in circuits.items()},
+                                        timeout=timeout, ports=free_ports(n), **extra)
+        self.cfg: ServersConfig = load_config(self.config_path)
+        self.record_dir = self.dir / "records" if record else None
+        if self.record_dir:
+            self.record_dir.mkdir(parents=True, exist_ok=True)
+        self.bind = bind
+        self.procs: dict[int, subprocess.Popen[str]] = {}
+        self.logs: dict[int, list[str]] = {}
+
+    def bind_dir(self, i: int) -> Path:
+        """Where server i's operator pins the shares it committed to (``--bind-dir``)."""
+        return self.dir / "pins" / f"server{i}"
+
+    def start_server(self, i: int, *extra: str) -> None:
+        """Start server i (extra CLI arguments appended) and wait until it listens."""
+        cmd = [sys.executable, "-m", "omnidsl.cli", "serve", "--id", str(i), "--config",
+               str(self.config_path), *extra]
+        if self.record_dir:
+            cmd += ["--record-dir", str(self.record_dir)]
+        if self.bind:
+            self.bind_dir(i).mkdir(parents=True, exist_ok=True)
+            cmd += ["--bind-dir", str(self.bind_dir(i))]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+                             preexec_fn=_die_with_parent())
+        self.procs[i] = p
+        self.logs[i] = []
+        ready = threading.Event()
+
+        def pump_out() -> None:
+            for line in p.stdout:  # type: ignore[union-attr]
+                if line.startswith(f"ready {i}"):
+                    ready.set()
+
+        def pump_err() -> None:
+            for line in p.stderr:  # type: ignore[union-attr]
+                self.logs[i].append(line.rstrip())
+                del self.logs[i][:-LOG_LINES]
+
+        threading.Thread(target=pump_out, daemon=True).start()
+        threading.Thread(target=pump_err, daemon=True).start()
+        if not ready.wait(START_TIMEOUT_S) or p.poll() is not None:
+            tail = " | ".join(self.logs[i][-3:])
+            raise NetworkError(f"server {i} did not start: {tail or 'no output'}",
+                               hint="is the port free? run `omnidsl serve` by hand to see why")
+
+    def start_all(self, extra: dict[int, list[str]] | None = None) -> ServerCluster:
+        """Start every server not already running (all are stopped again if one fails)."""
+        try:
+            for i in range(self.n):
+                if i not in self.alive():
+                    self.start_server(i, *(extra or {}).get(i, []))
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def kill(self, i: int) -> None:
+        """SIGKILL server i (fault tests)."""
+        p = self.procs.pop(i, None)
+        if p is not None:
+            if p.poll() is None:
+                p.kill()
+            p.wait(10)
+
+    def wait_exit(self, i: int, timeout: float = 30) -> int:
+        return self.procs[i].wait(timeout)
+
+    def alive(self) -> list[int]:
+        return [i for i, p in self.procs.items() if p.poll() is None]
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs.values()]
+
+    def log_tail(self, i: int, n: int = 5) -> list[str]:
+        return list(self.logs.get(i, [])[-n:])
+
+    def stop(self) -> None:
+        """Stop the processes this cluster started (by PID), killing any that hang."""
+        for i in list(self.procs):
+            stop_process(self.procs.pop(i))
+
+    def __enter__(self) -> ServerCluster:
+        return self.start_all()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
