@@ -58,3 +58,20 @@ class Groth16Driver(Protocol):
     def open_g2(self, share: G2) -> G2:
         """Reveal a shared G2 point to all parties (sum of shares)."""
         ...
+
+
+@dataclass(frozen=True)
+class WitnessMsmShares:
+    """This party's additive shares of the four witness MSMs of the prover (no blinding, no
+    α/β): ``a`` = Σ z_i·A_i (G1), ``b2`` = Σ z_i·B_i (G2), ``b1`` = Σ z_i·B_i (G1) and
+    ``l`` = Σ_{i>ℓ} z_i·L_i (G1).
+
+    Optional driver method ``witness_msm_shares() -> WitnessMsmShares | None``: a driver whose
+    input owner computed these points and dealt them as point shares returns them, and the prover
+    skips its own witness MSMs (docs/mpc.md, "dealer-side witness commitments").  Drivers without
+    the method (or returning None) get the MSMs computed from their witness share."""
+
+    a: G1
+    b2: G2
+    b1: G1
+    l: G1

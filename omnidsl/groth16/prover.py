@@ -14,7 +14,7 @@ import numpy as np
 from omnidsl.backend.base import Backend
 from omnidsl.errors import ProofError
 from omnidsl.field import R, bytes_to_limbs
-from omnidsl.groth16.driver import Groth16Driver
+from omnidsl.groth16.driver import Groth16Driver, WitnessMsmShares
 from omnidsl.groth16.keys import Proof, ProvingKey
 from omnidsl.groth16.reduction import DEFAULT_REDUCTION, QAP, Reduction, pad
 
@@ -92,13 +92,11 @@ def prove(pk: ProvingKey, driver: Groth16Driver, backend: Backend,
     h = compute_h(pk, qap, driver, backend, reduction, stage)
 
     blind = driver.blinding()
-    with stage("MSM A, B"):
-        pi_a = backend.g1_msm(bases["a"], z)
-        pi_a = backend.g1_add(pi_a, backend.g1_mul(pk.delta_g1, blind.r))
-        pi_b2 = backend.g2_msm(bases["b2"], z)
-        pi_b2 = backend.g2_add(pi_b2, backend.g2_mul(pk.delta_g2, blind.s))
-        pi_b1 = backend.g1_msm(bases["b1"], z)
-        pi_b1 = backend.g1_add(pi_b1, backend.g1_mul(pk.delta_g1, blind.s))
+    with stage("MSM A, B, L"):
+        w = _dealt_msms(driver) or witness_msms(pk, z, backend)
+        pi_a = backend.g1_add(w.a, backend.g1_mul(pk.delta_g1, blind.r))
+        pi_b2 = backend.g2_add(w.b2, backend.g2_mul(pk.delta_g2, blind.s))
+        pi_b1 = backend.g1_add(w.b1, backend.g1_mul(pk.delta_g1, blind.s))
         if driver.is_leader:
             pi_a = backend.g1_add(pi_a, pk.alpha_g1)
             pi_b2 = backend.g2_add(pi_b2, pk.beta_g2)
@@ -107,17 +105,34 @@ def prove(pk: ProvingKey, driver: Groth16Driver, backend: Backend,
         a_open = driver.open_g1(pi_a)
         b2_open = driver.open_g2(pi_b2)
         b1_open = driver.open_g1(pi_b1)
-    with stage("MSM L, H"):
-        first_private = (pk.n_public + 1) * 32
-        l_part = backend.g1_msm(bases["l"], z[first_private:])
+    with stage("MSM H"):
         h_part = backend.g1_msm(bases["h"], h)
     with stage("open C"):
-        pi_c = backend.g1_add(l_part, h_part)
+        pi_c = backend.g1_add(w.l, h_part)
         pi_c = backend.g1_add(pi_c, backend.g1_mul(a_open, blind.s))
         pi_c = backend.g1_add(pi_c, backend.g1_mul(b1_open, blind.r))
         pi_c = backend.g1_add(pi_c, backend.g1_mul(pk.delta_g1, (R - blind.rs) % R))
         c_open = driver.open_g1(pi_c)
     return Proof(a_open, b2_open, c_open)
+
+
+def _dealt_msms(driver: Groth16Driver) -> WitnessMsmShares | None:
+    """The driver's dealt witness-MSM shares, if it has the optional method and they exist."""
+    get = getattr(driver, "witness_msm_shares", None)
+    return get() if callable(get) else None
+
+
+def witness_msms(pk: ProvingKey, witness: bytes, backend: Backend) -> WitnessMsmShares:
+    """The four witness MSMs of the full witness (what the data owner deals in dealer mode):
+    exactly the points the prover computes from ``z`` before blinding."""
+    bases = pk.bases(backend)
+    first_private = (pk.n_public + 1) * 32
+    return WitnessMsmShares(
+        a=backend.g1_msm(bases["a"], witness),
+        b2=backend.g2_msm(bases["b2"], witness),
+        b1=backend.g1_msm(bases["b1"], witness),
+        l=backend.g1_msm(bases["l"], witness[first_private:]),
+    )
 
 
 def prove_plain(pk: ProvingKey, witness: bytes, backend: Backend,

@@ -4,6 +4,7 @@
     omnidsl servers-init N -o DIR [--port P] [--circuit NAME=KEYDIR ...]
     omnidsl prove-shared --servers servers.toml --keys DIR --witness w.wtns -o proof.json --public public.json
     omnidsl prove --servers servers.toml ...   (same as prove-shared; plain `prove` otherwise)
+    ... [--dealer-msm]   the data owner computes the witness MSMs and deals point shares
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def prove_shared_command(args: argparse.Namespace) -> int:
     pk = load_keys(args.keys)
     pk_path = Path(args.keys) / PK_NAME if Path(args.keys).is_dir() else Path(args.keys)
     witness = load_witness(args.witness)
-    res = prove_shared(cfg, pk_path, witness, pk=pk)
+    mode = "dealer" if getattr(args, "dealer_msm", False) else "servers"
+    res = prove_shared(cfg, pk_path, witness, pk=pk, witness_msm=mode)
     write_proof(res.proof, args.out)
     write_public(res.public, args.public)
     sent = max(r.bytes_sent for r in res.reports)
@@ -62,6 +64,10 @@ def prove_shared_command(args: argparse.Namespace) -> int:
           f"(max {sent / 1e6:.2f} MB sent per server) → {args.out}, {args.public}",
           file=sys.stderr)
     return 0
+
+
+DEALER_MSM_HELP = ("compute the four witness MSMs here (cheap on the clear witness) and deal "
+                   "them as point shares; the servers skip them (docs/mpc.md)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -90,16 +96,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--witness", required=True, help="witness .wtns")
     p.add_argument("-o", "--out", default="proof.json", help="proof output (snarkjs JSON)")
     p.add_argument("--public", default="public.json", help="public signals output")
+    p.add_argument("--dealer-msm", action="store_true", help=DEALER_MSM_HELP)
     p.set_defaults(func=prove_shared_command)
 
     prove = sub.choices.get("prove")
     if prove is not None:  # `omnidsl prove --servers FILE` = prove-shared
         prove.add_argument("--servers", help="servers.toml: prove with secret-shared servers")
+        prove.add_argument("--dealer-msm", action="store_true",
+                           help=f"with --servers: {DEALER_MSM_HELP}")
         plain = prove.get_default("func")
 
         def dispatch(args: argparse.Namespace) -> int:
             if getattr(args, "servers", None):
                 return prove_shared_command(args)
+            if getattr(args, "dealer_msm", False):
+                raise InputError("--dealer-msm needs --servers servers.toml",
+                                 hint="the plain prover computes every MSM itself")
             return plain(args)
 
         prove.set_defaults(func=dispatch)

@@ -2,11 +2,15 @@
 
 ``prove_shared`` is the whole flow; nothing is returned (and the CLI writes nothing) unless every
 server returned the same proof and it verifies against the verification key.
+
+``witness_msm="dealer"`` (opt-in, docs/mpc.md): the data owner computes the four witness MSMs on
+its clear (sparse, small) witness and deals them as point shares; the servers skip those MSMs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +19,13 @@ from typing import Any
 from omnidsl.errors import NetworkError, OmniDSLError, ProofError
 from omnidsl.mpc import codec, frames
 from omnidsl.mpc.config import ServersConfig, file_digest
-from omnidsl.mpc.dealer import FixedShares, PartyMaterial, deal, new_session_id
+from omnidsl.mpc.dealer import (
+    FixedShares,
+    PartyMaterial,
+    deal,
+    new_session_id,
+    share_witness_msms,
+)
 from omnidsl.mpc.server import STEP_RESULT, STEP_SESSION, material_to_msg
 from omnidsl.mpc.tcp import connect
 
@@ -43,6 +53,7 @@ class SharedProof:
     reports: list[ServerReport] = field(default_factory=list)
     deal_s: float = 0.0
     wall_s: float = 0.0
+    dealer_msm_cpu_s: float = 0.0  # dealer mode: the data owner's CPU for the witness MSMs
 
 
 async def _one_server(cfg: ServersConfig, m: PartyMaterial, digest: str,
@@ -108,14 +119,16 @@ def _failed(t: asyncio.Future) -> bool:
 
 def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
                  backend: Any = None, pk: Any = None, fixed: FixedShares | None = None,
-                 bind_label: str | None = None) -> SharedProof:
+                 bind_label: str | None = None, witness_msm: str = "servers") -> SharedProof:
     """Share ``witness`` among the servers of ``cfg``, get the proof, verify it, return it.
 
     ``fixed``/``bind_label``: use given shares for some wires and name what they are bound to
-    (servers started with ``--bind-dir`` check them against their pins; see docs/mpc.md)."""
+    (servers started with ``--bind-dir`` check them against their pins; see docs/mpc.md).
+    ``witness_msm``: "servers" (DESIGN §6: each server runs the witness MSMs on its share) or
+    "dealer" (the data owner computes them and deals point shares)."""
     from omnidsl.groth16.keys import Proof, read_proving_key
     from omnidsl.groth16.points import g1_from_bytes, g2_from_bytes
-    from omnidsl.groth16.prover import public_signals, validate_witness
+    from omnidsl.groth16.prover import public_signals, validate_witness, witness_msms
     from omnidsl.groth16.verifier import verify
 
     if backend is None:
@@ -125,6 +138,8 @@ def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
     pk_path = Path(pk_path)
     if pk is None:
         pk = read_proving_key(pk_path)
+    if witness_msm not in ("servers", "dealer"):
+        raise ProofError(f"witness_msm must be 'servers' or 'dealer', not {witness_msm!r}")
     validate_witness(pk, witness)
     t0 = time.perf_counter()
     try:
@@ -132,6 +147,13 @@ def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
                          new_session_id(), fixed=fixed, bind_label=bind_label)
     except ValueError as exc:
         raise ProofError(f"cannot deal the witness: {exc}") from None
+    msm_cpu = 0.0
+    if witness_msm == "dealer":
+        c0 = time.process_time()
+        points = share_witness_msms(backend, witness_msms(pk, witness, backend), cfg.n)
+        msm_cpu = time.process_time() - c0
+        materials = [dataclasses.replace(m, witness_msm=p) for m, p in zip(materials, points,
+                                                                           strict=True)]
     deal_s = time.perf_counter() - t0
     digest = file_digest(pk_path)
     results = asyncio.run(_run(cfg, materials, digest, cfg.timeout * SESSION_TIMEOUT_FACTOR))
@@ -159,4 +181,4 @@ def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
             "the servers' proof does not verify; nothing was written or submitted",
             hint="a server sent wrong shares (or its proving key differs); retry with other servers",
         )
-    return SharedProof(proof, public, reports, deal_s, time.perf_counter() - t0)
+    return SharedProof(proof, public, reports, deal_s, time.perf_counter() - t0, msm_cpu)

@@ -25,6 +25,12 @@ shares given by the caller instead of seed-derived ones, and every party receive
 explicitly (``fixed_wires``, ``fixed_share``).  The market uses this to make the aggregation
 shares a server committed to *be* its witness share of the gradient wires, so the server can check
 before proving that it proves exactly what it committed to (:func:`binding_digest`, docs/mpc.md).
+
+Dealer-side witness commitments (optional, :func:`share_witness_msms`): the data owner computes
+the four witness MSMs of the prover itself (cheap on its sparse clear witness) and deals them as
+additive point shares, ``witness_msm`` = a (G1) ‖ b2 (G2) ‖ b1 (G1) ‖ l (G1); N−1 parties get
+uniformly random points k·G (k from ``secrets``), the last gets P − Σ others.  The servers then
+skip those MSMs (see ``groth16.driver.WitnessMsmShares``).
 """
 
 from __future__ import annotations
@@ -39,6 +45,15 @@ import numpy as np
 
 from omnidsl.backend.base import Backend
 from omnidsl.field import FR_BYTES, R
+from omnidsl.groth16.driver import WitnessMsmShares
+from omnidsl.groth16.points import (
+    G1_BYTES,
+    G2_BYTES,
+    g1_from_bytes,
+    g1_to_bytes,
+    g2_from_bytes,
+    g2_to_bytes,
+)
 from omnidsl.mpc import prg
 
 SESSION_ID_BYTES = 16
@@ -49,6 +64,8 @@ L_Z = b"triple/z"
 L_R = b"blind/r"
 L_S = b"blind/s"
 L_RS = b"blind/rs"
+#: size of one party's dealt witness-MSM shares: a ‖ b2 ‖ b1 ‖ l
+WITNESS_MSM_BYTES = 3 * G1_BYTES + G2_BYTES
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,7 @@ class PartyMaterial:
     fixed_wires: bytes | None = None  # u32 LE indices of the fixed wires (strictly increasing)
     fixed_share: bytes | None = None  # this party's share of those wires (32 bytes each)
     bind_label: str | None = None  # what the share is bound to (the market: task and owner)
+    witness_msm: bytes | None = None  # dealt shares of the witness MSMs (dealer mode)
 
     @property
     def is_last(self) -> bool:
@@ -115,6 +133,8 @@ class PartyMaterial:
                                                 and all(c.isalnum() or c in "-_."
                                                         for c in self.bind_label)):
             raise ValueError("bind label must be 1..128 characters of [A-Za-z0-9._-]")
+        if self.witness_msm is not None and len(self.witness_msm) != WITNESS_MSM_BYTES:
+            raise ValueError(f"witness MSM shares need {WITNESS_MSM_BYTES} bytes")
 
     def fixed_indices(self) -> np.ndarray:
         """The fixed wire indices (empty if none)."""
@@ -161,6 +181,46 @@ class ExpandedMaterial:
     r: int
     s: int
     rs: int
+    witness_msm: bytes | None = None  # dealer mode: encoded WitnessMsmShares (unchecked)
+
+
+def encode_witness_msms(w: WitnessMsmShares) -> bytes:
+    """a ‖ b2 ‖ b1 ‖ l in the backend's point encoding (WITNESS_MSM_BYTES)."""
+    return g1_to_bytes(w.a) + g2_to_bytes(w.b2) + g1_to_bytes(w.b1) + g1_to_bytes(w.l)
+
+
+def decode_witness_msms(buf: bytes, backend: Backend) -> WitnessMsmShares:
+    """Inverse of :func:`encode_witness_msms`; ValueError unless all four are valid points."""
+    if len(buf) != WITNESS_MSM_BYTES:
+        raise ValueError(f"witness MSM shares need {WITNESS_MSM_BYTES} bytes, got {len(buf)}")
+    g1s = [g1_from_bytes(buf[o:o + G1_BYTES])
+           for o in (0, G1_BYTES + G2_BYTES, 2 * G1_BYTES + G2_BYTES)]
+    b2 = g2_from_bytes(buf[G1_BYTES:G1_BYTES + G2_BYTES])
+    if not all(p is None or backend.g1_is_valid(p) for p in g1s) \
+            or not (b2 is None or backend.g2_is_valid(b2)):
+        raise ValueError("witness MSM shares are not valid curve points")
+    return WitnessMsmShares(a=g1s[0], b2=b2, b1=g1s[1], l=g1s[2])
+
+
+def share_witness_msms(backend: Backend, w: WitnessMsmShares, n_parties: int) -> list[bytes]:
+    """Additive point shares of ``w`` for ``n_parties``: N−1 uniformly random points k·G
+    (fresh k from ``secrets`` per point and party), the last = w − Σ others; encoded."""
+    if n_parties < 1:
+        raise ValueError("need at least one party")
+    g1, g2 = backend.g1_generator(), backend.g2_generator()
+    out: list[bytes] = []
+    rest = [w.a, w.b2, w.b1, w.l]
+    for _ in range(n_parties - 1):
+        ks = [secrets.randbelow(R) for _ in range(4)]
+        pts = [backend.g1_mul(g1, ks[0]), backend.g2_mul(g2, ks[1]),
+               backend.g1_mul(g1, ks[2]), backend.g1_mul(g1, ks[3])]
+        out.append(encode_witness_msms(WitnessMsmShares(*pts)))
+        rest = [backend.g1_add(rest[0], backend.g1_neg(pts[0])),
+                backend.g2_add(rest[1], backend.g2_neg(pts[1])),
+                backend.g1_add(rest[2], backend.g1_neg(pts[2])),
+                backend.g1_add(rest[3], backend.g1_neg(pts[3]))]
+    out.append(encode_witness_msms(WitnessMsmShares(*rest)))
+    return out
 
 
 def seeded_witness_share(seed: bytes, n_wires: int, public: bytes, is_leader: bool) -> bytes:
@@ -190,6 +250,7 @@ def expand_material(m: PartyMaterial) -> ExpandedMaterial:
         r=prg.expand_scalar(m.seed, L_R),
         s=prg.expand_scalar(m.seed, L_S),
         rs=rs,
+        witness_msm=m.witness_msm,
     )
 
 

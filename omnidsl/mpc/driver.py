@@ -6,6 +6,8 @@
 * ``open_g1``/``open_g2``: one round, every party broadcasts its point share; opened = Σ shares
   (each received point is checked to be a valid curve point first).
 * ``blinding``: the dealt shares of r, s, r·s (handed out once per session; never reused).
+* ``witness_msm_shares``: in dealer mode, the dealt point shares of the four witness MSMs
+  (checked to be valid curve points); None otherwise (the prover then computes the MSMs).
 
 Steps are named ``mul_vec#k`` / ``open_g1#k`` / ``open_g2#k``; the network binds frames to them.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 from omnidsl.backend.base import G1, G2, Backend
 from omnidsl.errors import NetworkError, ProofError
 from omnidsl.field import FR_BYTES, bytes_to_limbs, int_to_bytes
-from omnidsl.groth16.driver import BlindingShares
+from omnidsl.groth16.driver import BlindingShares, WitnessMsmShares
 from omnidsl.groth16.points import (
     G1_BYTES,
     G2_BYTES,
@@ -24,7 +26,7 @@ from omnidsl.groth16.points import (
     g2_from_bytes,
     g2_to_bytes,
 )
-from omnidsl.mpc.dealer import ExpandedMaterial
+from omnidsl.mpc.dealer import ExpandedMaterial, decode_witness_msms
 from omnidsl.mpc.network import Network, broadcast_exchange
 
 
@@ -114,6 +116,15 @@ class AdditiveDriver:
         self._blinding_used = True
         m = self.material
         return BlindingShares(r=m.r, s=m.s, rs=m.rs)
+
+    def witness_msm_shares(self) -> WitnessMsmShares | None:
+        if self.material.witness_msm is None:
+            return None
+        try:
+            return decode_witness_msms(self.material.witness_msm, self.backend)
+        except ValueError as exc:
+            raise ProofError(f"party {self.party_id}: bad dealt witness MSM shares: {exc}",
+                             hint="the data owner dealt malformed point shares") from None
 
     def _open(self, kind: str, encoded: bytes, size: int, decode, valid, add):
         step = self._step(kind)

@@ -118,7 +118,7 @@ def material_to_msg(m: PartyMaterial, key_digest: str) -> dict[str, codec.Value]
         "party_id": m.party_id, "n_parties": m.n_parties, "seed": m.seed, "n_wires": m.n_wires,
         "public": m.public, "n_triples": m.n_triples, "witness": m.witness,
         "triple_z": m.triple_z, "rs": m.rs, "fixed_wires": m.fixed_wires,
-        "fixed_share": m.fixed_share, "bind_label": m.bind_label,
+        "fixed_share": m.fixed_share, "bind_label": m.bind_label, "witness_msm": m.witness_msm,
     }
 
 
@@ -134,7 +134,7 @@ def material_from_msg(msg: dict[str, codec.Value]) -> tuple[PartyMaterial, str]:
         n_triples=codec.need(msg, "n_triples", int), witness=opt("witness", bytes),
         triple_z=opt("triple_z", bytes), rs=opt("rs", int),
         fixed_wires=opt("fixed_wires", bytes), fixed_share=opt("fixed_share", bytes),
-        bind_label=opt("bind_label", str),
+        bind_label=opt("bind_label", str), witness_msm=opt("witness_msm", bytes),
     )  # type: ignore[arg-type]
     try:
         m.validate()
