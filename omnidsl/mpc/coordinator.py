@@ -140,6 +140,10 @@ def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
         pk = read_proving_key(pk_path)
     if witness_msm not in ("servers", "dealer"):
         raise ProofError(f"witness_msm must be 'servers' or 'dealer', not {witness_msm!r}")
+    if witness_msm == "dealer" and (fixed is not None or bind_label is not None):
+        raise ProofError("dealer-side witness MSMs cannot be used with fixed/bound shares",
+                         hint="the dealt points could encode another witness than the committed "
+                              "shares; bound (market) proofs use witness_msm='servers'")
     validate_witness(pk, witness)
     t0 = time.perf_counter()
     try:

@@ -15,6 +15,8 @@ Binding (``--bind-dir DIR``, the market): before proving, the server requires th
 name a ``bind_label`` and checks its explicit share of the fixed wires against the pin
 ``DIR/<label>.json`` its operator wrote when committing to that share (:func:`check_binding`);
 a data owner who shared one gradient for aggregation cannot have the servers prove another.
+Bound sessions must not carry dealt witness MSMs (dealer mode): those points come from the data
+owner and could encode any witness, so the binding would be void; such sessions are refused.
 
 Privacy guard: the server refuses a witness share whose private part looks like a clear witness
 (:func:`check_masked`), and it only ever receives seeds and uniformly random shares.
@@ -94,6 +96,11 @@ def check_binding(bind_dir: Path, m: PartyMaterial, sid: int) -> None:
         raise ProofError(f"server {sid} refuses to prove: this server only proves shares it "
                          "committed to, and the session names none (no bind label / fixed wires)",
                          hint="deal with the committed aggregation shares as fixed shares")
+    if m.witness_msm is not None:
+        raise ProofError(f"server {sid} refuses to prove {m.bind_label}: the session has dealt "
+                         "witness MSMs, so the proof would not be computed from the committed "
+                         "share (the data owner could prove another gradient)",
+                         hint="bound (market) sessions use witness_msm='servers'")
     pin = Path(bind_dir) / f"{_safe_label(m.bind_label)}.json"
     try:
         data = json.loads(pin.read_text())

@@ -207,3 +207,66 @@ def test_dealer_msm_needs_servers(tmp_path, nb, capsys):
     assert main(["prove", "--keys", str(d), "--witness", str(tmp_path / "w.wtns"),
                  "--dealer-msm"]) == 1
     assert "--dealer-msm needs --servers" in capsys.readouterr().err
+
+
+class UncheckedPlain(PlainDriver):
+    """The data owner's private computation of h for an arbitrary (even unsatisfying) z."""
+
+    n_parties = 2  # compute_h skips the plain witness check
+
+
+def test_dealer_mode_does_not_bind_the_servers_shares(be, nb):
+    """Why bound (market) sessions refuse dealer mode: the dealt points can carry another
+    witness than the one the servers hold shares of, and the proof still verifies."""
+    from omnidsl.field import R, int_to_bytes
+    from omnidsl.groth16.prover import compute_h
+    from omnidsl.groth16.reduction import DEFAULT_REDUCTION
+
+    _, pk, z = nb
+    n = 2
+    w = (pk.n_public + 1) + 2  # a private wire
+    v = int.from_bytes(z[32 * w:32 * w + 32], "little")
+    z_shared = z[:32 * w] + int_to_bytes((v + 12345) % R) + z[32 * w + 32:]
+    assert z_shared != z
+    qap = DEFAULT_REDUCTION.qap(pk.r1cs)
+    bases = pk.bases(be)
+    h_of = {k: be.g1_msm(bases["h"], compute_h(pk, qap, UncheckedPlain(k, be), be))
+            for k in (z, z_shared)}
+    good = witness_msms(pk, z, be)
+    # L(z) + H(h(z)) − H(h(z_shared)): the servers add H(h(z_shared)) themselves
+    forged_l = be.g1_add(be.g1_add(good.l, h_of[z]), be.g1_neg(h_of[z_shared]))
+    forged = dataclasses.replace(good, l=forged_l)
+    mats = deal(be, z_shared, pk.n_public + 1, pk.domain_size, n)
+    pts = share_witness_msms(be, forged, n)
+    mats = [dataclasses.replace(m, witness_msm=p) for m, p in zip(mats, pts, strict=True)]
+    hub = LocalHub(n, timeout=20)
+    out, errs = run_parties(n, lambda i: prove(
+        pk, AdditiveDriver(i, n, hub.network(i), expand_material(mats[i]), be), be))
+    assert errs == [None] * n
+    assert verify(pk.vk, public_signals(pk, z), out[0], be)  # a proof of z, not of z_shared
+
+
+def test_bound_sessions_refuse_dealer_mode(be, nb, tmp_path):
+    from omnidsl.mpc import prg
+    from omnidsl.mpc.dealer import FixedShares
+    from omnidsl.mpc.server import check_binding, write_pin
+    from omnidsl.mpc.shares import split
+
+    d, pk, z = nb
+    n = 2
+    wires = [pk.n_public + 1, pk.n_public + 2]
+    clear = b"".join(z[32 * i:32 * i + 32] for i in wires)
+    pieces = split(be, clear, [prg.new_seed() for _ in range(n - 1)], b"test")
+    fixed = FixedShares(wires, pieces)
+    mats = deal(be, z, pk.n_public + 1, pk.domain_size, n, fixed=fixed, bind_label="task1-x")
+    write_pin(tmp_path, "task1-x", fixed.wires_bytes(), pieces[0])
+    check_binding(tmp_path, mats[0], 0)  # the servers mode session is accepted
+    pts = share_witness_msms(be, witness_msms(pk, z, be), n)
+    with pytest.raises(ProofError, match="dealt witness MSMs"):
+        check_binding(tmp_path, dataclasses.replace(mats[0], witness_msm=pts[0]), 0)
+    cfg = None  # prove_shared refuses before it contacts any server
+    with pytest.raises(ProofError, match="cannot be used with fixed/bound shares"):
+        coordinator.prove_shared(cfg, d / "proving_key.bin", z, be, pk=pk, fixed=fixed,
+                                 bind_label="task1-x", witness_msm="dealer")
+    with pytest.raises(ProofError, match="must be 'servers' or 'dealer'"):
+        coordinator.prove_shared(cfg, d / "proving_key.bin", z, be, pk=pk, witness_msm="both")
