@@ -85,7 +85,8 @@ def main() -> int:
     for d, n, mode, dom, w, c, b, ratio, per, deal, dense, dealer in rows:
         label = "-" if n == 1 else str(n)
         print(f"{d:>6} {label:>3} {mode:>7} {dom:>7} {w:>8.3f} {c:>13.3f} {b / 1e6:>10.2f}MB "
-              f"{ratio:>9.2f}x {per:>12.1f} {deal:>7.3f} {dense:>8.2f}x {dealer:>13.3f}")
+              f"{ratio:>9.2f}x {per:>12.1f} {deal:>7.3f} "
+              f"{'-' if mode == 'dealer' else f'{dense:.2f}x':>9} {dealer:>13.3f}")
     print("CPU ratio = max CPU of one server / plain prover CPU (target ≤ 1.3); vs dense = the "
           "same against the plain prover with its witness MSMs priced at uniform scalars; "
           "sent/(n·32) = bytes a server sends per domain element (O(domain) ⇒ ≈ 2(N−1)); "
