@@ -41,7 +41,8 @@ class Cluster(ServerCluster):
         return self
 
 
-def wait_until(pred, timeout: float = 10.0) -> bool:
+def wait_until(pred, timeout: float = 30.0) -> bool:
+    """Poll ``pred`` until true (returns at once when it is); generous for loaded CI machines."""
     end = time.time() + timeout
     while time.time() < end:
         if pred():

@@ -90,7 +90,7 @@ def test_killed_server_gives_clear_error_then_retry_succeeds(tmp_path, keys, be)
         t0 = time.time()
         with pytest.raises(NetworkError) as err:
             prove_shared(cl.cfg, d / "proving_key.bin", z, be, pk=pk)
-        assert time.time() - t0 < 5 + 10  # within the timeout (+ slack for a loaded CI box)
+        assert time.time() - t0 < 5 + 25  # within the timeout (+ slack for a loaded CI box)
         msg = str(err.value)
         assert "server 1" in msg and "closed the connection" in msg and "mul_vec#0" in msg
         assert cl.wait_exit(1) != 0  # it really died mid-proof
@@ -108,7 +108,7 @@ def test_frozen_server_times_out_naming_it_and_the_step(tmp_path, keys, be):
             t0 = time.time()
             with pytest.raises(NetworkError) as err:
                 prove_shared(cl.cfg, d / "proving_key.bin", z, be, pk=pk)
-            assert time.time() - t0 < 2 * 2 + 10
+            assert time.time() - t0 < 2 * 2 + 25
             msg = str(err.value)
             assert "server 2 did not connect within 2 s at step 'handshake'" in msg
             assert "server 2: no answer" in msg
