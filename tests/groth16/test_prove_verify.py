@@ -96,7 +96,7 @@ def test_proving_key_malformed(chain):
     pk, *_ = chain
     buf = dumps_proving_key(pk)
     with pytest.raises(FormatError, match="bad magic"):
-        loads_proving_key(b"XXXX" + buf[4:])
+        loads_proving_key(b"ZZZZ" + buf[4:])
     with pytest.raises(FormatError, match="version"):
         loads_proving_key(buf[:8] + (7).to_bytes(4, "little") + buf[12:])
     with pytest.raises(FormatError, match="checksum"):

@@ -154,7 +154,7 @@ def test_bad_frames_are_rejected_and_server_keeps_serving(tmp_path, keys, be):
                              frames.generate_keypair()[1])
         cases = [
             b"GET / HTTP/1.1\r\n\r\n",                                   # not framed
-            frames.frame(b"XXXX" + bytes(52)),                           # malformed hello
+            frames.frame(b"ZZZZ" + bytes(52)),                           # malformed hello
             frames.frame(b"OMNI\x09" + bytes(51)),                       # bad version
             (1 << 31).to_bytes(4, "big") + b"x" * 100,                    # oversized
             frames.frame(hello.encode()) + frames.frame(b"\x01" + bytes(60)),  # wrong key
