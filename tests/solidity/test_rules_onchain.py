@@ -2,7 +2,8 @@
 
 compile_file (small parameters) → dev setup → prove (plain driver) → snarkjs-layout JSON →
 render_verifier → solc-js → deploy → verify, on anvil (all checks, plus a batch) and on the
-embedded eth-tester chain (valid, tampered input, input ≥ r).
+embedded eth-tester chain (valid, tampered input, input ≥ r, tampered proofs, the reverting
+variant).
 """
 
 from __future__ import annotations
@@ -99,3 +100,10 @@ def test_rule_on_embedded_chain(rule, rule_artifacts, embedded_w3):
     y[-1] = x[-1] + R
     with pytest.raises(ChainError, match="public input not less than r"):
         chains.call(v.functions.verifyProofOrRevert(a, b, c, y))
+    # tampered proofs: A off the curve, and C taken from another valid proof of the same input
+    name = contract_name(rule)
+    assert v.functions.verifyProof([a[0], (a[1] + 1) % Q], b, c, x).call() is False
+    _oa, _ob, oc, _ = proof_calldata(*proofs[1])
+    assert v.functions.verifyProof(a, b, oc, x).call() is False
+    with pytest.raises(ChainError, match=f"{name}: invalid proof"):
+        chains.call(v.functions.verifyProofOrRevert(a, b, oc, x))
