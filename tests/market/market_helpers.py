@@ -60,3 +60,61 @@ def make_spec(verifier: str, servers: list[str], deadline: int, reward: int = 10
                     reward_per_gradient=reward, server_fee=fee, servers=servers,
                     rule_hash=b"\x11" * 32, rho_index=RHO if binding else None,
                     fp_index=FP if binding else None, pinned=pinned or {X: 7})
+
+
+def binding_scenario(rule, witness_input, pinned_value: int, dim: int) -> None:
+    """The aggregate-binding story, for any market rule (DSL or circom): three DOs share, the
+    servers commit, ρ is fixed; a proof for another challenge is refused; the honest aggregate
+    checks out, while a tampered share, an extra (unaccepted) DO and a dropped DO are detected,
+    and auditing one server pins the culprit."""
+    from omnidsl.field import R
+    from omnidsl.market.aggregate import fingerprint
+    from omnidsl.market.chains import embedded_chain
+    from omnidsl.market.client import Reject
+    from omnidsl.market.demo import FEE, REWARD, setup_actors
+
+    w3 = embedded_chain()
+    actors = setup_actors(w3, rule, n_owners=3, n_servers=3)
+    mo, servers, dos = actors.mo, actors.servers, actors.dos
+    market = mo.market
+    deadline = int(w3.eth.get_block("latest")["timestamp"]) + 600
+    tid = mo.open_task([s.account for s in servers], REWARD, FEE, 3 * (REWARD + FEE), deadline,
+                       pinned_value=pinned_value)
+    grads = [[(7 * i + 3 * j) % 200 - 100 for j in range(dim)] for i in range(3)]
+    for do, q in zip(dos, grads, strict=True):
+        do.share(tid, q, servers)
+    for s in servers:
+        s.commit(tid)
+    info = market.task(tid)
+    assert info.challenge_fixed and info.rho_index == rule.layout.rho_index
+    items = rule.prove_many([witness_input(q, d.account, info.rho, pinned_value)
+                             for q, d in zip(grads, dos, strict=True)])
+    # a proof bound to another challenge is refused before any pairing
+    bad = rule.prove_many([witness_input(grads[2], dos[2].account, (info.rho + 1) % R,
+                                         pinned_value)])
+    res = servers[1].submit(tid, [items[0], items[1], bad[0]])
+    assert res.batch_valid
+    assert res.rejected == [(2, dos[2].account, Reject.WRONG_CHALLENGE)]
+    assert sorted(res.accepted) == sorted([dos[0].account, dos[1].account])
+    info = market.task(tid)
+    assert info.fp_sum == (fingerprint(grads[0], info.rho) + fingerprint(grads[1], info.rho)) % R
+
+    accepted = [dos[0].account, dos[1].account]
+    shares = [s.aggregate_share(tid, accepted) for s in servers]
+    total = mo.reconstruct(shares)
+    assert total == [a + b for a, b in zip(grads[0], grads[1], strict=True)]
+    assert mo.check_aggregate(tid, total)
+    # a server adds an error to its aggregate share; auditing one server pins the culprit
+    tampered = [list(v) for v in shares]
+    tampered[2][5] = (tampered[2][5] + 1) % R
+    assert not mo.check_aggregate(tid, mo.reconstruct(tampered))
+    assert mo.audit(tid, servers[0], accepted, shares[0])
+    assert not mo.audit(tid, servers[2], accepted, tampered[2])
+    # a server slips in the share of a data owner who was not accepted
+    extra = [s.aggregate_share(tid, [*accepted, dos[2].account]) for s in servers]
+    assert not mo.check_aggregate(tid, mo.reconstruct(extra))
+    # a server drops one accepted data owner
+    dropped = [*shares[:2], servers[2].aggregate_share(tid, accepted[:1])]
+    assert not mo.check_aggregate(tid, mo.reconstruct(dropped))
+    outcomes = list(market.contract.events.AggregateChecked().get_logs(from_block=0))
+    assert [bool(e["args"]["matched"]) for e in outcomes] == [True, False, False, False]
