@@ -10,6 +10,7 @@ its clear (sparse, small) witness and deals them as point shares; the servers sk
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ class ServerReport:
     bytes_received: int
     wire_bytes_sent: int
     material_bytes: int
+    stage_cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per proving stage
 
 
 @dataclass
@@ -54,6 +56,16 @@ class SharedProof:
     deal_s: float = 0.0
     wall_s: float = 0.0
     dealer_msm_cpu_s: float = 0.0  # dealer mode: the data owner's CPU for the witness MSMs
+
+
+def _stage_cpu(text: str) -> dict[str, float]:
+    """Parse a server's ``name=seconds;...`` stage report (ignoring anything malformed)."""
+    out = {}
+    for item in text.split(";"):
+        name, _, secs = item.partition("=")
+        with contextlib.suppress(ValueError):
+            out[name] = float(secs)
+    return out
 
 
 async def _one_server(cfg: ServersConfig, m: PartyMaterial, digest: str,
@@ -174,7 +186,8 @@ def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
         reports.append(ServerReport(
             i, float(str(r.get("cpu_s", "0"))), float(str(r.get("wall_s", "0"))),
             int(r.get("bytes_sent") or 0), int(r.get("bytes_received") or 0),
-            int(r.get("wire_bytes_sent") or 0), material_bytes))
+            int(r.get("wire_bytes_sent") or 0), material_bytes,
+            _stage_cpu(str(r.get("stage_cpu") or ""))))
     if len(proofs) != 1:
         raise ProofError("the servers returned different proofs; nothing was written",
                          hint="a server is faulty or malicious")

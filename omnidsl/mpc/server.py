@@ -29,7 +29,7 @@ import contextlib
 import struct
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -400,17 +400,41 @@ class Server:
         for j in net.peers:
             if net.recv(j) != b"omnidsl-mpc handshake":
                 raise NetworkError(f"server {j} sent a bad handshake")
-        expanded = expand_material(material)
-        check_masked(expanded.witness, material.n_public)
+        stages = StageClock(cpu0)
+        with stages("expand"):
+            expanded = expand_material(material)
+            check_masked(expanded.witness, material.n_public)
         driver = AdditiveDriver(self.sid, self.cfg.n, net, expanded, self.backend,
                                 corrupt=self.corrupt)
-        proof = prove(pk, driver, self.backend)
+        proof = prove(pk, driver, self.backend, stage=stages)
         return {
             "kind": "result", "ok": True, "a": g1_to_bytes(proof.a), "b": g2_to_bytes(proof.b),
             "c": g1_to_bytes(proof.c), "cpu_s": repr(time.process_time() - cpu0),
             "bytes_sent": net.stats.bytes_sent, "bytes_received": net.stats.bytes_received,
             "wire_bytes_sent": sum(c.bytes_out for c, _ in net.peers.values()),
+            "stage_cpu": stages.summary(),
         }
+
+
+class StageClock:
+    """Process CPU seconds per proving stage (``stage`` hook of the prover), for the report."""
+
+    def __init__(self, cpu0: float):
+        self.cpu0 = cpu0
+        self.spent: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        c0 = time.process_time()
+        try:
+            yield
+        finally:
+            self.spent[name] = self.spent.get(name, 0.0) + time.process_time() - c0
+
+    def summary(self) -> str:
+        """``name=seconds`` pairs joined by ``;`` (the rest of the session CPU as ``other``)."""
+        rest = time.process_time() - self.cpu0 - sum(self.spent.values())
+        return ";".join(f"{k}={v:.4f}" for k, v in [*self.spent.items(), ("other", rest)])
 
 
 def run_server(cfg: ServersConfig, sid: int, **kw: Any) -> None:
