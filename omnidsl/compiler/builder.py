@@ -14,9 +14,17 @@ import numpy as np
 
 from omnidsl.errors import InternalError
 from omnidsl.field import R, int64_to_limbs, ints_to_limbs
-from omnidsl.r1cs.system import R1CS, SparseMatrix
+from omnidsl.r1cs.system import R1CS, WIRE_BITS_FULL, SparseMatrix
 
 from .lc import LC, SMALL, CoeffTable, add
+
+#: width of a small (int64) wire when nothing tighter is known: |v| < 2^62 (lc.SMALL)
+SMALL_BITS = SMALL.bit_length() - 1
+
+
+def width(lo: int, hi: int) -> int:
+    """Smallest b with |v| < 2^b for every integer v in [lo, hi], capped at WIRE_BITS_FULL."""
+    return min(max(abs(lo), abs(hi)).bit_length(), WIRE_BITS_FULL)
 
 
 class WitnessState:
@@ -104,6 +112,9 @@ class Builder:
         self.ZERO = self.table.id(0)
         self.n_wires = 1
         self._big: list[np.ndarray] = [np.zeros(1, bool)]
+        #: per-wire width bounds (see R1CS.wire_bits); wire 0 is the constant 1
+        self._bits: list[np.ndarray] = [np.ones(1, np.uint8)]
+        self._bits_fix: dict[int, int] = {}
         self.blocks: list[Block] = []
         self.steps: list[Step] = []
         self.line = 0
@@ -114,14 +125,34 @@ class Builder:
         self.cache: dict[tuple, object] = {}
 
     # ------------------------------------------------------------ wires
-    def alloc(self, n: int, big: bool = False) -> np.ndarray:
+    def alloc(self, n: int, big: bool = False, bits: int | None = None) -> np.ndarray:
+        """``n`` fresh wires.  ``bits``: a bound |v| < 2^bits on every value the witness steps
+        can give them (for valid inputs); default 254 (big) or 62 (small wires are int64 with
+        |v| < 2^62, so a small wire's width never exceeds 62)."""
         w = np.arange(self.n_wires, self.n_wires + n, dtype=np.int64)
         self.n_wires += n
         self._big.append(np.full(n, big, bool))
+        cap = WIRE_BITS_FULL if big else SMALL_BITS
+        b = cap if bits is None else min(int(bits), cap)
+        if b < 0:
+            raise InternalError(f"negative wire width {bits}")
+        self._bits.append(np.full(n, b, np.uint8))
         return w
+
+    def set_bits(self, wires: np.ndarray, bits: int) -> None:
+        """Tighten the width of already allocated wires (never widens past their cap)."""
+        for wi in np.asarray(wires, np.int64).reshape(-1).tolist():
+            self._bits_fix[wi] = min(int(bits), self._bits_fix.get(wi, WIRE_BITS_FULL))
 
     def bigmask(self) -> np.ndarray:
         return np.concatenate(self._big)
+
+    def wire_bits(self) -> np.ndarray:
+        """Width bound of every wire, uint8 (n_wires,) — R1CS.wire_bits of the -O0 system."""
+        out = np.concatenate(self._bits)
+        for wi, b in self._bits_fix.items():
+            out[wi] = min(int(out[wi]), b)
+        return out
 
     def wires_lc(self, wires: np.ndarray) -> LC:
         return LC.of_wires(wires, self.ONE)
@@ -209,4 +240,5 @@ class Builder:
             out[name] = SparseMatrix(row_ptr, wires.astype(np.int64), cids.astype(np.int32))
         line = np.concatenate(lines) if lines else np.zeros(0, np.int32)
         return R1CS(self.n_wires, n_pub_out, n_pub_in, n_prv_in, out["A"], out["B"], out["C"],
-                    list(uniq), constraint_line=line, labels=dict(self.labels))
+                    list(uniq), constraint_line=line, labels=dict(self.labels),
+                    wire_bits=self.wire_bits())

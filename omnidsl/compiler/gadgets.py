@@ -16,7 +16,7 @@ import numpy as np
 from omnidsl.errors import InternalError
 from omnidsl.field import R
 
-from .builder import Builder, WitnessState
+from .builder import Builder, WitnessState, width
 from .lc import LC, SMALL, add, scale
 
 FailFn = Callable[[WitnessState, np.ndarray], None]
@@ -97,7 +97,7 @@ def range_bits(b: Builder, x: V, k: int, offset: int = 0, on_fail: FailFn | None
     else:
         if k > 252:  # 2^252 < r: a 252-bit decomposition is still unique
             raise InternalError(f"range check of {k} bits would wrap the field")
-        bits = b.alloc(n * k).reshape(n, k)
+        bits = b.alloc(n * k, bits=1).reshape(n, k)
         flat = b.wires_lc(bits.reshape(-1))
         b.constrain(flat, add(flat, LC.constant(-1), b.table), LC.constant(0))
     pow_ids = np.array([b.table.id(1 << j) for j in range(k)], np.int32)
@@ -166,8 +166,8 @@ def is_zero(b: Builder, d: V) -> V:
 
 def _is_zero(b: Builder, d: V) -> V:
     n = d.n
-    inv = b.alloc(n, big=True)
-    out = b.alloc(n)
+    inv = b.alloc(n, big=True)  # a field inverse: no bound
+    out = b.alloc(n, bits=1)
     b.decisions.append(("is_zero", out))
     inv_lc, out_lc = b.wires_lc(inv), b.wires_lc(out)
     b.constrain(d.lc, inv_lc, add(LC.constant(1), out_lc, b.table, -1))
@@ -205,7 +205,7 @@ def mul(b: Builder, x: V, y: V) -> V:
 def _mul(b: Builder, x: V, y: V, lo: int, hi: int) -> V:
     n = max(x.n, y.n)
     res = V(LC.constant(0), lo, hi)
-    out = b.alloc(n, big=res.big)
+    out = b.alloc(n, big=res.big, bits=width(lo, hi))
     b.constrain(x.lc, y.lc, b.wires_lc(out))
     big = res.big
 
@@ -253,7 +253,7 @@ def materialise(b: Builder, x: V) -> V:
     """Copy a wide linear combination into one fresh wire per row (cost 1 linear)."""
     if x.lc.t <= 1:
         return x
-    out = b.alloc(x.n, big=x.big)
+    out = b.alloc(x.n, big=x.big, bits=width(x.lo, x.hi))
     b.linear(add(b.wires_lc(out), x.lc, b.table, -1))
     big = x.big
     b.step(lambda w: w.set(out, w.eval(x.lc, big)))
@@ -274,8 +274,8 @@ def div_floor(b: Builder, x: V, p: int, q: int) -> V:
     ylo, yhi = xq.lo // p, xq.hi // p
     n = x.n
     big = xq.big or p >= SMALL
-    y = b.alloc(n, big=max(abs(ylo), abs(yhi)) >= SMALL)
-    rem = b.alloc(n, big=p >= SMALL)
+    y = b.alloc(n, big=max(abs(ylo), abs(yhi)) >= SMALL, bits=width(ylo, yhi))
+    rem = b.alloc(n, big=p >= SMALL, bits=width(0, p - 1))
     yv, rv = V(b.wires_lc(y), ylo, yhi), V(b.wires_lc(rem), 0, p - 1)
     b.decisions.append(("div", y, rem, p))
 
@@ -307,7 +307,7 @@ def fingerprint(b: Builder, v: V, rho: V, out: int | None = None) -> V:
     if d < 1 or rho.n != 1:
         raise InternalError("fingerprint needs a vector and a scalar challenge")
     acc = np.empty(d, np.int64)
-    rest = b.alloc(d - 1, big=True)
+    rest = b.alloc(d - 1, big=True)  # Horner accumulators are full field elements
     acc[1:] = rest
     acc[0] = b.alloc(1, big=True)[0] if out is None else out
     # A_i = acc_{i+1} + v_i  (acc_D = 0: wire 0 with a zero coefficient, dropped on emission)

@@ -17,9 +17,10 @@ from omnidsl.field import R
 from omnidsl.lang import ast
 from omnidsl.lang.checker import CheckedRule, division_pq, expr_text
 from omnidsl.lang.types import MAX_BOUND, ExprInfo, InputInfo, NormProduct, dyadic_exponent
+from omnidsl.r1cs.system import WIRE_BITS_FULL
 
 from . import gadgets as g
-from .builder import Builder, WitnessState
+from .builder import Builder, WitnessState, width
 from .gadgets import V
 from .lc import LC
 
@@ -97,13 +98,17 @@ class Lowerer:
         b = self.b
         for o in self.c.outputs:
             n = o.length or 1
-            w = b.alloc(n, big=max(abs(o.lo), abs(o.hi)) >= g.SMALL)
+            bits = WIRE_BITS_FULL if o.kind == "field" else width(o.lo, o.hi)
+            w = b.alloc(n, big=max(abs(o.lo), abs(o.hi)) >= g.SMALL, bits=bits)
             self.outputs.append(OutputLayout(o.name, o.length, o.scale, int(w[0]), o.kind))
             self._label(o.name, w, o.length)
         order = [i for i in self.c.inputs if i.visibility == "public"]
         order += [i for i in self.c.inputs if i.visibility == "private"]
         for inp in order:
-            w = b.alloc(inp.count, big=inp.bits > 62)
+            # a k-bit input lies in [-2^(k-1), 2^(k-1) - 1] (encode_input enforces it; the
+            # range check below proves it), so |v| <= 2^(k-1) < 2^k: width k
+            bits = WIRE_BITS_FULL if inp.base == "field" else width(inp.lo, inp.hi)
+            w = b.alloc(inp.count, big=inp.bits > 62, bits=bits)
             self.inputs.append(InputLayout(inp.name, inp.visibility, inp.length, inp.bits,
                                            inp.frac, int(w[0]), inp))
             self._label(inp.name, w, inp.length)
@@ -162,6 +167,7 @@ class Lowerer:
         b.linear(b.sub(b.wires_lc(w), lc))
         big = v.big
         b.step(lambda st: st.set(w, np.broadcast_to(st.eval(lc, big), (n,))))
+        b.set_bits(w, width(v.lo, v.hi))  # the value written is in [v.lo, v.hi]
         self.env[stmt.name] = LV(x.kind, V(b.wires_lc(w), v.lo, v.hi), lay.scale, lay.length)
 
     # ------------------------------------------------------------ helpers
@@ -582,7 +588,7 @@ class Lowerer:
     def _assert_nonzero(self, d: V, fail) -> None:
         b = self.b
         n = d.n
-        inv = b.alloc(n, big=True)
+        inv = b.alloc(n, big=True)  # a field inverse: no bound
         b.constrain(d.lc, b.wires_lc(inv), LC.constant(1))
         big = d.big
 

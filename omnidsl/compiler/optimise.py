@@ -337,9 +337,10 @@ def optimise_full(r1cs: R1CS, level: int = 2) -> Optimised:
     for mat in (A, B, C):
         mat.coeff_id = remap[mat.coeff_id].astype(np.int32)
     coeffs = [v for v, u in zip(table.values, used.tolist(), strict=True) if u]
+    bits = None if r1cs.wire_bits is None else np.asarray(r1cs.wire_bits, np.uint8)[kept]
     out = replace(r1cs, n_wires=int(kept.shape[0]), A=A, B=B, C=C, coeffs=coeffs,
                   wire_to_label=w2l, n_labels=n_labels, constraint_line=line,
-                  labels=dict(r1cs.labels))
+                  labels=dict(r1cs.labels), wire_bits=bits)
     return Optimised(out, kept, rounds, list(table.values))
 
 

@@ -18,6 +18,9 @@ import numpy as np
 
 from omnidsl.field import R, int_to_bytes
 
+#: ``R1CS.wire_bits`` value meaning "no bound known": a full field element
+WIRE_BITS_FULL = 254
+
 
 @dataclass
 class SparseMatrix:
@@ -67,6 +70,11 @@ class R1CS:
     constraint_line: np.ndarray | None = None
     #: optional wire names for .sym output: label id → dotted name
     labels: dict[int, str] = field(default_factory=dict)
+    #: optional per-wire width bound, uint8 (n_wires,): b <= 253 means every witness the compiler
+    #: generates for valid inputs has |v| < 2^b (v read as a signed integer in (-r/2, r/2));
+    #: 254 (WIRE_BITS_FULL) means no bound known.  None (circom .r1cs files, version-1 keys):
+    #: treat every wire as 254 — :meth:`widths` does that.
+    wire_bits: np.ndarray | None = None
 
     @property
     def n_constraints(self) -> int:
@@ -76,6 +84,12 @@ class R1CS:
     def n_public(self) -> int:
         """Public signals as snarkjs counts them (outputs + public inputs), excluding wire 0."""
         return self.n_pub_out + self.n_pub_in
+
+    def widths(self) -> np.ndarray:
+        """Per-wire width bounds as uint8 (n_wires,); all WIRE_BITS_FULL when unknown."""
+        if self.wire_bits is None:
+            return np.full(self.n_wires, WIRE_BITS_FULL, np.uint8)
+        return np.asarray(self.wire_bits, np.uint8)
 
     def coeff_bytes(self) -> np.ndarray:
         """The coefficient table as a (T, 32) uint8 array of canonical little-endian elements."""
