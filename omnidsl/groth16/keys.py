@@ -8,7 +8,8 @@ Names follow the Groth16 paper with the group as suffix (arkworks style):
 
 Proving-key file layout (all integers little-endian; points as in backend/base.py; see
 docs/groth16.md): magic ``OMNIGPK\\0``, u32 version, header, points, the R1CS matrices, the phase-2
-contributions and a SHA-256 of everything before it.
+contributions, (version 2) the optional per-wire width bounds and a SHA-256 of everything before
+it.  Version-1 files still load (their R1CS has ``wire_bits = None``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from omnidsl.backend.base import G1, G2, Backend
-from omnidsl.errors import FormatError
+from omnidsl.errors import FormatError, InternalError
 from omnidsl.groth16.points import (
     G1_BYTES,
     G2_BYTES,
@@ -35,10 +36,11 @@ from omnidsl.groth16.points import (
     g2_from_bytes,
     g2_to_bytes,
 )
-from omnidsl.r1cs.system import R1CS, SparseMatrix
+from omnidsl.r1cs.system import R1CS, WIRE_BITS_FULL, SparseMatrix
 
 MAGIC = b"OMNIGPK\0"
-VERSION = 1
+VERSION = 2  # written; 2 added the wire-width section
+READABLE = (1, 2)
 _HEADER = struct.Struct("<IIIIQIIQQQI")  # n_wires, pub_out, pub_in, prv_in, m, log2 n,
 #                                         n_coeffs, nnz A, nnz B, nnz C, n_contributions
 
@@ -184,8 +186,36 @@ def dumps_proving_key(pk: ProvingKey) -> bytes:
         name = c.name.encode()[:255]
         parts += [g1_to_bytes(c.delta_g1), g2_to_bytes(c.delta_g2), g1_to_bytes(c.pok_r),
                   c.pok_z.to_bytes(32, "little"), bytes([len(name)]), name]
+    parts.append(_widths_bytes(r))
     body = b"".join(parts)
     return body + hashlib.sha256(body).digest()
+
+
+def _widths_bytes(r: R1CS) -> bytes:
+    """The version-2 width section: u8 flag, then (flag 1) one u8 per wire."""
+    if r.wire_bits is None:
+        return b"\0"
+    bits = np.asarray(r.wire_bits)
+    if bits.shape != (r.n_wires,) or (bits.size and (bits.min() < 0
+                                                      or bits.max() > WIRE_BITS_FULL)):
+        raise InternalError(f"R1CS.wire_bits must be {r.n_wires} values in 0..{WIRE_BITS_FULL}")
+    return b"\1" + bits.astype(np.uint8).tobytes()
+
+
+def _read_widths(rd: _Reader, n_wires: int) -> np.ndarray | None:
+    flag = rd.take(1, "wire widths flag")[0]
+    if flag == 0:
+        return None
+    if flag != 1:
+        raise FormatError(f"{rd.what}: bad wire widths flag {flag} (expected 0 or 1)")
+    bits = np.frombuffer(rd.take(n_wires, "wire widths"), np.uint8).copy()
+    if bits.size and int(bits.max()) > WIRE_BITS_FULL:
+        bad = int(np.argmax(bits > WIRE_BITS_FULL))
+        raise FormatError(f"{rd.what}: wire {bad} has width {int(bits[bad])} "
+                          f"(at most {WIRE_BITS_FULL})")
+    if bits.size and bits[0] < 1:
+        raise FormatError(f"{rd.what}: wire 0 (the constant 1) has width 0")
+    return bits
 
 
 class _Reader:
@@ -227,8 +257,9 @@ def loads_proving_key(buf: bytes, what: str = "proving key") -> ProvingKey:
     rd = _Reader(body, what)
     rd.take(len(MAGIC), "magic")
     (version,) = struct.unpack("<I", rd.take(4, "version"))
-    if version != VERSION:
-        raise FormatError(f"{what}: unsupported version {version} (this omnidsl reads {VERSION})")
+    if version not in READABLE:
+        raise FormatError(f"{what}: unsupported version {version} (this omnidsl reads "
+                          f"versions {', '.join(map(str, READABLE))})")
     if hashlib.sha256(body).digest() != digest:
         raise FormatError(f"{what}: checksum mismatch (the file is corrupted or was edited)")
     (nw, p_out, p_in, prv, m, log_n, n_coeffs, nnz_a, nnz_b, nnz_c,
@@ -263,10 +294,11 @@ def loads_proving_key(buf: bytes, what: str = "proving key") -> ProvingKey:
         ln = rd.take(1, f"contribution[{i}].name")[0]
         name = rd.take(ln, f"contribution[{i}].name").decode(errors="replace")
         contributions.append(Contribution(d1, d2, pr, pz, name))
+    wire_bits = _read_widths(rd, nw) if version >= 2 else None
     if rd.pos != len(body):
         raise FormatError(f"{what}: {len(body) - rd.pos} unexpected trailing bytes")
     r1cs = R1CS(n_wires=nw, n_pub_out=p_out, n_pub_in=p_in, n_prv_in=prv,
-                A=mats[0], B=mats[1], C=mats[2], coeffs=coeffs)
+                A=mats[0], B=mats[1], C=mats[2], coeffs=coeffs, wire_bits=wire_bits)
     vk = VerifyingKey(alpha_g1, beta_g2, gamma_g2, delta_g2, ic)
     pk = ProvingKey(vk, beta_g1, delta_g1, a_query, b_g1, b_g2, h_query, l_query, r1cs, n,
                     contributions)

@@ -280,3 +280,38 @@ def test_random_expressions_widths_hold(expr, seed, level):
         except AssertionFailed:
             continue
         check_witness(c, w)
+
+
+# ------------------------------------------------------------ through setup and the key file
+
+
+def test_widths_survive_setup_and_key_file(tmp_path):
+    from omnidsl.backend import get_backend
+    from omnidsl.groth16.keys import read_proving_key, write_proving_key
+    from omnidsl.groth16.setup import contribute, dev_setup
+
+    backend = get_backend("native")
+    c = compile_file(CIRCUITS / "range.omni", {"D": 3}, 2)
+    bits = c.r1cs.wire_bits.copy()
+    pk = contribute(dev_setup(c.r1cs, backend), backend, name="t")
+    assert np.array_equal(pk.r1cs.wire_bits, bits)
+    write_proving_key(pk, tmp_path / "pk.bin")
+    back = read_proving_key(tmp_path / "pk.bin")
+    assert np.array_equal(back.r1cs.wire_bits, bits)
+    assert back.r1cs.wire_bits.shape == (back.n_wires,)
+
+
+def test_cli_setup_keeps_widths_from_rules_only(tmp_path):
+    from omnidsl.cli import main
+    from omnidsl.groth16.keys import read_proving_key
+
+    rule = str(CIRCUITS / "range.omni")
+    assert main(["setup", rule, "--param", "D=3", "-o", str(tmp_path / "k1")]) == 0
+    want = compile_file(rule, {"D": 3}, 2).r1cs.wire_bits
+    got = read_proving_key(tmp_path / "k1" / "proving_key.bin").r1cs.wire_bits
+    assert np.array_equal(got, want)
+    # circom-format .r1cs files carry no widths: keys made from them have none
+    assert main(["compile", rule, "--param", "D=3", "-o", str(tmp_path / "c")]) == 0
+    assert main(["setup", str(tmp_path / "c" / "range.r1cs"), "-o", str(tmp_path / "k2")]) == 0
+    pk2 = read_proving_key(tmp_path / "k2" / "proving_key.bin")
+    assert pk2.r1cs.wire_bits is None and (pk2.r1cs.widths() == WIRE_BITS_FULL).all()

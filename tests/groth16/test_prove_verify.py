@@ -134,3 +134,88 @@ def test_degenerate_inputs(chain, backend):
         assert not verify(junk, pub, proof, backend)
         assert not verify(vk, pub, junk, backend)
         assert not verify(vk, junk, proof, backend)
+
+
+# ---------------------------------------------------------------- wire widths (version 2)
+
+
+def _with_bits(pk, bits):
+    from dataclasses import replace
+
+    return replace(pk, r1cs=replace(pk.r1cs, wire_bits=bits), _handles={})
+
+
+def _resealed(body: bytes) -> bytes:
+    import hashlib
+
+    return body + hashlib.sha256(body).digest()
+
+
+def test_wire_widths_roundtrip(chain, backend):
+    import numpy as np
+
+    pk, z, pub, _ = chain
+    n = pk.n_wires
+    bits = np.array([1] + [(7 * i) % 255 for i in range(1, n)], np.uint8)
+    buf = dumps_proving_key(_with_bits(pk, bits))
+    assert buf[8:12] == (2).to_bytes(4, "little")
+    pk2 = loads_proving_key(buf)
+    assert pk2.r1cs.wire_bits.dtype == np.uint8 and np.array_equal(pk2.r1cs.wire_bits, bits)
+    assert dumps_proving_key(pk2) == buf
+    assert verify(pk.vk, pub, prove_plain(pk2, z, backend), backend)
+    plain = dumps_proving_key(pk)  # no widths: flag 0, one byte shorter than n widths + flag
+    assert len(buf) - len(plain) == n
+    assert loads_proving_key(plain).r1cs.wire_bits is None
+    assert (loads_proving_key(plain).r1cs.widths() == 254).all()
+
+
+def test_version1_key_still_loads(chain, backend):
+    pk, z, pub, _ = chain
+    body = dumps_proving_key(pk)[:-32]
+    assert body[-1] == 0  # the version-2 "no widths" flag
+    v1 = _resealed(body[:8] + (1).to_bytes(4, "little") + body[12:-1])
+    pk1 = loads_proving_key(v1)
+    assert pk1.r1cs.wire_bits is None and pk1.vk == pk.vk
+    assert verify(pk.vk, pub, prove_plain(pk1, z, backend), backend)
+    # a version-1 file with a width section appended is not a version-1 file
+    with pytest.raises(FormatError, match="trailing"):
+        loads_proving_key(_resealed(body[:8] + (1).to_bytes(4, "little") + body[12:]))
+
+
+def test_wire_widths_malformed(chain):
+    import numpy as np
+
+    pk, *_ = chain
+    n = pk.n_wires
+    bits = np.full(n, 30, np.uint8)
+    bits[0] = 1
+    body = dumps_proving_key(_with_bits(pk, bits))[:-32]
+    start = len(body) - n - 1
+    assert body[start] == 1 and body[start + 1:] == bits.tobytes()
+
+    def patched(offset: int, value: int) -> bytes:
+        b = bytearray(body)
+        b[start + offset] = value
+        return _resealed(bytes(b))
+
+    with pytest.raises(FormatError, match="widths flag 2"):
+        loads_proving_key(patched(0, 2))
+    with pytest.raises(FormatError, match=r"wire 3 has width 255 \(at most 254\)"):
+        loads_proving_key(patched(4, 255))
+    with pytest.raises(FormatError, match="wire 0"):
+        loads_proving_key(patched(1, 0))
+    with pytest.raises(FormatError, match="truncated while reading wire widths"):
+        loads_proving_key(_resealed(body[:-1]))
+    with pytest.raises(FormatError, match="trailing"):
+        loads_proving_key(_resealed(body + b"\x05"))
+    with pytest.raises(FormatError, match="checksum"):
+        loads_proving_key(body + bytes(32))
+    # width 254 (no bound) is valid
+    assert loads_proving_key(patched(2, 254)).r1cs.wire_bits[1] == 254
+    # the writer refuses widths that do not fit the circuit
+    from omnidsl.errors import InternalError
+
+    with pytest.raises(InternalError):
+        dumps_proving_key(_with_bits(pk, bits[:-1]))
+    with pytest.raises(InternalError):
+        dumps_proving_key(_with_bits(pk, np.full(n, 300, np.int64)))
