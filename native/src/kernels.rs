@@ -288,8 +288,9 @@ pub fn pairing_check(g1: &[G1Affine], g2: &[G2Affine]) -> bool {
 const MSM_PAR_MIN: usize = 1 << 11;
 
 /// Σ s_i·B_i.  Zero scalars are skipped; scalars ±1 are summed directly (mixed additions);
-/// scalars with min(s, r−s) < 2^64 go through a 64-bit Pippenger (negating the base when r−s is
-/// the small one); the rest through a 254-bit Pippenger with signed digits.
+/// the others are split by the bit length of min(s, r−s) (negating the base when r−s is the
+/// small one) into classes of at most 64, 128 and 254 bits, each run through a Pippenger whose
+/// window count fits the longest scalar actually in the class (signed digits).
 pub fn msm<P: SWCurveConfig<ScalarField = Fr>>(
     bases: &[Affine<P>],
     scalars: &[BigInt<4>],
@@ -297,29 +298,26 @@ pub fn msm<P: SWCurveConfig<ScalarField = Fr>>(
     let n = scalars.len().min(bases.len());
     let (bases, scalars) = (&bases[..n], &scalars[..n]);
     let chunk = (n / (4 * rayon::current_num_threads().max(1))).max(MSM_PAR_MIN);
-    type Part<P> = (
-        Projective<P>,
-        Vec<Affine<P>>,
-        Vec<BigInt<4>>,
-        Vec<Affine<P>>,
-        Vec<BigInt<4>>,
-    );
-    let parts: Vec<Part<P>> = scalars
+    let parts: Vec<Classes<P>> = scalars
         .par_chunks(chunk)
         .zip(bases.par_chunks(chunk))
         .map(|(sc, bs)| classify(sc, bs))
         .collect();
-    let mut ones = Projective::<P>::zero();
-    let (mut sb, mut ss, mut bb, mut bs) = (vec![], vec![], vec![], vec![]);
-    for (o, b1, s1, b2, s2) in parts {
-        ones += o;
-        sb.extend(b1);
-        ss.extend(s1);
-        bb.extend(b2);
-        bs.extend(s2);
+    let mut all = Classes::<P>::default();
+    for p in parts {
+        all.absorb(p);
     }
-    let (small, big) = rayon::join(|| pippenger(&sb, &ss, 64), || pippenger(&bb, &bs, 254));
-    ones + small + big
+    let [c64, c128, c254] = all.classes;
+    let (small, (mid, big)) = rayon::join(
+        || pippenger(&c64.0, &c64.1, c64.2 as usize),
+        || {
+            rayon::join(
+                || pippenger(&c128.0, &c128.1, c128.2 as usize),
+                || pippenger(&c254.0, &c254.1, c254.2 as usize),
+            )
+        },
+    );
+    all.ones + small + mid + big
 }
 
 /// The MSM on the calling thread only (used inside already-parallel loops).
@@ -327,50 +325,76 @@ pub fn msm_serial<P: SWCurveConfig<ScalarField = Fr>>(
     bases: &[Affine<P>],
     scalars: &[BigInt<4>],
 ) -> Projective<P> {
-    let (ones, sb, ss, bb, bs) = classify(scalars, bases);
-    ones + pippenger_serial(&sb, &ss, 64) + pippenger_serial(&bb, &bs, 254)
+    let all = classify(scalars, bases);
+    let mut acc = all.ones;
+    for (b, s, nb) in &all.classes {
+        acc += pippenger_serial(b, s, *nb as usize);
+    }
+    acc
 }
 
-#[allow(clippy::type_complexity)]
-fn classify<P: SWCurveConfig<ScalarField = Fr>>(
-    sc: &[BigInt<4>],
-    bs: &[Affine<P>],
-) -> (
-    Projective<P>,
-    Vec<Affine<P>>,
-    Vec<BigInt<4>>,
-    Vec<Affine<P>>,
-    Vec<BigInt<4>>,
-) {
+/// Class upper bounds (bits of min(s, r − s)) used by [`msm`].
+const CLASS_BITS: [u32; 3] = [64, 128, 254];
+
+/// Points with scalar ±1 already summed, and per class: bases, scalars, longest scalar (bits).
+struct Classes<P: SWCurveConfig> {
+    ones: Projective<P>,
+    classes: [(Vec<Affine<P>>, Vec<BigInt<4>>, u32); 3],
+}
+
+impl<P: SWCurveConfig> Default for Classes<P> {
+    fn default() -> Self {
+        Self {
+            ones: Projective::<P>::zero(),
+            classes: Default::default(),
+        }
+    }
+}
+
+impl<P: SWCurveConfig> Classes<P> {
+    fn push(&mut self, b: Affine<P>, s: BigInt<4>, nbits: u32) {
+        let k = CLASS_BITS.iter().position(|&c| nbits <= c).unwrap_or(2);
+        let cl = &mut self.classes[k];
+        cl.0.push(b);
+        cl.1.push(s);
+        cl.2 = cl.2.max(nbits);
+    }
+
+    fn absorb(&mut self, other: Self) {
+        self.ones += other.ones;
+        for (mine, theirs) in self.classes.iter_mut().zip(other.classes) {
+            mine.0.extend(theirs.0);
+            mine.1.extend(theirs.1);
+            mine.2 = mine.2.max(theirs.2);
+        }
+    }
+}
+
+fn classify<P: SWCurveConfig<ScalarField = Fr>>(sc: &[BigInt<4>], bs: &[Affine<P>]) -> Classes<P> {
     let modulus = Fr::MODULUS;
-    let mut acc = Projective::<P>::zero();
-    let (mut sb, mut ss, mut bb, mut bsc) = (vec![], vec![], vec![], vec![]);
+    let mut out = Classes::<P>::default();
     for (s, b) in sc.iter().zip(bs) {
         if s.is_zero() || b.is_zero() {
             continue;
         }
         if is_one(s) {
-            acc += b;
-            continue;
-        }
-        if bits(s) <= 64 {
-            sb.push(*b);
-            ss.push(*s);
+            out.ones += b;
             continue;
         }
         let mut neg = modulus;
         neg.sub_with_borrow(s);
         if is_one(&neg) {
-            acc -= b;
-        } else if bits(&neg) <= 64 {
-            sb.push(-*b);
-            ss.push(neg);
+            out.ones -= b;
+            continue;
+        }
+        let (pos_bits, neg_bits) = (bits(s), bits(&neg));
+        if neg_bits < pos_bits {
+            out.push(-*b, neg, neg_bits);
         } else {
-            bb.push(*b);
-            bsc.push(*s);
+            out.push(*b, *s, pos_bits);
         }
     }
-    (acc, sb, ss, bb, bsc)
+    out
 }
 
 /// Window width minimising ⌈(bits+1)/c⌉·(a·n + 0.9·2^c): a bucket addition costs a ≈ 0.75 of a
@@ -676,12 +700,17 @@ mod tests {
                 .map(|_| G1Projective::rand(&mut rng).into_affine())
                 .collect();
             let scalars: Vec<Fr> = (0..n)
-                .map(|i| match i % 6 {
+                .map(|i| match i % 9 {
                     0 => Fr::zero(),
                     1 => Fr::one(),
                     2 => -Fr::one(),
                     3 => Fr::from(i as u64 * 977),
                     4 => -Fr::from(i as u64 + 5),
+                    // 65..128-bit magnitudes, both signs (the 128-bit class)
+                    5 => Fr::from(u64::MAX) * Fr::from(i as u64 + 2),
+                    6 => -(Fr::from(u64::MAX) * Fr::from(u64::MAX - i as u64)),
+                    // exactly 64 bits
+                    7 => Fr::from(u64::MAX - i as u64),
                     _ => Fr::rand(&mut rng),
                 })
                 .collect();

@@ -13,6 +13,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+pub mod beaver;
 pub mod codec;
 pub mod kernels;
 
@@ -181,6 +182,35 @@ fn fr_binop<'py>(
 #[pyfunction]
 fn fr_add<'py>(py: Python<'py>, a: &[u8], b: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
     fr_binop(py, a, b, |x, y| x + y)
+}
+
+/// Beaver step 1: this party's shares of d ‖ e = (a − x) ‖ (b − y).
+#[pyfunction]
+fn beaver_mask<'py>(
+    py: Python<'py>,
+    a: &[u8],
+    b: &[u8],
+    x: &[u8],
+    y: &[u8],
+) -> PyResult<Bound<'py, PyBytes>> {
+    let v = run(py, || beaver::mask(a, b, x, y))?;
+    Ok(bytes(py, &v))
+}
+
+/// Beaver step 2: from every party's d ‖ e shares (list, index = party) open d ‖ e and return
+/// (d ‖ e, this party's share of a·b); the leader adds d·e.
+#[pyfunction]
+fn beaver_open<'py>(
+    py: Python<'py>,
+    parts: Vec<Bound<'py, PyBytes>>,
+    x: &[u8],
+    y: &[u8],
+    z: &[u8],
+    leader: bool,
+) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+    let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+    let (de, c) = run(py, || beaver::open(&refs, x, y, z, leader))?;
+    Ok((bytes(py, &de), bytes(py, &c)))
 }
 
 /// Elementwise a − b.
@@ -554,6 +584,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<G1Bases>()?;
     m.add_class::<G2Bases>()?;
     m.add_function(wrap_pyfunction!(fr_add, m)?)?;
+    m.add_function(wrap_pyfunction!(beaver_mask, m)?)?;
+    m.add_function(wrap_pyfunction!(beaver_open, m)?)?;
     m.add_function(wrap_pyfunction!(fr_sub, m)?)?;
     m.add_function(wrap_pyfunction!(fr_mul, m)?)?;
     m.add_function(wrap_pyfunction!(fr_scale, m)?)?;

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from omnidsl.backend.base import G1, G2, Backend
 from omnidsl.errors import NetworkError, ProofError
-from omnidsl.field import FR_BYTES, bytes_to_limbs, int_to_bytes
+from omnidsl.field import FR_BYTES, int_to_bytes
 from omnidsl.groth16.driver import BlindingShares, WitnessMsmShares
 from omnidsl.groth16.points import (
     G1_BYTES,
@@ -82,32 +82,21 @@ class AdditiveDriver:
         self._triple_pos += m
         x, y, z = self.material.x[lo:hi], self.material.y[lo:hi], self.material.z[lo:hi]
         fr = self.backend
-        d_share = fr.fr_sub(a, x)
-        e_share = fr.fr_sub(b, y)
+        de_share = fr.beaver_mask(a, b, x, y)
         if self.corrupt and m:
-            d_share = fr.fr_add(d_share, int_to_bytes(1) + bytes((m - 1) * FR_BYTES))
+            de_share = fr.fr_add(de_share, int_to_bytes(1) + bytes((2 * m - 1) * FR_BYTES))
         step = self._step("mul_vec")
-        parts = broadcast_exchange(self.net, d_share + e_share)
-        d = e = None
+        parts = broadcast_exchange(self.net, de_share)
         for j, part in enumerate(parts):
             if len(part) != 2 * m * FR_BYTES:
                 raise NetworkError(
                     f"party {j} sent {len(part)} bytes at step {step!r}, expected {2 * m * 32}"
                 )
-            try:
-                bytes_to_limbs(part, check=True)
-            except ValueError as exc:
-                raise NetworkError(
-                    f"party {j} sent a non-canonical share at {step!r}: {exc}"
-                ) from None
-            dj, ej = part[: m * FR_BYTES], part[m * FR_BYTES :]
-            d = dj if d is None else fr.fr_add(d, dj)
-            e = ej if e is None else fr.fr_add(e, ej)
-        assert d is not None and e is not None
-        self.opened.append((step, d + e))
-        c = fr.fr_add(z, fr.fr_add(fr.fr_mul(d, y), fr.fr_mul(e, x)))
-        if self.is_leader:
-            c = fr.fr_add(c, fr.fr_mul(d, e))
+        try:
+            de, c = fr.beaver_open(parts, x, y, z, self.is_leader)
+        except ValueError as exc:
+            raise NetworkError(f"non-canonical share at {step!r}: {exc}") from None
+        self.opened.append((step, de))
         return c
 
     def blinding(self) -> BlindingShares:
