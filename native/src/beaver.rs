@@ -8,7 +8,7 @@
 //! integers (no Montgomery round trip), and every received element is checked to be < r.
 
 use ark_bn254::Fr;
-use ark_ff::{BigInt, BigInteger, PrimeField};
+use ark_ff::{BigInt, BigInteger, PrimeField, Zero};
 use rayon::prelude::*;
 
 use crate::codec::Res;
@@ -156,10 +156,38 @@ pub fn open(
     Ok((de, c))
 }
 
+/// Σ parts (every part n elements, `parts[j]` from party j): one slice of an opening.
+pub fn sum(parts: &[&[u8]]) -> Res<Vec<u8>> {
+    let n = parts.first().map_or(0, |p| p.len() / FR_BYTES);
+    for (j, p) in parts.iter().enumerate() {
+        elements(&format!("party {j}"), p, n)?;
+    }
+    let mut out = vec![0u8; n * FR_BYTES];
+    out.par_chunks_mut(CHUNK * FR_BYTES)
+        .enumerate()
+        .try_for_each(|(k, oc)| -> Res<()> {
+            let base = k * CHUNK;
+            for (i, o1) in oc.chunks_exact_mut(FR_BYTES).enumerate() {
+                let g = (base + i) * FR_BYTES;
+                let mut acc = BigInt::<4>::zero();
+                for (j, p) in parts.iter().enumerate() {
+                    let v = read(&p[g..g + FR_BYTES]);
+                    if v >= Fr::MODULUS {
+                        return Err(format!("party {j}: element #{} is not < r", base + i));
+                    }
+                    acc = add_mod(&acc, &v);
+                }
+                write(o1, &acc);
+            }
+            Ok(())
+        })?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ark_ff::{UniformRand, Zero};
+    use ark_ff::UniformRand;
     use ark_std::test_rng;
 
     fn enc(v: &[Fr]) -> Vec<u8> {
@@ -213,10 +241,15 @@ mod tests {
         for i in 0..n {
             assert_eq!(total[i], a[i] * b[i]);
         }
+        let summed = dec(&sum(&parts).unwrap());
+        let de0 = dec(&open(&parts, &enc(&sx[0]), &enc(&sy[0]), &enc(&sz[0]), true).unwrap().0);
+        assert_eq!(summed, de0);
         let mut bad = msgs[1].clone();
         bad[32 * 4100 + 31] = 0xff;
         let parts = [msgs[0].as_slice(), bad.as_slice(), msgs[2].as_slice()];
         let err = open(&parts, &enc(&sx[0]), &enc(&sy[0]), &enc(&sz[0]), true).unwrap_err();
+        assert!(err.contains("party 1") && err.contains("#4100"), "{err}");
+        let err = sum(&parts).unwrap_err();
         assert!(err.contains("party 1") && err.contains("#4100"), "{err}");
     }
 }

@@ -213,6 +213,14 @@ fn beaver_open<'py>(
     Ok((bytes(py, &de), bytes(py, &c)))
 }
 
+/// Σ parts (list of equal-length Fr vectors, index = party); ValueError names the bad party.
+#[pyfunction]
+fn fr_sum<'py>(py: Python<'py>, parts: Vec<Bound<'py, PyBytes>>) -> PyResult<Bound<'py, PyBytes>> {
+    let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+    let v = run(py, || beaver::sum(&refs))?;
+    Ok(bytes(py, &v))
+}
+
 /// Elementwise a − b.
 #[pyfunction]
 fn fr_sub<'py>(py: Python<'py>, a: &[u8], b: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
@@ -586,6 +594,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fr_add, m)?)?;
     m.add_function(wrap_pyfunction!(beaver_mask, m)?)?;
     m.add_function(wrap_pyfunction!(beaver_open, m)?)?;
+    m.add_function(wrap_pyfunction!(fr_sum, m)?)?;
     m.add_function(wrap_pyfunction!(fr_sub, m)?)?;
     m.add_function(wrap_pyfunction!(fr_mul, m)?)?;
     m.add_function(wrap_pyfunction!(fr_scale, m)?)?;

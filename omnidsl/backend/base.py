@@ -45,6 +45,7 @@ class Backend(Protocol):
     def fr_random(self, n: int) -> bytes: ...  # uniform, from the OS CSPRNG
 
     # ---- Beaver multiplication steps of the additive MPC driver (omnidsl/mpc/driver.py)
+    def fr_sum(self, parts: Sequence[bytes]) -> bytes: ...  # Σ parts; ValueError names party j
     def beaver_mask(self, a: bytes, b: bytes, x: bytes, y: bytes) -> bytes: ...  # (a−x)‖(b−y)
     # open d‖e = Σ parts (parts[j]: party j's 2n-element d‖e shares) → (d‖e, [z]+d·[y]+e·[x]
     # (+ d·e if leader)); ValueError "party j: element #k is not < r" on a bad part

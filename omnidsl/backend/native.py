@@ -67,6 +67,9 @@ class NativeBackend:
         return _native.fr_from_wide(os.urandom(64 * n))
 
     # ---- Beaver steps
+    def fr_sum(self, parts: Sequence[bytes]) -> bytes:
+        return _native.fr_sum([bytes(p) for p in parts])
+
     def beaver_mask(self, a: bytes, b: bytes, x: bytes, y: bytes) -> bytes:
         return _native.beaver_mask(a, b, x, y)
 

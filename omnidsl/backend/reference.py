@@ -273,6 +273,15 @@ class ReferenceBackend:
         x, y = self._pair(a, b)
         return _fr_bytes([p * q for p, q in zip(x, y, strict=True)])
 
+    def fr_sum(self, parts: Sequence[bytes]) -> bytes:
+        n = len(parts[0]) // 32 if parts else 0
+        acc = [0] * n
+        for j, part in enumerate(parts):
+            if len(part) != n * 32:
+                raise ValueError(f"party {j}: {len(part)} bytes, expected {n * 32}")
+            acc = [p + q for p, q in zip(acc, fr_list(part, f"party {j}"), strict=True)]
+        return _fr_bytes(acc)
+
     def beaver_mask(self, a: bytes, b: bytes, x: bytes, y: bytes) -> bytes:
         return self.fr_sub(a, x) + self.fr_sub(b, y)
 

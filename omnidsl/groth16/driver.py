@@ -61,17 +61,15 @@ class Groth16Driver(Protocol):
 
 
 @dataclass(frozen=True)
-class WitnessMsmShares:
-    """This party's additive shares of the four witness MSMs of the prover (no blinding, no
-    α/β): ``a`` = Σ z_i·A_i (G1), ``b2`` = Σ z_i·B_i (G2), ``b1`` = Σ z_i·B_i (G1) and
-    ``l`` = Σ_{i>ℓ} z_i·L_i (G1).
+class DealtMsmShares:
+    """This party's additive shares of the two witness MSMs the input owner may deal (no
+    blinding, no α/β): ``a`` = Σ z_i·A_i (G1) and ``b2`` = Σ z_i·B_i (G2).
 
-    Optional driver method ``witness_msm_shares() -> WitnessMsmShares | None``: a driver whose
-    input owner computed these points and dealt them as point shares returns them, and the prover
-    skips its own witness MSMs (docs/mpc.md, "dealer-side witness commitments").  Drivers without
-    the method (or returning None) get the MSMs computed from their witness share."""
+    Optional driver method ``dealt_msm_shares() -> DealtMsmShares | None``: a driver whose input
+    owner computed these points on its clear witness and dealt them returns them; the prover then
+    skips those two MSMs, still computes [π_B] in G1 and [L] from its witness share, and after
+    opening checks e(π_B1, g2) = e(g1, π_B2) (docs/mpc.md, "mode split").  Drivers without the
+    method (or returning None) get every MSM computed from their witness share."""
 
     a: G1
     b2: G2
-    b1: G1
-    l: G1

@@ -11,10 +11,10 @@ from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
 
-from omnidsl.backend.base import Backend
+from omnidsl.backend.base import G1, G2, Backend
 from omnidsl.errors import ProofError
 from omnidsl.field import R, bytes_to_limbs
-from omnidsl.groth16.driver import Groth16Driver, WitnessMsmShares
+from omnidsl.groth16.driver import DealtMsmShares, Groth16Driver
 from omnidsl.groth16.keys import Proof, ProvingKey
 from omnidsl.groth16.reduction import DEFAULT_REDUCTION, QAP, Reduction, pad
 
@@ -92,11 +92,15 @@ def prove(pk: ProvingKey, driver: Groth16Driver, backend: Backend,
     h = compute_h(pk, qap, driver, backend, reduction, stage)
 
     blind = driver.blinding()
+    dealt = _dealt_msms(driver)
+    first_private = (pk.n_public + 1) * 32
     with stage("MSM A, B, L"):
-        w = _dealt_msms(driver) or witness_msms(pk, z, backend)
+        w = dealt or dealt_msms(pk, z, backend)
+        b1_w = backend.g1_msm(bases["b1"], z)
+        l_w = backend.g1_msm(bases["l"], z[first_private:])
         pi_a = backend.g1_add(w.a, backend.g1_mul(pk.delta_g1, blind.r))
         pi_b2 = backend.g2_add(w.b2, backend.g2_mul(pk.delta_g2, blind.s))
-        pi_b1 = backend.g1_add(w.b1, backend.g1_mul(pk.delta_g1, blind.s))
+        pi_b1 = backend.g1_add(b1_w, backend.g1_mul(pk.delta_g1, blind.s))
         if driver.is_leader:
             pi_a = backend.g1_add(pi_a, pk.alpha_g1)
             pi_b2 = backend.g2_add(pi_b2, pk.beta_g2)
@@ -105,10 +109,12 @@ def prove(pk: ProvingKey, driver: Groth16Driver, backend: Backend,
         a_open = driver.open_g1(pi_a)
         b2_open = driver.open_g2(pi_b2)
         b1_open = driver.open_g1(pi_b1)
+        if dealt is not None:
+            check_b_consistent(b1_open, b2_open, backend)
     with stage("MSM H"):
         h_part = backend.g1_msm(bases["h"], h)
     with stage("open C"):
-        pi_c = backend.g1_add(w.l, h_part)
+        pi_c = backend.g1_add(l_w, h_part)
         pi_c = backend.g1_add(pi_c, backend.g1_mul(a_open, blind.s))
         pi_c = backend.g1_add(pi_c, backend.g1_mul(b1_open, blind.r))
         pi_c = backend.g1_add(pi_c, backend.g1_mul(pk.delta_g1, (R - blind.rs) % R))
@@ -116,23 +122,30 @@ def prove(pk: ProvingKey, driver: Groth16Driver, backend: Backend,
     return Proof(a_open, b2_open, c_open)
 
 
-def _dealt_msms(driver: Groth16Driver) -> WitnessMsmShares | None:
+def check_b_consistent(b1: G1, b2: G2, backend: Backend) -> None:
+    """π_B in G1 (computed from the witness shares) and π_B in G2 (from dealt points) must
+    carry the same scalar: e(π_B1, g2) = e(g1, π_B2).  Raise ProofError otherwise."""
+    if not backend.pairing_check([(b1, backend.g2_generator()),
+                                  (backend.g1_neg(backend.g1_generator()), b2)]):
+        raise ProofError(
+            "the dealt share of π_B in G2 does not match π_B in G1 computed from the witness "
+            "shares; the proof is abandoned before π_C is opened",
+            hint="the data owner dealt points of another witness (or corrupted ones)",
+        )
+
+
+def _dealt_msms(driver: Groth16Driver) -> DealtMsmShares | None:
     """The driver's dealt witness-MSM shares, if it has the optional method and they exist."""
-    get = getattr(driver, "witness_msm_shares", None)
+    get = getattr(driver, "dealt_msm_shares", None)
     return get() if callable(get) else None
 
 
-def witness_msms(pk: ProvingKey, witness: bytes, backend: Backend) -> WitnessMsmShares:
-    """The four witness MSMs of the full witness (what the data owner deals in dealer mode):
-    exactly the points the prover computes from ``z`` before blinding."""
+def dealt_msms(pk: ProvingKey, witness: bytes, backend: Backend) -> DealtMsmShares:
+    """The witness MSMs of π_A and π_B (G2) on the full witness (what the data owner deals in
+    mode split): exactly the points the prover computes from ``z`` before blinding."""
     bases = pk.bases(backend)
-    first_private = (pk.n_public + 1) * 32
-    return WitnessMsmShares(
-        a=backend.g1_msm(bases["a"], witness),
-        b2=backend.g2_msm(bases["b2"], witness),
-        b1=backend.g1_msm(bases["b1"], witness),
-        l=backend.g1_msm(bases["l"], witness[first_private:]),
-    )
+    return DealtMsmShares(a=backend.g1_msm(bases["a"], witness),
+                          b2=backend.g2_msm(bases["b2"], witness))
 
 
 def prove_plain(pk: ProvingKey, witness: bytes, backend: Backend,

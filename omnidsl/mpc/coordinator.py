@@ -25,13 +25,17 @@ from omnidsl.mpc.dealer import (
     PartyMaterial,
     deal,
     new_session_id,
-    share_witness_msms,
+    share_dealt_msms,
 )
 from omnidsl.mpc.server import STEP_RESULT, STEP_SESSION, material_to_msg
 from omnidsl.mpc.tcp import connect
 
 #: how long the data owner waits for a whole proof (servers time out per step much sooner).
 SESSION_TIMEOUT_FACTOR = 10
+#: who computes π_A's and π_B(G2)'s witness MSMs (see prove_shared); the first is the default
+WITNESS_MSM_MODES = ("split", "servers")
+#: how the witness is masked (see prove_shared); the first is the default
+SHARE_MODES = ("bounded", "uniform")
 #: after one server fails, how long to wait for the others' error reports.
 FAILURE_GRACE_S = 2.0
 
@@ -55,7 +59,7 @@ class SharedProof:
     reports: list[ServerReport] = field(default_factory=list)
     deal_s: float = 0.0
     wall_s: float = 0.0
-    dealer_msm_cpu_s: float = 0.0  # dealer mode: the data owner's CPU for the witness MSMs
+    dealer_msm_cpu_s: float = 0.0  # mode split: the data owner's CPU for the dealt MSMs
 
 
 def _stage_cpu(text: str) -> dict[str, float]:
@@ -131,16 +135,20 @@ def _failed(t: asyncio.Future) -> bool:
 
 def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
                  backend: Any = None, pk: Any = None, fixed: FixedShares | None = None,
-                 bind_label: str | None = None, witness_msm: str = "servers") -> SharedProof:
+                 bind_label: str | None = None, witness_msm: str = "split",
+                 shares: str = "bounded") -> SharedProof:
     """Share ``witness`` among the servers of ``cfg``, get the proof, verify it, return it.
 
     ``fixed``/``bind_label``: use given shares for some wires and name what they are bound to
     (servers started with ``--bind-dir`` check them against their pins; see docs/mpc.md).
-    ``witness_msm``: "servers" (DESIGN §6: each server runs the witness MSMs on its share) or
-    "dealer" (the data owner computes them and deals point shares)."""
+    ``witness_msm``: "split" (the data owner deals point shares of π_A's and π_B(G2)'s witness
+    MSMs, the servers compute [π_B1] and [L] and check e(π_B1, g2) = e(g1, π_B2)) or "servers"
+    (every witness MSM on the shares, DESIGN §6 as written); both bind the proof to the shared
+    witness (docs/mpc.md).  ``shares``: "bounded" (statistically hiding masks of the key's wire
+    widths + σ bits; uniform where the key has no widths) or "uniform" (masks uniform on F_r)."""
     from omnidsl.groth16.keys import Proof, read_proving_key
     from omnidsl.groth16.points import g1_from_bytes, g2_from_bytes
-    from omnidsl.groth16.prover import public_signals, validate_witness, witness_msms
+    from omnidsl.groth16.prover import dealt_msms, public_signals, validate_witness
     from omnidsl.groth16.verifier import verify
 
     if backend is None:
@@ -150,23 +158,23 @@ def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
     pk_path = Path(pk_path)
     if pk is None:
         pk = read_proving_key(pk_path)
-    if witness_msm not in ("servers", "dealer"):
-        raise ProofError(f"witness_msm must be 'servers' or 'dealer', not {witness_msm!r}")
-    if witness_msm == "dealer" and (fixed is not None or bind_label is not None):
-        raise ProofError("dealer-side witness MSMs cannot be used with fixed/bound shares",
-                         hint="the dealt points could encode another witness than the committed "
-                              "shares; bound (market) proofs use witness_msm='servers'")
+    if witness_msm not in WITNESS_MSM_MODES:
+        raise ProofError(f"witness_msm must be one of {', '.join(WITNESS_MSM_MODES)}, "
+                         f"not {witness_msm!r}")
+    if shares not in SHARE_MODES:
+        raise ProofError(f"shares must be one of {', '.join(SHARE_MODES)}, not {shares!r}")
     validate_witness(pk, witness)
     t0 = time.perf_counter()
     try:
         materials = deal(backend, witness, pk.n_public + 1, pk.domain_size, cfg.n,
-                         new_session_id(), fixed=fixed, bind_label=bind_label)
+                         new_session_id(), fixed=fixed, bind_label=bind_label,
+                         wire_bits=pk.r1cs.wire_bits if shares == "bounded" else None)
     except ValueError as exc:
         raise ProofError(f"cannot deal the witness: {exc}") from None
     msm_cpu = 0.0
-    if witness_msm == "dealer":
+    if witness_msm == "split":
         c0 = time.process_time()
-        points = share_witness_msms(backend, witness_msms(pk, witness, backend), cfg.n)
+        points = share_dealt_msms(backend, dealt_msms(pk, witness, backend), cfg.n)
         msm_cpu = time.process_time() - c0
         materials = [dataclasses.replace(m, witness_msm=p) for m, p in zip(materials, points,
                                                                            strict=True)]

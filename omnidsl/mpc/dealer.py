@@ -5,7 +5,7 @@ Every party i gets one fresh 32-byte seed s_i.  From it (``prg.expand(s_i, label
 ==============  ==========================  =============================================
 label           all parties                 last party (N−1) instead gets explicitly
 ==============  ==========================  =============================================
-``witness``     share of z (see below)      z − Σ_{i<N−1} z_i
+``witness``     share of z (bounded masks)  z − Σ_{i<N−1} z_i
 ``triple/x``    share x_i of x              (seeded too)
 ``triple/y``    share y_i of y              (seeded too)
 ``triple/z``    share of x∘y                x∘y − Σ_{i<N−1} (x∘y)_i
@@ -26,11 +26,18 @@ explicitly (``fixed_wires``, ``fixed_share``).  The market uses this to make the
 shares a server committed to *be* its witness share of the gradient wires, so the server can check
 before proving that it proves exactly what it committed to (:func:`binding_digest`, docs/mpc.md).
 
-Dealer-side witness commitments (optional, :func:`share_witness_msms`): the data owner computes
-the four witness MSMs of the prover itself (cheap on its sparse clear witness) and deals them as
-additive point shares, ``witness_msm`` = a (G1) ‖ b2 (G2) ‖ b1 (G1) ‖ l (G1); N−1 parties get
-uniformly random points k·G (k from ``secrets``), the last gets P − Σ others.  The servers then
-skip those MSMs (see ``groth16.driver.WitnessMsmShares``).
+Bounded masks (``mask_slack`` σ > 0, the default when the proving key carries wire widths): the
+seeded witness shares are ``prg.expand_masked(seed, "witness", widths)`` with widths =
+``shares.mask_widths(wire_bits, n_wires, σ)`` — uniform on [0, 2^(b+σ)) for a wire of width b —
+instead of uniform on F_r; the statistical argument is in ``omnidsl/mpc/shares.py``.  The dealer
+refuses a witness with a value outside its wire's declared width (before anything is sent).
+
+Dealt witness MSMs (optional, :func:`share_dealt_msms`, mode "split"): the data owner computes
+π_A's and π_B(G2)'s witness MSMs itself (cheap on its sparse clear witness) and deals them as
+additive point shares, ``witness_msm`` = a (G1) ‖ b2 (G2); N−1 parties get uniformly random
+points k·G (k from ``secrets``), the last gets P − Σ others.  The servers still compute [π_B]
+in G1 and [L] from their witness shares, and check e(π_B1, g2) = e(g1, π_B2) after opening
+(``groth16.driver.DealtMsmShares``; why this binds the proof to the shared witness: docs/mpc.md).
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ import numpy as np
 
 from omnidsl.backend.base import Backend
 from omnidsl.field import FR_BYTES, R
-from omnidsl.groth16.driver import WitnessMsmShares
+from omnidsl.groth16.driver import DealtMsmShares
 from omnidsl.groth16.points import (
     G1_BYTES,
     G2_BYTES,
@@ -54,7 +61,7 @@ from omnidsl.groth16.points import (
     g2_from_bytes,
     g2_to_bytes,
 )
-from omnidsl.mpc import prg
+from omnidsl.mpc import prg, shares
 
 SESSION_ID_BYTES = 16
 L_WITNESS = b"witness"
@@ -64,8 +71,10 @@ L_Z = b"triple/z"
 L_R = b"blind/r"
 L_S = b"blind/s"
 L_RS = b"blind/rs"
-#: size of one party's dealt witness-MSM shares: a ‖ b2 ‖ b1 ‖ l
-WITNESS_MSM_BYTES = 3 * G1_BYTES + G2_BYTES
+#: size of one party's dealt witness-MSM shares: a ‖ b2
+WITNESS_MSM_BYTES = G1_BYTES + G2_BYTES
+#: largest accepted mask slack σ (bits above a wire's width)
+MAX_MASK_SLACK = 128
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,8 @@ class PartyMaterial:
     fixed_wires: bytes | None = None  # u32 LE indices of the fixed wires (strictly increasing)
     fixed_share: bytes | None = None  # this party's share of those wires (32 bytes each)
     bind_label: str | None = None  # what the share is bound to (the market: task and owner)
-    witness_msm: bytes | None = None  # dealt shares of the witness MSMs (dealer mode)
+    witness_msm: bytes | None = None  # dealt shares of the A and B2 witness MSMs (mode split)
+    mask_slack: int = 0  # σ of the bounded witness masks (0: uniform masks on F_r)
 
     @property
     def is_last(self) -> bool:
@@ -133,6 +143,8 @@ class PartyMaterial:
                                                 and all(c.isalnum() or c in "-_."
                                                         for c in self.bind_label)):
             raise ValueError("bind label must be 1..128 characters of [A-Za-z0-9._-]")
+        if not 0 <= self.mask_slack <= MAX_MASK_SLACK:
+            raise ValueError(f"mask slack {self.mask_slack} not in 0..{MAX_MASK_SLACK}")
         if self.witness_msm is not None and len(self.witness_msm) != WITNESS_MSM_BYTES:
             raise ValueError(f"witness MSM shares need {WITNESS_MSM_BYTES} bytes")
 
@@ -181,63 +193,75 @@ class ExpandedMaterial:
     r: int
     s: int
     rs: int
-    witness_msm: bytes | None = None  # dealer mode: encoded WitnessMsmShares (unchecked)
+    witness_msm: bytes | None = None  # mode split: encoded DealtMsmShares (unchecked)
 
 
-def encode_witness_msms(w: WitnessMsmShares) -> bytes:
-    """a ‖ b2 ‖ b1 ‖ l in the backend's point encoding (WITNESS_MSM_BYTES)."""
-    return g1_to_bytes(w.a) + g2_to_bytes(w.b2) + g1_to_bytes(w.b1) + g1_to_bytes(w.l)
+def encode_dealt_msms(w: DealtMsmShares) -> bytes:
+    """a ‖ b2 in the backend's point encoding (WITNESS_MSM_BYTES)."""
+    return g1_to_bytes(w.a) + g2_to_bytes(w.b2)
 
 
-def decode_witness_msms(buf: bytes, backend: Backend) -> WitnessMsmShares:
-    """Inverse of :func:`encode_witness_msms`; ValueError unless all four are valid points."""
+def decode_dealt_msms(buf: bytes, backend: Backend) -> DealtMsmShares:
+    """Inverse of :func:`encode_dealt_msms`; ValueError unless both are valid points."""
     if len(buf) != WITNESS_MSM_BYTES:
-        raise ValueError(f"witness MSM shares need {WITNESS_MSM_BYTES} bytes, got {len(buf)}")
-    g1s = [g1_from_bytes(buf[o:o + G1_BYTES])
-           for o in (0, G1_BYTES + G2_BYTES, 2 * G1_BYTES + G2_BYTES)]
-    b2 = g2_from_bytes(buf[G1_BYTES:G1_BYTES + G2_BYTES])
-    if not all(p is None or backend.g1_is_valid(p) for p in g1s) \
-            or not (b2 is None or backend.g2_is_valid(b2)):
-        raise ValueError("witness MSM shares are not valid curve points")
-    return WitnessMsmShares(a=g1s[0], b2=b2, b1=g1s[1], l=g1s[2])
+        raise ValueError(f"dealt MSM shares need {WITNESS_MSM_BYTES} bytes, got {len(buf)}")
+    a = g1_from_bytes(buf[:G1_BYTES])
+    b2 = g2_from_bytes(buf[G1_BYTES:])
+    if not (a is None or backend.g1_is_valid(a)) or not (b2 is None or backend.g2_is_valid(b2)):
+        raise ValueError("dealt MSM shares are not valid curve points")
+    return DealtMsmShares(a=a, b2=b2)
 
 
-def share_witness_msms(backend: Backend, w: WitnessMsmShares, n_parties: int) -> list[bytes]:
+def share_dealt_msms(backend: Backend, w: DealtMsmShares, n_parties: int) -> list[bytes]:
     """Additive point shares of ``w`` for ``n_parties``: N−1 uniformly random points k·G
     (fresh k from ``secrets`` per point and party), the last = w − Σ others; encoded."""
     if n_parties < 1:
         raise ValueError("need at least one party")
     g1, g2 = backend.g1_generator(), backend.g2_generator()
     out: list[bytes] = []
-    rest = [w.a, w.b2, w.b1, w.l]
+    a, b2 = w.a, w.b2
     for _ in range(n_parties - 1):
-        ks = [secrets.randbelow(R) for _ in range(4)]
-        pts = [backend.g1_mul(g1, ks[0]), backend.g2_mul(g2, ks[1]),
-               backend.g1_mul(g1, ks[2]), backend.g1_mul(g1, ks[3])]
-        out.append(encode_witness_msms(WitnessMsmShares(*pts)))
-        rest = [backend.g1_add(rest[0], backend.g1_neg(pts[0])),
-                backend.g2_add(rest[1], backend.g2_neg(pts[1])),
-                backend.g1_add(rest[2], backend.g1_neg(pts[2])),
-                backend.g1_add(rest[3], backend.g1_neg(pts[3]))]
-    out.append(encode_witness_msms(WitnessMsmShares(*rest)))
+        pa = backend.g1_mul(g1, 1 + secrets.randbelow(R - 1))
+        pb = backend.g2_mul(g2, 1 + secrets.randbelow(R - 1))
+        out.append(encode_dealt_msms(DealtMsmShares(pa, pb)))
+        a = backend.g1_add(a, backend.g1_neg(pa))
+        b2 = backend.g2_add(b2, backend.g2_neg(pb))
+    out.append(encode_dealt_msms(DealtMsmShares(a, b2)))
     return out
 
 
-def seeded_witness_share(seed: bytes, n_wires: int, public: bytes, is_leader: bool) -> bytes:
-    """A seed-derived witness share with the public-wire convention applied."""
-    share = bytearray(prg.expand(seed, L_WITNESS, n_wires))
+def seeded_witness_share(seed: bytes, widths: np.ndarray, public: bytes,
+                         is_leader: bool) -> bytes:
+    """A seed-derived witness share (masks of the given widths) with the public-wire convention
+    applied."""
+    share = bytearray(prg.expand_masked(seed, L_WITNESS, widths))
     share[: len(public)] = public if is_leader else bytes(len(public))
     return bytes(share)
 
 
-def expand_material(m: PartyMaterial) -> ExpandedMaterial:
-    """Expand a party's seed into its shares (the server side of :func:`deal`)."""
+def check_widths(witness: bytes, wire_bits: np.ndarray) -> None:
+    """Raise ValueError unless every wire's value fits its declared width (|v| < 2^bits)."""
+    bits = np.asarray(wire_bits, dtype=np.int64)
+    bad = np.nonzero(~shares.below_pow2(witness, bits))[0]
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"witness wire #{i} does not fit its declared width of {bits[i]} bits "
+                         f"({bad.size} wires do not); the proving key's width table does not "
+                         f"match this witness")
+
+
+def expand_material(m: PartyMaterial, wire_bits: np.ndarray | None = None) -> ExpandedMaterial:
+    """Expand a party's seed into its shares (the server side of :func:`deal`); ``wire_bits``:
+    the proving key's wire widths (needed when the session uses bounded masks)."""
     m.validate()
+    if m.mask_slack and wire_bits is None:
+        raise ValueError("this session uses bounded masks but the proving key has no wire widths")
     if m.is_last:
         assert m.witness is not None and m.triple_z is not None and m.rs is not None
         witness, z, rs = m.witness, m.triple_z, m.rs
     else:
-        witness = seeded_witness_share(m.seed, m.n_wires, m.public, m.party_id == 0)
+        widths = shares.mask_widths(wire_bits, m.n_wires, m.mask_slack)
+        witness = seeded_witness_share(m.seed, widths, m.public, m.party_id == 0)
         z = prg.expand(m.seed, L_Z, m.n_triples)
         rs = prg.expand_scalar(m.seed, L_RS)
     if m.fixed_share is not None:
@@ -267,11 +291,14 @@ def deal(
     session_id: bytes | None = None,
     fixed: FixedShares | None = None,
     bind_label: str | None = None,
+    wire_bits: np.ndarray | None = None,
 ) -> list[PartyMaterial]:
     """Share ``witness`` (n_wires*32 bytes) and deal ``n_triples`` triples plus r, s, r·s.
 
     With ``fixed``, party i's witness share on ``fixed.wires`` is ``fixed.shares[i]`` (checked:
-    they must sum to the witness there); ``bind_label`` is passed to every party."""
+    they must sum to the witness there); ``bind_label`` is passed to every party.  With
+    ``wire_bits`` (the proving key's widths) the witness gets bounded masks (σ =
+    ``shares.mask_slack``); without, uniform masks on F_r."""
     if n_parties < 1:
         raise ValueError("need at least one party")
     if len(witness) % FR_BYTES:
@@ -282,6 +309,11 @@ def deal(
     prg.check_elements(witness)
     sid = session_id or new_session_id()
     public = witness[: n_public * FR_BYTES]
+    slack = 0
+    if wire_bits is not None and n_parties > 1:
+        check_widths(witness, wire_bits)
+        slack = shares.mask_slack(n_wires)
+    widths = shares.mask_widths(wire_bits, n_wires, slack)
     seeds = [prg.new_seed() for _ in range(n_parties)]
     last = n_parties - 1
     fixed_w = np.zeros(0, dtype=np.int64)
@@ -316,7 +348,7 @@ def deal(
         s_sum += prg.expand_scalar(seed, L_S)
         if i == last:
             continue
-        share_i = seeded_witness_share(seed, n_wires, public, i == 0)
+        share_i = seeded_witness_share(seed, widths, public, i == 0)
         if fixed is not None:
             share_i = _overwrite(share_i, fixed_w, fixed.shares[i])
         w_rest = backend.fr_sub(w_rest, share_i)
@@ -345,6 +377,7 @@ def deal(
                 fixed_wires=fixed.wires_bytes() if fixed is not None else None,
                 fixed_share=bytes(fixed.shares[i]) if fixed is not None else None,
                 bind_label=bind_label,
+                mask_slack=slack,
             )
         )
     del x_sum, y_sum, xy  # the dealer forgets the triples

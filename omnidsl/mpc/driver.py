@@ -1,23 +1,27 @@
 """AdditiveDriver: the Groth16Driver for N parties holding additive shares over F_r.
 
-* ``mul_vec`` is Beaver multiplication with dealt triples (x, y, z = x∘y): every party broadcasts
-  its shares of d = a − x and e = b − y for the whole vector in ONE round, all parties open d, e and
-  compute [a∘b] = [z] + d∘[y] + e∘[x] (+ d∘e, added by the leader only).
+* ``mul_vec`` is Beaver multiplication with dealt triples (x, y, z = x∘y): the parties open
+  d‖e = (a − x)‖(b − y) and compute [a∘b] = [z] + d∘[y] + e∘[x] (+ d∘e, added by the leader
+  only).  N = 2: one round, each party sends its whole d‖e share.  N ≥ 3: sliced, two rounds —
+  party k receives everyone's share of the k-th 1/N slice of d‖e, sums it, and broadcasts the
+  opened slice (step ``mul_vec#i.open``), so a party sends ≈ 4(N−1)/N instead of 2(N−1) vectors.
 * ``open_g1``/``open_g2``: one round, every party broadcasts its point share; opened = Σ shares
   (each received point is checked to be a valid curve point first).
 * ``blinding``: the dealt shares of r, s, r·s (handed out once per session; never reused).
-* ``witness_msm_shares``: in dealer mode, the dealt point shares of the four witness MSMs
-  (checked to be valid curve points); None otherwise (the prover then computes the MSMs).
+* ``dealt_msm_shares``: in mode split, the dealt point shares of the A and B (G2) witness MSMs
+  (checked to be valid curve points); None otherwise (the prover then computes those MSMs).
 
 Steps are named ``mul_vec#k`` / ``open_g1#k`` / ``open_g2#k``; the network binds frames to them.
 """
 
 from __future__ import annotations
 
+import itertools
+
 from omnidsl.backend.base import G1, G2, Backend
 from omnidsl.errors import NetworkError, ProofError
 from omnidsl.field import FR_BYTES, int_to_bytes
-from omnidsl.groth16.driver import BlindingShares, WitnessMsmShares
+from omnidsl.groth16.driver import BlindingShares, DealtMsmShares
 from omnidsl.groth16.points import (
     G1_BYTES,
     G2_BYTES,
@@ -26,8 +30,18 @@ from omnidsl.groth16.points import (
     g2_from_bytes,
     g2_to_bytes,
 )
-from omnidsl.mpc.dealer import ExpandedMaterial, decode_witness_msms
+from omnidsl.mpc.dealer import ExpandedMaterial, decode_dealt_msms
 from omnidsl.mpc.network import Network, broadcast_exchange
+
+#: from this many parties on, openings of vectors are sliced (2 rounds, ≈ 4(N−1)/N vectors of
+#: traffic per party instead of 2(N−1) for one broadcast round)
+SLICED_MIN_PARTIES = 3
+
+
+def slice_bounds(length: int, n_parties: int) -> list[tuple[int, int]]:
+    """Party k's slice [lo, hi) of a vector of ``length`` elements: lo = ⌊k·length/N⌋."""
+    cut = [k * length // n_parties for k in range(n_parties + 1)]
+    return list(itertools.pairwise(cut))
 
 
 class AdditiveDriver:
@@ -86,18 +100,48 @@ class AdditiveDriver:
         if self.corrupt and m:
             de_share = fr.fr_add(de_share, int_to_bytes(1) + bytes((2 * m - 1) * FR_BYTES))
         step = self._step("mul_vec")
-        parts = broadcast_exchange(self.net, de_share)
-        for j, part in enumerate(parts):
-            if len(part) != 2 * m * FR_BYTES:
-                raise NetworkError(
-                    f"party {j} sent {len(part)} bytes at step {step!r}, expected {2 * m * 32}"
-                )
+        if self.n_parties >= SLICED_MIN_PARTIES:
+            de = self._open_sliced(de_share, step)
+            parts = [de]
+        else:
+            parts = broadcast_exchange(self.net, de_share)
+            for j, part in enumerate(parts):
+                if len(part) != 2 * m * FR_BYTES:
+                    raise NetworkError(f"party {j} sent {len(part)} bytes at step {step!r}, "
+                                       f"expected {2 * m * 32}")
         try:
             de, c = fr.beaver_open(parts, x, y, z, self.is_leader)
         except ValueError as exc:
             raise NetworkError(f"non-canonical share at {step!r}: {exc}") from None
         self.opened.append((step, de))
         return c
+
+    def _open_sliced(self, share: bytes, step: str) -> bytes:
+        """Open a shared vector in two rounds: party k sums everyone's share of slice k
+        (step ``mul_vec#i``), then broadcasts the opened slice (step ``mul_vec#i.open``)."""
+        n, me, net = self.n_parties, self.party_id, self.net
+        bounds = slice_bounds(len(share) // FR_BYTES, n)
+        piece = [share[lo * FR_BYTES:hi * FR_BYTES] for lo, hi in bounds]
+        for j in range(n):
+            if j != me:
+                net.send(j, piece[j])
+        net.flush()
+        mine = [piece[me] if j == me else net.recv(j) for j in range(n)]
+        for j, part in enumerate(mine):
+            if len(part) != len(piece[me]):
+                raise NetworkError(f"party {j} sent {len(part)} bytes at step {step!r}, "
+                                   f"expected {len(piece[me])}")
+        try:
+            opened = self.backend.fr_sum(mine)
+        except ValueError as exc:
+            raise NetworkError(f"non-canonical share at {step!r}: {exc}") from None
+        net.step = f"{step}.open"
+        slices = broadcast_exchange(net, opened)
+        for j, part in enumerate(slices):
+            if len(part) != len(piece[j]):
+                raise NetworkError(f"party {j} sent {len(part)} bytes at step {net.step!r}, "
+                                   f"expected {len(piece[j])}")
+        return b"".join(slices)
 
     def blinding(self) -> BlindingShares:
         if self._blinding_used:
@@ -106,11 +150,11 @@ class AdditiveDriver:
         m = self.material
         return BlindingShares(r=m.r, s=m.s, rs=m.rs)
 
-    def witness_msm_shares(self) -> WitnessMsmShares | None:
+    def dealt_msm_shares(self) -> DealtMsmShares | None:
         if self.material.witness_msm is None:
             return None
         try:
-            return decode_witness_msms(self.material.witness_msm, self.backend)
+            return decode_dealt_msms(self.material.witness_msm, self.backend)
         except ValueError as exc:
             raise ProofError(f"party {self.party_id}: bad dealt witness MSM shares: {exc}",
                              hint="the data owner dealt malformed point shares") from None

@@ -15,8 +15,9 @@ Binding (``--bind-dir DIR``, the market): before proving, the server requires th
 name a ``bind_label`` and checks its explicit share of the fixed wires against the pin
 ``DIR/<label>.json`` its operator wrote when committing to that share (:func:`check_binding`);
 a data owner who shared one gradient for aggregation cannot have the servers prove another.
-Bound sessions must not carry dealt witness MSMs (dealer mode): those points come from the data
-owner and could encode any witness, so the binding would be void; such sessions are refused.
+Dealt π_A / π_B(G2) points (mode split) are allowed in bound sessions: π_B1 and L are still
+computed from the witness share, and the pairing check on π_B ties the dealt points to it
+(docs/mpc.md explains why the proof then proves the committed gradient).
 
 Privacy guard: the server refuses a witness share whose private part looks like a clear witness
 (:func:`check_masked`), and it only ever receives seeds and uniformly random shares.
@@ -39,6 +40,7 @@ from omnidsl.errors import FormatError, NetworkError, OmniDSLError, ProofError
 from omnidsl.mpc import codec, frames
 from omnidsl.mpc.config import ServersConfig, file_digest, proving_key_file
 from omnidsl.mpc.dealer import PartyMaterial, expand_material
+from omnidsl.mpc.shares import below_pow2, mask_widths
 from omnidsl.mpc.tcp import FrameConn, TcpNetwork, connect
 
 STEP_SESSION = "session"
@@ -46,16 +48,26 @@ STEP_HANDSHAKE = "handshake"
 STEP_RESULT = "result"
 
 
-def check_masked(witness_share: bytes, n_public_wires: int) -> None:
+def check_masked(witness_share: bytes, n_public_wires: int,
+                 mask_bits: np.ndarray | None = None) -> None:
     """Refuse a witness "share" whose private wires are not masked.
 
-    A uniformly random element is below 2^128 with probability 2^-126, while a clear witness is
-    full of bits and small fixed-point values; a single small private entry means the data owner
-    sent (part of) its witness in the clear, which this server must never hold.
+    ``mask_bits``: the session's mask width per wire (``shares.mask_widths``; None = uniform
+    masks everywhere).  A share of a wire with mask width w ≥ 40 has magnitude min(v, r − v) below
+    2^(w−20) with probability about 2^−20 (uniform masks: below 2^128 with probability 2^−126),
+    while a clear witness is full of bits and small fixed-point values.  More than
+    4 + n/65536 such entries (expected: < 1) means the data owner sent (part of) its witness in
+    the clear, which this server must never hold.
     """
-    limbs = np.frombuffer(witness_share, dtype="<u8").reshape(-1, 4)[n_public_wires:]
-    small = (limbs[:, 2] == 0) & (limbs[:, 3] == 0)
-    if small.any():
+    priv = witness_share[n_public_wires * 32:]
+    n = len(priv) // 32
+    if mask_bits is None:
+        thresholds = np.full(n, 128, dtype=np.int64)
+    else:
+        w = np.asarray(mask_bits, dtype=np.int64)[n_public_wires:]
+        thresholds = np.where(w >= 254, 128, np.maximum(w - 20, 0))
+    small = below_pow2(priv, thresholds)
+    if int(small.sum()) > 4 + n // 65536:
         raise ProofError(
             f"refusing the session: {int(small.sum())} private witness entries are not masked",
             hint="the data owner must send additive shares, never the clear witness",
@@ -96,11 +108,6 @@ def check_binding(bind_dir: Path, m: PartyMaterial, sid: int) -> None:
         raise ProofError(f"server {sid} refuses to prove: this server only proves shares it "
                          "committed to, and the session names none (no bind label / fixed wires)",
                          hint="deal with the committed aggregation shares as fixed shares")
-    if m.witness_msm is not None:
-        raise ProofError(f"server {sid} refuses to prove {m.bind_label}: the session has dealt "
-                         "witness MSMs, so the proof would not be computed from the committed "
-                         "share (the data owner could prove another gradient)",
-                         hint="bound (market) sessions use witness_msm='servers'")
     pin = Path(bind_dir) / f"{_safe_label(m.bind_label)}.json"
     try:
         data = json.loads(pin.read_text())
@@ -126,6 +133,7 @@ def material_to_msg(m: PartyMaterial, key_digest: str) -> dict[str, codec.Value]
         "public": m.public, "n_triples": m.n_triples, "witness": m.witness,
         "triple_z": m.triple_z, "rs": m.rs, "fixed_wires": m.fixed_wires,
         "fixed_share": m.fixed_share, "bind_label": m.bind_label, "witness_msm": m.witness_msm,
+        "mask_slack": m.mask_slack,
     }
 
 
@@ -142,6 +150,7 @@ def material_from_msg(msg: dict[str, codec.Value]) -> tuple[PartyMaterial, str]:
         triple_z=opt("triple_z", bytes), rs=opt("rs", int),
         fixed_wires=opt("fixed_wires", bytes), fixed_share=opt("fixed_share", bytes),
         bind_label=opt("bind_label", str), witness_msm=opt("witness_msm", bytes),
+        mask_slack=opt("mask_slack", int) or 0,
     )  # type: ignore[arg-type]
     try:
         m.validate()
@@ -362,6 +371,9 @@ class Server:
         if material.n_triples < pk.domain_size:
             raise FormatError(f"{material.n_triples} triples dealt, the domain needs "
                               f"{pk.domain_size}")
+        if material.mask_slack and pk.r1cs.wire_bits is None:
+            raise FormatError("the session uses bounded masks but this server's proving key has "
+                              "no wire widths")
         await self._connect_peers(session_id, peers)
         loop = asyncio.get_running_loop()
         net = TcpNetwork(self.sid, self.cfg.n, loop, peers, self.cfg.timeout,
@@ -402,8 +414,11 @@ class Server:
                 raise NetworkError(f"server {j} sent a bad handshake")
         stages = StageClock(cpu0)
         with stages("expand"):
-            expanded = expand_material(material)
-            check_masked(expanded.witness, material.n_public)
+            wire_bits = pk.r1cs.wire_bits
+            expanded = expand_material(material, wire_bits)
+            check_masked(expanded.witness, material.n_public,
+                         mask_widths(wire_bits, material.n_wires, material.mask_slack)
+                         if material.mask_slack else None)
         driver = AdditiveDriver(self.sid, self.cfg.n, net, expanded, self.backend,
                                 corrupt=self.corrupt)
         proof = prove(pk, driver, self.backend, stage=stages)

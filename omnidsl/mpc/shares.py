@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from omnidsl.backend.base import Backend
-from omnidsl.field import FR_BYTES, R
+from omnidsl.field import FR_BYTES, R, bytes_to_limbs
 from omnidsl.mpc import prg
 
 
@@ -50,3 +52,73 @@ def split_scalar(value: int, seeds: Sequence[bytes], label: bytes) -> list[int]:
     """Shares of one scalar: seeded for all but the last party."""
     seeded = [prg.expand_scalar(s, label) for s in seeds]
     return [*seeded, (value - sum(seeded)) % R]
+
+
+# ---------------------------------------------------------------- bounded (statistical) masks
+#
+# A wire whose honest values satisfy |v| < 2^b (the compiler's width bound, R1CS.wire_bits) is
+# shared with masks m_i uniform on [0, 2^(b+σ)) for the seeded parties; the last party gets
+# v − Σ m_i.  Any N−1 parties miss one share: either a mask (then they see v − m_k + const,
+# within statistical distance |v − v'|/2^(b+σ) ≤ 2^(1−σ) of the same view for any other value
+# v'), or the last share (then they see masks only, independent of v).  With
+# σ = STAT_SECURITY + 1 + ⌈log2 n_wires⌉ the whole view is within 2^−STAT_SECURITY of the view
+# for any other witness.  Shares stay < 2^(b+σ+⌈log2 N⌉), so the servers' MSMs on them run
+# over ≈ 64- or 128-bit scalars instead of 254-bit ones.  Wires with b + σ > 253 (or no bound)
+# get uniform masks on F_r.
+
+#: statistical security (bits) of bounded shares: views differ by at most 2^-STAT_SECURITY
+STAT_SECURITY = 40
+
+
+def mask_slack(n_wires: int) -> int:
+    """σ: the extra bits of a bounded mask above the wire's width, for ``n_wires`` wires."""
+    return STAT_SECURITY + 1 + max(1, n_wires - 1).bit_length()
+
+
+def mask_widths(wire_bits: np.ndarray | None, n_wires: int, slack: int) -> np.ndarray:
+    """The mask width of every wire (uint16): width + slack, or prg.MASK_UNIFORM (254) where
+    that exceeds 253 or the wire has no bound (or ``wire_bits`` is None, or slack is 0)."""
+    out = np.full(n_wires, prg.MASK_UNIFORM, dtype=np.uint16)
+    if wire_bits is None or slack <= 0:
+        return out
+    b = np.asarray(wire_bits, dtype=np.int64).reshape(-1)
+    if b.size != n_wires:
+        raise ValueError(f"{b.size} wire widths for {n_wires} wires")
+    w = b + slack
+    ok = (b < prg.MASK_UNIFORM) & (w <= prg.MASK_UNIFORM - 1)
+    out[ok] = w[ok]
+    return out
+
+
+def below_pow2(buf: bytes, bits: np.ndarray) -> np.ndarray:
+    """Per element of the Fr vector ``buf``: is min(v, r − v) < 2^bits[i]? (bool array;
+    bits ≥ 254 → always True)."""
+    limbs = bytes_to_limbs(buf)
+    neg = bytes_to_limbs(_negate(buf))
+    bits = np.asarray(bits, dtype=np.int64).reshape(-1)
+    return _limbs_below(limbs, bits) | _limbs_below(neg, bits)
+
+
+def _limbs_below(limbs: np.ndarray, bits: np.ndarray) -> np.ndarray:
+    ok = np.ones(limbs.shape[0], dtype=bool)
+    for k in range(4):
+        keep = np.clip(bits - 64 * k, 0, 64)
+        high = limbs[:, k] >> np.minimum(keep, 63).astype(np.uint64)
+        ok &= (keep >= 64) | (high == 0)
+    return ok
+
+
+def _negate(buf: bytes) -> bytes:
+    """−v (mod r) for every element (0 stays 0)."""
+    vals = bytes_to_limbs(buf)
+    r = np.array([(R >> (64 * k)) & (2**64 - 1) for k in range(4)], dtype=np.uint64)
+    out = np.zeros_like(vals)
+    borrow = np.zeros(vals.shape[0], dtype=np.uint64)
+    for k in range(4):
+        a = np.full(vals.shape[0], r[k], dtype=np.uint64)
+        d = a - vals[:, k] - borrow
+        borrow = ((a < vals[:, k]) | ((a == vals[:, k]) & (borrow == 1))).astype(np.uint64)
+        out[:, k] = d
+    zero = ~vals.any(axis=1)
+    out[zero] = 0
+    return np.ascontiguousarray(out, dtype="<u8").tobytes()

@@ -49,3 +49,14 @@ def wait_until(pred, timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def opening_bytes_sent(party: int, n: int, length: int) -> int:
+    """Payload bytes party ``party`` sends to open a shared vector of ``length`` elements, as
+    docs/mpc.md specifies: N = 2 one broadcast of the whole share; N ≥ 3 sliced (slice k =
+    [⌊k·L/N⌋, ⌊(k+1)·L/N⌋)): every other party's slice of its share, then its own opened slice
+    to each of the N − 1 others."""
+    if n == 2:
+        return length * 32
+    size = [(k + 1) * length // n - k * length // n for k in range(n)]
+    return 32 * (length - size[party] + (n - 1) * size[party])

@@ -19,7 +19,7 @@ from omnidsl.mpc.dealer import blinding_of, deal, expand_material
 from omnidsl.mpc.driver import AdditiveDriver
 from omnidsl.mpc.network import LocalHub
 from tests.groth16.test_circuits import CASES
-from tests.mpc.cluster import make_keys
+from tests.mpc.cluster import make_keys, opening_bytes_sent
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +77,9 @@ def test_toy_beaver_multiplication_and_opening(be, n):
     ab = be.fr_mul(vec(a), vec(b))
     assert c1 == ab and c2 == be.fr_mul(ab, ab)
     assert {o[2] for o in out} == {be.g1_mul(g, n * (n + 1) // 2)}  # parties agree
-    # traffic: 2 field vectors per multiplication to each peer + one point
-    assert out[0][3].bytes_sent == (n - 1) * (2 * 2 * m * 32 + 64)
+    # traffic: one opening of d‖e (2m elements) per multiplication + one point per peer
+    for i in range(n):
+        assert out[i][3].bytes_sent == 2 * opening_bytes_sent(i, n, 2 * m) + (n - 1) * 64
 
 
 def test_out_of_triples_and_blinding_once(be):

@@ -19,7 +19,7 @@ from omnidsl.groth16.verifier import verify
 from omnidsl.mpc import frames
 from omnidsl.mpc.coordinator import prove_shared
 from tests.groth16.test_circuits import CASES
-from tests.mpc.cluster import Cluster, make_keys, wait_until
+from tests.mpc.cluster import Cluster, make_keys, opening_bytes_sent, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -52,9 +52,12 @@ def test_every_rule_proves_and_verifies(tmp_path, keys, be, n):
             assert res.public == public_signals(pk, z)
             assert verify(pk.vk, res.public, res.proof, be), rule
             assert len(res.reports) == n
-            # traffic is O(domain): 2 field vectors of the domain size + 4 points per peer
-            per_peer = 2 * pk.domain_size * 32 + 3 * 64 + 128 + len(b"omnidsl-mpc handshake")
-            assert all(r.bytes_sent == (n - 1) * per_peer for r in res.reports)
+            # traffic is O(domain): the opening of d‖e (2 domain-size vectors) + 4 points and a
+            # handshake per peer
+            per_peer = 3 * 64 + 128 + len(b"omnidsl-mpc handshake")
+            assert all(r.bytes_sent == (n - 1) * per_peer
+                       + opening_bytes_sent(r.server, n, 2 * pk.domain_size)
+                       for r in res.reports)
             # only the last server receives explicit shares; the others get seeds
             assert all(r.material_bytes < 1024 for r in res.reports[:-1])
         assert cl.alive() == list(range(n))
