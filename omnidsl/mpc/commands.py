@@ -4,7 +4,7 @@
     omnidsl servers-init N -o DIR [--port P] [--circuit NAME=KEYDIR ...]
     omnidsl prove-shared --servers servers.toml --keys DIR --witness w.wtns -o proof.json --public public.json
     omnidsl prove --servers servers.toml ...   (same as prove-shared; plain `prove` otherwise)
-    ... [--dealer-msm]   the data owner computes the witness MSMs and deals point shares
+    ... [--witness-msm split|servers] [--shares bounded|uniform]   (docs/mpc.md)
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from omnidsl.errors import InputError
+from omnidsl.mpc.coordinator import SHARE_MODES, WITNESS_MSM_MODES
 
 
 def serve_command(args: argparse.Namespace) -> int:
@@ -55,8 +56,9 @@ def prove_shared_command(args: argparse.Namespace) -> int:
     pk = load_keys(args.keys)
     pk_path = Path(args.keys) / PK_NAME if Path(args.keys).is_dir() else Path(args.keys)
     witness = load_witness(args.witness)
-    mode = "dealer" if getattr(args, "dealer_msm", False) else "servers"
-    res = prove_shared(cfg, pk_path, witness, pk=pk, witness_msm=mode)
+    res = prove_shared(cfg, pk_path, witness, pk=pk,
+                       witness_msm=args.witness_msm or WITNESS_MSM_MODES[0],
+                       shares=args.shares or SHARE_MODES[0])
     write_proof(res.proof, args.out)
     write_public(res.public, args.public)
     sent = max(r.bytes_sent for r in res.reports)
@@ -66,8 +68,16 @@ def prove_shared_command(args: argparse.Namespace) -> int:
     return 0
 
 
-DEALER_MSM_HELP = ("compute the four witness MSMs here (cheap on the clear witness) and deal "
-                   "them as point shares; the servers skip them (docs/mpc.md)")
+WITNESS_MSM_HELP = ("split (default): compute π_A's and π_B(G2)'s witness MSMs here and deal "
+                    "them as point shares, the servers check them by a pairing; servers: every "
+                    "MSM on the shares (docs/mpc.md)")
+SHARES_HELP = ("bounded (default): statistically hiding masks sized by the key's wire widths "
+               "(2^-40), much cheaper MSMs for the servers; uniform: masks uniform on F_r")
+
+
+def _mode_options(p: argparse.ArgumentParser, prefix: str = "") -> None:
+    p.add_argument("--witness-msm", choices=WITNESS_MSM_MODES, help=prefix + WITNESS_MSM_HELP)
+    p.add_argument("--shares", choices=SHARE_MODES, help=prefix + SHARES_HELP)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -96,21 +106,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--witness", required=True, help="witness .wtns")
     p.add_argument("-o", "--out", default="proof.json", help="proof output (snarkjs JSON)")
     p.add_argument("--public", default="public.json", help="public signals output")
-    p.add_argument("--dealer-msm", action="store_true", help=DEALER_MSM_HELP)
+    _mode_options(p)
     p.set_defaults(func=prove_shared_command)
 
     prove = sub.choices.get("prove")
     if prove is not None:  # `omnidsl prove --servers FILE` = prove-shared
         prove.add_argument("--servers", help="servers.toml: prove with secret-shared servers")
-        prove.add_argument("--dealer-msm", action="store_true",
-                           help=f"with --servers: {DEALER_MSM_HELP}")
+        _mode_options(prove, "with --servers: ")
         plain = prove.get_default("func")
 
         def dispatch(args: argparse.Namespace) -> int:
             if getattr(args, "servers", None):
                 return prove_shared_command(args)
-            if getattr(args, "dealer_msm", False):
-                raise InputError("--dealer-msm needs --servers servers.toml",
+            if getattr(args, "witness_msm", None) or getattr(args, "shares", None):
+                raise InputError("--witness-msm/--shares need --servers servers.toml",
                                  hint="the plain prover computes every MSM itself")
             return plain(args)
 
