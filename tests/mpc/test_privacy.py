@@ -16,7 +16,8 @@ from scipy.stats import chi2_contingency
 from omnidsl.backend import get_backend
 from omnidsl.compiler import compile_file
 from omnidsl.errors import NetworkError
-from omnidsl.field import limbs_to_bytes
+from omnidsl.field import R, limbs_to_bytes
+from omnidsl.mpc import shares
 from omnidsl.mpc.config import file_digest
 from omnidsl.mpc.coordinator import _run, prove_shared
 from omnidsl.mpc.dealer import PartyMaterial, deal
@@ -114,6 +115,49 @@ def test_distinguisher_on_the_last_servers_share_is_at_chance():
     acc = accuracy(masked)
     assert 0.40 < acc < 0.60, acc
     assert accuracy(leaky) > 0.95  # the distinguisher works when there is something to see
+
+
+@pytest.mark.parametrize("feature", ["bytes", "scaled"])
+def test_distinguisher_on_the_last_servers_bounded_share_is_at_chance(feature, monkeypatch):
+    """The nearest-mean classifier on bounded shares (``deal(..., wire_bits=...)``, masks of
+    b + σ bits): ~50%, on the share's bytes and on its signed values scaled by each wire's mask
+    range; the same classifier separates shares dealt with a too small slack (σ = 2)."""
+    be = get_backend()
+    circuit = compile_file(CIRCUITS / "norm_bound.omni", {"D": 8})
+    bits = circuit.r1cs.wire_bits
+    assert bits is not None
+    ga, gb = [3.9] * 8, [-3.9] * 8
+    wa = limbs_to_bytes(circuit.witness({"g": ga, "max_norm": 40.0}))
+    wb = limbs_to_bytes(circuit.witness({"g": gb, "max_norm": 40.0}))
+    npub = circuit.r1cs.n_public + 1
+
+    def share(w: bytes) -> np.ndarray:
+        m = deal(be, w, npub, 1, 2, wire_bits=bits)[-1]
+        assert m.mask_slack > 0
+        if feature == "bytes":
+            return np.frombuffer(m.witness[32 * npub:], dtype=np.uint8).astype(float)
+        out = []
+        for i in range(npub, circuit.r1cs.n_wires):
+            v = int.from_bytes(m.witness[32 * i:32 * i + 32], "little")
+            v = v if v < R // 2 else v - R
+            out.append(v / 2 ** (int(bits[i]) + m.mask_slack))
+        return np.array(out)
+
+    def accuracy() -> float:
+        ma = np.mean([share(wa) for _ in range(100)], axis=0)
+        mb = np.mean([share(wb) for _ in range(100)], axis=0)
+        correct, trials = 0, 300
+        for k in range(trials):
+            f = share(wa if k % 2 == 0 else wb)
+            guess = int(np.sum((f - mb) ** 2) < np.sum((f - ma) ** 2))
+            correct += guess == k % 2
+        return correct / trials
+
+    acc = accuracy()
+    assert 0.40 < acc < 0.60, acc
+    monkeypatch.setattr(shares, "mask_slack", lambda n_wires: 2)  # control: a leaky slack
+    leaky = accuracy()
+    assert leaky > (0.85 if feature == "scaled" else 0.75), leaky
 
 
 def test_server_refuses_a_clear_witness(tmp_path):
