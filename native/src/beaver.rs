@@ -8,7 +8,7 @@
 //! integers (no Montgomery round trip), and every received element is checked to be < r.
 
 use ark_bn254::Fr;
-use ark_ff::{BigInt, BigInteger, PrimeField, Zero};
+use ark_ff::{BigInt, BigInteger, One, PrimeField, Zero};
 use rayon::prelude::*;
 
 use crate::codec::Res;
@@ -116,6 +116,8 @@ pub fn open(
     }
     let mut de = vec![0u8; 2 * n * FR_BYTES];
     let mut c = vec![0u8; n * FR_BYTES];
+    // internal representation R² mod r: multiplying by it maps v·R⁻¹ (internal v) to v
+    let r2 = Fr::from_bigint(Fr::one().0).expect("R mod r is canonical");
     let (d_out, e_out) = de.split_at_mut(n * FR_BYTES);
     d_out
         .par_chunks_mut(CHUNK * FR_BYTES)
@@ -140,16 +142,23 @@ pub fn open(
                 let r = i * FR_BYTES..(i + 1) * FR_BYTES;
                 write(&mut dc[r.clone()], &d);
                 write(&mut ec[r.clone()], &e);
+                // Montgomery trick: an Fr whose internal representation is the canonical value
+                // v stands for v·R⁻¹, so products of such elements carry one factor R⁻¹ and one
+                // multiplication by (R² mod r) at the end undoes it: 4 multiplications per
+                // element instead of 5 conversions in, 3 products and 1 conversion out.
                 let s = g * FR_BYTES..(g + 1) * FR_BYTES;
-                let fx = Fr::from_bigint(canonical(read(&x[s.clone()]), "x", g)?).unwrap();
-                let fy = Fr::from_bigint(canonical(read(&y[s.clone()]), "y", g)?).unwrap();
-                let fz = Fr::from_bigint(canonical(read(&z[s]), "z", g)?).unwrap();
-                let (fd, fe) = (Fr::from_bigint(d).unwrap(), Fr::from_bigint(e).unwrap());
-                let mut out = fz + fd * fy + fe * fx;
+                let raw = |v: &[u8], what: &str| -> Res<Fr> {
+                    Ok(Fr::new_unchecked(canonical(read(v), what, g)?))
+                };
+                let (fx, fy) = (raw(&x[s.clone()], "x")?, raw(&y[s.clone()], "y")?);
+                let fz = canonical(read(&z[s]), "z", g)?;
+                let (fd, fe) = (Fr::new_unchecked(d), Fr::new_unchecked(e));
+                let mut t = fd * fy + fe * fx;
                 if leader {
-                    out += fd * fe;
+                    t += fd * fe;
                 }
-                write(&mut cc[r], &out.into_bigint());
+                let out = add_mod(&(t * r2).0, &fz);
+                write(&mut cc[r], &out);
             }
             Ok(())
         })?;

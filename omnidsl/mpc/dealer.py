@@ -125,6 +125,9 @@ class PartyMaterial:
                 raise ValueError("explicit triple share has the wrong length")
             prg.check_elements(self.witness)
             prg.check_elements(self.triple_z)
+            if self.party_id > 0 and any(self.witness[: len(self.public)]):
+                raise ValueError("the last party's explicit share must be 0 on the public wires "
+                                 "(only the leader carries public values)")
             if not 0 <= self.rs < R:
                 raise ValueError("rs share is not < r")
         elif any(e is not None for e in explicit):
@@ -143,8 +146,11 @@ class PartyMaterial:
                                                 and all(c.isalnum() or c in "-_."
                                                         for c in self.bind_label)):
             raise ValueError("bind label must be 1..128 characters of [A-Za-z0-9._-]")
-        if not 0 <= self.mask_slack <= MAX_MASK_SLACK:
-            raise ValueError(f"mask slack {self.mask_slack} not in 0..{MAX_MASK_SLACK}")
+        if self.mask_slack and not shares.mask_slack(self.n_wires) <= self.mask_slack \
+                <= MAX_MASK_SLACK:
+            raise ValueError(f"mask slack {self.mask_slack} is neither 0 (uniform masks) nor in "
+                             f"{shares.mask_slack(self.n_wires)}..{MAX_MASK_SLACK} (a smaller "
+                             f"slack would not hide the witness)")
         if self.witness_msm is not None and len(self.witness_msm) != WITNESS_MSM_BYTES:
             raise ValueError(f"witness MSM shares need {WITNESS_MSM_BYTES} bytes")
 
