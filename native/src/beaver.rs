@@ -8,7 +8,7 @@
 //! integers (no Montgomery round trip), and every received element is checked to be < r.
 
 use ark_bn254::Fr;
-use ark_ff::{BigInt, BigInteger, One, PrimeField, Zero};
+use ark_ff::{BigInt, BigInteger, One, PrimeField};
 use rayon::prelude::*;
 
 use crate::codec::Res;
@@ -196,7 +196,7 @@ pub fn sum(parts: &[&[u8]]) -> Res<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ark_ff::UniformRand;
+    use ark_ff::{UniformRand, Zero};
     use ark_std::test_rng;
 
     fn enc(v: &[Fr]) -> Vec<u8> {

@@ -16,6 +16,7 @@ use pyo3::types::PyBytes;
 pub mod beaver;
 pub mod codec;
 pub mod kernels;
+pub mod prg;
 
 use codec::{Res, G1_BYTES, G2_BYTES};
 
@@ -218,6 +219,29 @@ fn beaver_open<'py>(
 fn fr_sum<'py>(py: Python<'py>, parts: Vec<Bound<'py, PyBytes>>) -> PyResult<Bound<'py, PyBytes>> {
     let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
     let v = run(py, || beaver::sum(&refs))?;
+    Ok(bytes(py, &v))
+}
+
+/// n uniform field elements from the ChaCha20 keystream of `key` (omnidsl/mpc/prg.py).
+#[pyfunction]
+fn prg_uniform<'py>(py: Python<'py>, key: &[u8], n: usize) -> PyResult<Bound<'py, PyBytes>> {
+    let v = run(py, || prg::uniform(key, n))?;
+    Ok(bytes(py, &v))
+}
+
+/// One masked keystream candidate per width (`widths`: u16 LE each; omnidsl/mpc/prg.py).
+#[pyfunction]
+fn prg_masked<'py>(py: Python<'py>, key: &[u8], widths: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    let v = run(py, || {
+        if widths.len() & 1 == 1 {
+            return Err("widths must be u16 values".to_string());
+        }
+        let w: Vec<u16> = widths
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        prg::masked(key, &w)
+    })?;
     Ok(bytes(py, &v))
 }
 
@@ -595,6 +619,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(beaver_mask, m)?)?;
     m.add_function(wrap_pyfunction!(beaver_open, m)?)?;
     m.add_function(wrap_pyfunction!(fr_sum, m)?)?;
+    m.add_function(wrap_pyfunction!(prg_uniform, m)?)?;
+    m.add_function(wrap_pyfunction!(prg_masked, m)?)?;
     m.add_function(wrap_pyfunction!(fr_sub, m)?)?;
     m.add_function(wrap_pyfunction!(fr_mul, m)?)?;
     m.add_function(wrap_pyfunction!(fr_scale, m)?)?;

@@ -2,21 +2,24 @@
 
 Definition (normative; every implementation must reproduce it bit for bit):
 
-    stream(seed, label) = SHAKE-256(b"omnidsl-mpc-prg/v1" ‖ u8(len(label)) ‖ label ‖ seed)
+    key(seed, label)    = SHA-256(b"omnidsl-mpc-prg/v2" ‖ u8(len(label)) ‖ label ‖ seed)
+    stream(seed, label) = the ChaCha20 keystream (RFC 8439: 96-bit nonce = 0, block counter
+                          from 0) under key(seed, label)
 
-read as consecutive 32-byte little-endian candidates c_0, c_1, ...  Each candidate has its top two
-bits cleared (c & (2^254 − 1)) and is *accepted* iff it is < r (acceptance ≈ 0.756).  The k-th
-field element of ``expand(seed, label, n)`` is the k-th accepted candidate.  Rejection sampling
-makes every output exactly uniform on F_r (no modular bias); SHAKE's output is prefix-consistent,
-so asking for a longer stream never changes earlier elements.
+read as consecutive 32-byte little-endian candidates c_0, c_1, ...  ``expand(seed, label, n)``:
+each candidate has its top two bits cleared (c & (2^254 − 1)) and is *accepted* iff it is < r
+(acceptance ≈ 0.756); the k-th output element is the k-th accepted candidate.  Rejection sampling
+makes every output exactly uniform on F_r (no modular bias); the stream is prefix-consistent, so
+asking for a longer output never changes earlier elements.
 
-Bounded masks (normative too): ``expand_masked(seed, label, widths)`` takes candidate i of
-``stream(seed, label)`` and clears every bit from bit widths[i] up (uniform on [0, 2^w)); entries
-of width 254 come instead, in order, from ``expand(seed, label ‖ b"/uniform", count)``.
+Bounded masks: ``expand_masked(seed, label, widths)`` takes candidate i of ``stream(seed, label)``
+and clears every bit from bit widths[i] up (uniform on [0, 2^w)); entries of width 254 come
+instead, in order, from ``expand(seed, label ‖ b"/uniform", count)``.
 
 ``seed`` is 32 bytes from the OS CSPRNG (:func:`new_seed`); ``label`` separates the streams derived
-from one seed (``b"witness"``, ``b"triple/x/0"``, ...).  Vectorised with numpy: no Python object
-per element.
+from one seed (``b"witness"``, ``b"triple/x"``, ...).  The keystream and the sampling run in the
+native module (``omnidsl._native.prg_uniform`` / ``prg_masked``, parallel: ChaCha20 is seekable);
+tests check them against this definition computed with the ``cryptography`` package.
 """
 
 from __future__ import annotations
@@ -26,13 +29,13 @@ import secrets
 
 import numpy as np
 
-from omnidsl.field import FR_BYTES, R, bytes_to_limbs, limbs_lt_r
+from omnidsl import _native
+from omnidsl.field import FR_BYTES, R, bytes_to_limbs
 
 SEED_BYTES = 32
 #: a mask width meaning "uniform on F_r" (see :func:`expand_masked`)
 MASK_UNIFORM = 254
-_DOMAIN = b"omnidsl-mpc-prg/v1"
-_TOP_MASK = np.uint64((1 << 62) - 1)  # clears bits 254, 255 of the top limb
+_DOMAIN = b"omnidsl-mpc-prg/v2"
 
 
 def new_seed() -> bytes:
@@ -40,61 +43,39 @@ def new_seed() -> bytes:
     return secrets.token_bytes(SEED_BYTES)
 
 
-def _xof(seed: bytes, label: bytes) -> hashlib._Hash:  # type: ignore[name-defined]
+def stream_key(seed: bytes, label: bytes) -> bytes:
+    """key(seed, label) of the definition above (validates the arguments)."""
     if len(seed) != SEED_BYTES:
         raise ValueError(f"PRG seed must be {SEED_BYTES} bytes, got {len(seed)}")
     if len(label) > 255:
         raise ValueError("PRG label longer than 255 bytes")
-    h = hashlib.shake_256()
-    h.update(_DOMAIN + bytes([len(label)]) + label + seed)
-    return h
+    return hashlib.sha256(_DOMAIN + bytes([len(label)]) + label + seed).digest()
 
 
 def expand(seed: bytes, label: bytes, n: int) -> bytes:
     """n uniform field elements (n*32 bytes, canonical LE) derived from (seed, label)."""
     if n < 0:
         raise ValueError("negative length")
-    if n == 0:
-        _xof(seed, label)  # still validates the arguments
-        return b""
-    xof = _xof(seed, label)
-    # Expected need n/0.756 candidates; over-ask so that a second squeeze is very rare.
-    want = n + n // 3 + 64
-    while True:
-        raw = xof.digest(want * FR_BYTES)
-        limbs = np.frombuffer(raw, dtype="<u8").reshape(-1, 4).copy()
-        limbs[:, 3] &= _TOP_MASK
-        ok = limbs_lt_r(limbs)
-        accepted = limbs[ok]
-        if accepted.shape[0] >= n:
-            return np.ascontiguousarray(accepted[:n], dtype="<u8").tobytes()
-        want *= 2
+    return _native.prg_uniform(stream_key(seed, label), n)
 
 
 def expand_masked(seed: bytes, label: bytes, widths: np.ndarray) -> bytes:
-    """One field element per entry of ``widths`` (uint16, each ≤ 253 or = 254), n*32 bytes.
-
-    Entry i with widths[i] = w ≤ 253 is candidate i of ``stream(seed, label)`` (32 bytes LE) with
-    every bit from bit w up cleared: exactly uniform on [0, 2^w).  Entries with widths[i] = 254
-    are, in order, the elements of ``expand(seed, label ‖ b"/uniform", count)`` (uniform on F_r).
-    """
+    """One field element per entry of ``widths`` (each ≤ 253 or = 254), n*32 bytes: candidate i
+    of ``stream(seed, label)`` cut to widths[i] bits (uniform on [0, 2^w)); width-254 entries are,
+    in order, the elements of ``expand(seed, label ‖ b"/uniform", count)`` (uniform on F_r)."""
     widths = np.asarray(widths, dtype=np.int64).reshape(-1)
     n = widths.size
     if n and (widths.min() < 0 or widths.max() > MASK_UNIFORM):
         raise ValueError(f"mask widths must be in 0..{MASK_UNIFORM}")
-    if n and widths.min() == MASK_UNIFORM:
-        return expand(seed, label + b"/uniform", n)
-    limbs = np.frombuffer(_xof(seed, label).digest(n * FR_BYTES), dtype="<u8").reshape(n, 4).copy()
-    for k in range(4):  # keep bits [64k, 64k+64) ∩ [0, w)
-        keep = np.clip(widths - 64 * k, 0, 64)
-        mask = np.where(keep >= 64, np.uint64(2**64 - 1),
-                        (np.uint64(1) << keep.astype(np.uint64)) - np.uint64(1))
-        limbs[:, k] &= mask
     uniform = np.nonzero(widths == MASK_UNIFORM)[0]
+    if uniform.size == n:
+        return expand(seed, label + b"/uniform", n)
+    out = bytearray(_native.prg_masked(stream_key(seed, label), widths.astype("<u2").tobytes()))
     if uniform.size:
+        view = np.frombuffer(out, dtype=np.uint8).reshape(n, FR_BYTES)
         full = expand(seed, label + b"/uniform", int(uniform.size))
-        limbs[uniform] = np.frombuffer(full, dtype="<u8").reshape(-1, 4)
-    return np.ascontiguousarray(limbs, dtype="<u8").tobytes()
+        view[uniform] = np.frombuffer(full, dtype=np.uint8).reshape(-1, FR_BYTES)
+    return bytes(out)
 
 
 def expand_scalar(seed: bytes, label: bytes) -> int:

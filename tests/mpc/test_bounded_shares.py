@@ -18,6 +18,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 from scipy.stats import chi2_contingency, ks_2samp
 
 from omnidsl.backend import get_backend
@@ -75,9 +76,12 @@ def clog2(n: int) -> int:
 
 
 def ref_stream(seed: bytes, label: bytes, n_bytes: int) -> bytes:
-    """stream(seed, label) = SHAKE-256(b"omnidsl-mpc-prg/v1" ‖ u8(len(label)) ‖ label ‖ seed)."""
-    return hashlib.shake_256(b"omnidsl-mpc-prg/v1" + bytes([len(label)]) + label
-                             + seed).digest(n_bytes)
+    """stream(seed, label) = ChaCha20 keystream (RFC 8439, nonce 0, counter from 0) under
+    SHA-256(b"omnidsl-mpc-prg/v2" ‖ u8(len(label)) ‖ label ‖ seed), via the cryptography
+    package (OpenSSL), independent of the native implementation."""
+    key = hashlib.sha256(b"omnidsl-mpc-prg/v2" + bytes([len(label)]) + label + seed).digest()
+    enc = Cipher(algorithms.ChaCha20(key, bytes(16)), mode=None).encryptor()
+    return enc.update(bytes(n_bytes))
 
 
 def ref_expand(seed: bytes, label: bytes, n: int) -> list[int]:
