@@ -262,3 +262,24 @@ mod tests {
         assert!(err.contains("party 1") && err.contains("#4100"), "{err}");
     }
 }
+
+/// Per element v of an Fr vector: 1 if min(v, r − v) < 2^bits[i] (bits ≥ 254: always), else 0.
+/// The masking guard of the servers and the data owner's width check (omnidsl/mpc/shares.py).
+pub fn below_pow2(v: &[u8], bits: &[u16]) -> Res<Vec<u8>> {
+    elements("values", v, bits.len())?;
+    let mut out = vec![0u8; bits.len()];
+    out.par_chunks_mut(CHUNK)
+        .enumerate()
+        .try_for_each(|(k, oc)| -> Res<()> {
+            for (i, o) in oc.iter_mut().enumerate() {
+                let g = k * CHUNK + i;
+                let x = canonical(read(&v[g * FR_BYTES..(g + 1) * FR_BYTES]), "values", g)?;
+                let b = bits[g] as u32;
+                let small = |y: &BigInt<4>| y.num_bits() <= b.min(256);
+                let neg = sub_mod(&BigInt::zero(), &x);
+                *o = u8::from(b >= 254 || small(&x) || small(&neg));
+            }
+            Ok(())
+        })?;
+    Ok(out)
+}

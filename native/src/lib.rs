@@ -245,6 +245,22 @@ fn prg_masked<'py>(py: Python<'py>, key: &[u8], widths: &[u8]) -> PyResult<Bound
     Ok(bytes(py, &v))
 }
 
+/// Per element: is min(v, r − v) < 2^bits[i]?  (`bits`: u16 LE each; returns one byte 0/1 each.)
+#[pyfunction]
+fn fr_below_pow2<'py>(py: Python<'py>, v: &[u8], bits: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    let out = run(py, || {
+        if bits.len() & 1 == 1 {
+            return Err("bits must be u16 values".to_string());
+        }
+        let b: Vec<u16> = bits
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        beaver::below_pow2(v, &b)
+    })?;
+    Ok(bytes(py, &out))
+}
+
 /// Elementwise a − b.
 #[pyfunction]
 fn fr_sub<'py>(py: Python<'py>, a: &[u8], b: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
@@ -619,6 +635,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(beaver_mask, m)?)?;
     m.add_function(wrap_pyfunction!(beaver_open, m)?)?;
     m.add_function(wrap_pyfunction!(fr_sum, m)?)?;
+    m.add_function(wrap_pyfunction!(fr_below_pow2, m)?)?;
     m.add_function(wrap_pyfunction!(prg_uniform, m)?)?;
     m.add_function(wrap_pyfunction!(prg_masked, m)?)?;
     m.add_function(wrap_pyfunction!(fr_sub, m)?)?;

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from omnidsl import _native
 from omnidsl.backend.base import Backend
-from omnidsl.field import FR_BYTES, R, bytes_to_limbs
+from omnidsl.field import FR_BYTES, R
 from omnidsl.mpc import prg
 
 
@@ -92,33 +93,6 @@ def mask_widths(wire_bits: np.ndarray | None, n_wires: int, slack: int) -> np.nd
 
 def below_pow2(buf: bytes, bits: np.ndarray) -> np.ndarray:
     """Per element of the Fr vector ``buf``: is min(v, r − v) < 2^bits[i]? (bool array;
-    bits ≥ 254 → always True)."""
-    limbs = bytes_to_limbs(buf)
-    neg = bytes_to_limbs(_negate(buf))
-    bits = np.asarray(bits, dtype=np.int64).reshape(-1)
-    return _limbs_below(limbs, bits) | _limbs_below(neg, bits)
-
-
-def _limbs_below(limbs: np.ndarray, bits: np.ndarray) -> np.ndarray:
-    ok = np.ones(limbs.shape[0], dtype=bool)
-    for k in range(4):
-        keep = np.clip(bits - 64 * k, 0, 64)
-        high = limbs[:, k] >> np.minimum(keep, 63).astype(np.uint64)
-        ok &= (keep >= 64) | (high == 0)
-    return ok
-
-
-def _negate(buf: bytes) -> bytes:
-    """−v (mod r) for every element (0 stays 0)."""
-    vals = bytes_to_limbs(buf)
-    r = np.array([(R >> (64 * k)) & (2**64 - 1) for k in range(4)], dtype=np.uint64)
-    out = np.zeros_like(vals)
-    borrow = np.zeros(vals.shape[0], dtype=np.uint64)
-    for k in range(4):
-        a = np.full(vals.shape[0], r[k], dtype=np.uint64)
-        d = a - vals[:, k] - borrow
-        borrow = ((a < vals[:, k]) | ((a == vals[:, k]) & (borrow == 1))).astype(np.uint64)
-        out[:, k] = d
-    zero = ~vals.any(axis=1)
-    out[zero] = 0
-    return np.ascontiguousarray(out, dtype="<u8").tobytes()
+    bits ≥ 254 → always True).  ValueError for a non-canonical element."""
+    b = np.clip(np.asarray(bits, dtype=np.int64).reshape(-1), 0, 256).astype("<u2")
+    return np.frombuffer(_native.fr_below_pow2(buf, b.tobytes()), dtype=np.uint8).astype(bool)
