@@ -1,7 +1,7 @@
 """Collaborative (N secret-shared servers over TCP) against plain Groth16 proving of norm_bound.
 
     python benchmarks/mpc_bench.py [--sizes 1000,7450] [--parties 2,3,5] [--reps 3]
-                                   [--configs split/bounded,servers/uniform]
+                                   [--configs split/bounded,servers/uniform] [--threads 1]
 
 For each gradient size D, server count N and configuration (witness-MSM mode / masks, see
 docs/mpc.md): median wall time of the data owner's whole `prove_shared` (deal + servers +
@@ -13,11 +13,18 @@ time includes some contention.  "split/bounded" is the default; "servers/uniform
 taken literally (every witness MSM on uniform 254-bit shares).  The "owner CPU" column is the
 data owner's CPU for the MSMs it deals (mode split).  A per-stage CPU breakdown of the slowest
 server of each row follows the table.
+
+Threads: by default every process — the plain prover here and each server — uses ONE worker
+thread (``--threads``; 0 = the library default, all cores).  N servers on one 2-core machine with
+all cores each would oversubscribe the cores N times, and the worker pool's idle spinning would
+then be billed as CPU time; one thread per process makes CPU time the work done, for the plain
+baseline and the servers alike.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -26,10 +33,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from omnidsl.backend import get_backend
-from omnidsl.groth16.prover import prove_plain
-from omnidsl.mpc.coordinator import SHARE_MODES, WITNESS_MSM_MODES, prove_shared
-from tests.mpc.cluster import Cluster, make_keys
+def _threads_from_argv(default: int = 1) -> int:
+    """--threads, read before the native worker pool starts (it reads RAYON_NUM_THREADS once)."""
+    argv = sys.argv[1:]
+    for i, a in enumerate(argv):
+        if a.startswith("--threads="):
+            return int(a.split("=", 1)[1])
+        if a == "--threads" and i + 1 < len(argv):
+            return int(argv[i + 1])
+    return default
+
+
+THREADS = _threads_from_argv()
+if THREADS > 0:
+    os.environ["RAYON_NUM_THREADS"] = str(THREADS)
+
+from omnidsl.backend import get_backend  # noqa: E402
+from omnidsl.groth16.prover import prove_plain  # noqa: E402
+from omnidsl.mpc.coordinator import SHARE_MODES, WITNESS_MSM_MODES, prove_shared  # noqa: E402
+from tests.mpc.cluster import Cluster, make_keys  # noqa: E402
 
 
 def gradient(d: int) -> list[float]:
@@ -52,6 +74,8 @@ def main() -> int:
     ap.add_argument("--sizes", default="1000,7450")
     ap.add_argument("--parties", default="2,3,5")
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="worker threads per process (plain and each server); 0 = all cores")
     ap.add_argument("--configs", default="split/bounded,servers/uniform",
                     help="comma-separated MODE/SHARES pairs (modes: split, servers; shares: "
                          "bounded, uniform)")
@@ -83,7 +107,8 @@ def main() -> int:
                          "wall": statistics.median(walls), "cpu": plain_cpu, "sent": 0,
                          "ratio": 1.0, "per": 0.0, "deal": 0.0, "owner": 0.0, "stages": {}})
             for n in parties:
-                with Cluster(Path(tmp) / f"c{d}_{n}", n, {"nb": keydir}, timeout=120) as cl:
+                with Cluster(Path(tmp) / f"c{d}_{n}", n, {"nb": keydir}, timeout=120,
+                             threads=args.threads or os.cpu_count()) as cl:
                     cl.start_all()
                     for mode, shares in configs:
                         row = run_config(cl, keydir, pk, z, be, mode, shares, args.reps)

@@ -61,9 +61,13 @@ class ServerCluster:
     """N server processes for one run (see the module docstring)."""
 
     def __init__(self, directory: Path, n: int, circuits: dict[str, Path], timeout: float = 60.0,
-                 *, record: bool = False, max_frame: int | None = None, bind: bool = False):
+                 *, record: bool = False, max_frame: int | None = None, bind: bool = False,
+                 threads: int | None = None):
         self.dir = Path(directory)
         self.n = n
+        #: worker threads per server: the N servers share this host's cores, so by default each
+        #: gets cores // N (at least 1) instead of oversubscribing them N times
+        self.threads = threads or max(1, (os.cpu_count() or 1) // n)
         extra = {"max_frame": max_frame} if max_frame is not None else {}
         self.config_path = write_config(self.dir, n, 0,
                                         circuits={k: str(v) for k, v in circuits.items()},
@@ -83,7 +87,7 @@ class ServerCluster:
     def start_server(self, i: int, *extra: str) -> None:
         """Start server i (extra CLI arguments appended) and wait until it listens."""
         cmd = [sys.executable, "-m", "omnidsl.cli", "serve", "--id", str(i), "--config",
-               str(self.config_path), *extra]
+               str(self.config_path), "--threads", str(self.threads), *extra]
         if self.record_dir:
             cmd += ["--record-dir", str(self.record_dir)]
         if self.bind:

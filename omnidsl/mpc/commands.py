@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -23,6 +24,10 @@ def serve_command(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.config)
     cfg.server(args.id)
+    if args.threads is not None:
+        if not 1 <= args.threads <= 1024:
+            raise InputError("--threads must be in 1..1024")
+        os.environ["RAYON_NUM_THREADS"] = str(args.threads)  # read when the pool starts
     run_server(cfg, args.id, corrupt=args.test_corrupt_shares, crash_at=args.test_crash_at,
                record_dir=args.record_dir, bind_dir=args.bind_dir)
     return 0
@@ -84,6 +89,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("serve", help="run one collaborative proving server")
     s.add_argument("--id", type=int, required=True, help="this server's id in servers.toml")
     s.add_argument("--config", required=True, help="servers.toml")
+    s.add_argument("--threads", type=int, help="worker threads for the maths (default: all "
+                   "cores; give co-located servers a share of the cores each)")
     s.add_argument("--record-dir", help="(testing) append every received payload to DIR/serverI.bin")
     s.add_argument("--bind-dir", help="only prove shares pinned in DIR by this server's operator "
                    "(the market: a server proves exactly the shares it committed to)")

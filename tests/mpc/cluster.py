@@ -31,8 +31,9 @@ class Cluster(ServerCluster):
     """The tests' cluster: ``start(i, *extra)`` (re)starts one server (e.g. with a crash hook)."""
 
     def __init__(self, directory: Path, n: int, circuits: dict[str, Path], timeout: float = 20.0,
-                 record: bool = False, max_frame: int = 1 << 28):
-        super().__init__(directory, n, circuits, timeout, record=record, max_frame=max_frame)
+                 record: bool = False, max_frame: int = 1 << 28, threads: int | None = None):
+        super().__init__(directory, n, circuits, timeout, record=record, max_frame=max_frame,
+                         threads=threads)
 
     def start(self, i: int, *extra: str) -> None:
         self.start_server(i, *extra)
