@@ -3,8 +3,10 @@
 ``prove_shared`` is the whole flow; nothing is returned (and the CLI writes nothing) unless every
 server returned the same proof and it verifies against the verification key.
 
-``witness_msm="dealer"`` (opt-in, docs/mpc.md): the data owner computes the four witness MSMs on
-its clear (sparse, small) witness and deals them as point shares; the servers skip those MSMs.
+Defaults (docs/mpc.md): ``witness_msm="split"`` — the data owner computes π_A's and π_B(G2)'s
+witness MSMs on its clear witness and deals them as point shares, the servers compute π_B1 and L
+on their shares and check the pairing; ``shares="bounded"`` — statistically hiding masks sized by
+the proving key's wire widths, so the servers' MSMs run on ~64-bit scalars.
 """
 
 from __future__ import annotations
