@@ -18,7 +18,8 @@ Threads: by default every process — the plain prover here and each server — 
 thread (``--threads``; 0 = the library default, all cores).  N servers on one 2-core machine with
 all cores each would oversubscribe the cores N times, and the worker pool's idle spinning would
 then be billed as CPU time; one thread per process makes CPU time the work done, for the plain
-baseline and the servers alike.
+baseline and the servers alike.  Both also get the allocator tuning of ``omnidsl serve``
+(``procs.tune_allocator``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ if THREADS > 0:
 from omnidsl.backend import get_backend  # noqa: E402
 from omnidsl.groth16.prover import prove_plain  # noqa: E402
 from omnidsl.mpc.coordinator import SHARE_MODES, WITNESS_MSM_MODES, prove_shared  # noqa: E402
+from omnidsl.procs import tune_allocator  # noqa: E402
 from tests.mpc.cluster import Cluster, make_keys  # noqa: E402
 
 
@@ -81,6 +83,7 @@ def main() -> int:
                          "bounded, uniform)")
     args = ap.parse_args()
     configs = parse_configs(args.configs)
+    tune_allocator()  # as `omnidsl serve` does: the plain baseline gets the same allocator
     be = get_backend()
     sizes = [int(s) for s in args.sizes.split(",")]
     parties = [int(s) for s in args.parties.split(",")]

@@ -21,6 +21,7 @@ from omnidsl.mpc.coordinator import SHARE_MODES, WITNESS_MSM_MODES
 def serve_command(args: argparse.Namespace) -> int:
     from omnidsl.mpc.config import load_config
     from omnidsl.mpc.server import run_server
+    from omnidsl.procs import tune_allocator
 
     cfg = load_config(args.config)
     cfg.server(args.id)
@@ -28,6 +29,7 @@ def serve_command(args: argparse.Namespace) -> int:
         if not 1 <= args.threads <= 1024:
             raise InputError("--threads must be in 1..1024")
         os.environ["RAYON_NUM_THREADS"] = str(args.threads)  # read when the pool starts
+    tune_allocator()
     run_server(cfg, args.id, corrupt=args.test_corrupt_shares, crash_at=args.test_crash_at,
                record_dir=args.record_dir, bind_dir=args.bind_dir)
     return 0

@@ -41,7 +41,7 @@ from omnidsl.mpc import codec, frames
 from omnidsl.mpc.config import ServersConfig, file_digest, proving_key_file
 from omnidsl.mpc.dealer import PartyMaterial, expand_material
 from omnidsl.mpc.shares import below_pow2, mask_widths
-from omnidsl.mpc.tcp import FrameConn, TcpNetwork, connect
+from omnidsl.mpc.tcp import STREAM_LIMIT, FrameConn, TcpNetwork, connect
 
 STEP_SESSION = "session"
 STEP_HANDSHAKE = "handshake"
@@ -236,7 +236,8 @@ class Server:
 
     # ---- network entry point
     async def serve_forever(self, ready: Callable[[], None] | None = None) -> None:
-        srv = await asyncio.start_server(self._on_conn, self.entry.host, self.entry.port)
+        srv = await asyncio.start_server(self._on_conn, self.entry.host, self.entry.port,
+                                         limit=STREAM_LIMIT)
         self.log(f"listening on {self.entry.host}:{self.entry.port}")
         if ready:
             ready()

@@ -17,6 +17,10 @@ from omnidsl.errors import NetworkError
 from omnidsl.mpc import frames
 from omnidsl.mpc.network import RecordHook, TrafficStats
 
+#: StreamReader buffer limit: large frames (domain-size vectors, MBs) arrive without the reader
+#: pausing and resuming the socket every 128 KiB (asyncio's default limit is 64 KiB)
+STREAM_LIMIT = 1 << 24
+
 
 class FrameConn:
     """One asyncio stream carrying length-prefixed frames."""
@@ -100,7 +104,8 @@ class FrameConn:
 async def connect(host: str, port: int, max_frame: int, peer: str, timeout: float) -> FrameConn:
     """Open a framed connection to ``peer`` (NetworkError naming it on failure)."""
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, port, limit=STREAM_LIMIT), timeout)
     except (OSError, TimeoutError) as exc:
         raise NetworkError(
             f"cannot connect to {peer} at {host}:{port}: {exc or type(exc).__name__}",
