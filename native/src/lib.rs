@@ -214,6 +214,16 @@ fn beaver_open<'py>(
     Ok((bytes(py, &de), bytes(py, &c)))
 }
 
+/// A u16 little-endian array.
+fn u16s(what: &str, b: &[u8]) -> Res<Vec<u16>> {
+    if b.len() & 1 == 1 {
+        return Err(format!("{what} must be u16 values"));
+    }
+    Ok(b.chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect())
+}
+
 /// Σ parts (list of equal-length Fr vectors, index = party); ValueError names the bad party.
 #[pyfunction]
 fn fr_sum<'py>(py: Python<'py>, parts: Vec<Bound<'py, PyBytes>>) -> PyResult<Bound<'py, PyBytes>> {
@@ -232,32 +242,14 @@ fn prg_uniform<'py>(py: Python<'py>, key: &[u8], n: usize) -> PyResult<Bound<'py
 /// One masked keystream candidate per width (`widths`: u16 LE each; omnidsl/mpc/prg.py).
 #[pyfunction]
 fn prg_masked<'py>(py: Python<'py>, key: &[u8], widths: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
-    let v = run(py, || {
-        if widths.len() & 1 == 1 {
-            return Err("widths must be u16 values".to_string());
-        }
-        let w: Vec<u16> = widths
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
-        prg::masked(key, &w)
-    })?;
+    let v = run(py, || prg::masked(key, &u16s("widths", widths)?))?;
     Ok(bytes(py, &v))
 }
 
 /// Per element: is min(v, r − v) < 2^bits[i]?  (`bits`: u16 LE each; returns one byte 0/1 each.)
 #[pyfunction]
 fn fr_below_pow2<'py>(py: Python<'py>, v: &[u8], bits: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
-    let out = run(py, || {
-        if bits.len() & 1 == 1 {
-            return Err("bits must be u16 values".to_string());
-        }
-        let b: Vec<u16> = bits
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
-        beaver::below_pow2(v, &b)
-    })?;
+    let out = run(py, || beaver::below_pow2(v, &u16s("bits", bits)?))?;
     Ok(bytes(py, &out))
 }
 

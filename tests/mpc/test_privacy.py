@@ -84,6 +84,19 @@ def test_server_views_do_not_depend_on_the_gradient(tmp_path):
     assert chi2_p(histogram([private[0]] * runs), histogram([private[1]] * runs)) < 1e-6
 
 
+def nearest_mean_accuracy(feature, wa: bytes, wb: bytes) -> float:
+    """Train a nearest-mean classifier on 100 feature vectors of each witness, then guess which
+    witness 300 fresh ones came from; the fraction guessed right."""
+    ma = np.mean([feature(wa) for _ in range(100)], axis=0)
+    mb = np.mean([feature(wb) for _ in range(100)], axis=0)
+    correct, trials = 0, 300
+    for k in range(trials):
+        f = feature(wa if k % 2 == 0 else wb)
+        guess = int(np.sum((f - mb) ** 2) < np.sum((f - ma) ** 2))
+        correct += guess == k % 2
+    return correct / trials
+
+
 def test_distinguisher_on_the_last_servers_share_is_at_chance():
     """A nearest-mean classifier on the explicit witness share guesses the gradient at ~50%."""
     be = get_backend()
@@ -102,19 +115,10 @@ def test_distinguisher_on_the_last_servers_share_is_at_chance():
         noise = np.frombuffer(np.random.bytes(len(w) - 32 * npub), np.uint8) % 4
         return np.frombuffer(w[32 * npub :], np.uint8).astype(float) + noise
 
-    def accuracy(feature) -> float:
-        ma = np.mean([feature(wa) for _ in range(100)], axis=0)
-        mb = np.mean([feature(wb) for _ in range(100)], axis=0)
-        correct, trials = 0, 300
-        for k in range(trials):
-            f = feature(wa if k % 2 == 0 else wb)
-            guess = int(np.sum((f - mb) ** 2) < np.sum((f - ma) ** 2))
-            correct += guess == k % 2
-        return correct / trials
-
-    acc = accuracy(masked)
+    acc = nearest_mean_accuracy(masked, wa, wb)
     assert 0.40 < acc < 0.60, acc
-    assert accuracy(leaky) > 0.95  # the distinguisher works when there is something to see
+    # the distinguisher works when there is something to see
+    assert nearest_mean_accuracy(leaky, wa, wb) > 0.95
 
 
 @pytest.mark.parametrize("feature", ["bytes", "scaled"])
@@ -143,20 +147,10 @@ def test_distinguisher_on_the_last_servers_bounded_share_is_at_chance(feature, m
             out.append(v / 2 ** (int(bits[i]) + m.mask_slack))
         return np.array(out)
 
-    def accuracy() -> float:
-        ma = np.mean([share(wa) for _ in range(100)], axis=0)
-        mb = np.mean([share(wb) for _ in range(100)], axis=0)
-        correct, trials = 0, 300
-        for k in range(trials):
-            f = share(wa if k % 2 == 0 else wb)
-            guess = int(np.sum((f - mb) ** 2) < np.sum((f - ma) ** 2))
-            correct += guess == k % 2
-        return correct / trials
-
-    acc = accuracy()
+    acc = nearest_mean_accuracy(share, wa, wb)
     assert 0.38 < acc < 0.62, acc
     monkeypatch.setattr(shares, "mask_slack", lambda n_wires: 2)  # control: a leaky slack
-    leaky = accuracy()
+    leaky = nearest_mean_accuracy(share, wa, wb)
     assert leaky > (0.85 if feature == "scaled" else 0.75), leaky
 
 
