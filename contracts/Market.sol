@@ -5,24 +5,35 @@ import {IBatchVerifier} from "./IBatchVerifier.sol";
 
 /// @title OmniLytics+ gradient market with batched Groth16 verification ("rollup").
 /// @notice A model owner (MO) opens a task: the rule's generated verifier, a reward per accepted
-/// gradient, a fee per accepted gradient for the submitting server, a server set, a deadline and
-/// an escrow.  Registered servers submit batches of k proofs; every proof carries its data
-/// owner's (DO) address as a public input (index `ownerIndex`).  The batch is checked with one
-/// randomised multi-pairing (`verifyBatch`); if that fails each eligible proof is checked alone,
-/// so valid proofs are still credited and invalid ones earn nothing.  Each DO is credited at most
-/// once per task.  Payments are pulled with `withdraw`.  After the deadline the MO reclaims
-/// exactly the unspent escrow.
+/// gradient, a fee per accepted gradient for every server that delivers its aggregate share, a
+/// bond each server deposits, a server set, a submission deadline, a delivery deadline and an
+/// escrow.  Registered servers submit batches of k proofs, and every batch must carry a
+/// signature of EVERY server of the task over (chain, market, task, proofs, inputs): an honest
+/// server signs only proofs its own bound prover produced, so a proof made elsewhere is never
+/// credited while one server is honest.  Every proof carries its data owner's (DO) address as a
+/// public input (index `ownerIndex`).  The batch is checked with one randomised multi-pairing
+/// (`verifyBatch`); if that fails each eligible proof is checked alone, so valid proofs are still
+/// credited and invalid ones earn nothing.  Each DO is credited at most once per task.  After
+/// submissions close, each server posts its aggregate share (encrypted to the MO) and only then
+/// earns its fees and gets its bond back; a server that withholds it forfeits both to the MO.
+/// Payments are pulled with `withdraw`.
 ///
-/// Aggregate binding (optional per task, see docs/market.md): each server first commits to a
-/// hash of the shares it holds; when all have committed the contract fixes the challenge `rho`
-/// (keccak of the commitments and the previous block hash, mod r).  Every proof must then carry
-/// `rho` at `rhoIndex` and exposes the fingerprint f_j = sum_i g_ji * rho^i mod r at `fpIndex`;
-/// the contract keeps `fpSum` = sum of f_j over credited proofs, which the MO compares with the
-/// aggregate it reconstructs off-chain.
+/// Aggregate binding (optional per task, see docs/market.md): each server commits to a hash of
+/// the shares it holds and to the hash of a secret seed; once every server has committed, each
+/// reveals its seed and the last reveal fixes `rho` = keccak(task, commitments, XOR of the seeds)
+/// mod r, which no committing party could predict while one server keeps its seed secret.  Every
+/// proof must then carry `rho` at `rhoIndex` and exposes the fingerprint at `fpIndex`; the
+/// contract keeps `fpSum` = sum of the fingerprints of credited proofs, which the MO compares
+/// with the aggregate it reconstructs off-chain.
 contract Market {
     /// BN254 scalar field order.
     uint256 internal constant R =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    /// secp256k1 group order / 2: signatures with a larger s are refused (malleability).
+    uint256 internal constant HALF_N =
+        0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
+    /// Domain tag of a batch attestation (see `attestationDigest`).
+    bytes32 public constant ATTEST_TAG = keccak256("omnidsl.market.batch/v1");
     /// Marks an unused public-input index (no aggregate binding).
     uint32 public constant NONE = type(uint32).max;
 
@@ -33,7 +44,7 @@ contract Market {
         PinnedMismatch, // a public input the MO fixed has another value
         WrongChallenge, // the rho input is not the task's challenge
         InvalidProof, // the Groth16 check failed
-        EscrowExhausted // not enough escrow left for reward + fee
+        EscrowExhausted // not enough escrow left for reward + fees
     }
 
     struct TaskParams {
@@ -43,9 +54,12 @@ contract Market {
         uint32 rhoIndex; // index of the challenge rho, or NONE
         uint32 fpIndex; // index of the fingerprint output, or NONE
         uint64 deadline; // unix time; submissions allowed while block.timestamp <= deadline
+        uint64 deliverBy; // unix time > deadline; aggregate shares delivered until then
         uint256 rewardPerGradient;
-        uint256 serverFee; // paid to the submitting server per accepted gradient
+        uint256 serverFee; // per accepted gradient, to EACH server that delivers its share
+        uint256 serverBond; // deposited with each commitment, forfeited if the share is withheld
         bytes32 ruleHash; // hash of the rule / verification key (informational, in events)
+        bytes32 ownerKey; // the MO's X25519 public key (servers encrypt their shares to it)
         address[] servers;
         uint32[] pinnedIndex; // public inputs fixed by the MO (e.g. max_norm) ...
         uint256[] pinnedValue; // ... and their values
@@ -55,21 +69,29 @@ contract Market {
         address owner;
         address verifier;
         uint64 deadline;
+        uint64 deliverBy;
         uint32 nPublic;
         uint32 ownerIndex;
         uint32 rhoIndex;
         uint32 fpIndex;
         uint32 nCommitted;
+        uint32 nRevealed;
+        uint32 nDelivered;
         bool challengeFixed;
+        bool closed; // submissions closed (by the MO, or implicitly at the deadline)
+        bool settled; // the MO reclaimed
         bytes4 verifySelector;
         uint256 rewardPerGradient;
         uint256 serverFee;
-        uint256 remaining; // escrow not yet credited to anyone
+        uint256 serverBond;
+        uint256 remaining; // escrow not yet reserved for anyone
         uint256 rho;
         uint256 fpSum;
         uint256 accepted;
         bytes32 ruleHash;
+        bytes32 ownerKey;
         bytes32 commitAcc;
+        bytes32 seedXor;
     }
 
     uint256 public taskCount;
@@ -79,10 +101,15 @@ contract Market {
     mapping(uint256 => uint256[]) internal _pinnedValue;
     mapping(uint256 => mapping(address => bool)) public isServer;
     mapping(uint256 => mapping(address => bytes32)) public commitmentOf;
+    /// keccak256(abi.encode(taskId, server, seed)) committed with the shares.
+    mapping(uint256 => mapping(address => bytes32)) public seedHashOf;
+    mapping(uint256 => mapping(address => bool)) public hasRevealed;
+    /// keccak256 of the sealed aggregate share a server delivered (zero: not delivered).
+    mapping(uint256 => mapping(address => bytes32)) public deliveredOf;
     mapping(uint256 => mapping(address => bool)) public isPaid;
-    /// Pull-payment balances (DO rewards and server fees).
+    /// Pull-payment balances (DO rewards, server fees, returned bonds).
     mapping(address => uint256) public balanceOf;
-    /// Sum of escrow still held for tasks plus all balances (equals the contract's ether).
+    /// Sum of escrow and bonds still held for tasks plus all balances (equals the contract's ether).
     uint256 public totalHeld;
 
     uint256 private _lock = 1;
@@ -99,8 +126,10 @@ contract Market {
         address[] servers
     );
     event EscrowAdded(uint256 indexed taskId, address indexed from, uint256 amount);
-    event SharesCommitted(uint256 indexed taskId, address indexed server, bytes32 commitment);
+    event SharesCommitted(uint256 indexed taskId, address indexed server, bytes32 commitment, bytes32 seedHash);
+    event SeedRevealed(uint256 indexed taskId, address indexed server, bytes32 seed);
     event ChallengeFixed(uint256 indexed taskId, uint256 rho);
+    event SubmissionsClosed(uint256 indexed taskId, uint256 accepted);
     event BatchSubmitted(
         uint256 indexed taskId, address indexed server, uint256 proofs, uint256 accepted, bool batchValid
     );
@@ -108,6 +137,8 @@ contract Market {
         uint256 indexed taskId, address indexed dataOwner, address indexed server, uint256 fingerprint
     );
     event ProofRejected(uint256 indexed taskId, address indexed dataOwner, uint256 index, Reject reason);
+    event AggregateDelivered(uint256 indexed taskId, address indexed server, bytes32 digest, uint256 paid);
+    event AggregateWithheld(uint256 indexed taskId, address indexed server, uint256 forfeited);
     event AggregateChecked(uint256 indexed taskId, bool matched);
     event Withdrawn(address indexed account, uint256 amount);
     event Reclaimed(uint256 indexed taskId, address indexed owner, uint256 amount);
@@ -125,8 +156,10 @@ contract Market {
     function createTask(TaskParams calldata p) external payable returns (uint256 taskId) {
         require(msg.value > 0, "Market: escrow must be positive");
         require(p.deadline > block.timestamp, "Market: deadline in the past");
+        require(p.deliverBy > p.deadline, "Market: delivery deadline not after the deadline");
         require(p.verifier.code.length > 0, "Market: verifier has no code");
         require(p.nPublic > 0 && p.ownerIndex < p.nPublic, "Market: bad owner index");
+        require(p.ownerKey != bytes32(0), "Market: no owner key");
         bool binding = p.rhoIndex != NONE;
         require(binding == (p.fpIndex != NONE), "Market: rho and fingerprint go together");
         if (binding) {
@@ -135,8 +168,10 @@ contract Market {
                 p.rhoIndex != p.ownerIndex && p.fpIndex != p.ownerIndex && p.rhoIndex != p.fpIndex,
                 "Market: overlapping indices"
             );
+        } else {
+            require(p.serverBond == 0, "Market: a bond needs aggregate binding");
         }
-        require(p.servers.length > 0, "Market: no servers");
+        require(p.servers.length > 0 && p.servers.length <= 16, "Market: 1 to 16 servers");
         require(p.pinnedIndex.length == p.pinnedValue.length, "Market: pinned length mismatch");
 
         taskId = ++taskCount;
@@ -159,6 +194,7 @@ contract Market {
         t.owner = msg.sender;
         t.verifier = p.verifier;
         t.deadline = p.deadline;
+        t.deliverBy = p.deliverBy;
         t.nPublic = p.nPublic;
         t.ownerIndex = p.ownerIndex;
         t.rhoIndex = p.rhoIndex;
@@ -172,8 +208,10 @@ contract Market {
         );
         t.rewardPerGradient = p.rewardPerGradient;
         t.serverFee = p.serverFee;
+        t.serverBond = p.serverBond;
         t.remaining = msg.value;
         t.ruleHash = p.ruleHash;
+        t.ownerKey = p.ownerKey;
         totalHeld += msg.value;
         emit TaskCreated(
             taskId, msg.sender, p.verifier, p.ruleHash, msg.value, p.rewardPerGradient, p.serverFee,
@@ -184,31 +222,59 @@ contract Market {
     /// @notice Add escrow to an open task (anyone may fund it).
     function addEscrow(uint256 taskId) external payable {
         Task storage t = _existing(taskId);
-        require(block.timestamp <= t.deadline, "Market: task closed");
+        require(_open(t), "Market: task closed");
         require(msg.value > 0, "Market: nothing sent");
         t.remaining += msg.value;
         totalHeld += msg.value;
         emit EscrowAdded(taskId, msg.sender, msg.value);
     }
 
+    /// @notice The MO ends the submission phase early (servers may then deliver).
+    function closeSubmissions(uint256 taskId) external {
+        Task storage t = _existing(taskId);
+        require(msg.sender == t.owner, "Market: only the task owner");
+        require(_open(t), "Market: task closed");
+        t.closed = true;
+        emit SubmissionsClosed(taskId, t.accepted);
+    }
+
     // ---------------------------------------------------------------- aggregate binding
 
-    /// @notice A server commits to (a hash of) the shares it holds for this task; the last
-    /// commitment fixes the challenge rho.
-    function commitShares(uint256 taskId, bytes32 commitment) external {
+    /// @notice A server commits to (a hash of) the shares it holds for this task and to the hash
+    /// keccak256(abi.encode(taskId, server, seed)) of a fresh secret seed; msg.value is its bond.
+    function commitShares(uint256 taskId, bytes32 commitment, bytes32 seedHash) external payable {
         Task storage t = _existing(taskId);
         require(t.rhoIndex != NONE, "Market: task has no aggregate binding");
         require(isServer[taskId][msg.sender], "Market: not a registered server");
-        require(block.timestamp <= t.deadline, "Market: task closed");
-        require(commitment != bytes32(0), "Market: empty commitment");
+        require(_open(t), "Market: task closed");
+        require(commitment != bytes32(0) && seedHash != bytes32(0), "Market: empty commitment");
         require(commitmentOf[taskId][msg.sender] == bytes32(0), "Market: already committed");
+        require(msg.value == t.serverBond, "Market: bond must equal the task's serverBond");
         commitmentOf[taskId][msg.sender] = commitment;
-        t.commitAcc = keccak256(abi.encode(t.commitAcc, msg.sender, commitment));
+        seedHashOf[taskId][msg.sender] = seedHash;
+        totalHeld += msg.value;
+        t.commitAcc = keccak256(abi.encode(t.commitAcc, msg.sender, commitment, seedHash));
         t.nCommitted += 1;
-        emit SharesCommitted(taskId, msg.sender, commitment);
-        if (t.nCommitted == _servers[taskId].length) {
-            uint256 rho =
-                uint256(keccak256(abi.encode(taskId, t.commitAcc, blockhash(block.number - 1)))) % R;
+        emit SharesCommitted(taskId, msg.sender, commitment, seedHash);
+    }
+
+    /// @notice Once every server has committed, each reveals its seed; the last reveal fixes rho.
+    function revealSeed(uint256 taskId, bytes32 seed) external {
+        Task storage t = _existing(taskId);
+        require(isServer[taskId][msg.sender], "Market: not a registered server");
+        require(_open(t), "Market: task closed");
+        require(t.nCommitted == _servers[taskId].length, "Market: not every server has committed");
+        require(!hasRevealed[taskId][msg.sender], "Market: already revealed");
+        require(
+            keccak256(abi.encode(taskId, msg.sender, seed)) == seedHashOf[taskId][msg.sender],
+            "Market: seed does not match its hash"
+        );
+        hasRevealed[taskId][msg.sender] = true;
+        t.seedXor ^= seed;
+        t.nRevealed += 1;
+        emit SeedRevealed(taskId, msg.sender, seed);
+        if (t.nRevealed == t.nCommitted) {
+            uint256 rho = uint256(keccak256(abi.encode(taskId, t.commitAcc, t.seedXor))) % R;
             t.rho = rho;
             t.challengeFixed = true;
             emit ChallengeFixed(taskId, rho);
@@ -222,24 +288,71 @@ contract Market {
         emit AggregateChecked(taskId, matched);
     }
 
-    // ---------------------------------------------------------------- submission
-
-    /// @notice Submit k proofs (8 words each) with their k*N public inputs.
-    /// @return accepted how many data owners were credited by this batch.
-    function submitBatch(uint256 taskId, uint256[] calldata proofs, uint256[] calldata inputs)
-        external
-        nonReentrant
-        returns (uint256 accepted)
-    {
+    /// @notice After submissions close, a server posts its aggregate share sealed to the MO's
+    /// key (the calldata is the delivery: it stays available on-chain); it is then paid its fee
+    /// for every accepted gradient and gets its bond back.
+    function deliverAggregate(uint256 taskId, bytes calldata sealedShare) external {
         Task storage t = _existing(taskId);
         require(isServer[taskId][msg.sender], "Market: not a registered server");
-        require(block.timestamp <= t.deadline, "Market: task closed");
+        require(!_open(t), "Market: submissions still open");
+        require(block.timestamp <= t.deliverBy, "Market: delivery deadline passed");
+        require(sealedShare.length > 0, "Market: empty share");
+        require(deliveredOf[taskId][msg.sender] == bytes32(0), "Market: already delivered");
+        bytes32 digest = keccak256(sealedShare);
+        deliveredOf[taskId][msg.sender] = digest;
+        t.nDelivered += 1;
+        uint256 paid = t.accepted * t.serverFee;
+        if (commitmentOf[taskId][msg.sender] != bytes32(0)) paid += t.serverBond;
+        balanceOf[msg.sender] += paid;
+        emit AggregateDelivered(taskId, msg.sender, digest, paid);
+    }
+
+    // ---------------------------------------------------------------- submission
+
+    /// @notice The digest every server signs (EIP-191 personal message of these 32 bytes) to
+    /// attest that it produced every proof of a batch.
+    function attestationDigest(uint256 taskId, uint256[] calldata proofs, uint256[] calldata inputs)
+        public
+        view
+        returns (bytes32)
+    {
+        return keccak256(
+            abi.encode(
+                ATTEST_TAG,
+                block.chainid,
+                address(this),
+                taskId,
+                keccak256(abi.encodePacked(proofs)),
+                keccak256(abi.encodePacked(inputs))
+            )
+        );
+    }
+
+    /// @notice Submit k proofs (8 words each) with their k*N public inputs and one 65-byte
+    /// signature (r, s, v) of the attestation digest per server, in the task's server order.
+    /// @return accepted how many data owners were credited by this batch.
+    function submitBatch(
+        uint256 taskId,
+        uint256[] calldata proofs,
+        uint256[] calldata inputs,
+        bytes calldata signatures
+    ) external nonReentrant returns (uint256 accepted) {
+        Task storage t = _existing(taskId);
+        require(isServer[taskId][msg.sender], "Market: not a registered server");
+        require(_open(t), "Market: task closed");
         require(proofs.length > 0 && proofs.length % 8 == 0, "Market: bad proofs length");
+        require(inputs.length == (proofs.length / 8) * t.nPublic, "Market: bad inputs length");
+        require(t.rhoIndex == NONE || t.challengeFixed, "Market: challenge not fixed yet");
+        _checkAttestation(taskId, attestationDigest(taskId, proofs, inputs), signatures);
+        accepted = _process(taskId, t, proofs, inputs);
+    }
+
+    function _process(uint256 taskId, Task storage t, uint256[] calldata proofs, uint256[] calldata inputs)
+        internal
+        returns (uint256 accepted)
+    {
         uint256 k = proofs.length / 8;
         uint256 n = t.nPublic;
-        require(inputs.length == k * n, "Market: bad inputs length");
-        require(t.rhoIndex == NONE || t.challengeFixed, "Market: challenge not fixed yet");
-
         bool[] memory eligible = new bool[](k);
         uint256 nEligible;
         for (uint256 j = 0; j < k; ++j) {
@@ -287,18 +400,44 @@ contract Market {
         require(ok, "Market: transfer failed");
     }
 
-    /// @notice After the deadline the MO takes back exactly the escrow nobody was credited.
+    /// @notice After the delivery deadline the MO takes back the escrow nobody was credited, the
+    /// fees of servers that withheld their aggregate share and those servers' bonds.
     function reclaim(uint256 taskId) external nonReentrant returns (uint256 amount) {
         Task storage t = _existing(taskId);
         require(msg.sender == t.owner, "Market: only the task owner");
-        require(block.timestamp > t.deadline, "Market: deadline not reached");
+        require(block.timestamp > t.deliverBy, "Market: delivery deadline not reached");
+        require(!t.settled, "Market: already reclaimed");
+        t.settled = true;
         amount = t.remaining;
-        require(amount > 0, "Market: nothing to reclaim");
         t.remaining = 0;
+        address[] storage servers = _servers[taskId];
+        for (uint256 i = 0; i < servers.length; ++i) {
+            address s = servers[i];
+            if (deliveredOf[taskId][s] != bytes32(0)) continue;
+            uint256 forfeited = t.accepted * t.serverFee;
+            if (commitmentOf[taskId][s] != bytes32(0)) forfeited += t.serverBond;
+            amount += forfeited;
+            emit AggregateWithheld(taskId, s, forfeited);
+        }
+        require(amount > 0, "Market: nothing to reclaim");
         totalHeld -= amount;
         emit Reclaimed(taskId, msg.sender, amount);
         (bool ok,) = msg.sender.call{value: amount}("");
         require(ok, "Market: transfer failed");
+    }
+
+    /// @notice What `reclaim` would pay the MO once the delivery deadline has passed.
+    function reclaimable(uint256 taskId) external view returns (uint256 amount) {
+        Task storage t = _tasks[taskId];
+        if (t.settled) return 0;
+        amount = t.remaining;
+        address[] storage servers = _servers[taskId];
+        for (uint256 i = 0; i < servers.length; ++i) {
+            address s = servers[i];
+            if (deliveredOf[taskId][s] != bytes32(0)) continue;
+            amount += t.accepted * t.serverFee;
+            if (commitmentOf[taskId][s] != bytes32(0)) amount += t.serverBond;
+        }
     }
 
     // ---------------------------------------------------------------- views
@@ -320,6 +459,27 @@ contract Market {
     function _existing(uint256 taskId) internal view returns (Task storage t) {
         t = _tasks[taskId];
         require(t.owner != address(0), "Market: no such task");
+    }
+
+    /// Submissions (and commitments, reveals, escrow top-ups) are open.
+    function _open(Task storage t) internal view returns (bool) {
+        return !t.closed && block.timestamp <= t.deadline;
+    }
+
+    /// Every server of the task signed `digest` (EIP-191), in server order, 65 bytes each.
+    function _checkAttestation(uint256 taskId, bytes32 digest, bytes calldata sigs) internal view {
+        address[] storage servers = _servers[taskId];
+        require(sigs.length == 65 * servers.length, "Market: one signature per server required");
+        bytes32 h = keccak256(abi.encodePacked("\x19Ethereum Signed Message:\n32", digest));
+        for (uint256 i = 0; i < servers.length; ++i) {
+            bytes32 r = bytes32(sigs[65 * i:65 * i + 32]);
+            bytes32 s = bytes32(sigs[65 * i + 32:65 * i + 64]);
+            uint8 v = uint8(sigs[65 * i + 64]);
+            address signer = (uint256(s) <= HALF_N && (v == 27 || v == 28)) ? ecrecover(h, v, r, s) : address(0);
+            if (signer == address(0) || signer != servers[i]) {
+                revert(string(abi.encodePacked("Market: batch not attested by server ", _decimal(i))));
+            }
+        }
     }
 
     function _ownerOf(Task storage t, uint256[] calldata inputs, uint256 base)
@@ -372,7 +532,7 @@ contract Market {
         }
     }
 
-    /// Effects only (no external calls): credit DO and server for proof j.
+    /// Effects only (no external calls): credit the DO for proof j and reserve the servers' fees.
     function _credit(uint256 taskId, Task storage t, uint256[] calldata inputs, uint256 j)
         internal
         returns (bool)
@@ -383,7 +543,7 @@ contract Market {
             emit ProofRejected(taskId, dataOwner, j, Reject.AlreadyPaid);
             return false;
         }
-        uint256 cost = t.rewardPerGradient + t.serverFee;
+        uint256 cost = t.rewardPerGradient + t.serverFee * _servers[taskId].length;
         if (t.remaining < cost) {
             emit ProofRejected(taskId, dataOwner, j, Reject.EscrowExhausted);
             return false;
@@ -391,7 +551,6 @@ contract Market {
         isPaid[taskId][dataOwner] = true;
         t.remaining -= cost;
         balanceOf[dataOwner] += t.rewardPerGradient;
-        balanceOf[msg.sender] += t.serverFee;
         t.accepted += 1;
         uint256 fp;
         if (t.fpIndex != NONE) {

@@ -27,6 +27,8 @@ NONE_INDEX = 2**32 - 1
 GAS_MARGIN = 1.25
 #: Gas offered to submitBatch (capped by the block gas limit).
 BATCH_GAS_CAP = 30_000_000
+#: Default time (s) between the submission deadline and the delivery deadline.
+DELIVERY_WINDOW = 3600
 
 
 class Reject(enum.IntEnum):
@@ -69,18 +71,23 @@ class TaskSpec:
     reward_per_gradient: int
     server_fee: int
     servers: list[str]
+    owner_key: bytes  # the MO's X25519 public key (servers seal their aggregate shares to it)
     rule_hash: bytes = b"\0" * 32
     rho_index: int | None = None
     fp_index: int | None = None
     pinned: dict[int, int] = field(default_factory=dict)
+    deliver_by: int | None = None  # default: deadline + DELIVERY_WINDOW
+    server_bond: int = 0  # wei each server deposits with its commitment
 
     def as_tuple(self) -> tuple[Any, ...]:
         rho = NONE_INDEX if self.rho_index is None else self.rho_index
         fp = NONE_INDEX if self.fp_index is None else self.fp_index
         idx = sorted(self.pinned)
+        deliver_by = self.deadline + DELIVERY_WINDOW if self.deliver_by is None else self.deliver_by
         return (Web3.to_checksum_address(self.verifier), self.n_public, self.owner_index, rho, fp,
-                self.deadline, self.reward_per_gradient, self.server_fee,
-                bytes(self.rule_hash).rjust(32, b"\0"),
+                self.deadline, deliver_by, self.reward_per_gradient, self.server_fee,
+                self.server_bond, bytes(self.rule_hash).rjust(32, b"\0"),
+                bytes(self.owner_key).rjust(32, b"\0"),
                 [Web3.to_checksum_address(s) for s in self.servers], idx,
                 [self.pinned[i] for i in idx])
 
@@ -92,19 +99,26 @@ class TaskInfo:
     owner: str
     verifier: str
     deadline: int
+    deliver_by: int
     n_public: int
     owner_index: int
     rho_index: int | None
     fp_index: int | None
     n_committed: int
+    n_revealed: int
+    n_delivered: int
     challenge_fixed: bool
+    closed: bool
+    settled: bool
     reward_per_gradient: int
     server_fee: int
+    server_bond: int
     remaining: int
     rho: int
     fp_sum: int
     accepted: int
     rule_hash: bytes
+    owner_key: bytes
 
 
 @dataclass(frozen=True)
@@ -232,19 +246,37 @@ class MarketClient:
     def add_escrow(self, task_id: int, amount: int, sender: str) -> TxResult:
         return self._send(self.contract.functions.addEscrow(task_id), sender, value=amount)
 
-    def commit_shares(self, task_id: int, commitment: bytes, sender: str) -> TxResult:
-        """A server commits to its shares; the last commitment fixes the challenge rho."""
-        return self._send(self.contract.functions.commitShares(task_id, bytes(commitment)), sender)
+    def commit_shares(self, task_id: int, commitment: bytes, seed_hash: bytes, sender: str,
+                      bond: int = 0) -> TxResult:
+        """A server commits to its shares and to the hash of its secret seed, depositing ``bond``
+        wei (the task's ``serverBond``)."""
+        return self._send(self.contract.functions.commitShares(task_id, bytes(commitment),
+                                                               bytes(seed_hash)), sender, value=bond)
 
-    def submit_batch(self, task_id: int, proofs: list[int], inputs: list[int], sender: str,
-                     gas: int | None = None) -> BatchResult:
-        """Submit k proofs (8 words each) and their k*N public inputs."""
+    def reveal_seed(self, task_id: int, seed: bytes, sender: str) -> TxResult:
+        """A server reveals its seed (after every server committed); the last reveal fixes rho."""
+        return self._send(self.contract.functions.revealSeed(task_id, bytes(seed)), sender)
+
+    def close_submissions(self, task_id: int, sender: str) -> TxResult:
+        """The task owner ends the submission phase (servers may then deliver)."""
+        return self._send(self.contract.functions.closeSubmissions(task_id), sender)
+
+    def deliver_aggregate(self, task_id: int, sealed: bytes, sender: str) -> TxResult:
+        """A server posts its aggregate share sealed to the MO's key; it is paid its fees and
+        its bond back."""
+        return self._send(self.contract.functions.deliverAggregate(task_id, bytes(sealed)), sender)
+
+    def submit_batch(self, task_id: int, proofs: list[int], inputs: list[int], signatures: bytes,
+                     sender: str, gas: int | None = None) -> BatchResult:
+        """Submit k proofs (8 words each), their k*N public inputs and one 65-byte attestation
+        signature per server of the task (in the task's server order)."""
         if gas is None:
             # No eth_estimateGas here: on py-evm it would replay the pairings many times, and the
             # batch's cost depends on whether the per-proof fallback runs.  Unused gas is refunded.
             gas = min(int(self.w3.eth.get_block("latest")["gasLimit"]), BATCH_GAS_CAP)
-        res = self._send(self.contract.functions.submitBatch(task_id, list(proofs), list(inputs)),
-                         sender, gas=gas)
+        fn = self.contract.functions.submitBatch(task_id, list(proofs), list(inputs),
+                                                 bytes(signatures))
+        res = self._send(fn, sender, gas=gas)
         summary = res.named("BatchSubmitted")
         if not summary:
             raise ChainError("submitBatch emitted no BatchSubmitted event")
@@ -275,16 +307,38 @@ class MarketClient:
         t = self._call(self.contract.functions.getTask(task_id))
         if int(str(t[0]), 16) == 0:
             raise ChainError(f"no task {task_id} on the market at {self.address}")
+        (owner, verifier, deadline, deliver_by, n_public, owner_index, rho_index, fp_index,
+         n_committed, n_revealed, n_delivered, fixed, closed, settled, _selector, reward, fee,
+         bond, remaining, rho, fp_sum, accepted, rule_hash, owner_key, _acc, _seeds) = t
         return TaskInfo(
-            owner=str(t[0]), verifier=str(t[1]), deadline=int(t[2]), n_public=int(t[3]),
-            owner_index=int(t[4]), rho_index=None if t[5] == NONE_INDEX else int(t[5]),
-            fp_index=None if t[6] == NONE_INDEX else int(t[6]), n_committed=int(t[7]),
-            challenge_fixed=bool(t[8]), reward_per_gradient=int(t[10]), server_fee=int(t[11]),
-            remaining=int(t[12]), rho=int(t[13]), fp_sum=int(t[14]), accepted=int(t[15]),
-            rule_hash=bytes(t[16]))
+            owner=str(owner), verifier=str(verifier), deadline=int(deadline),
+            deliver_by=int(deliver_by), n_public=int(n_public), owner_index=int(owner_index),
+            rho_index=None if rho_index == NONE_INDEX else int(rho_index),
+            fp_index=None if fp_index == NONE_INDEX else int(fp_index),
+            n_committed=int(n_committed), n_revealed=int(n_revealed),
+            n_delivered=int(n_delivered), challenge_fixed=bool(fixed), closed=bool(closed),
+            settled=bool(settled), reward_per_gradient=int(reward), server_fee=int(fee),
+            server_bond=int(bond), remaining=int(remaining), rho=int(rho), fp_sum=int(fp_sum),
+            accepted=int(accepted), rule_hash=bytes(rule_hash), owner_key=bytes(owner_key))
 
-    def task_count(self) -> int:
-        return int(self._call(self.contract.functions.taskCount()))
+    def attestation_digest(self, task_id: int, proofs: list[int], inputs: list[int]) -> bytes:
+        """What every server signs to attest a batch (``Market.attestationDigest``), computed
+        locally from the chain id and this contract's address."""
+        from omnidsl.market.attestation import batch_digest
+
+        return batch_digest(int(self.w3.eth.chain_id), self.address, task_id, proofs, inputs)
+
+    def reclaimable(self, task_id: int) -> int:
+        """What ``reclaim`` pays the task owner once the delivery deadline has passed."""
+        return int(self._call(self.contract.functions.reclaimable(task_id)))
+
+    def delivered_of(self, task_id: int, server: str) -> bytes:
+        addr = Web3.to_checksum_address(server)
+        return bytes(self._call(self.contract.functions.deliveredOf(task_id, addr)))
+
+    def seed_hash_of(self, task_id: int, server: str) -> bytes:
+        addr = Web3.to_checksum_address(server)
+        return bytes(self._call(self.contract.functions.seedHashOf(task_id, addr)))
 
     def servers(self, task_id: int) -> list[str]:
         return [str(a) for a in self._call(self.contract.functions.serversOf(task_id))]

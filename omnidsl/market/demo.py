@@ -3,15 +3,18 @@
 Per round: the model owner (MO) computes its reference gradient and opens a task (escrow, the
 round's L2 bound pinned as a public input); every data owner (DO) computes its gradient (malicious
 ones attack), encodes it in fixed point and secret-shares it to the servers; the servers commit to
-their shares, which fixes the challenge ρ on-chain (and pins them for each server's prover
-process); every DO whose gradient satisfies the rule computes its witness and deals it to the
+their shares and to secret seeds (and pin the shares for each server's prover process), then
+reveal the seeds, which fixes the challenge ρ on-chain; every DO whose gradient satisfies the rule computes its witness and deals it to the
 servers with its aggregation shares as the shares of the gradient wires, and the servers prove
 collaboratively (``omnidsl serve`` processes, :mod:`omnidsl.mpc`) — each refuses unless its share
 of the gradient is the one it committed to (a DO whose gradient breaks the rule has no witness, and
 a malicious one then tries to steal an honest DO's proof by putting its own address in it); the
-coordinating server submits one batch; the chain credits the valid proofs; the servers hand their aggregate shares to the MO,
-which reconstructs the sum, checks it against the on-chain fingerprints, and updates the model.
-Everyone withdraws; after the deadline the MO reclaims the unspent escrow.
+coordinating server collects every server's attestation — each signs only proofs its own prover
+produced, so the stolen proofs are dropped — and submits one batch; the chain credits the valid
+proofs; the MO closes submissions; each server posts its aggregate share sealed to the MO's key
+(earning its fees and its bond back); the MO reconstructs the sum, checks it against the on-chain
+fingerprints, and updates the model.  Everyone withdraws; after the delivery deadline the MO
+reclaims the unspent escrow.
 
 The ML side plugs in through :class:`GradientSource` (see :class:`DigitsSource`).
 """
@@ -44,7 +47,8 @@ PROVERS = ("mpc", "local", "snarkjs")
 _ALIASES = {"omnidsl": "mpc"}
 
 REWARD = 10**15  # wei per accepted gradient (0.001 ether)
-FEE = 10**14  # wei per accepted gradient to the submitting server
+FEE = 10**14  # wei per accepted gradient to every server that delivers its aggregate share
+BOND = 10**15  # wei each server deposits with its commitment (forfeited if it withholds its share)
 
 
 class MarketRule(Protocol):
@@ -155,7 +159,7 @@ class RoundReport:
     accepted: list[int]
     rejected: dict[int, str]
     batch_gas: int
-    commit_gas: int
+    commit_gas: int  # commitments + seed reveals
     batch_size: int
     binding_ok: bool | None  # None: the rule has no aggregate binding
     accuracy: float
@@ -180,7 +184,7 @@ class Actors:
     dos: list[DataOwner]
 
 
-def _local_accounts(w3: Web3, n: int, funder: str, amount: int) -> list[str]:
+def _local_accounts(w3: Web3, n: int, funder: str, amount: int) -> list[Any]:
     """``n`` fresh accounts (keys from the OS CSPRNG), funded, signing through a middleware."""
     from eth_account import Account
     from web3.middleware import SignAndSendRawMiddlewareBuilder
@@ -190,7 +194,7 @@ def _local_accounts(w3: Web3, n: int, funder: str, amount: int) -> list[str]:
     for a in accts:
         tx = w3.eth.send_transaction({"from": funder, "to": a.address, "value": amount})
         w3.eth.wait_for_transaction_receipt(tx)
-    return [a.address for a in accts]
+    return accts
 
 
 def advance_time(w3: Web3, seconds: int) -> bool:
@@ -223,10 +227,10 @@ def setup_actors(w3: Web3, rule: MarketRule, n_owners: int, n_servers: int) -> A
     funder = base[0]
     market = MarketClient.deploy(w3, sender=funder)
     extra = _local_accounts(w3, 1 + n_servers + n_owners, funder, 10**18)
-    mo = ModelOwner(market, extra[0], rule.layout, rule.rule_hash)
+    mo = ModelOwner(market, extra[0].address, rule.layout, rule.rule_hash)
     mo.deploy_verifier(rule.vk)
-    servers = [Server(market, a) for a in extra[1:1 + n_servers]]
-    dos = [DataOwner(a) for a in extra[1 + n_servers:]]
+    servers = [Server(market, a.address, signer=a) for a in extra[1:1 + n_servers]]
+    dos = [DataOwner(a.address) for a in extra[1 + n_servers:]]
     return Actors(mo, servers, dos)
 
 
@@ -280,10 +284,11 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
     max_q = round(norm_factor * float(np.linalg.norm(ref)) * (1 << cr.FRAC))
     pinned = rule.pinned_value(max_q)
     now = int(w3.eth.get_block("latest")["timestamp"])
-    escrow = len(dos) * (REWARD + FEE)
+    escrow = len(dos) * (REWARD + len(servers) * FEE)
     with _stage(times, "open task"):
         task_id = mo.open_task([s.account for s in servers], REWARD, FEE, escrow, now + 3600,
-                               pinned_value=pinned)
+                               pinned_value=pinned, deliver_by=now + 7200,
+                               bond=BOND if rule.binding else 0)
     rejected: dict[int, str] = {}
     encoded: dict[int, list[int]] = {}
     with _stage(times, "share"):
@@ -298,6 +303,7 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
     if rule.binding:
         with _stage(times, "commit"):
             commit_gas = sum(s.commit(task_id) for s in servers)
+            commit_gas += sum(s.reveal(task_id) for s in servers)
     rho = market.task(task_id).rho
     log(f"round {rnd}: task {task_id} open, {len(encoded)} gradients shared"
         + (", challenge fixed" if rule.binding else ""))
@@ -317,6 +323,8 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
                     rejected[i] = "rule violated (no witness)"
             inputs = [rule.witness_input(joint[i], dos[i].account, rho, pinned) for i in provable]
             items = rule.prove_many(inputs)
+            for s in servers:  # the stand-in proved for all of them
+                s.record(task_id, items)
     # Malicious DOs without a witness try to steal an honest DO's proof (swap in their address).
     honest_items = [it for i, it in zip(provable, items, strict=True) if not source.malicious[i]]
     owners_of_items = list(provable)
@@ -327,9 +335,18 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
             stolen[rule.layout.owner_index] = str(int(dos[i].account, 16))
             items.append((proof, stolen))
             owners_of_items.append(i)
+    # Every server attests only proofs its own prover produced: the stolen ones are dropped.
+    vetted = [s.vet(task_id, items) for s in servers]
+    keep = [j for j in range(len(items)) if all(v[j] is None for v in vetted)]
+    for j in range(len(items)):
+        if j not in keep:
+            i = owners_of_items[j]
+            before = f"{rejected[i]}, then " if i in rejected else ""
+            rejected[i] = f"{before}its stolen proof was refused by the servers (not attested)"
+    items = [items[j] for j in keep]
     log(f"round {rnd}: {len(provable)} proofs made, submitting a batch of {len(items)}")
     with _stage(times, "submit"):
-        batch = servers[0].submit(task_id, items) if items else None
+        batch = servers[0].submit(task_id, items, servers[1:]) if items else None
     by_addr = {Web3.to_checksum_address(d.account): j for j, d in enumerate(dos)}
     accepted = [] if batch is None else sorted(by_addr[a] for a in batch.accepted)
     if batch is not None:
@@ -340,10 +357,12 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
                 what = "its stolen proof was" if before else "proof"
                 rejected[j] = f"{before}{what} rejected on-chain ({why.name.lower()})"
     with _stage(times, "aggregate"):
+        mo.close(task_id)
+        for s in servers:
+            s.deliver(task_id)
         acc_addrs = [dos[j].account for j in accepted]
         if acc_addrs:
-            shares = [s.aggregate_share(task_id, acc_addrs) for s in servers]
-            total = mo.reconstruct(shares)
+            total = mo.reconstruct(mo.collect(task_id))
             binding_ok = mo.check_aggregate(task_id, total) if rule.binding else None
             if binding_ok is False:
                 raise ChainError(f"round {rnd}: the servers' aggregate does not match the "
@@ -357,7 +376,7 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
         for s in servers:
             s.withdraw()
             s.forget(task_id)
-        reclaimed = mo.reclaim(task_id) if advance_time(w3, 3601) else 0
+        reclaimed = mo.reclaim(task_id) if advance_time(w3, 7201) else 0
     return RoundReport(rnd, task_id, accepted, rejected, 0 if batch is None else batch.gas_used,
                        commit_gas, len(items), binding_ok, source.accuracy(), reclaimed, times,
                        mpc_stats)

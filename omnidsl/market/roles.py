@@ -5,8 +5,9 @@
   against the chain's fingerprint sum, and reclaims unspent escrow.
 - :class:`DataOwner` encodes its gradient in fixed point, secret-shares it to the servers,
   prepares its witness input and withdraws its rewards.
-- :class:`Server` holds shares only, commits to them (fixing the challenge), submits batches of
-  proofs and aggregates the shares of the accepted data owners.
+- :class:`Server` holds shares only, commits to them (and to a secret seed, revealed once every
+  server committed: the reveals fix the challenge), attests (signs) batches of proofs its own
+  prover produced, submits them, and delivers its aggregate share sealed to the MO's key.
 
 Proving: by default the servers prove collaboratively (``omnidsl serve`` processes,
 :mod:`omnidsl.mpc`).  A server's aggregation share of a data owner *is* its witness share of the
@@ -26,8 +27,9 @@ from typing import Any, Protocol
 import numpy as np
 from web3 import Web3
 
-from omnidsl.errors import ChainError
+from omnidsl.errors import ChainError, OmniDSLError
 from omnidsl.market import aggregate as agg
+from omnidsl.market import attestation as att
 from omnidsl.market.client import BatchResult, MarketClient, TaskSpec
 
 
@@ -72,6 +74,7 @@ class ModelOwner:
     layout: RuleLayout
     rule_hash: bytes = b"\0" * 32
     verifier: str | None = None
+    box_key: tuple[bytes, bytes] = field(default_factory=att.new_owner_key)  # X25519 (priv, pub)
 
     def deploy_verifier(self, vk: dict[str, Any], name: str = "MarketRuleVerifier") -> str:
         """Render, compile and deploy the rule's Groth16 verifier; returns its address."""
@@ -83,8 +86,12 @@ class ModelOwner:
         return self.verifier
 
     def open_task(self, servers: Sequence[str], reward: int, fee: int, escrow: int,
-                  deadline: int, pinned_value: int | None = None) -> int:
-        """Open one task (one training round); returns its id."""
+                  deadline: int, pinned_value: int | None = None, deliver_by: int | None = None,
+                  bond: int = 0) -> int:
+        """Open one task (one training round); returns its id.  ``fee`` is paid per accepted
+        gradient to every server that delivers its aggregate share by ``deliver_by``; ``bond``
+        is what each server deposits with its commitment (forfeited to the MO if it withholds
+        its share)."""
         if self.verifier is None:
             raise ChainError("deploy the rule's verifier before opening a task")
         lay = self.layout
@@ -93,10 +100,44 @@ class ModelOwner:
             pinned[lay.pinned_index] = pinned_value
         spec = TaskSpec(verifier=self.verifier, n_public=lay.n_public, owner_index=lay.owner_index,
                         deadline=deadline, reward_per_gradient=reward, server_fee=fee,
-                        servers=list(servers), rule_hash=self.rule_hash, rho_index=lay.rho_index,
-                        fp_index=lay.fp_index, pinned=pinned)
+                        servers=list(servers), owner_key=self.box_key[1],
+                        rule_hash=self.rule_hash, rho_index=lay.rho_index, fp_index=lay.fp_index,
+                        pinned=pinned, deliver_by=deliver_by, server_bond=bond)
         task_id, _ = self.market.create_task(spec, escrow, self.account)
         return task_id
+
+    def close(self, task_id: int) -> None:
+        """End the submission phase: the accepted set is final, servers may deliver."""
+        self.market.close_submissions(task_id, self.account)
+
+    def delivered_shares(self, task_id: int) -> dict[str, list[int]]:
+        """The aggregate shares delivered on-chain so far (server → share), opened with this
+        MO's key; raises ChainError naming a server whose delivery does not open."""
+        m = self.market
+        chain_id = int(m.w3.eth.chain_id)
+        out: dict[str, list[int]] = {}
+        logs = m.contract.events.AggregateDelivered().get_logs(
+            from_block=0, argument_filters={"taskId": task_id})
+        for log in logs:
+            server = str(log["args"]["server"])
+            tx = m.w3.eth.get_transaction(log["transactionHash"])
+            _, args = m.contract.decode_function_input(tx["input"])
+            out[server] = att.open_share(bytes(args["sealedShare"]), self.box_key[0], chain_id,
+                                         m.address, task_id, server)
+        return out
+
+    def collect(self, task_id: int) -> list[list[int]]:
+        """All servers' aggregate shares in the task's server order; raises ChainError naming
+        the servers that have not delivered."""
+        got = self.delivered_shares(task_id)
+        order = self.market.servers(task_id)
+        missing = [s for s in order if s not in got]
+        if missing:
+            raise ChainError(f"task {task_id}: server(s) {', '.join(missing)} have not delivered "
+                             "their aggregate share",
+                             hint="after the delivery deadline `reclaim` returns their fees and "
+                                  "bonds to the model owner")
+        return [got[s] for s in order]
 
     def reconstruct(self, aggregate_shares: Sequence[Sequence[int]]) -> list[int]:
         """The fixed-point aggregate (signed integers) from all servers' aggregate shares."""
@@ -121,8 +162,9 @@ class ModelOwner:
                                     aggregate_share)
 
     def reclaim(self, task_id: int) -> int:
-        """After the deadline: take back the unspent escrow (0 if nothing is left)."""
-        if self.market.task(task_id).remaining == 0:
+        """After the delivery deadline: take back the unspent escrow, and the fees and bonds of
+        servers that withheld their aggregate share (0 if there is nothing)."""
+        if self.market.reclaimable(task_id) == 0:
             return 0
         amount, _ = self.market.reclaim(task_id, self.account)
         return amount
@@ -160,11 +202,17 @@ class DataOwner:
 
 @dataclass
 class Server:
+    """A server operator: ``account`` sends its transactions; ``signer`` (an ``eth_account``
+    LocalAccount or raw key for ``account``; None = the node's ``eth_sign``) signs attestations."""
+
     market: MarketClient
     account: str
     shares: dict[int, dict[str, list[int]]] = field(default_factory=dict)
     salts: dict[int, bytes] = field(default_factory=dict)
+    seeds: dict[int, bytes] = field(default_factory=dict)
     binding: ProverBinding | None = None  # set when this server proves collaboratively
+    signer: Any = None
+    receipts: att.Receipts = field(default_factory=att.Receipts)
 
     def receive(self, task_id: int, data_owner: str, share: list[int]) -> None:
         """Store one data owner's share (before the commitment only)."""
@@ -179,13 +227,29 @@ class Server:
         return agg.share_commitment(task_id, self.account, held, salt)
 
     def commit(self, task_id: int) -> int:
-        """Commit on-chain to the shares held (and pin them for this server's prover process:
-        from now on it proves each DO's gradient only with exactly the committed share on the
-        gradient wires); returns the gas used."""
-        gas = self.market.commit_shares(task_id, self.commitment(task_id), self.account).gas_used
+        """Commit on-chain to the shares held and to a fresh secret seed, depositing the task's
+        bond (and pin the shares for this server's prover process: from now on it proves each
+        DO's gradient only with exactly the committed share on the gradient wires); returns the
+        gas used."""
+        seed = self.seeds.setdefault(task_id, secrets.token_bytes(32))
+        bond = self.market.task(task_id).server_bond
+        gas = self.market.commit_shares(task_id, self.commitment(task_id),
+                                        att.seed_hash(task_id, self.account, seed), self.account,
+                                        bond=bond).gas_used
         if self.binding is not None:
             self.pin(task_id)
         return gas
+
+    def reveal(self, task_id: int) -> int:
+        """Reveal the seed, only once every server has committed (so no committed party knew
+        the challenge); the last reveal fixes it.  Returns the gas used."""
+        info = self.market.task(task_id)
+        if info.n_committed != len(self.market.servers(task_id)):
+            raise ChainError(f"server {self.account} will not reveal its seed of task {task_id} "
+                             f"before every server has committed ({info.n_committed} so far)")
+        if task_id not in self.seeds:
+            raise ChainError(f"server {self.account} has not committed in task {task_id}")
+        return self.market.reveal_seed(task_id, self.seeds[task_id], self.account).gas_used
 
     def pin(self, task_id: int) -> None:
         """Write this server's pins for the shares it committed to in ``task_id``."""
@@ -200,14 +264,73 @@ class Server:
                       b"".join(int_to_bytes(int(v)) for v in vec),
                       public={b.owner_wire: int(owner, 16)})
 
-    def submit(self, task_id: int, items: Sequence[tuple[dict[str, Any], Sequence[Any]]]
-               ) -> BatchResult:
-        """Submit proofs (snarkjs proof.json, public.json) as one batch."""
+    def record(self, task_id: int, items: Sequence[tuple[dict[str, Any], Sequence[Any]]]) -> None:
+        """Record proofs this server produced itself (single-machine stand-ins; bound servers'
+        proofs are recorded by their own ``omnidsl serve`` process)."""
+        owner_index = self.market.task(task_id).owner_index
+        for proof, public in items:
+            owner = f"0x{int(public[owner_index]):040x}"
+            self.receipts.record(bind_label(task_id, owner), proof, public)
+
+    def _produced(self, label: str) -> tuple[list[int], list[int]] | None:
+        """The proof this server's prover produced under ``label`` (its process's receipt in the
+        bind directory, or one recorded in memory)."""
+        found = self.receipts.lookup(label)
+        if found is None and self.binding is not None:
+            found = att.Receipts(self.binding.bind_dir).lookup(label)
+        return found
+
+    def vet(self, task_id: int, items: Sequence[tuple[dict[str, Any], Sequence[Any]]]
+            ) -> list[str | None]:
+        """Per item: None if this server would attest it, else why not."""
+        owner_index = self.market.task(task_id).owner_index
+        out: list[str | None] = []
+        for proof, public in items:
+            try:
+                words, xs = att.calldata_of(proof, public)
+            except (OmniDSLError, ValueError, KeyError, TypeError, IndexError):
+                out.append("not a well-formed proof")
+                continue
+            owner = xs[owner_index]
+            if owner == 0 or owner >> 160:
+                out.append("no data owner address")
+            elif self._produced(bind_label(task_id, f"0x{owner:040x}")) != (words, xs):
+                out.append(f"server {self.account}'s prover did not produce it")
+            else:
+                out.append(None)
+        return out
+
+    def attest(self, task_id: int, items: Sequence[tuple[dict[str, Any], Sequence[Any]]]
+               ) -> bytes:
+        """Sign the batch ``items`` — only if every proof in it is exactly one this server's own
+        prover produced for that data owner in this task; raises ChainError naming the first
+        item it refuses."""
+        for j, why in enumerate(self.vet(task_id, items)):
+            if why is not None:
+                raise ChainError(f"server {self.account} refuses to sign batch item {j}: {why}")
         from omnidsl.solidity.render import batch_calldata
 
         proofs, inputs = batch_calldata(list(items))
+        digest = self.market.attestation_digest(task_id, [int(x) for x in proofs],
+                                                [int(x) for x in inputs])
+        return att.sign_digest(self.market.w3, self.account, digest, self.signer)
+
+    def submit(self, task_id: int, items: Sequence[tuple[dict[str, Any], Sequence[Any]]],
+               cosigners: Sequence[Server] = (), signatures: bytes | None = None) -> BatchResult:
+        """Submit proofs (snarkjs proof.json, public.json) as one batch, with the attestation of
+        every server of the task: this server's and its ``cosigners``' (or ``signatures``)."""
+        from omnidsl.solidity.render import batch_calldata
+
+        proofs, inputs = batch_calldata(list(items))
+        if signatures is None:
+            by_addr = {Web3.to_checksum_address(s.account): s for s in (self, *cosigners)}
+            order = self.market.servers(task_id)
+            missing = [a for a in order if a not in by_addr]
+            if missing:
+                raise ChainError(f"no attestation from server(s) {', '.join(missing)}")
+            signatures = b"".join(by_addr[a].attest(task_id, items) for a in order)
         return self.market.submit_batch(task_id, [int(x) for x in proofs],
-                                        [int(x) for x in inputs], self.account)
+                                        [int(x) for x in inputs], signatures, self.account)
 
     def aggregate_share(self, task_id: int, accepted: Sequence[str]) -> list[int]:
         """Σ of this server's shares over the accepted data owners (sent to the MO only)."""
@@ -220,6 +343,24 @@ class Server:
             raise ChainError(f"server {self.account} holds no share of accepted data owner "
                              f"{missing[0]} in task {task_id}")
         return agg.add_vectors([held[Web3.to_checksum_address(a)] for a in accepted], dim)
+
+    def accepted(self, task_id: int) -> list[str]:
+        """The data owners the chain credited in ``task_id`` (from the ProofAccepted events)."""
+        logs = self.market.contract.events.ProofAccepted().get_logs(
+            from_block=0, argument_filters={"taskId": task_id})
+        return [str(e["args"]["dataOwner"]) for e in logs]
+
+    def deliver(self, task_id: int, share: Sequence[int] | None = None) -> int:
+        """After submissions close: seal the aggregate share over the accepted data owners (or
+        ``share``) to the MO's key and post it on-chain (fees + bond are then credited).
+        Returns the gas used."""
+        m = self.market
+        info = m.task(task_id)
+        if share is None:
+            share = self.aggregate_share(task_id, self.accepted(task_id))
+        sealed = att.seal_share(share, info.owner_key, int(m.w3.eth.chain_id), m.address,
+                                task_id, self.account)
+        return m.deliver_aggregate(task_id, sealed, self.account).gas_used
 
     def opening(self, task_id: int) -> tuple[list[tuple[str, list[int]]], bytes]:
         """(shares held, salt): what this server reveals when the MO audits it."""
@@ -245,10 +386,13 @@ class Server:
         return amount
 
     def forget(self, task_id: int) -> None:
-        """Drop a finished task's shares (and their pins)."""
+        """Drop a finished task's shares (and their pins and receipts)."""
         held = self.shares.pop(task_id, None) or {}
         self.salts.pop(task_id, None)
-        if self.binding is not None:
-            for owner in held:
-                (self.binding.bind_dir / f"{bind_label(task_id, owner)}.json").unlink(
-                    missing_ok=True)
+        self.seeds.pop(task_id, None)
+        for owner in held:
+            label = bind_label(task_id, owner)
+            self.receipts.forget(label)
+            if self.binding is not None:
+                att.Receipts(self.binding.bind_dir).forget(label)
+                (self.binding.bind_dir / f"{label}.json").unlink(missing_ok=True)
