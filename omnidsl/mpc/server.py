@@ -126,6 +126,21 @@ def check_binding(bind_dir: Path, m: PartyMaterial, sid: int) -> None:
                              f"{got}, the commitment was made for {v}")
 
 
+def write_bound_receipt(bind_dir: Path, m: PartyMaterial, result: dict) -> Path:
+    """Record, for the operator, the proof this server's bound session produced: the market
+    role signs a batch only for proofs recorded here (docs/market.md, attestation)."""
+    from omnidsl.groth16.formats import proof_to_json
+    from omnidsl.groth16.keys import Proof
+    from omnidsl.groth16.points import g1_from_bytes, g2_from_bytes
+    from omnidsl.mpc.receipts import write_receipt
+
+    proof = Proof(g1_from_bytes(result["a"]), g2_from_bytes(result["b"]),
+                  g1_from_bytes(result["c"]))
+    public = [int.from_bytes(m.public[i * 32:(i + 1) * 32], "little")
+              for i in range(1, m.n_public)]
+    return write_receipt(bind_dir, _safe_label(m.bind_label or ""), proof_to_json(proof), public)
+
+
 def material_to_msg(m: PartyMaterial, key_digest: str) -> dict[str, codec.Value]:
     return {
         "kind": "session", "key_digest": key_digest, "session_id": m.session_id,
@@ -379,7 +394,10 @@ class Server:
         loop = asyncio.get_running_loop()
         net = TcpNetwork(self.sid, self.cfg.n, loop, peers, self.cfg.timeout,
                          record=self.recorder, crash_at=self.crash_at)
-        return await loop.run_in_executor(None, self._prove, net, material, pk)
+        result = await loop.run_in_executor(None, self._prove, net, material, pk)
+        if self.bind_dir is not None and material.bind_label is not None:
+            write_bound_receipt(self.bind_dir, material, result)
+        return result
 
     async def _connect_peers(self, session_id: bytes,
                              peers: dict[int, tuple[FrameConn, frames.Channel]]) -> None:
