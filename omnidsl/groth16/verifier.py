@@ -2,8 +2,9 @@
 
 e(A, B) = e(α, β)·e(L, γ)·e(C, δ), i.e. e(−A, B)·e(α, β)·e(L, γ)·e(C, δ) = 1, with
 L = IC₀ + Σ xᵢ·ICᵢ.  Anything malformed (wrong types or counts, coordinates ≥ q, points off the
-curve or outside the subgroup, public inputs ≥ r or negative, a key with α, β, γ or δ at
-infinity) gives False — never an exception.
+curve or outside the subgroup, public inputs ≥ r or negative) gives False — never an exception.
+So does a degenerate key (γ₂ = ±δ₂, δ₂ = ±G₂, …: see :mod:`omnidsl.groth16.vkcheck`, whose
+:func:`~omnidsl.groth16.vkcheck.check_vk` gives the located error the CLI prints).
 """
 
 from __future__ import annotations
@@ -12,17 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from omnidsl.backend.base import Backend
-from omnidsl.field import Q, R
+from omnidsl.field import R
 from omnidsl.groth16.keys import Proof, VerifyingKey
 from omnidsl.groth16.points import g1_array
-
-
-def _is_int(x: Any) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _fq_ok(x: Any) -> bool:
-    return _is_int(x) and 0 <= x < Q
+from omnidsl.groth16.vkcheck import fq_ok as _fq_ok
+from omnidsl.groth16.vkcheck import is_int as _is_int
+from omnidsl.groth16.vkcheck import vk_problem
 
 
 def _g1_ok(p: Any, backend: Backend) -> bool:
@@ -45,14 +41,12 @@ def _g2_ok(p: Any, backend: Backend) -> bool:
 
 
 def vk_is_valid(vk: Any, backend: Backend) -> bool:
-    """Structure, ranges, curve and subgroup membership of a verifying key."""
-    if not isinstance(vk, VerifyingKey) or not isinstance(vk.ic, list | tuple) or not vk.ic:
+    """Structure, ranges, curve and subgroup membership of a verifying key, and none of the
+    degenerate relations of :func:`~omnidsl.groth16.vkcheck.vk_problem` (γ₂ = ±δ₂, ...)."""
+    try:
+        return vk_problem(vk, backend) is None
+    except (ValueError, TypeError, OverflowError):
         return False
-    g1s = [vk.alpha_g1, *vk.ic]
-    g2s = [vk.beta_g2, vk.gamma_g2, vk.delta_g2]
-    if vk.alpha_g1 is None or any(p is None for p in g2s):
-        return False  # degenerate key (α, β, γ, δ are never 0 in a real setup)
-    return all(_g1_ok(p, backend) for p in g1s) and all(_g2_ok(p, backend) for p in g2s)
 
 
 def proof_is_valid(proof: Any, backend: Backend) -> bool:

@@ -50,11 +50,12 @@ def _read_json(path: str, what: str) -> Any:
 
 
 def _export_verifier(args: argparse.Namespace) -> int:
-    from omnidsl.solidity.render import compile_verifier, load_vk, render_verifier
+    from omnidsl.solidity.render import compile_verifier, load_vk, render_verifier, vk_file
 
     vk = load_vk(args.keys)
-    source = render_verifier(vk, args.name)
-    compiled = compile_verifier(vk, args.name)  # also enforces EIP-170
+    where = str(vk_file(args.keys))
+    source = render_verifier(vk, args.name, source=where)  # refuses unsound keys (vkcheck.py)
+    compiled = compile_verifier(vk, args.name, source=where)  # also enforces EIP-170
     out = Path(args.output)
     out.write_text(source)
     written = [str(out)]
@@ -88,18 +89,25 @@ def _chain(args: argparse.Namespace) -> Iterator[Any]:
 def _verify_onchain(args: argparse.Namespace) -> int:
     from omnidsl.errors import ChainError
     from omnidsl.market import chains
-    from omnidsl.solidity.render import compile_verifier, load_vk, proof_calldata
+    from omnidsl.solidity.render import (
+        compile_verifier,
+        load_vk,
+        proof_calldata,
+        vk_constants,
+        vk_file,
+    )
 
     vk = load_vk(args.vk)
+    where = str(vk_file(args.vk))
+    n = vk_constants(vk, where)["n"]  # refuses an unsound key (vkcheck.py) before any chain
     proof = _read_json(args.proof, "proof")
     public = _read_json(args.public, "public inputs")
     if not isinstance(public, list):
         raise FormatError(f"{args.public}: public inputs must be a JSON list")
-    n = int(vk.get("nPublic", len(vk.get("IC", [])) - 1))
     if len(public) != n:
         raise FormatError(f"{args.public}: {len(public)} public inputs, the key expects {n}")
     a, b, c, x = proof_calldata(proof, public)
-    compiled = compile_verifier(vk)
+    compiled = compile_verifier(vk, source=where)
     with _chain(args) as w3:
         if args.address:
             if not w3.is_address(args.address):

@@ -21,6 +21,8 @@ from eth_utils import keccak
 from py_ecc.bn128 import FQ, FQ2, b, b2, is_on_curve
 
 import omnidsl
+from omnidsl.backend.base import G1 as G1Point
+from omnidsl.backend.base import G2 as G2Point
 from omnidsl.errors import ChainError, FormatError
 from omnidsl.field import Q, R
 from omnidsl.solidity.compile import CompiledContract, compile_sources
@@ -33,25 +35,28 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _int(v: Any, what: str) -> int:
+    """An integer field value (decimal or 0x-hex string, or a number); ``what`` names it."""
     try:
+        if isinstance(v, bool | float):
+            raise TypeError
         x = int(str(v), 0) if isinstance(v, str) and v.lower().startswith("0x") else int(str(v))
     except (TypeError, ValueError) as exc:
-        raise FormatError(f"verification key: {what} is not an integer: {v!r:.80}") from exc
+        raise FormatError(f"{what} is not an integer: {v!r:.80}") from exc
     if not 0 <= x < Q:
-        raise FormatError(f"verification key: {what} is not a base-field element (< q)")
+        raise FormatError(f"{what} is not a base-field element (< q)")
     return x
 
 
 def _g1(v: Any, what: str) -> tuple[int, int]:
     if not isinstance(v, list) or len(v) not in (2, 3):
-        raise FormatError(f"verification key: {what} must be [x, y, \"1\"]")
+        raise FormatError(f"{what} must be [x, y, \"1\"]")
     if len(v) == 3 and str(v[2]) == "0":
         return 0, 0  # the point at infinity (snarkjs writes ["0", "1", "0"]); (0, 0) on-chain
     x, y = _int(v[0], f"{what}.x"), _int(v[1], f"{what}.y")
     if len(v) == 3 and str(v[2]) != "1":
-        raise FormatError(f"verification key: {what} is not in affine form (z != 1)")
+        raise FormatError(f"{what} is not in affine form (z != 1)")
     if (x, y) != (0, 0) and not is_on_curve((FQ(x), FQ(y)), b):
-        raise FormatError(f"verification key: {what} is not a point of BN254 G1")
+        raise FormatError(f"{what} is not a point of BN254 G1")
     return x, y
 
 
@@ -59,14 +64,32 @@ def _g2(v: Any, what: str) -> tuple[int, int, int, int]:
     """(x_c0, x_c1, y_c0, y_c1) from snarkjs's [[x_c0, x_c1], [y_c0, y_c1], ["1", "0"]]."""
     if not isinstance(v, list) or len(v) not in (2, 3) or any(
             not isinstance(e, list) or len(e) != 2 for e in v[:2]):
-        raise FormatError(f"verification key: {what} must be [[x_c0, x_c1], [y_c0, y_c1], [\"1\", \"0\"]]")
+        raise FormatError(f"{what} must be [[x_c0, x_c1], [y_c0, y_c1], [\"1\", \"0\"]]")
     x0, x1 = _int(v[0][0], f"{what}.x.c0"), _int(v[0][1], f"{what}.x.c1")
     y0, y1 = _int(v[1][0], f"{what}.y.c0"), _int(v[1][1], f"{what}.y.c1")
     if len(v) == 3 and [str(e) for e in v[2]] != ["1", "0"]:
-        raise FormatError(f"verification key: {what} is not in affine form (z != 1)")
+        raise FormatError(f"{what} is not in affine form (z != 1)")
     if not is_on_curve((FQ2([x0, x1]), FQ2([y0, y1])), b2):
-        raise FormatError(f"verification key: {what} is not a point of BN254 G2")
+        raise FormatError(f"{what} is not a point of BN254 G2")
     return x0, x1, y0, y1
+
+
+def _check_sound(alpha: tuple[int, int], beta: tuple[int, int, int, int],
+                 gamma: tuple[int, int, int, int], delta: tuple[int, int, int, int],
+                 ic: list[tuple[int, int]], source: str) -> None:
+    """The groth16 verifier's key checks (subgroup, degenerate relations) on parsed points."""
+    from omnidsl.backend import get_backend
+    from omnidsl.groth16.keys import VerifyingKey
+    from omnidsl.groth16.vkcheck import check_vk
+
+    def g1(p: tuple[int, int]) -> G1Point:
+        return None if p == (0, 0) else p
+
+    def g2(p: tuple[int, int, int, int]) -> G2Point:
+        return ((p[0], p[1]), (p[2], p[3]))
+
+    check_vk(VerifyingKey(g1(alpha), g2(beta), g2(gamma), g2(delta), [g1(p) for p in ic]),
+             get_backend(), source)
 
 
 def _neg_g2_words(p: tuple[int, int, int, int]) -> list[str]:
@@ -79,11 +102,15 @@ def _hex(v: int) -> str:
     return f"0x{v:064x}"
 
 
+def vk_file(path: str | Path) -> Path:
+    """``path`` itself, or ``path/verification_key.json`` for a key directory."""
+    p = Path(path)
+    return p / "verification_key.json" if p.is_dir() else p
+
+
 def load_vk(path: str | Path) -> dict[str, Any]:
     """Read ``verification_key.json`` (or a key directory containing it)."""
-    p = Path(path)
-    if p.is_dir():
-        p = p / "verification_key.json"
+    p = vk_file(path)
     try:
         return json.loads(p.read_text())
     except FileNotFoundError as exc:
@@ -93,31 +120,37 @@ def load_vk(path: str | Path) -> dict[str, Any]:
         raise FormatError(f"{p}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from exc
 
 
-def vk_constants(vk: dict[str, Any]) -> dict[str, Any]:
-    """Validated template constants from a snarkjs-layout verification key."""
+def vk_constants(vk: dict[str, Any], source: str = "verification key") -> dict[str, Any]:
+    """Validated template constants from a snarkjs-layout verification key.
+
+    Besides the layout, the key must pass :func:`omnidsl.groth16.vkcheck.check_vk` (G2 points
+    in the subgroup, γ₂ ≠ ±δ₂, δ₂ ≠ ±G₂, ...): a contract for a degenerate key would accept
+    forged proofs.  Errors read ``<source>: <field> ...``.
+    """
     if not isinstance(vk, dict):
-        raise FormatError("verification key must be a JSON object")
+        raise FormatError(f"{source} must be a JSON object")
     proto = vk.get("protocol", "groth16")
     if proto != "groth16":
-        raise FormatError(f"verification key is for protocol {proto!r}, expected 'groth16'")
+        raise FormatError(f"{source}: protocol is {proto!r}, expected 'groth16'")
     curve = str(vk.get("curve", "bn128")).lower()
     if curve not in ("bn128", "bn254", "altbn128"):
-        raise FormatError(f"verification key is for curve {curve!r}, expected bn128 (BN254)")
+        raise FormatError(f"{source}: curve is {curve!r}, expected bn128 (BN254)")
     for key in ("vk_alpha_1", "vk_beta_2", "vk_gamma_2", "vk_delta_2", "IC"):
         if key not in vk:
-            raise FormatError(f"verification key: missing field {key!r}")
+            raise FormatError(f"{source}: missing field {key!r}")
     ic_raw = vk["IC"]
     if not isinstance(ic_raw, list) or not ic_raw:
-        raise FormatError("verification key: IC must be a non-empty list of G1 points")
-    n = int(vk.get("nPublic", len(ic_raw) - 1))
+        raise FormatError(f"{source}: IC must be a non-empty list of G1 points")
+    n = _int(vk.get("nPublic", len(ic_raw) - 1), f"{source}: nPublic")
     if len(ic_raw) != n + 1:
-        raise FormatError(f"verification key: nPublic = {n} but IC has {len(ic_raw)} points "
+        raise FormatError(f"{source}: nPublic = {n} but IC has {len(ic_raw)} points "
                           f"(expected nPublic + 1)")
-    alpha = _g1(vk["vk_alpha_1"], "vk_alpha_1")
-    ic = [_g1(p, f"IC[{i}]") for i, p in enumerate(ic_raw)]
-    beta = _g2(vk["vk_beta_2"], "vk_beta_2")
-    gamma = _g2(vk["vk_gamma_2"], "vk_gamma_2")
-    delta = _g2(vk["vk_delta_2"], "vk_delta_2")
+    alpha = _g1(vk["vk_alpha_1"], f"{source}: vk_alpha_1")
+    ic = [_g1(p, f"{source}: IC[{i}]") for i, p in enumerate(ic_raw)]
+    beta = _g2(vk["vk_beta_2"], f"{source}: vk_beta_2")
+    gamma = _g2(vk["vk_gamma_2"], f"{source}: vk_gamma_2")
+    delta = _g2(vk["vk_delta_2"], f"{source}: vk_delta_2")
+    _check_sound(alpha, beta, gamma, delta, ic, source)
     blob = b"".join(v.to_bytes(32, "big") for v in (*alpha, *beta, *gamma, *delta,
                                                    *(c for pt in ic for c in pt)))
     return {
@@ -163,14 +196,15 @@ def _env() -> jinja2.Environment:
 
 
 def render_verifier(vk: dict[str, Any], contract_name: str = "Groth16Verifier",
-                    unroll_max: int = UNROLL_MAX) -> str:
+                    unroll_max: int = UNROLL_MAX, source: str = "verification key") -> str:
     """Solidity source of a verifier contract for ``vk`` (snarkjs verification_key.json dict).
 
     Keys with at most ``unroll_max`` public inputs get the unrolled single-proof path.
+    ``source`` (e.g. the file name) prefixes errors about the key.
     """
     if not _IDENT.match(contract_name):
         raise FormatError(f"contract name {contract_name!r} is not a Solidity identifier")
-    consts = vk_constants(vk)
+    consts = vk_constants(vk, source)
     unrolled = consts["n"] <= unroll_max
     return _env().get_template(TEMPLATE).render(
         contract_name=contract_name, generator_version=omnidsl.__version__, unrolled=unrolled,
@@ -191,10 +225,11 @@ def check_code_size(name: str, deployed_bytecode: str, n_public: int | None = No
 
 
 def compile_verifier(vk: dict[str, Any], contract_name: str = "Groth16Verifier",
-                     optimize: bool = True, unroll_max: int = UNROLL_MAX) -> CompiledContract:
+                     optimize: bool = True, unroll_max: int = UNROLL_MAX,
+                     source: str = "verification key") -> CompiledContract:
     """Render and compile the verifier for ``vk``; checks the EIP-170 code-size limit."""
-    source = render_verifier(vk, contract_name, unroll_max)
-    out = compile_sources({f"{contract_name}.sol": source}, optimize=optimize)
+    code = render_verifier(vk, contract_name, unroll_max, source)
+    out = compile_sources({f"{contract_name}.sol": code}, optimize=optimize)
     cc = out[contract_name]
     check_code_size(contract_name, cc.deployed_bytecode, int(vk.get("nPublic", 0)))
     return cc

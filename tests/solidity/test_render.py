@@ -33,11 +33,12 @@ def _g2(p):
 
 
 def synthetic_vk(n: int) -> dict:
-    """A well-formed (not setup-derived) vk with n public inputs, for render/compile tests."""
+    """A well-formed (not setup-derived) vk with n public inputs, for render/compile tests
+    (distinct IC points and G2 constants: the render refuses degenerate keys)."""
     return {"protocol": "groth16", "curve": "bn128", "nPublic": n,
             "vk_alpha_1": _g1(multiply(G1, 5)), "vk_beta_2": _g2(multiply(G2, 7)),
             "vk_gamma_2": _g2(G2), "vk_delta_2": _g2(multiply(G2, 3)),
-            "IC": [_g1(multiply(G1, i + 2)) if i < 3 else _g1(G1) for i in range(n + 1)]}
+            "IC": [_g1(multiply(G1, i + 2)) for i in range(n + 1)]}
 
 
 def test_render_has_interface_and_constants():
