@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from omnidsl.errors import AssertionFailed, InternalError
+from omnidsl.errors import AssertionFailed, DSLTypeError, InternalError
 from omnidsl.field import R
 from omnidsl.lang import ast
 from omnidsl.lang.checker import CheckedRule, division_pq, expr_text
@@ -235,6 +235,8 @@ class Lowerer:
             r = g.b_and(b, xv, yv) if e.op == "and" else g.b_or(b, xv, yv)
             return LV("bool", r, 0, self.length_of(x, y))
         if isinstance(e, ast.Cond):
+            if e.cond.info.is_const:  # the checker typed it as the chosen branch
+                return self.lower(e.then if e.cond.info.const else e.other, loop)
             c = self.lower(e.cond, loop)
             x, y = self.lower(e.then, loop), self.lower(e.other, loop)
             s = info.scale
@@ -256,11 +258,10 @@ class Lowerer:
             return LV("num", g.lin(b, xv, 1, yv, 1 if e.op == "+" else -1), s, n)
         if e.op == "*":
             if x.v.const is not None or y.v.const is not None:
-                c, other = (e.left, y) if x.v.const is not None else (e.right, x)
-                cv = c.info.const
-                ec = dyadic_exponent(cv)
-                k = int(cv * (1 << ec))
-                return LV("num", g.mul_const(b, other.v, k), other.scale + ec, n)
+                # a constant factor (folded by the checker or by a gadget): its encoding at its
+                # own scale, so the product's scale is the sum, as the checker computed it
+                c, other = (x, y) if x.v.const is not None else (y, x)
+                return LV("num", g.mul_const(b, other.v, c.v.const), other.scale + c.scale, n)
             xv, yv = self.fit(x.v, y.v)
             return LV("num", g.mul(b, xv, yv), x.scale + y.scale, n)
         p, q = division_pq(e.right.info.const)
@@ -522,8 +523,10 @@ class Lowerer:
     def assert_true(self, e: ast.Expr, loop: Loop | None, stmt: ast.Assert) -> None:
         b = self.b
         info = e.info
-        if info.is_const and info.const:
-            return
+        if info.is_const:
+            if info.const:
+                return
+            raise self._never(e, "is always false")
         if isinstance(e, ast.BoolOp) and e.op == "and":
             self.assert_true(e.left, loop, stmt)
             self.assert_true(e.right, loop, stmt)
@@ -541,10 +544,17 @@ class Lowerer:
             d, x, y, s = self.diff(e, loop)
             fail = self._cmp_fail(e, stmt, x, y, s, loop)
             if e.op == "==":
+                if d.const is not None and d.const != 0:
+                    raise self._never(e, "can never hold (its sides always differ)")
                 self._assert_zero(d, fail)
             elif e.op == "!=":
+                if d.const == 0:
+                    raise self._never(e, "can never hold (its sides are always equal)")
                 self._assert_nonzero(d, fail)
             else:
+                if d.hi < 0:
+                    raise self._never(e, "can never hold for any input (from the bounds of "
+                                      "its sides)")
                 g.assert_nonneg(b, d, fail)
             return
         fail = None
@@ -556,6 +566,12 @@ class Lowerer:
         else:
             v = self.lower(e, loop).v
         self._assert_one(v, e, stmt, loop, fail)
+
+    @staticmethod
+    def _never(e: ast.Expr, what: str) -> DSLTypeError:
+        """A located error for an asserted condition that no input can satisfy."""
+        return DSLTypeError(f"`{expr_text(e.span)}` {what}, so this assertion never holds",
+                            e.span, "no input can satisfy it: fix or remove the condition")
 
     def _cmp_fail(self, e: ast.Compare, stmt: ast.Assert, x: LV, y: LV, s: int,
                   loop: Loop | None):
@@ -607,6 +623,10 @@ class Lowerer:
     def _assert_one(self, v: V, e: ast.Expr, stmt: ast.Assert, loop: Loop | None,
                     fail=None) -> None:
         b = self.b
+        if v.const is not None:
+            if v.const == 1:
+                return
+            raise self._never(e, "is always false")
         b.linear(g.lin(b, v, 1, g.const(1), -1).lc)
 
         def step(w: WitnessState) -> None:

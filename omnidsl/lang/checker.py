@@ -216,7 +216,10 @@ class Checker:
                 raise self.err(stmt.cond, "an assertion needs a condition (true/false)",
                                "compare values, e.g. `assert x <= 4.0`")
             if info.is_const and info.const == 0:
-                raise self.err(stmt.cond, "this assertion is always false")
+                part = _false_part(stmt.cond)
+                raise self.err(part, f"`{expr_text(part.span)}` is always false, so this "
+                               "assertion never holds", "no input can satisfy it: fix or "
+                               "remove the constant condition")
         elif isinstance(stmt, ast.Output):
             self._fresh(stmt.name, stmt)
             v = stmt.value
@@ -313,9 +316,12 @@ class Checker:
             for side, i in ((e.left, a), (e.right, b)):
                 self.need(side, i, "bool", f"`{e.op}` needs conditions on both sides")
             n = self.shape(e, a, b)
+            # a constant side decides the result alone when it is false (`and`) / true (`or`)
+            decides = int(e.op == "or")
+            if any(i.is_const and int(bool(i.const)) == decides for i in (a, b)):
+                return bool_info(n, decides)
             if a.is_const and b.is_const:
-                v = (a.const and b.const) if e.op == "and" else (a.const or b.const)
-                return bool_info(n, int(bool(v)))
+                return bool_info(n, int(bool(a.const)))  # neither decides: both equal
             return bool_info(n)
         if isinstance(e, ast.Cond):
             return self.cond(e, loop)
@@ -442,10 +448,10 @@ class Checker:
         self.need(e.right, b, "num", f"`{e.op}` needs numbers")
         n = self.shape(e, a, b)
         if a.is_const and b.is_const:
-            if e.op == "/" and b.const == 0:
-                raise self.err(e.right, "division by zero")
+            if e.op == "/":
+                return const_info(self.const_division(e, a, b))
             v = {"+": lambda: a.const + b.const, "-": lambda: a.const - b.const,
-                 "*": lambda: a.const * b.const, "/": lambda: a.const / b.const}[e.op]()
+                 "*": lambda: a.const * b.const}[e.op]()
             return const_info(v)
         if e.op in "+-":
             s = self.common_scale(e, a, b)
@@ -478,6 +484,14 @@ class Checker:
                            DSLBoundError)
         lo, hi = floordiv_bounds(a.lo, a.hi, q, p)
         return ExprInfo("num", n, a.scale, lo, hi)
+
+    def const_division(self, e: ast.Binary, a: ExprInfo, b: ExprInfo) -> Fraction:
+        """``a / b`` of two constants with the runtime semantics: floor at a's scale (the
+        smallest number of fractional bits that represents a exactly; 0 for integers)."""
+        if b.const == 0:
+            raise self.err(e.right, "division by zero")
+        s = self.const_scale(e.left, a, "divide")
+        return Fraction(math.floor(a.const * (1 << s) / b.const), 1 << s)
 
     def const_scale(self, node: ast.Expr, c: ExprInfo, what: str) -> int:
         ec = dyadic_exponent(c.const)
@@ -569,9 +583,11 @@ class Checker:
         a, b = self.ex(e.then, loop), self.ex(e.other, loop)
         n = self.shape(e, c, a, b)
         if a.kind == "bool" and b.kind == "bool":
-            return bool_info(n)
+            return _copy(a if c.const else b) if c.is_const else bool_info(n)
         self.need(e.then, a, "num", "both branches must be numbers (or both conditions)")
         self.need(e.other, b, "num", "both branches must be numbers (or both conditions)")
+        if c.is_const:  # a constant condition: the expression is the chosen branch, exactly
+            return _copy(a if c.const else b)
         s = max(self.const_scale(e.then, a, "") if a.is_const else a.scale,
                 self.const_scale(e.other, b, "") if b.is_const else b.scale)
         alo, ahi = aligned(a, s)
@@ -730,6 +746,25 @@ class Checker:
 
 #: the largest field element: the bound recorded for field values (which are not integers)
 FIELD_MAX = R - 1
+
+
+def _false_part(cond: ast.Expr) -> ast.Expr:
+    """The innermost constant-false part that makes an always-false condition false: a false
+    side of an `and`, or the body of an `all`."""
+    node = cond
+    while True:
+        if isinstance(node, ast.BoolOp) and node.op == "and":
+            side = next((x for x in (node.left, node.right)
+                         if x.info is not None and x.info.is_const and not x.info.const), None)
+            if side is None:
+                return node
+            node = side
+        elif isinstance(node, ast.Generator) and node.func == "all" and node.body.info.is_const:
+            node = node.body
+        elif isinstance(node, ast.Call) and node.func == "all" and node.args[0].info.is_const:
+            node = node.args[0]
+        else:
+            return node
 
 
 def const_info(value: Fraction) -> ExprInfo:

@@ -61,7 +61,7 @@ def oracle(e: ast.Expr, env: dict[str, Fraction]) -> Fraction:
             return a - b
         if e.op == "*":
             return a * b
-        s = e.left.info.scale if not e.left.info.is_const else e.info.scale
+        s = e.left.info.scale  # floor at the dividend's scale, constant or not (docs/dsl.md)
         return Fraction(math.floor(a * (1 << s) / b), 1 << s)
     if isinstance(e, ast.Compare):
         a, b = oracle(e.left, env), oracle(e.right, env)
