@@ -123,6 +123,7 @@ def setup_command(args: argparse.Namespace) -> int:
     if args.target == "contribute":
         if len(args.rest) != 1:
             raise InputError("usage: omnidsl setup contribute DIR [--name NAME] [--entropy TEXT]")
+        S.check_contributor_name(args.name or "")
         pk = load_keys(args.rest[0])
         prog = Progress(1, "contribute")
         try:
@@ -169,10 +170,15 @@ def setup_command(args: argparse.Namespace) -> int:
 def _verify_setup(args: argparse.Namespace, backend: Backend) -> int:
     from omnidsl.groth16 import setup as S
     from omnidsl.groth16.ptau import read_ptau
+    from omnidsl.groth16.vkcheck import check_vk, check_vk_file
 
     if len(args.rest) != 1 or not args.ptau:
         raise InputError("usage: omnidsl setup verify DIR --ptau FILE [--circuit FILE]")
+    pk_path = Path(args.rest[0])
+    pk_path = pk_path / PK_NAME if pk_path.is_dir() else pk_path
     pk = load_keys(args.rest[0])
+    # verifiers read verification_key.json, not the proving key: it must be the same key
+    check_vk_file(pk_path.parent / VK_NAME, pk.vk, pk_path.name)
     r1cs = pk.r1cs
     if args.circuit:
         r1cs = load_circuit(args.circuit, _params(args.param), args.opt_level)
@@ -189,7 +195,9 @@ def _verify_setup(args: argparse.Namespace, backend: Backend) -> int:
     if not names:
         raise ProofError("the key has no phase-2 contribution (δ = 1): anyone can forge proofs",
                          hint=f"run `omnidsl setup contribute {args.rest[0]}`")
-    print(f"setup OK: {len(names)} contribution(s) verified against {args.ptau}")
+    check_vk(pk.vk, backend, str(pk_path))  # e.g. a contribution with x = ±1
+    print(f"setup OK: {len(names)} contribution(s) verified against {args.ptau}; "
+          f"{VK_NAME} matches {PK_NAME}")
     return 0
 
 
@@ -223,15 +231,18 @@ def verify_command(args: argparse.Namespace) -> int:
     from omnidsl.backend import get_backend
     from omnidsl.groth16.formats import read_proof, read_public, read_vk
     from omnidsl.groth16.verifier import verify
+    from omnidsl.groth16.vkcheck import check_vk
 
+    backend = get_backend()
     vk = read_vk(args.vk)
+    check_vk(vk, backend, args.vk)
     public = read_public(args.public)
     proof = read_proof(args.proof)
     if len(public) != vk.n_public:
         print(f"INVALID: {args.public} has {len(public)} public signals, the key expects "
               f"{vk.n_public}", file=sys.stderr)
         return 1
-    if verify(vk, public, proof, get_backend()):
+    if verify(vk, public, proof, backend):
         print("OK: the proof is valid")
         return 0
     print("INVALID: the proof does not verify", file=sys.stderr)

@@ -182,8 +182,10 @@ def dumps_proving_key(pk: ProvingKey) -> bytes:
         b"".join(c.to_bytes(32, "little") for c in r.coeffs),
         _matrix_bytes(r.A), _matrix_bytes(r.B), _matrix_bytes(r.C),
     ]
-    for c in pk.contributions:
-        name = c.name.encode()[:255]
+    for i, c in enumerate(pk.contributions):
+        name = c.name.encode()
+        if len(name) > 255:  # contribute() refuses these; never cut (the PoK hashes the name)
+            raise FormatError(f"contribution #{i + 1}: name is {len(name)} bytes (at most 255)")
         parts += [g1_to_bytes(c.delta_g1), g2_to_bytes(c.delta_g2), g1_to_bytes(c.pok_r),
                   c.pok_z.to_bytes(32, "little"), bytes([len(name)]), name]
     parts.append(_widths_bytes(r))

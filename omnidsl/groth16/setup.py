@@ -19,7 +19,7 @@ from dataclasses import replace
 import numpy as np
 
 from omnidsl.backend.base import G1, G2, TWO_ADIC_ROOT, TWO_ADICITY, Backend
-from omnidsl.errors import FormatError, ProofError
+from omnidsl.errors import FormatError, InputError, ProofError
 from omnidsl.field import R
 from omnidsl.groth16 import ptau as P
 from omnidsl.groth16.keys import Contribution, ProvingKey, VerifyingKey, trusted_call
@@ -275,9 +275,27 @@ def _challenge(digest: bytes, index: int, prev: Contribution | None, new_d1: G1,
     return int.from_bytes(h.digest(), "little") % R
 
 
+#: The proving-key format stores a contributor name as u8 length + UTF-8 bytes.
+MAX_NAME_BYTES = 255
+
+
+def check_contributor_name(name: str) -> None:
+    """Raise :class:`InputError` unless ``name`` is valid UTF-8 of at most 255 bytes (what the
+    transcript can record; a longer name would be cut and break the proof of knowledge)."""
+    try:
+        size = len(name.encode())
+    except UnicodeEncodeError:
+        raise InputError("contributor name: not valid UTF-8 (undecodable bytes)") from None
+    if size > MAX_NAME_BYTES:
+        raise InputError(f"contributor name: {size} bytes in UTF-8, at most {MAX_NAME_BYTES} "
+                         "can be recorded in the transcript", hint="use a shorter --name")
+
+
 def contribute(pk: ProvingKey, backend: Backend, entropy: bytes = b"", name: str = "",
                stage: StageHook = _no_stage) -> ProvingKey:
-    """A new key with δ multiplied by a fresh secret (OS CSPRNG, mixed with ``entropy``)."""
+    """A new key with δ multiplied by a fresh secret (OS CSPRNG, mixed with ``entropy``);
+    ``name`` (≤ 255 UTF-8 bytes, else :class:`InputError`) is recorded with it."""
+    check_contributor_name(name)
     seed = hashlib.sha512(secrets.token_bytes(64) + entropy).digest()
     x = int.from_bytes(seed, "little") % R or 1
     x_inv = pow(x, -1, R)
