@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from web3 import Web3
 
-from omnidsl.market.client import TaskSpec
+from omnidsl.market.attestation import sign_digest
+from omnidsl.market.client import BatchResult, MarketClient, TaskSpec
 
 HERE = Path(__file__).resolve().parent
 #: Public-input layout of the allow-list verifier's "rule": [fp, owner, rho, x].
 FP, OWNER, RHO, X = 0, 1, 2, 3
 N_PUBLIC = 4
+#: A stand-in X25519 public key of the model owner (tasks need a non-zero one).
+OWNER_KEY = b"\x22" * 32
 
 
 def advance_time(w3: Web3, seconds: int) -> None:
@@ -31,6 +36,37 @@ def advance_time(w3: Web3, seconds: int) -> None:
 
 def now(w3: Web3) -> int:
     return int(w3.eth.get_block("latest")["timestamp"])
+
+
+def account_keys(w3: Web3) -> dict[str, bytes]:
+    """Private keys of the node's unlocked accounts, by checksum address.  eth-tester has no
+    ``eth_sign``, so the tests sign with its keys; on a real node (anvil) this is empty and
+    :func:`sign_batch` falls back to the node's ``eth_sign``."""
+    tester = getattr(w3.provider, "ethereum_tester", None)
+    if tester is None:
+        return {}
+    return {k.public_key.to_checksum_address(): k.to_bytes()
+            for k in tester.backend.account_keys}
+
+
+def sign_batch(market: MarketClient, task_id: int, proofs: Sequence[int], inputs: Sequence[int],
+               keys: Mapping[str, Any] | None = None, signers: Sequence[str] | None = None
+               ) -> bytes:
+    """The attestation of a batch: one 65-byte signature per server of the task, in the task's
+    server order (or by ``signers``, in that order), with ``keys`` (address -> private key; by
+    default the node's own keys, see :func:`account_keys`)."""
+    keys = account_keys(market.w3) if keys is None else keys
+    digest = market.attestation_digest(task_id, [int(x) for x in proofs], [int(x) for x in inputs])
+    order = market.servers(task_id) if signers is None else signers
+    return b"".join(sign_digest(market.w3, s, digest, keys.get(Web3.to_checksum_address(s)))
+                    for s in order)
+
+
+def submit(market: MarketClient, task_id: int, proofs: Sequence[int], inputs: Sequence[int],
+           sender: str, keys: Mapping[str, Any] | None = None, **kw: Any) -> BatchResult:
+    """``submitBatch`` attested by every server of the task (see :func:`sign_batch`)."""
+    sigs = sign_batch(market, task_id, proofs, inputs, keys)
+    return market.submit_batch(task_id, list(proofs), list(inputs), sigs, sender, **kw)
 
 
 @dataclass
@@ -54,19 +90,36 @@ class AllowList:
 
 
 def make_spec(verifier: str, servers: list[str], deadline: int, reward: int = 1000,
-              fee: int = 10, binding: bool = False, pinned: dict[int, int] | None = None
-              ) -> TaskSpec:
+              fee: int = 10, binding: bool = False, pinned: dict[int, int] | None = None,
+              deliver_by: int | None = None, bond: int = 0) -> TaskSpec:
     return TaskSpec(verifier=verifier, n_public=N_PUBLIC, owner_index=OWNER, deadline=deadline,
                     reward_per_gradient=reward, server_fee=fee, servers=servers,
-                    rule_hash=b"\x11" * 32, rho_index=RHO if binding else None,
-                    fp_index=FP if binding else None, pinned=pinned or {X: 7})
+                    owner_key=OWNER_KEY, rule_hash=b"\x11" * 32,
+                    rho_index=RHO if binding else None, fp_index=FP if binding else None,
+                    pinned=pinned or {X: 7}, deliver_by=deliver_by, server_bond=bond)
+
+
+def commit_and_reveal(market: MarketClient, task_id: int, servers: Sequence[str],
+                      bond: int = 0) -> list[bytes]:
+    """Every server commits (random commitment, fresh seed, ``bond``) and then reveals; returns
+    the seeds.  The last reveal fixes rho."""
+    from omnidsl.market.attestation import seed_hash
+
+    seeds = [secrets.token_bytes(32) for _ in servers]
+    for s, seed in zip(servers, seeds, strict=True):
+        market.commit_shares(task_id, secrets.token_bytes(32), seed_hash(task_id, s, seed), s,
+                             bond=bond)
+    for s, seed in zip(servers, seeds, strict=True):
+        market.reveal_seed(task_id, seed, s)
+    return seeds
 
 
 def binding_scenario(rule, witness_input, pinned_value: int, dim: int) -> None:
     """The aggregate-binding story, for any market rule (DSL or circom): three DOs share, the
-    servers commit, ρ is fixed; a proof for another challenge is refused; the honest aggregate
-    checks out, while a tampered share, an extra (unaccepted) DO and a dropped DO are detected,
-    and auditing one server pins the culprit."""
+    servers commit and reveal their seeds, ρ is fixed; a proof for another challenge is refused;
+    the servers deliver their sealed aggregate shares and the MO opens them from the chain; the
+    honest aggregate checks out, while a tampered share, an extra (unaccepted) DO and a dropped
+    DO are detected, and auditing one server pins the culprit."""
     from omnidsl.field import R
     from omnidsl.market.aggregate import fingerprint
     from omnidsl.market.chains import embedded_chain
@@ -78,13 +131,17 @@ def binding_scenario(rule, witness_input, pinned_value: int, dim: int) -> None:
     mo, servers, dos = actors.mo, actors.servers, actors.dos
     market = mo.market
     deadline = int(w3.eth.get_block("latest")["timestamp"]) + 600
-    tid = mo.open_task([s.account for s in servers], REWARD, FEE, 3 * (REWARD + FEE), deadline,
-                       pinned_value=pinned_value)
+    n = len(servers)
+    tid = mo.open_task([s.account for s in servers], REWARD, FEE, 3 * (REWARD + n * FEE),
+                       deadline, pinned_value=pinned_value)
     grads = [[(7 * i + 3 * j) % 200 - 100 for j in range(dim)] for i in range(3)]
     for do, q in zip(dos, grads, strict=True):
         do.share(tid, q, servers)
     for s in servers:
         s.commit(tid)
+    assert not market.task(tid).challenge_fixed  # fixed by the last seed reveal
+    for s in servers:
+        s.reveal(tid)
     info = market.task(tid)
     assert info.challenge_fixed and info.rho_index == rule.layout.rho_index
     items = rule.prove_many([witness_input(q, d.account, info.rho, pinned_value)
@@ -92,7 +149,10 @@ def binding_scenario(rule, witness_input, pinned_value: int, dim: int) -> None:
     # a proof bound to another challenge is refused before any pairing
     bad = rule.prove_many([witness_input(grads[2], dos[2].account, (info.rho + 1) % R,
                                          pinned_value)])
-    res = servers[1].submit(tid, [items[0], items[1], bad[0]])
+    batch = [items[0], items[1], bad[0]]
+    for s in servers:  # the single-machine prover stands in for every server's own prover
+        s.record(tid, batch)
+    res = servers[1].submit(tid, batch, cosigners=[servers[0], servers[2]])
     assert res.batch_valid
     assert res.rejected == [(2, dos[2].account, Reject.WRONG_CHALLENGE)]
     assert sorted(res.accepted) == sorted([dos[0].account, dos[1].account])
@@ -101,6 +161,12 @@ def binding_scenario(rule, witness_input, pinned_value: int, dim: int) -> None:
 
     accepted = [dos[0].account, dos[1].account]
     shares = [s.aggregate_share(tid, accepted) for s in servers]
+    # the servers deliver their aggregate shares sealed to the MO, who opens them from the chain
+    mo.close(tid)
+    for s in servers:
+        s.deliver(tid)
+    assert mo.collect(tid) == shares
+    assert all(market.balance_of(s.account) == 2 * FEE for s in servers)
     total = mo.reconstruct(shares)
     assert total == [a + b for a, b in zip(grads[0], grads[1], strict=True)]
     assert mo.check_aggregate(tid, total)
