@@ -14,12 +14,15 @@ from omnidsl.ml.encoding import encode
 @dataclass(frozen=True)
 class NormCosineRule:
     """circuits/cosine.omni semantics on fixed-point integers: every g_i fits ``bits`` signed bits
-    at ``frac``, ⟨g, ref⟩ ≥ tau·‖g‖·‖ref‖ (checked squared, with signs) and ‖g‖² ≤ max_norm²;
-    optionally also |g_i| ≤ linf (as in circuits/norm_bound.omni)."""
+    at ``frac``, ⟨g, ref⟩ ≥ tau·‖g‖·‖ref‖ (checked squared, with signs), ‖g‖² ≤ max_norm² and
+    ‖g‖² ≥ min_norm² with min_norm > 0 (so the all-zero update is refused; the default is the
+    smallest positive value, 2^-frac); optionally also |g_i| ≤ linf (as in
+    circuits/norm_bound.omni)."""
 
     max_norm: float
     tau: float
     linf: float | None = None
+    min_norm: float = 2.0**-12
     bits: int = 16
     frac: int = 12
 
@@ -37,6 +40,9 @@ class NormCosineRule:
         n2g = sum(x * x for x in qi)
         mn = round(self.max_norm * one)
         if n2g > mn * mn:
+            return False
+        lo = round(self.min_norm * one)
+        if lo <= 0 or n2g < lo * lo:
             return False
         dot = sum(a * b for a, b in zip(qi, ri, strict=True))
         n2r = sum(x * x for x in ri)

@@ -33,7 +33,8 @@ def small_params(path: Path) -> dict[str, int]:
 
 def find_inputs(c: Circuit) -> dict[str, Any]:
     """Inputs that satisfy the rule: small positive private values, public scalars at their
-    extremes (tried in every combination), public vectors like the private ones."""
+    extremes, 0 or their smallest positive value (tried in every combination), public vectors
+    like the private ones."""
     rng = np.random.default_rng(3)
     base: dict[str, Any] = {}
     scalars = []
@@ -44,11 +45,11 @@ def find_inputs(c: Circuit) -> dict[str, Any]:
         elif lay.visibility == "private":
             base[lay.name] = 0.1
         else:
-            scalars.append((lay.name, lay.info.lo * step, lay.info.hi * step))
-    for choice in itertools.product((2, 1, 0), repeat=len(scalars)):
+            scalars.append((lay.name, lay.info.lo * step, lay.info.hi * step, step))
+    for choice in itertools.product((2, 1, 0, 3), repeat=len(scalars)):
         inputs = dict(base)
-        for (name, lo, hi), k in zip(scalars, choice, strict=True):
-            inputs[name] = (lo, 0.0, hi)[k]
+        for (name, lo, hi, step), k in zip(scalars, choice, strict=True):
+            inputs[name] = (lo, 0.0, hi, step)[k]  # step: the smallest positive value
         try:
             c.witness(inputs)
         except AssertionFailed:
