@@ -2,8 +2,10 @@
 
 Each pipeline stage owns its sub-commands in ``omnidsl/<stage>/commands.py`` exposing
 ``register(subparsers) -> None``; every sub-parser sets ``func=callable(args) -> int``.
-User errors (:class:`OmniDSLError`) print as one located message and exit 1; anything else prints
-one line asking for a report (the traceback only with ``--debug``) and exits 2.
+User errors (:class:`OmniDSLError`) print as one located message and exit 1, and so do the
+ordinary mistakes nobody mapped earlier: an ``OSError`` (a missing, unreadable or unwritable
+file) and a ``UnicodeDecodeError`` (a binary file where text is expected), mapped here once.
+Anything else prints one line asking for a report and exits 2.  Tracebacks only with ``--debug``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sys
 import traceback
 
 from omnidsl.errors import OmniDSLError
+from omnidsl.files import os_error_message
 
 #: Stages that contribute sub-commands, in pipeline order.
 COMMAND_MODULES = (
@@ -55,6 +58,18 @@ def main(argv: list[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         if args.debug:
             traceback.print_exc()
+        return 1
+    except OSError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(os_error_message(exc), file=sys.stderr)
+        return 1
+    except UnicodeDecodeError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: a file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+              f"{exc.start})\nhint: check the file arguments: rules, inputs, keys and proofs are "
+              "text files", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -277,11 +277,7 @@ def compile_rule(source: str, file: str = "<rule>", params: dict[str, int] | Non
 
 def compile_file(path: str | Path, params: dict[str, int] | None = None,
                  opt_level: int = 2) -> Circuit:
-    p = Path(path)
-    try:
-        source = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        from omnidsl.errors import OmniDSLError
+    from omnidsl.files import read_text
 
-        raise OmniDSLError(f"cannot read {p}: {exc.strerror}") from None
-    return compile_rule(source, str(p), params, opt_level)
+    p = Path(path)
+    return compile_rule(read_text(p, "rule"), str(p), params, opt_level)

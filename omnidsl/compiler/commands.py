@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from omnidsl.errors import FormatError, InputError, OmniDSLError, SourceSpan
+from omnidsl.errors import FormatError, InputError, SourceSpan
+from omnidsl.files import Outputs, read_text
 
 from .circuit import Circuit, compile_file
 
@@ -77,16 +78,18 @@ def compile_command(args: argparse.Namespace) -> int:
     from omnidsl.r1cs.symfile import write_sym
 
     params = parse_params(args.param)
-    circuit = compile_file(args.rule, params, args.opt)
     out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
     stem = Path(args.rule).stem
-    write_r1cs(out / f"{stem}.r1cs", circuit.r1cs)
-    write_sym(out / f"{stem}.sym", circuit.r1cs)
+    files = {ext: out / f"{stem}.{ext}" for ext in ("r1cs", "sym", "kept.npy", "json")}
+    outputs = Outputs(list(files.values()), make_dirs=True)  # before compiling
+    circuit = compile_file(args.rule, params, args.opt)
     desc = describe(circuit, params)
-    desc["kept_file"] = f"{stem}.kept.npy"
-    np.save(out / f"{stem}.kept.npy", circuit.kept)
-    (out / f"{stem}.json").write_text(json.dumps(desc, indent=2) + "\n")
+    desc["kept_file"] = files["kept.npy"].name
+    with outputs.writing() as tmp:
+        write_r1cs(tmp(files["r1cs"]), circuit.r1cs)
+        write_sym(tmp(files["sym"]), circuit.r1cs)
+        np.save(tmp(files["kept.npy"]), circuit.kept)
+        tmp(files["json"]).write_text(json.dumps(desc, indent=2) + "\n", encoding="utf-8")
     r = circuit.r1cs
     print(f"{circuit.name}: {r.n_constraints} constraints, {r.n_wires} wires, "
           f"{r.n_public} public signals -> {out / stem}.r1cs")
@@ -96,10 +99,7 @@ def compile_command(args: argparse.Namespace) -> int:
 
 
 def load_input_json(path: str) -> dict[str, Any]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    text = read_text(path, "input JSON")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -114,16 +114,18 @@ def witness_command(args: argparse.Namespace) -> int:
     from omnidsl.r1cs.wtnsfile import write_wtns
 
     params = parse_params(args.param)
+    outputs = Outputs([args.output, args.public])  # before compiling
     data = load_input_json(args.input)
     if args.circuit:
         circuit, wit = _witness_from_description(args, params, data)
     else:
         circuit = compile_file(args.rule, params, args.opt)
         wit = circuit.witness(data)
-    write_wtns(args.output, wit)
-    if args.public:
-        signals = [str(s) for s in circuit.public_signals(wit)]
-        Path(args.public).write_text(json.dumps(signals, indent=1) + "\n")
+    with outputs.writing() as tmp:
+        write_wtns(tmp(args.output), wit)
+        if args.public:
+            signals = [str(s) for s in circuit.public_signals(wit)]
+            tmp(args.public).write_text(json.dumps(signals, indent=1) + "\n", encoding="utf-8")
     outs = circuit.decoded_outputs(wit)
     shown = ", ".join(f"{k} = {_short(v)}" for k, v in outs.items())
     print(f"{circuit.name}: witness of {wit.shape[0]} wires, all constraints satisfied "
@@ -141,7 +143,7 @@ def _witness_from_description(args: argparse.Namespace, params: dict[str, int],
     try:
         desc = json.loads(path.read_text(encoding="utf-8"))
         kept = np.load(path.parent / desc["kept_file"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # UnicodeDecodeError included
         raise FormatError(f"{path}: not a circuit description written by `omnidsl compile` "
                           f"({exc})") from None
     if not params and desc.get("param_overrides"):
@@ -177,7 +179,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_common(p)
     p.add_argument("-o", "--output", default=".", help="output directory (default .)")
     p.add_argument("--report", action="store_true", help="print constraints per DSL line")
-    p.set_defaults(func=_guard(compile_command))
+    p.set_defaults(func=compile_command)
     w = sub.add_parser("witness", help="compute a witness (.wtns) from an input JSON",
                        description="Compute and check a witness for RULE.omni from input.json.")
     w.add_argument("rule", help="RULE.omni")
@@ -187,16 +189,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--circuit", metavar="DIR/RULE.json",
                    help="reuse `omnidsl compile` output (skips the optimisation pass)")
     add_common(w)
-    w.set_defaults(func=_guard(witness_command))
+    w.set_defaults(func=witness_command)
 
-
-def _guard(fn):
-    """Map OSErrors writing outputs to clean user errors."""
-
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return fn(args)
-        except OSError as exc:
-            raise OmniDSLError(f"cannot write output: {exc}") from None
-
-    return run

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from omnidsl.errors import FormatError, InputError, ProofError
 from omnidsl.field import limbs_to_bytes
+from omnidsl.files import Outputs
 
 if TYPE_CHECKING:
     from omnidsl.backend.base import Backend
@@ -106,13 +107,18 @@ def load_witness(path: str) -> bytes:
     return limbs_to_bytes(read_wtns(path))
 
 
-def _write_keys(pk: ProvingKey, out: Path) -> None:
+def _key_outputs(out: Path) -> Outputs:
+    """The key pair's files in ``out``, checked before the (long) setup: written together."""
+    return Outputs([out / PK_NAME, out / VK_NAME], make_dirs=True)
+
+
+def _write_keys(pk: ProvingKey, out: Path, outputs: Outputs) -> None:
     from omnidsl.groth16.formats import write_vk
     from omnidsl.groth16.keys import write_proving_key
 
-    out.mkdir(parents=True, exist_ok=True)
-    write_proving_key(pk, out / PK_NAME)
-    write_vk(pk.vk, out / VK_NAME)
+    with outputs.writing() as tmp:
+        write_proving_key(pk, tmp(out / PK_NAME))
+        write_vk(pk.vk, tmp(out / VK_NAME))
 
 
 def setup_command(args: argparse.Namespace) -> int:
@@ -124,6 +130,8 @@ def setup_command(args: argparse.Namespace) -> int:
         if len(args.rest) != 1:
             raise InputError("usage: omnidsl setup contribute DIR [--name NAME] [--entropy TEXT]")
         S.check_contributor_name(args.name or "")
+        key_dir = Path(args.rest[0]) if Path(args.rest[0]).is_dir() else Path(args.rest[0]).parent
+        outputs = _key_outputs(key_dir)
         pk = load_keys(args.rest[0])
         prog = Progress(1, "contribute")
         try:
@@ -131,8 +139,7 @@ def setup_command(args: argparse.Namespace) -> int:
                               stage=prog.stage)
         finally:
             prog.close()
-        _write_keys(pk, Path(args.rest[0]) if Path(args.rest[0]).is_dir()
-                    else Path(args.rest[0]).parent)
+        _write_keys(pk, key_dir, outputs)
         print(f"contribution #{len(pk.contributions)} added to {args.rest[0]}")
         return 0
     if args.target == "verify":
@@ -141,6 +148,7 @@ def setup_command(args: argparse.Namespace) -> int:
         raise InputError(f"unexpected arguments: {' '.join(args.rest)}")
     if not args.out:
         raise InputError("missing -o DIR (where to write the keys)")
+    outputs = _key_outputs(Path(args.out))
     r1cs = load_circuit(args.target, _params(args.param), args.opt_level)
     if args.ptau:
         from omnidsl.groth16.ptau import read_ptau
@@ -162,7 +170,7 @@ def setup_command(args: argparse.Namespace) -> int:
             pk = S.dev_setup(r1cs, backend, stage=prog.stage)
         finally:
             prog.close()
-    _write_keys(pk, Path(args.out))
+    _write_keys(pk, Path(args.out), outputs)
     print(f"keys for {r1cs.n_constraints} constraints (domain {pk.domain_size}) in {args.out}")
     return 0
 
@@ -208,6 +216,7 @@ def prove_command(args: argparse.Namespace) -> int:
 
     if not (args.keys and args.witness):
         raise InputError("prove needs --keys DIR and --witness FILE.wtns")
+    outputs = Outputs([args.out, args.public])  # before proving: written together, or neither
     pk = load_keys(args.keys)
     z = load_witness(args.witness)
     if len(z) // 32 != pk.n_wires:
@@ -220,9 +229,10 @@ def prove_command(args: argparse.Namespace) -> int:
         proof = prove_plain(pk, z, backend, stage=prog.stage)
     finally:
         prog.close()
-    write_proof(proof, args.out)
-    if args.public:
-        write_public(public_signals(pk, z), args.public)
+    with outputs.writing() as tmp:
+        write_proof(proof, tmp(args.out))
+        if args.public:
+            write_public(public_signals(pk, z), tmp(args.public))
     print(f"proof written to {args.out}")
     return 0
 

@@ -10,6 +10,7 @@ verifies as False instead of crashing.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -158,9 +159,34 @@ def proof_from_json(data: Any, what: str = "proof") -> Proof:
                  ctx.g1(ctx.key(d, "pi_c"), "pi_c"))
 
 
+#: public signals are EVM words (uint256); values in [r, 2^256) parse, the verifiers refuse them
+WORD = 1 << 256
+_DIGITS = re.compile(r"[0-9]{1,78}")
+
+
+def public_signal(v: Any, where: str = "public signal") -> int:
+    """One public signal, strictly: a string of ASCII decimal digits (snarkjs's public.json) or a
+    JSON integer, non-negative and below 2^256.  No sign, '+', '_', spaces, hex or non-ASCII
+    digits (Python's int() takes some of these, other tools read them differently).  The one
+    parser of ``omnidsl verify`` and ``omnidsl verify-onchain`` (FormatError naming ``where``)."""
+    if isinstance(v, bool) or not isinstance(v, int | str):
+        raise FormatError(f"{where}: expected a decimal string, got {type(v).__name__}")
+    if isinstance(v, str):
+        if _DIGITS.fullmatch(v) is None:
+            raise FormatError(f"{where}: expected a string of decimal digits 0-9, got "
+                              f"{v[:40]!r}", hint="public signals are field elements written "
+                              "as plain decimal strings, e.g. \"42\"")
+        v = int(v)
+    if not 0 <= v < WORD:
+        raise FormatError(f"{where}: {str(v)[:40]} is not a field element (0 <= x < r)")
+    return v
+
+
 def public_from_json(data: Any, what: str = "public signals") -> list[int]:
+    """A public.json document: a JSON list of :func:`public_signal` values."""
     ctx = _Ctx(what)
-    return [ctx.integer(v, f"[{i}]") for i, v in enumerate(ctx.seq(data, None, "(top level)"))]
+    return [public_signal(v, f"{what}: [{i}]")
+            for i, v in enumerate(ctx.seq(data, None, "(top level)"))]
 
 
 # ------------------------------------------------------------------ files

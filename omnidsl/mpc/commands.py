@@ -1,7 +1,7 @@
 """CLI of the collaborative prover.
 
     omnidsl serve --id I --config servers.toml
-    omnidsl servers-init N -o DIR [--port P] [--circuit NAME=KEYDIR ...]
+    omnidsl servers-init N -o DIR [--port P] [--circuit NAME=KEYDIR ...] [--force]
     omnidsl prove-shared --servers servers.toml --keys DIR --witness w.wtns -o proof.json --public public.json
     omnidsl prove --servers servers.toml ...   (same as prove-shared; plain `prove` otherwise)
     ... [--witness-msm split|servers] [--shares bounded|uniform]   (docs/mpc.md)
@@ -29,9 +29,15 @@ def serve_command(args: argparse.Namespace) -> int:
         if not 1 <= args.threads <= 1024:
             raise InputError("--threads must be in 1..1024")
         os.environ["RAYON_NUM_THREADS"] = str(args.threads)  # read when the pool starts
+    listen = None
+    if args.listen:
+        host, _, port = args.listen.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise InputError(f"--listen {args.listen!r}: expected HOST:PORT")
+        listen = (host, int(port))
     tune_allocator()
     run_server(cfg, args.id, corrupt=args.test_corrupt_shares, crash_at=args.test_crash_at,
-               record_dir=args.record_dir, bind_dir=args.bind_dir)
+               record_dir=args.record_dir, bind_dir=args.bind_dir, listen=listen)
     return 0
 
 
@@ -46,12 +52,14 @@ def servers_init_command(args: argparse.Namespace) -> int:
         if not eq or not name.isidentifier():
             raise InputError(f"--circuit {item!r}: expected NAME=KEYDIR")
         circuits[name] = str(Path(where).resolve())
-    out = write_config(args.out, args.n, args.port, circuits=circuits, timeout=args.timeout)
+    out = write_config(args.out, args.n, args.port, circuits=circuits, timeout=args.timeout,
+                       force=args.force)
     print(f"{out}: {args.n} servers on ports {args.port}..{args.port + args.n - 1}")
     return 0
 
 
 def prove_shared_command(args: argparse.Namespace) -> int:
+    from omnidsl.files import Outputs
     from omnidsl.groth16.commands import PK_NAME, load_keys, load_witness
     from omnidsl.groth16.formats import write_proof, write_public
     from omnidsl.mpc.config import load_config
@@ -59,6 +67,7 @@ def prove_shared_command(args: argparse.Namespace) -> int:
 
     if not args.witness:
         raise InputError("missing --witness W.wtns")
+    outputs = Outputs([args.out, args.public])  # before the servers work: both, or neither
     cfg = load_config(args.servers)
     pk = load_keys(args.keys)
     pk_path = Path(args.keys) / PK_NAME if Path(args.keys).is_dir() else Path(args.keys)
@@ -66,8 +75,9 @@ def prove_shared_command(args: argparse.Namespace) -> int:
     res = prove_shared(cfg, pk_path, witness, pk=pk,
                        witness_msm=args.witness_msm or WITNESS_MSM_MODES[0],
                        shares=args.shares or SHARE_MODES[0])
-    write_proof(res.proof, args.out)
-    write_public(res.public, args.public)
+    with outputs.writing() as tmp:
+        write_proof(res.proof, tmp(args.out))
+        write_public(res.public, tmp(args.public))
     sent = max(r.bytes_sent for r in res.reports)
     print(f"proof by {cfg.n} servers verified in {res.wall_s:.2f} s "
           f"(max {sent / 1e6:.2f} MB sent per server) → {args.out}, {args.public}",
@@ -96,6 +106,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--record-dir", help="(testing) append every received payload to DIR/serverI.bin")
     s.add_argument("--bind-dir", help="only prove shares pinned in DIR by this server's operator "
                    "(the market: a server proves exactly the shares it committed to)")
+    s.add_argument("--listen", metavar="HOST:PORT", help="listen here instead of the address "
+                   "servers.toml lists for this server (behind NAT or a port forward)")
     s.add_argument("--test-corrupt-shares", action="store_true", help=argparse.SUPPRESS)
     s.add_argument("--test-crash-at", metavar="STEP", help=argparse.SUPPRESS)
     s.set_defaults(func=serve_command)
@@ -107,6 +119,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--timeout", type=float, default=60.0, help="per-step network timeout (s)")
     i.add_argument("--circuit", action="append", metavar="NAME=KEYDIR",
                    help="a key directory the servers can prove for")
+    i.add_argument("--force", action="store_true", help="replace an existing servers.toml and "
+                   "key files in DIR (servers running with the old keys must be restarted)")
     i.set_defaults(func=servers_init_command)
 
     p = sub.add_parser("prove-shared", help="prove with secret-shared servers (data owner side)")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from omnidsl.errors import FormatError
+from omnidsl.files import Outputs
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -38,35 +39,37 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     v.set_defaults(func=_verify_onchain)
 
 
-def _read_json(path: str, what: str) -> Any:
-    p = Path(path)
-    try:
-        return json.loads(p.read_text())
-    except FileNotFoundError as exc:
-        raise FormatError(f"{p}: no such {what} file") from exc
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"{p}:{exc.lineno}:{exc.colno}: {what} is not valid JSON: {exc.msg}"
-                          ) from exc
+def _proof_words(proof: Any, path: str) -> None:
+    """Every proof coordinate fits an EVM word (else it could not even be sent)."""
+    from omnidsl.groth16.formats import WORD
+
+    coords: list[int] = []
+    for p in (proof.a, proof.c):
+        coords += [] if p is None else list(p)
+    if proof.b is not None:
+        coords += [*proof.b[0], *proof.b[1]]
+    if not all(0 <= v < WORD for v in coords):
+        raise FormatError(f"{path}: a proof coordinate is negative or wider than 256 bits")
 
 
 def _export_verifier(args: argparse.Namespace) -> int:
     from omnidsl.solidity.render import compile_verifier, load_vk, render_verifier, vk_file
 
+    out = Path(args.output)
+    abi_path = out.with_suffix(".abi.json") if args.abi else None
+    bin_path = out.with_suffix(".bin") if args.bin else None
+    outputs = Outputs([out, abi_path, bin_path])  # before compiling: all written, or none
     vk = load_vk(args.keys)
     where = str(vk_file(args.keys))
     source = render_verifier(vk, args.name, source=where)  # refuses unsound keys (vkcheck.py)
     compiled = compile_verifier(vk, args.name, source=where)  # also enforces EIP-170
-    out = Path(args.output)
-    out.write_text(source)
-    written = [str(out)]
-    if args.abi:
-        abi_path = out.with_suffix(".abi.json")
-        abi_path.write_text(json.dumps(compiled.abi, indent=2) + "\n")
-        written.append(str(abi_path))
-    if args.bin:
-        bin_path = out.with_suffix(".bin")
-        bin_path.write_text(compiled.bytecode[2:] + "\n")
-        written.append(str(bin_path))
+    with outputs.writing() as tmp:
+        tmp(out).write_text(source, encoding="utf-8")
+        if abi_path is not None:
+            tmp(abi_path).write_text(json.dumps(compiled.abi, indent=2) + "\n", encoding="utf-8")
+        if bin_path is not None:
+            tmp(bin_path).write_text(compiled.bytecode[2:] + "\n", encoding="utf-8")
+    written = [str(p) for p in (out, abi_path, bin_path) if p is not None]
     size = (len(compiled.deployed_bytecode) - 2) // 2
     print(f"wrote {', '.join(written)} ({args.name}: {vk.get('nPublic', len(vk['IC']) - 1)} "
           f"public inputs, {size} bytes of runtime code)")
@@ -88,6 +91,7 @@ def _chain(args: argparse.Namespace) -> Iterator[Any]:
 
 def _verify_onchain(args: argparse.Namespace) -> int:
     from omnidsl.errors import ChainError
+    from omnidsl.groth16.formats import proof_to_json, read_proof, read_public
     from omnidsl.market import chains
     from omnidsl.solidity.render import (
         compile_verifier,
@@ -100,13 +104,13 @@ def _verify_onchain(args: argparse.Namespace) -> int:
     vk = load_vk(args.vk)
     where = str(vk_file(args.vk))
     n = vk_constants(vk, where)["n"]  # refuses an unsound key (vkcheck.py) before any chain
-    proof = _read_json(args.proof, "proof")
-    public = _read_json(args.public, "public inputs")
-    if not isinstance(public, list):
-        raise FormatError(f"{args.public}: public inputs must be a JSON list")
+    # the same parsers as `omnidsl verify` (strict public signals: formats.public_signal)
+    proof = read_proof(args.proof)
+    public = read_public(args.public)
+    _proof_words(proof, args.proof)
     if len(public) != n:
         raise FormatError(f"{args.public}: {len(public)} public inputs, the key expects {n}")
-    a, b, c, x = proof_calldata(proof, public)
+    a, b, c, x = proof_calldata(proof_to_json(proof), [str(v) for v in public])
     compiled = compile_verifier(vk, source=where)
     with _chain(args) as w3:
         if args.address:
