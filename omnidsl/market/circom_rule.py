@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,16 @@ from omnidsl.market.roles import RuleLayout
 FP_INDEX, OWNER_INDEX, RHO_INDEX, MAXNORM_INDEX = 0, 1, 2, 3
 N_PUBLIC = 4
 BITS, FRAC = 16, 12
-#: The shared, prepared test powers of tau (2^17); see ../shared/ptau/README.md.
-SHARED_PTAU = Path("/work/shared/ptau/pot17_test.ptau")
+#: The shared, prepared test powers of tau (2^17), beside the checkout:
+#: <repo>/../shared/ptau/pot17_test.ptau (see its README.md); ``$OMNIDSL_PTAU`` overrides it.
+SHARED_PTAU = Path(__file__).resolve().parents[3] / "shared" / "ptau" / "pot17_test.ptau"
+PTAU_ENV = "OMNIDSL_PTAU"
+
+
+def shared_ptau() -> Path:
+    """The prepared test ptau: ``$OMNIDSL_PTAU`` if set, else :data:`SHARED_PTAU`."""
+    env = os.environ.get(PTAU_ENV)
+    return Path(env) if env else SHARED_PTAU
 
 _TEMPLATE = """pragma circom 2.0.0;
 
@@ -167,10 +176,13 @@ def setup(dim: int, workdir: Path, ptau: Path | None = None, reuse: bool = True)
     main.write_text(circom_source(dim))
     if ptau is None:
         power = ptau_power(dim)
-        ptau = SHARED_PTAU if power > 10 else snarkjs_ref.tiny_ptau(workdir / "ptau", power=power)
+        ptau = shared_ptau() if power > 10 else snarkjs_ref.tiny_ptau(workdir / "ptau",
+                                                                      power=power)
     if not ptau.is_file():
         raise ProofError(f"powers-of-tau file {ptau} not found",
-                         hint="pass a prepared .ptau (snarkjs powersoftau prepare phase2) "
-                              f"of power >= {ptau_power(dim)}")
+                         hint="pass a prepared .ptau (snarkjs powersoftau prepare phase2) of "
+                              f"power >= {ptau_power(dim)} with --ptau FILE or ${PTAU_ENV}; "
+                              "the test file is ../shared/ptau/pot17_test.ptau beside the "
+                              "checkout")
     circuit = snarkjs_ref.build_circuit(main, workdir, ptau, N_PUBLIC)
     return SnarkjsRule(dim, circuit)
