@@ -76,8 +76,18 @@ def g2_problem(p: Any, backend: Backend) -> str | None:
     return None if backend.g2_is_valid(p) else "is not in the r-torsion subgroup (BN254 G2)"
 
 
-def _same_up_to_sign(p: G1 | G2, q: G1 | G2, neg: Any) -> bool:
-    return p == q or p == neg(q)
+def _neg1(p: G1) -> G1:
+    assert p is not None
+    return (p[0], (Q - p[1]) % Q)
+
+
+def _neg2(p: G2) -> G2:
+    assert p is not None
+    return (p[0], ((Q - p[1][0]) % Q, (Q - p[1][1]) % Q))
+
+
+def _same_up_to_sign(p: G2, q: G2) -> bool:
+    return p == q or p == _neg2(q)
 
 
 def vk_problem(vk: Any, backend: Backend) -> tuple[str, str] | None:
@@ -96,23 +106,23 @@ def vk_problem(vk: Any, backend: Backend) -> tuple[str, str] | None:
         if why:
             return name, why
     beta, gamma, delta = vk.beta_g2, vk.gamma_g2, vk.delta_g2
-    neg2, gen2 = backend.g2_neg, backend.g2_generator()
-    if _same_up_to_sign(delta, gamma, neg2):
+    gen2 = backend.g2_generator()
+    if _same_up_to_sign(delta, gamma):
         return "vk_delta_2", ("equals ±vk_gamma_2: anyone can forge proofs without a witness "
                               "(A = α, B = β, C = ∓L)")
-    if _same_up_to_sign(delta, gen2, neg2):
+    if _same_up_to_sign(delta, gen2):
         return "vk_delta_2", ("is ±the G2 generator (δ = ±1: no phase-2 contribution); anyone "
                               "can forge proofs")
-    if _same_up_to_sign(gamma, beta, neg2):
+    if _same_up_to_sign(gamma, beta):
         return "vk_gamma_2", ("equals ±vk_beta_2: anyone can forge proofs without a witness "
                               "(A = α ± L, B = β, C = 0)")
-    if _same_up_to_sign(delta, beta, neg2):
+    if _same_up_to_sign(delta, beta):
         return "vk_delta_2", "equals ±vk_beta_2 (a degenerate setup)"
-    if _same_up_to_sign(beta, gen2, neg2):
+    if _same_up_to_sign(beta, gen2):
         return "vk_beta_2", "is ±the G2 generator (β = ±1: a degenerate setup)"
     seen: dict[G1, int] = {}
     for i, p in enumerate(vk.ic):
-        for q in (p, backend.g1_neg(p)):
+        for q in (p, _neg1(p)):
             if q in seen:
                 return f"IC[{i}]", (f"equals ±IC[{seen[q]}]: those public inputs would be bound "
                                     "only through their sum or difference")
