@@ -111,8 +111,8 @@ def vk_problem(vk: Any, backend: Backend) -> tuple[str, str] | None:
         return "vk_delta_2", ("equals ±vk_gamma_2: anyone can forge proofs without a witness "
                               "(A = α, B = β, C = ∓L)")
     if _same_up_to_sign(delta, gen2):
-        return "vk_delta_2", ("is ±the G2 generator (δ = ±1: no phase-2 contribution); anyone "
-                              "can forge proofs")
+        return "vk_delta_2", ("is ±the G2 generator (δ = ±1, as in a phase-2 key nobody "
+                              "contributed to: its toxic δ is public)")
     if _same_up_to_sign(gamma, beta):
         return "vk_gamma_2", ("equals ±vk_beta_2: anyone can forge proofs without a witness "
                               "(A = α ± L, B = β, C = 0)")
@@ -131,7 +131,7 @@ def vk_problem(vk: Any, backend: Backend) -> tuple[str, str] | None:
 
 
 def check_vk(vk: Any, backend: Backend, what: str = "verification key") -> None:
-    """Raise :class:`FormatError` ``"<what>: <field>: <reason>"`` unless ``vk`` is sound."""
+    """Raise :class:`FormatError` ``"<what>: <field> <reason>"`` unless ``vk`` is sound."""
     problem = vk_problem(vk, backend)
     if problem is not None:
         field, why = problem
@@ -153,8 +153,8 @@ def check_vk_json(data: Any, vk: VerifyingKey, what: str, key_name: str = "provi
     """``data`` (parsed ``verification_key.json``) is exactly what omnidsl writes for ``vk``:
     every field (protocol, curve, nPublic, α, β, γ, δ, each IC point), and nothing else."""
     want = vk_to_json(vk)
-    hint = (f"the file was edited or belongs to other keys: write it again from {key_name} "
-            "(or set the keys up again) and do not trust proofs checked with it")
+    hint = (f"the file was edited or belongs to other keys: do not use it, nor trust proofs "
+            f"it accepted; take the one written with this {key_name}, or set the keys up again")
     if not isinstance(data, dict):
         raise FormatError(f"{what}: expected a JSON object, got {type(data).__name__}", hint=hint)
     for name in VK_FIELDS:
