@@ -120,10 +120,16 @@ class Outputs:
             if self.make_dirs:
                 for t in self.targets:
                     created += _make_folder(_folder(t))
-            yield tmp
-            for key, path in list(temps.items()):
-                os.replace(path, by_target[key])
-                del temps[key]
+            try:
+                yield tmp
+                for key, path in list(temps.items()):
+                    os.replace(path, by_target[key])
+                    del temps[key]
+            except OSError as exc:  # name the target, not our temporary file
+                where = {str(p): by_target[k] for k, p in temps.items()}.get(str(exc.filename))
+                if where is None:
+                    raise
+                raise OmniDSLError(f"cannot write {where}: {_reason(exc)}") from exc
         except BaseException:
             for path in temps.values():
                 path.unlink(missing_ok=True)

@@ -177,8 +177,12 @@ def public_signal(v: Any, where: str = "public signal") -> int:
                               f"{v[:40]!r}", hint="public signals are field elements written "
                               "as plain decimal strings, e.g. \"42\"")
         v = int(v)
-    if not 0 <= v < WORD:
-        raise FormatError(f"{where}: {str(v)[:40]} is not a field element (0 <= x < r)")
+    if v < 0:
+        raise FormatError(f"{where}: {str(v)[:40]} is negative (a public signal is a field "
+                          "element 0 <= x < r)")
+    if v >= WORD:
+        raise FormatError(f"{where}: {str(v)[:20]}... is wider than 256 bits (a public signal "
+                          "is a field element 0 <= x < r)")
     return v
 
 
