@@ -25,6 +25,7 @@ from omnidsl.backend.base import G1 as G1Point
 from omnidsl.backend.base import G2 as G2Point
 from omnidsl.errors import ChainError, FormatError
 from omnidsl.field import Q, R
+from omnidsl.files import not_text_error
 from omnidsl.solidity.compile import CompiledContract, compile_sources
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -112,7 +113,10 @@ def load_vk(path: str | Path) -> dict[str, Any]:
     """Read ``verification_key.json`` (or a key directory containing it)."""
     p = vk_file(path)
     try:
-        return json.loads(p.read_text())
+        data = p.read_bytes()
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise not_text_error(p, data, exc, "verification key") from None
     except FileNotFoundError as exc:
         raise FormatError(f"{p}: no such verification key file",
                           hint="pass verification_key.json or the key directory") from exc

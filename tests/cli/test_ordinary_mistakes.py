@@ -232,3 +232,15 @@ def test_export_verifier_outputs(keyed, capsys, monkeypatch):
     err = refused(capsys, "export-verifier", "keys", "-o", "V.sol", "--abi", "--bin")
     assert "cannot write V.abi.json: it is a folder" in err
     assert not (keyed / "V.sol").exists() and not (keyed / "V.bin").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["export-verifier", "vk.bin", "-o", "V.sol"],
+    ["verify-onchain", "--vk", "vk.bin", "--proof", "p.json", "--public", "x.json"],
+    ["verify", "vk.bin", "x.json", "p.json"],
+])
+def test_binary_verification_key_is_named(work, capsys, argv):
+    (work / "vk.bin").write_bytes(b"\x00\x01\x02\xa2\x90")
+    err = refused(capsys, *argv)
+    assert err.splitlines()[0].startswith("vk.bin") or "error: vk.bin:" in err, err
+    assert not (work / "V.sol").exists()
