@@ -1,5 +1,6 @@
 """Chain audit of contracts/Market.sol with the REAL generated verifier and snarkjs proofs on
-anvil.  Rule: Toy(2) with public inputs [owner, v]; the task pins v and reads the owner at 0."""
+anvil.  Rule: Toy(2) with public inputs [owner, v]; the task pins v and reads the owner at 0.
+Every batch carries the attestation of every server of its task (anvil signs with eth_sign)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ from web3 import Web3
 
 from omnidsl.errors import ChainError
 from omnidsl.field import Q, R
-from omnidsl.market.client import MarketClient, Reject, TaskSpec
+from omnidsl.market.attestation import sign_digest
+from omnidsl.market.client import BatchResult, MarketClient, Reject, TaskSpec
+from omnidsl.market.roles import Server
 from omnidsl.solidity.render import batch_calldata
 
 pytestmark = pytest.mark.chain
 
 V = 77  # the pinned public input
 REWARD, FEE = 1000, 10
+OWNER_KEY = b"\x22" * 32  # a stand-in X25519 key of the model owner
 
 
 def _task(w3: Web3, market: MarketClient, verifier: str, servers: list[str], escrow: int = 10**18,
@@ -24,9 +28,21 @@ def _task(w3: Web3, market: MarketClient, verifier: str, servers: list[str], esc
     now = int(w3.eth.get_block("latest")["timestamp"])
     spec = TaskSpec(verifier=verifier, n_public=2, owner_index=0, deadline=now + ttl,
                     reward_per_gradient=reward, server_fee=fee, servers=servers,
-                    pinned={1: pinned_v})
+                    owner_key=OWNER_KEY, pinned={1: pinned_v})
     tid, _ = market.create_task(spec, escrow, w3.eth.accounts[0])
     return tid
+
+
+def sign_all(market: MarketClient, tid: int, proofs: list[Any], inputs: list[Any]) -> bytes:
+    """The batch's attestation: every server of the task signs (the node's eth_sign)."""
+    digest = market.attestation_digest(tid, [int(x) for x in proofs], [int(x) for x in inputs])
+    return b"".join(sign_digest(market.w3, s, digest) for s in market.servers(tid))
+
+
+def submit(market: MarketClient, tid: int, proofs: list[Any], inputs: list[Any], sender: str
+           ) -> BatchResult:
+    """submitBatch attested by every server of the task."""
+    return market.submit_batch(tid, proofs, inputs, sign_all(market, tid, proofs, inputs), sender)
 
 
 def _items(prove, owners: list[str], v: int = V) -> list[tuple[dict[str, Any], list[str]]]:
@@ -60,7 +76,8 @@ def test_low_gas_never_rejects_valid_proofs(audit_anvil, market, verifier, prove
     }
     for label, (items, want) in cases.items():
         proofs, inputs = batch_calldata(items)
-        fn = market.contract.functions.submitBatch(tid, proofs, inputs)
+        fn = market.contract.functions.submitBatch(tid, proofs, inputs,
+                                                   sign_all(market, tid, proofs, inputs))
         assert _outcome(fn, acc[1], 30_000_000) == want, label
         seen = set()
         for gas in range(40_000, 1_300_000, 7_000):
@@ -84,32 +101,43 @@ def test_double_payment_and_malleated_proof(audit_anvil, market, verifier, prove
     neg = {**p0, "pi_a": [p0["pi_a"][0], str(Q - int(p0["pi_a"][1])), "1"],
            "pi_b": [p0["pi_b"][0], [str(Q - int(p0["pi_b"][1][0])), str(Q - int(p0["pi_b"][1][1]))],
                     ["1", "0"]]}
-    res = market.submit_batch(tid, *batch_calldata([(p0, x0), (p0, x0), (neg, x0), (p1, x1)]),
+    res = submit(market, tid, *batch_calldata([(p0, x0), (p0, x0), (neg, x0), (p1, x1)]),
                               acc[1])
     assert res.batch_valid  # all four are valid Groth16 proofs (malleability is inherent)
     assert sorted(res.accepted) == sorted(acc[5:7])
     assert [(i, r) for i, _, r in res.rejected] == [(1, Reject.ALREADY_PAID),
                                                     (2, Reject.ALREADY_PAID)]
-    again = market.submit_batch(tid, *batch_calldata([(neg, x0)]), acc[1])
+    again = submit(market, tid, *batch_calldata([(neg, x0)]), acc[1])
     assert again.accepted == [] and again.rejected[0][2] == Reject.ALREADY_PAID
     assert market.task(tid).remaining == 10**18 - 2 * (REWARD + FEE)
 
 
 def test_owner_substitution_needs_a_new_proof(audit_anvil, market, verifier, prove):
-    """Front-running a DO's proof with another owner address (or the same residue + r) fails."""
+    """Front-running a DO's proof with another owner address (or the same residue + r) fails:
+    an honest server refuses to attest it (its prover never produced it), and even with every
+    server's signature the chain refuses it (the owner is bound in the proof)."""
     w3 = audit_anvil
     acc = w3.eth.accounts
     tid = _task(w3, market, verifier.address, [acc[1], acc[2]])
     ((p, x),) = _items(prove, [acc[5]])
     thief = int(acc[8], 16)
     stolen = [str(thief), x[1]]
-    res = market.submit_batch(tid, *batch_calldata([(p, stolen)]), acc[2])
+    honest = Server(market, acc[1])  # signs with the node's eth_sign
+    honest.record(tid, [(p, x)])  # what its prover produced in this task
+    assert honest.vet(tid, [(p, x)]) == [None]
+    (why,) = honest.vet(tid, [(p, stolen)])
+    assert why is not None and "did not produce it" in why
+    with pytest.raises(ChainError, match="refuses to sign batch item 0"):
+        honest.submit(tid, [(p, stolen)], cosigners=[Server(market, acc[2])])
+    assert market.task(tid).accepted == 0
+    # owner binding holds even if every server signs the stolen proof
+    res = submit(market, tid, *batch_calldata([(p, stolen)]), acc[2])
     assert res.accepted == [] and res.rejected == [(0, Web3.to_checksum_address(acc[8]),
                                                     Reject.INVALID_PROOF)]
     # owner + r: same field element, but not a 160-bit address (and the verifier refuses >= r)
-    res = market.submit_batch(tid, *batch_calldata([(p, [str(int(x[0]) + R), x[1]])]), acc[2])
+    res = submit(market, tid, *batch_calldata([(p, [str(int(x[0]) + R), x[1]])]), acc[2])
     assert res.accepted == [] and res.rejected[0][2] == Reject.BAD_OWNER
-    ok = market.submit_batch(tid, *batch_calldata([(p, x)]), acc[1])
+    ok = submit(market, tid, *batch_calldata([(p, x)]), acc[1])
     assert ok.accepted == [Web3.to_checksum_address(acc[5])]
 
 
@@ -119,22 +147,35 @@ def test_only_registered_servers_and_deadline(audit_anvil, market, verifier, pro
     tid = _task(w3, market, verifier.address, [acc[1]], ttl=600)
     items = _items(prove, [acc[5]])
     with pytest.raises(ChainError, match="not a registered server"):
-        market.submit_batch(tid, *batch_calldata(items), acc[2])
-    with pytest.raises(ChainError, match="deadline not reached"):
+        submit(market, tid, *batch_calldata(items), acc[2])
+    with pytest.raises(ChainError, match="delivery deadline not reached"):
         market.reclaim(tid, acc[0])
     deadline = market.task(tid).deadline
     # last second inside the deadline: accepted; one second later: closed
     w3.provider.make_request("evm_setNextBlockTimestamp", [deadline])
-    assert market.submit_batch(tid, *batch_calldata(items), acc[1]).accepted
+    assert submit(market, tid, *batch_calldata(items), acc[1]).accepted
     ((p, x),) = _items(prove, [acc[6]])
     w3.provider.make_request("evm_setNextBlockTimestamp", [deadline + 1])
     with pytest.raises(ChainError, match="task closed"):
-        market.submit_batch(tid, *batch_calldata([(p, x)]), acc[1])
+        submit(market, tid, *batch_calldata([(p, x)]), acc[1])
     with pytest.raises(ChainError, match="only the task owner"):
         market.reclaim(tid, acc[1])
+    # between the deadline and the delivery deadline the server delivers (and earns its fee);
+    # the MO reclaims only after the delivery deadline (its last second still refuses)
+    with pytest.raises(ChainError, match="delivery deadline not reached"):
+        market.reclaim(tid, acc[0])
+    before = market.balance_of(acc[1])
+    market.deliver_aggregate(tid, b"sealed share", acc[1])
+    assert market.balance_of(acc[1]) - before == FEE
+    deliver_by = market.task(tid).deliver_by
+    w3.provider.make_request("evm_setNextBlockTimestamp", [deliver_by])
+    with pytest.raises(ChainError, match="delivery deadline not reached"):
+        market._send(market.contract.functions.reclaim(tid), acc[0], gas=500_000)
+    w3.provider.make_request("evm_setNextBlockTimestamp", [deliver_by + 1])
+    w3.provider.make_request("evm_mine", [])
     amount, _ = market.reclaim(tid, acc[0])
     assert amount == 10**18 - REWARD - FEE
-    with pytest.raises(ChainError, match="nothing to reclaim"):
+    with pytest.raises(ChainError, match="already reclaimed"):
         market.reclaim(tid, acc[0])
 
 
@@ -145,12 +186,12 @@ def test_escrow_exhaustion_mid_batch(audit_anvil, market, verifier, prove):
     acc = w3.eth.accounts
     tid = _task(w3, market, verifier.address, [acc[1]], escrow=2 * (REWARD + FEE) + 5)
     items = _items(prove, acc[5:8])
-    res = market.submit_batch(tid, *batch_calldata(items), acc[1])
+    res = submit(market, tid, *batch_calldata(items), acc[1])
     assert len(res.accepted) == 2
     assert res.rejected == [(2, Web3.to_checksum_address(acc[7]), Reject.ESCROW_EXHAUSTED)]
     assert not market.is_paid(tid, acc[7]) and market.task(tid).remaining == 5
     market.add_escrow(tid, REWARD + FEE, acc[3])
-    assert market.submit_batch(tid, *batch_calldata(items[2:]), acc[1]).accepted == [
+    assert submit(market, tid, *batch_calldata(items[2:]), acc[1]).accepted == [
         Web3.to_checksum_address(acc[7])]
     assert market.task(tid).remaining == 5
     assert market.total_held() == market.ether_balance()
@@ -162,24 +203,32 @@ def test_pinned_input_enforced(audit_anvil, market, verifier, prove):
     acc = w3.eth.accounts
     tid = _task(w3, market, verifier.address, [acc[1]])
     other = _items(prove, [acc[5]], v=V + 1)
-    res = market.submit_batch(tid, *batch_calldata(other), acc[1])
+    res = submit(market, tid, *batch_calldata(other), acc[1])
     assert res.accepted == [] and res.rejected[0][2] == Reject.PINNED_MISMATCH
 
 
 def test_cross_task_replay_without_binding(audit_anvil, market, verifier, prove):
     """DOCUMENTED (Medium, design): tasks without aggregate binding and with equal pinned
-    values accept the same proof again — nothing in the statement names the task.  A server can
-    replay a DO's proof of an earlier round.  Tasks with binding are safe (rho differs per
-    task); without it the MO must pin a per-task nonce input."""
+    values accept the same proof again — nothing in the statement names the task.  If every
+    server of the task signs, a DO's proof of an earlier round is replayed; an honest server
+    refuses (its receipts are per task), so the replay needs all servers to collude.  Tasks with
+    binding are safe (rho differs per task); without it the MO must pin a per-task nonce
+    input."""
     w3 = audit_anvil
     acc = w3.eth.accounts
     items = _items(prove, [acc[5]])
     t1 = _task(w3, market, verifier.address, [acc[1]])
     t2 = _task(w3, market, verifier.address, [acc[1]])
-    assert market.submit_batch(t1, *batch_calldata(items), acc[1]).accepted
-    assert market.submit_batch(t2, *batch_calldata(items), acc[1]).accepted  # replayed
+    honest = Server(market, acc[1])
+    honest.record(t1, items)
+    assert honest.submit(t1, items).accepted
+    (why,) = honest.vet(t2, items)
+    assert why is not None and "did not produce it" in why
+    with pytest.raises(ChainError, match="refuses to sign"):
+        honest.attest(t2, items)
+    assert submit(market, t2, *batch_calldata(items), acc[1]).accepted  # replayed (all signed)
     t3 = _task(w3, market, verifier.address, [acc[1]], pinned_v=V + 1)
-    res = market.submit_batch(t3, *batch_calldata(items), acc[1])
+    res = submit(market, t3, *batch_calldata(items), acc[1])
     assert res.rejected[0][2] == Reject.PINNED_MISMATCH
 
 
@@ -203,7 +252,7 @@ def test_malformed_proof_does_not_sink_the_batch(audit_anvil, market, verifier, 
                              int(gy.coeffs[0])]  # proof 3: B outside G2
     v = verifier.functions.verifyBatch(proofs, inputs)
     assert v.call({"gas": 30_000_000}) is False
-    res = market.submit_batch(tid, proofs, inputs, acc[1])
+    res = submit(market, tid, proofs, inputs, acc[1])
     assert res.accepted == [Web3.to_checksum_address(acc[5])]
     assert sorted((i, r) for i, _, r in res.rejected) == [(1, Reject.INVALID_PROOF),
                                                           (2, Reject.INVALID_PROOF),
@@ -219,7 +268,7 @@ def test_same_owner_invalid_then_valid_in_one_batch(audit_anvil, market, verifie
     tid = _task(w3, market, verifier.address, [acc[1]])
     (p, x), (q_, _) = _items(prove, acc[5:7])
     forged = {**p, "pi_c": q_["pi_c"]}
-    res = market.submit_batch(tid, *batch_calldata([(forged, x), (p, x), (p, x)]), acc[1])
+    res = submit(market, tid, *batch_calldata([(forged, x), (p, x), (p, x)]), acc[1])
     assert not res.batch_valid
     assert res.accepted == [Web3.to_checksum_address(acc[5])]
     assert [(i, r) for i, _, r in res.rejected] == [(0, Reject.INVALID_PROOF),
@@ -228,14 +277,14 @@ def test_same_owner_invalid_then_valid_in_one_batch(audit_anvil, market, verifie
 
 def test_reward_overflow_only_blocks_that_task(audit_anvil, market, verifier, prove):
     """reward + fee overflowing uint256 makes that task's submissions revert (checked
-    arithmetic); nothing is credited and the owner reclaims after the deadline."""
+    arithmetic); nothing is credited and the owner reclaims after the delivery deadline."""
     w3 = audit_anvil
     acc = w3.eth.accounts
     tid = _task(w3, market, verifier.address, [acc[1]], reward=2**256 - 1, fee=1, ttl=60)
     items = _items(prove, [acc[5]])
     with pytest.raises(ChainError):
-        market.submit_batch(tid, *batch_calldata(items), acc[1])
-    w3.provider.make_request("evm_increaseTime", [120])
+        submit(market, tid, *batch_calldata(items), acc[1])
+    w3.provider.make_request("evm_increaseTime", [120 + 3600])  # past the delivery deadline
     w3.provider.make_request("evm_mine", [])
     assert market.reclaim(tid, acc[0])[0] == 10**18
     assert market.total_held() == market.ether_balance()
