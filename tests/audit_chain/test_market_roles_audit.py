@@ -1,18 +1,21 @@
 """Chain audit of Market.sol: reentrancy through reclaim, isolation of a malicious verifier,
-server-fee front-running, and the predictability of rho to the last committer (anvil)."""
+server-fee front-running, and who can predict (or steer) rho under commit-reveal (anvil)."""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 
 import pytest
 from eth_abi import encode
 from eth_utils import keccak
+from test_market_audit import OWNER_KEY, sign_all, submit
 from web3 import Web3
 
 from omnidsl.errors import ChainError
 from omnidsl.field import R
 from omnidsl.market import chains
+from omnidsl.market.attestation import seed_hash
 from omnidsl.market.client import CONTRACTS_DIR, TaskSpec
 from omnidsl.solidity.compile import compile_sources
 from omnidsl.solidity.render import batch_calldata
@@ -35,8 +38,8 @@ def _spec(w3, verifier: str, servers: list[str], n_public: int = 2, binding: boo
     now = int(w3.eth.get_block("latest")["timestamp"])
     return TaskSpec(verifier=verifier, n_public=n_public, owner_index=0, deadline=now + ttl,
                     reward_per_gradient=reward, server_fee=fee, servers=servers,
-                    rho_index=2 if binding else None, fp_index=3 if binding else None,
-                    pinned={} if binding else {1: V})
+                    owner_key=OWNER_KEY, rho_index=2 if binding else None,
+                    fp_index=3 if binding else None, pinned={} if binding else {1: V})
 
 
 def test_reclaim_and_withdraw_not_reentrant(audit_anvil, market, verifier, attackers):
@@ -47,16 +50,21 @@ def test_reclaim_and_withdraw_not_reentrant(audit_anvil, market, verifier, attac
     spec = _spec(w3, verifier.address, [acc[1]], ttl=60)
     chains.transact(w3, mo.functions.open(spec.as_tuple()), value=5000)
     tid = mo.functions.taskId().call()
-    w3.provider.make_request("evm_increaseTime", [120])
+    w3.provider.make_request("evm_increaseTime", [120 + 3600])  # past the delivery deadline
     w3.provider.make_request("evm_mine", [])
     for mode in (1, 2):
         chains.transact(w3, mo.functions.setMode(mode))
         with pytest.raises(ChainError):
             chains.transact(w3, mo.functions.doReclaim(), gas=1_000_000)
         assert market.task(tid).remaining == 5000
+    assert not market.task(tid).settled
     chains.transact(w3, mo.functions.setMode(0))
     chains.transact(w3, mo.functions.doReclaim())
     assert market.task(tid).remaining == 0 and w3.eth.get_balance(mo.address) == 5000
+    assert market.task(tid).settled
+    with pytest.raises(ChainError):  # "Market: already reclaimed"
+        chains.transact(w3, mo.functions.doReclaim(), gas=1_000_000)
+    assert w3.eth.get_balance(mo.address) == 5000
     assert market.total_held() == market.ether_balance()
 
 
@@ -73,64 +81,107 @@ def test_malicious_verifier_only_drains_its_own_task(audit_anvil, market, verifi
     fake_owners = [int.from_bytes(secrets.token_bytes(20), "big") | 1 for _ in range(6)]
     junk = [secrets.randbelow(2**250) for _ in range(8 * 6)]
     inputs = [w for o in fake_owners for w in (o, V)]
-    res = market.submit_batch(evil, junk, inputs, acc[1])
+    res = submit(market, evil, junk, inputs, acc[1])
     assert len(res.accepted) == 3  # junk credited, but only up to that task's escrow
     assert market.task(evil).remaining == 7
     assert market.task(honest).remaining == 50_000
     # the same junk on the honest task earns nothing
-    assert market.submit_batch(honest, junk, inputs, acc[1]).accepted == []
+    assert submit(market, honest, junk, inputs, acc[1]).accepted == []
     with pytest.raises(ChainError, match="RevertingVerifier: no"):
-        market.submit_batch(broken, junk[:8], inputs[:2], acc[1])
+        submit(market, broken, junk[:8], inputs[:2], acc[1])
     # and an honest proof still works on the honest task
     items = prove([(int(acc[5], 16), V)])
-    assert market.submit_batch(honest, *batch_calldata(items), acc[1]).accepted
+    assert submit(market, honest, *batch_calldata(items), acc[1]).accepted
     assert market.total_held() == market.ether_balance()
 
 
-def test_server_fee_goes_to_whoever_submits_first(audit_anvil, market, verifier, prove):
-    """DOCUMENTED (Low, design): the fee is paid to msg.sender.  Another registered server that
-    copies a pending batch from the mempool and front-runs it takes the fee; the DOs are paid
-    the same (their address is bound in the proof), the original submitter gets AlreadyPaid."""
+def test_server_fee_does_not_depend_on_who_submits(audit_anvil, market, verifier, prove):
+    """Was DOCUMENTED (Low, design): the fee was paid to msg.sender, so another registered server
+    that copied a pending batch from the mempool and front-ran it took the fee.  Now the fee of
+    every accepted gradient goes to EVERY server that delivers its aggregate share: the copied
+    batch (attestation included) credits the DOs the same, the front-runner earns nothing by
+    submitting, and the original submitter gets AlreadyPaid but the same fee."""
     w3 = audit_anvil
     acc = w3.eth.accounts
     tid, _ = market.create_task(_spec(w3, verifier.address, [acc[1], acc[2]]), 10**6, acc[0])
     proofs, inputs = batch_calldata(prove([(int(acc[5], 16), V), (int(acc[6], 16), V)]))
-    before = market.balance_of(acc[2])
-    thief = market.submit_batch(tid, proofs, inputs, acc[2])  # copied calldata
-    assert len(thief.accepted) == 2 and market.balance_of(acc[2]) == before + 20
-    late = market.submit_batch(tid, proofs, inputs, acc[1])
+    sigs = sign_all(market, tid, proofs, inputs)
+    before = {s: market.balance_of(s) for s in acc[1:3]}
+    thief = market.submit_batch(tid, proofs, inputs, sigs, acc[2])  # copied calldata
+    assert len(thief.accepted) == 2 and market.balance_of(acc[2]) == before[acc[2]]
+    late = market.submit_batch(tid, proofs, inputs, sigs, acc[1])
     assert late.accepted == [] and len(late.rejected) == 2
+    assert market.task(tid).remaining == 10**6 - 2 * (1000 + 2 * 10)
+    market.close_submissions(tid, acc[0])
+    for s in acc[1:3]:
+        market.deliver_aggregate(tid, b"sealed share", s)
+        assert market.balance_of(s) == before[s] + 2 * 10
 
 
-def test_rho_is_known_to_the_last_committer(audit_anvil, market, verifier):
-    """DOCUMENTED (Low): rho = keccak(task, chained commitments, parent block hash) mod r is
-    computable by the last server before it commits, so it can grind its (salted) commitment to
-    choose among many rho values.  Each try is one fresh random rho for committed shares, so a
-    server making Q tries defeats the fingerprint with probability <= Q*D/r (2^-170 for Q = 2^64,
-    D = 2^13): acceptable.  Also: rho (and every binding submission) waits for ALL servers to
-    commit; a silent server stalls the task until the deadline (the MO then reclaims)."""
+def test_rho_is_fixed_by_the_seed_reveals(audit_anvil, market, verifier):
+    """Was DOCUMENTED (Low): rho = keccak(task, chained commitments, parent block hash) was
+    computable by the last committer, who could grind its commitment to choose rho.  Now rho =
+    keccak(task, chained (commitment, seed hash), XOR of the revealed seeds) mod r: nobody knows
+    it before every server has committed (it depends on the others' secret seeds), and after
+    that each seed is fixed by its hash, so grinding the commitment gains nothing.
+    DOCUMENTED (Low, design): the LAST revealer learns rho before revealing and can only abort
+    by withholding its seed; the task then stalls until the deadline (no binding submission is
+    possible), and — as the bond covers only the delivery — that server still gets its bond back
+    by delivering after the deadline."""
     w3 = audit_anvil
     acc = w3.eth.accounts
     s1, s2 = acc[1], acc[2]
-    tid, _ = market.create_task(_spec(w3, verifier.address, [s1, s2], n_public=4, binding=True),
-                                10**6, acc[0])
+    bond = 1000
+    spec = _spec(w3, verifier.address, [s1, s2], n_public=4, binding=True, ttl=600)
+    tid, _ = market.create_task(dataclasses.replace(spec, server_bond=bond), 10**6, acc[0])
+    proofs, inputs = [1] * 8, [int(acc[5], 16), 0, 0, 0]
     with pytest.raises(ChainError, match="challenge not fixed yet"):
-        market.submit_batch(tid, [1] * 8, [int(acc[5], 16), 0, 0, 0], s1)
-    c1 = secrets.token_bytes(32)
-    market.commit_shares(tid, c1, s1)
-    acc1 = keccak(encode(["bytes32", "address", "bytes32"], [b"\0" * 32, s1, c1]))
-    parent = w3.eth.get_block("latest")["hash"]  # anvil mines the next tx on top of it
+        submit(market, tid, proofs, inputs, s1)
+    c1, seed1 = secrets.token_bytes(32), secrets.token_bytes(32)
+    market.commit_shares(tid, c1, seed_hash(tid, s1, seed1), s1, bond=bond)
+    acc1 = keccak(encode(["bytes32", "address", "bytes32", "bytes32"],
+                         [b"\0" * 32, s1, c1, seed_hash(tid, s1, seed1)]))
+    seed2 = secrets.token_bytes(32)
 
-    def rho_for(c2: bytes) -> int:
-        acc2 = keccak(encode(["bytes32", "address", "bytes32"], [acc1, s2, c2]))
+    def rho_for(c2: bytes, seed_xor: bytes) -> int:
+        acc2 = keccak(encode(["bytes32", "address", "bytes32", "bytes32"],
+                             [acc1, s2, c2, seed_hash(tid, s2, seed2)]))
         return int.from_bytes(keccak(encode(["uint256", "bytes32", "bytes32"],
-                                            [tid, acc2, bytes(parent)])), "big") % R
+                                            [tid, acc2, seed_xor])), "big") % R
 
-    best = min((secrets.token_bytes(32) for _ in range(256)), key=rho_for)  # grinding
-    res = market.commit_shares(tid, best, s2)
-    fixed = res.named("ChallengeFixed")[0].args["rho"]
-    assert fixed == rho_for(best) and fixed < R // 16
-    assert market.task(tid).challenge_fixed
+    # the last committer grinds its commitment against its best guess of the other's seed
+    guess = seed2  # the XOR of the seeds if the other's were zero
+    best = min((secrets.token_bytes(32) for _ in range(256)), key=lambda c: rho_for(c, guess))
+    res = market.commit_shares(tid, best, seed_hash(tid, s2, seed2), s2, bond=bond)
+    assert not res.named("ChallengeFixed") and not market.task(tid).challenge_fixed
     with pytest.raises(ChainError, match="already committed"):
-        market.commit_shares(tid, secrets.token_bytes(32), s2)
+        market.commit_shares(tid, secrets.token_bytes(32), seed_hash(tid, s2, seed2), s2,
+                             bond=bond)
+    with pytest.raises(ChainError, match="seed does not match"):  # no second choice of seed
+        market.reveal_seed(tid, secrets.token_bytes(32), s2)
+    market.reveal_seed(tid, seed1, s1)
+    # s1's seed is public now: the last revealer knows rho before revealing ...
+    xor = bytes(a ^ b for a, b in zip(seed1, seed2, strict=True))
+    expected = rho_for(best, xor)
+    assert expected != rho_for(best, guess)  # ... but its grinding was blind
+    res = market.reveal_seed(tid, seed2, s2)
+    assert res.named("ChallengeFixed")[0].args["rho"] == expected == market.task(tid).rho
     assert Web3.to_checksum_address(s2) in market.servers(tid)
+
+    # a server that withholds its reveal stalls the task; it still recovers its bond
+    t2, _ = market.create_task(dataclasses.replace(
+        _spec(w3, verifier.address, [s1, s2], n_public=4, binding=True, ttl=600),
+        server_bond=bond), 10**6, acc[0])
+    seeds = {s: secrets.token_bytes(32) for s in (s1, s2)}
+    for s in (s1, s2):
+        market.commit_shares(t2, secrets.token_bytes(32), seed_hash(t2, s, seeds[s]), s,
+                             bond=bond)
+    market.reveal_seed(t2, seeds[s1], s1)  # s2 never reveals
+    with pytest.raises(ChainError, match="challenge not fixed yet"):
+        submit(market, t2, proofs, inputs, s1)
+    w3.provider.make_request("evm_increaseTime", [601])
+    w3.provider.make_request("evm_mine", [])
+    before = market.balance_of(s2)
+    market.deliver_aggregate(t2, b"sealed share", s2)
+    assert market.balance_of(s2) - before == bond
+    assert market.total_held() == market.ether_balance()
