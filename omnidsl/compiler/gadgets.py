@@ -297,27 +297,37 @@ def div_floor(b: Builder, x: V, p: int, q: int) -> V:
     return yv
 
 
-def fingerprint(b: Builder, v: V, rho: V, out: int | None = None) -> V:
-    """``Σ_i v_i·ρ^(i+1) mod r`` by Horner: acc_D = 0, acc_i = (acc_{i+1} + v_i)·ρ, result acc_0.
+def fingerprint(b: Builder, v: V, rho: V, out: int | None = None, mask: V | None = None) -> V:
+    """``Σ_i v_i·ρ^(i+1) (+ mask·ρ^(D+1)) mod r`` by Horner: acc_D = mask·ρ (0 without a mask),
+    acc_i = (acc_{i+1} + v_i)·ρ, result acc_0.
 
-    Exactly D = v.n multiplication constraints, emitted as one block; ``out`` (a wire, e.g. a
-    public output) receives acc_0 directly.  The v_i are integers embedded in F_r (negatives as
-    r − |v_i|); ρ is a raw field element.  The result is a field value, not a bounded integer."""
+    Exactly D = v.n multiplication constraints (D + 1 with a mask), emitted as one block; ``out``
+    (a wire, e.g. a public output) receives acc_0 directly.  The v_i are integers embedded in F_r
+    (negatives as r − |v_i|); ρ and the mask are raw field elements.  The result is a field
+    value, not a bounded integer."""
     d = v.n
-    if d < 1 or rho.n != 1:
+    if d < 1 or rho.n != 1 or (mask is not None and mask.n != 1):
         raise InternalError("fingerprint needs a vector and a scalar challenge")
+    top = None
+    if mask is not None:  # top = mask·ρ, the innermost accumulator
+        top = b.alloc(1, big=True)
+        b.constrain(mask.lc, rho.lc, b.wires_lc(top))
     acc = np.empty(d, np.int64)
     rest = b.alloc(d - 1, big=True)  # Horner accumulators are full field elements
     acc[1:] = rest
     acc[0] = b.alloc(1, big=True)[0] if out is None else out
-    # A_i = acc_{i+1} + v_i  (acc_D = 0: wire 0 with a zero coefficient, dropped on emission)
+    # A_i = acc_{i+1} + v_i  (acc_D = top, or wire 0 with a zero coefficient, dropped on emission)
     nxt = np.zeros((d, 1), np.int64)
     nxt[:-1, 0] = acc[1:]
     nxt_c = np.full((d, 1), b.ONE, np.int32)
-    nxt_c[-1, 0] = b.ZERO
+    if top is None:
+        nxt_c[-1, 0] = b.ZERO
+    else:
+        nxt[-1, 0] = top[0]
     a_lc = add(LC(nxt, nxt_c, 0), v.lc, b.table)
     b.constrain(a_lc, rho.lc.broadcast(d), b.wires_lc(acc))
     vlc, rlc = v.lc, rho.lc
+    mlc = None if mask is None else mask.lc
 
     def step(st: WitnessState) -> None:
         vals = st.eval(vlc, True)
@@ -325,6 +335,9 @@ def fingerprint(b: Builder, v: V, rho: V, out: int | None = None) -> V:
         forced = st.force
         out_vals = np.empty(d, dtype=object)
         x = 0
+        if top is not None and mlc is not None:
+            x = int(st.eval(mlc, True)[0]) % R * r % R
+            st.set(top, np.array([x], dtype=object))
         for i in range(d - 1, -1, -1):
             x = (x + int(vals[i])) * r % R
             if forced:

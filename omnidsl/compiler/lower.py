@@ -303,7 +303,8 @@ class Lowerer:
     # ------------------------------------------------------------ calls
     def fingerprint(self, e: ast.Call, out: int | None = None) -> V:
         vec, rho = self.lower(e.args[0], None), self.lower(e.args[1], None)
-        return g.fingerprint(self.b, vec.v, rho.v, out)
+        mask = self.lower(e.args[2], None).v if len(e.args) > 2 else None
+        return g.fingerprint(self.b, vec.v, rho.v, out, mask)
 
     def call(self, e: ast.Call, loop: Loop | None) -> LV:
         b, f, info = self.b, e.func, e.info

@@ -43,7 +43,8 @@ USAGE = {
     "sum": "sum(v) or sum(f(i) for i in a..b)", "all": "all(conds) or all(c(i) for i in a..b)",
     "any": "any(conds) or any(c(i) for i in a..b)", "dot": "dot(u, v)", "norm2": "norm2(v)",
     "norm": "a >= c * norm(u) * norm(v) (inside a comparison)", "rescale": "rescale(x, F)",
-    "len": "len(v)", "fingerprint": "output fp = fingerprint(v, rho);  (rho: a `field` input)",
+    "len": "len(v)",
+    "fingerprint": "output fp = fingerprint(v, rho[, mask]);  (rho, mask: `field` inputs)",
 }
 FIELD_HINT = ("`field` values (field inputs and fingerprint()) have no integer bound: pass them to "
               "fingerprint() or bind them to an output, e.g. `output fp = fingerprint(g, rho);`")
@@ -189,9 +190,6 @@ class Checker:
 
     def _field_input(self, decl: ast.InputDecl) -> None:
         t = decl.type
-        if decl.visibility != "public":
-            raise self.err(decl, "a `field` input must be public",
-                           "field inputs are public challenges such as `public rho: field;`")
         if t.length is not None:
             raise self.err(t, "a `field` input is a scalar (no vectors of field elements)",
                            "declare `public rho: field;`")
@@ -605,7 +603,7 @@ class Checker:
                            "built-ins: " + ", ".join(BUILTINS))
         arity = {"abs": (1,), "min": (1, 2), "max": (1, 2), "sum": (1,), "all": (1,),
                  "any": (1,), "dot": (2,), "norm2": (1,), "norm": (1,), "rescale": (2,),
-                 "len": (1,), "fingerprint": (2,)}[f]
+                 "len": (1,), "fingerprint": (2, 3)}[f]
         if len(e.args) not in arity:
             want = " or ".join(map(str, arity))
             raise self.err(where, f"{f}() takes {want} argument(s), got {len(e.args)}",
@@ -691,6 +689,9 @@ class Checker:
         if rho.kind != "field":
             raise self.err(e.args[1], "fingerprint()'s challenge must be a `field` value",
                            "declare it `public rho: field;` and pass rho")
+        if len(e.args) > 2 and self.ex(e.args[2], loop).kind != "field":
+            raise self.err(e.args[2], "fingerprint()'s mask must be a `field` value",
+                           "declare it `private mask: field;` and pass mask")
         return ExprInfo("field", None, 0, 0, FIELD_MAX)
 
     def generator(self, e: ast.Generator, loop: _Loop | None) -> ExprInfo:

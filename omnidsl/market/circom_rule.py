@@ -4,9 +4,12 @@ proved with snarkjs (the demo's proving backend until the DSL has a fingerprint 
 Statement (D entries, 16-bit fixed point with 12 fractional bits):
   * every g_i is a signed 16-bit integer (range check on g_i + 2^15),
   * Σ g_i² ≤ max_norm2                         (public input, pinned by the task),
-  * fp = Σ_{i=0}^{D-1} g_i · ρ^(i+1) mod r     (public output; ρ a public input = the challenge),
+  * fp = Σ_{i=0}^{D-1} g_i · ρ^(i+1) + mask · ρ^(D+1) mod r
+        (public output; ρ a public input = the challenge; mask a private, uniformly random field
+        element that makes fp hiding — the aggregation vector is (g, mask), docs/market.md),
   * owner                                      (public input: the data owner's address).
-Public signals, circom order: [fp, owner, rho, max_norm2].
+Public signals, circom order: [fp, owner, rho, max_norm2].  Witness inputs take the aggregation
+vector v = (g_0..g_{D-1}, mask) of D + 1 entries.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from omnidsl.errors import ProofError
+from omnidsl.errors import InputError, ProofError
 from omnidsl.field import R
 from omnidsl.market.roles import RuleLayout
 
@@ -58,6 +61,7 @@ template MarketRule(D) {
     signal input rho;
     signal input max_norm2;
     signal input g[D];
+    signal input mask;
     signal output fp;
 
     component rc[D];
@@ -81,7 +85,11 @@ template MarketRule(D) {
     }
     component slack = RangeBits(64);
     slack.in <== max_norm2 - norm2;
-    fp <== acc;
+    signal pw_top;
+    pw_top <== pw[D - 1] * rho;
+    signal masked;
+    masked <== mask * pw_top;
+    fp <== acc + masked;
     signal owner_sq;
     owner_sq <== owner * owner;
 }
@@ -98,15 +106,25 @@ def circom_source(dim: int) -> str:
 
 
 def satisfies(q: list[int], max_norm2: int) -> bool:
-    """Python mirror of the rule on fixed-point integers (whether a witness exists)."""
+    """Python mirror of the rule on the fixed-point gradient ``q`` (whether a witness exists)."""
     lo, hi = -(1 << (BITS - 1)), (1 << (BITS - 1)) - 1
     return all(lo <= v <= hi for v in q) and sum(v * v for v in q) <= max_norm2 < (1 << 64)
 
 
-def witness_input(q: list[int], owner: str, rho: int, max_norm2: int) -> dict[str, Any]:
-    """snarkjs input JSON (field elements as decimal strings, negatives embedded mod r)."""
+def witness_input(v: list[int], owner: str, rho: int, max_norm2: int) -> dict[str, Any]:
+    """snarkjs input JSON for the aggregation vector ``v`` = (g, mask) (field elements as
+    decimal strings, negatives embedded mod r)."""
+    g, mask = split_vector(v)
     return {"owner": str(int(owner, 16)), "rho": str(rho % R), "max_norm2": str(max_norm2),
-            "g": [str(int(v) % R) for v in q]}
+            "g": [str(int(x) % R) for x in g], "mask": str(int(mask) % R)}
+
+
+def split_vector(v: list[int]) -> tuple[list[int], int]:
+    """(gradient, mask) of an aggregation vector of D + 1 entries."""
+    if len(v) < 2:
+        raise InputError(f"an aggregation vector has the gradient and a mask; got {len(v)} "
+                         "entries", hint="share with DataOwner.share (it appends the mask)")
+    return list(v[:-1]), int(v[-1])
 
 
 @dataclass
@@ -131,7 +149,9 @@ class SnarkjsRule:
         return max_q * max_q
 
     def satisfies(self, q: list[int], pinned: int) -> bool:
-        return satisfies(q, pinned)
+        """Whether a witness exists for the gradient ``q`` (D entries; a trailing mask of an
+        aggregation vector is ignored)."""
+        return satisfies(list(q[:self.dim]), pinned)
 
     def witness_input(self, q: list[int], owner: str, rho: int, pinned: int) -> dict[str, Any]:
         return witness_input(q, owner, rho, pinned)

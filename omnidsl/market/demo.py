@@ -246,7 +246,7 @@ def _prove_collaboratively(rule: Any, mpc: MpcProvers, task_id: int, rho: int, p
         if not rule.satisfies(q, pinned):
             rejected[i] = "rule violated (no witness)"
             continue
-        inp = rule.witness_input(q, dos[i].account, rho, pinned)
+        inp = rule.witness_input(dos[i].vectors[task_id], dos[i].account, rho, pinned)
         t0 = time.perf_counter()
         try:
             item, res = rule.prove_shared(mpc.cluster.cfg, mpc.pk_path, inp,
@@ -367,7 +367,8 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
             if binding_ok is False:
                 raise ChainError(f"round {rnd}: the servers' aggregate does not match the "
                                  "accepted proofs' fingerprints; update refused")
-            source.apply(np.asarray(total, dtype=np.float64) / (1 << cr.FRAC), len(accepted))
+            gradient = total[:rule.dim]  # the last coordinate is the sum of the masks
+            source.apply(np.asarray(gradient, dtype=np.float64) / (1 << cr.FRAC), len(accepted))
         else:
             binding_ok = True if rule.binding else None
     with _stage(times, "payout"):

@@ -2,10 +2,12 @@
 (compiler → R1CS → dev setup → native prover), as a demo proving backend.
 
 It binds the data owner (public input ``owner``), pins the round's L2 bound and exposes the
-aggregate fingerprint ``fp = Σ g_i·ρ^(i+1) mod r`` (the DSL's ``fingerprint()``, same formula as
-:func:`omnidsl.market.aggregate.fingerprint`) under the task's challenge ``rho``, so tasks opened
-with it run with aggregate binding.  Public signals (circom order, outputs first):
-``[fp, owner, rho, max_norm]`` — the same layout as the snarkjs rule.
+aggregate fingerprint ``fp = Σ g_i·ρ^(i+1) + mask·ρ^(D+1) mod r`` (the DSL's
+``fingerprint(g, rho, mask)``, the formula of :func:`omnidsl.market.aggregate.fingerprint` on the
+aggregation vector (g, mask)) under the task's challenge ``rho``, so tasks opened with it run with
+aggregate binding; the private, uniformly random ``mask`` makes ``fp`` hiding.  Public signals
+(circom order, outputs first): ``[fp, owner, rho, max_norm]`` — the same layout as the snarkjs
+rule.  Witness inputs take the aggregation vector (D + 1 entries, the mask last).
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ rule MarketNorm(D = 650) {
     public  owner: int bits 161;                // the data owner's address (signed: 161 bits)
     public  rho: field;                         // the task's challenge, fixed on-chain
     public  max_norm: fixed bits 32 frac 12;    // the round's L2 bound, pinned by the task
+    private mask: field;                        // uniformly random: hides g in fp
 
     assert all(abs(g[i]) <= 4.0 for i in 0..D), "a gradient entry exceeds 4.0 in magnitude";
     assert sum(g[i] * g[i] for i in 0..D) <= max_norm * max_norm, "L2 norm too large";
-    output fp = fingerprint(g, rho);            // sum_i g_i * rho^(i+1) mod r
+    output fp = fingerprint(g, rho, mask);      // sum_i g_i * rho^(i+1) + mask * rho^(D+1)
 }
 """
 #: public signals [fp, owner, rho, max_norm]
@@ -66,14 +69,23 @@ class DslRule:
             raise InputError(f"L2 bound {max_q / (1 << FRAC)} does not fit max_norm's 32 bits")
         return max_q
 
-    def witness_input(self, q: list[int], owner: str, rho: int, pinned: int) -> dict[str, Any]:
-        return {"g": [str(int(v)) for v in q], "owner": str(int(owner, 16)),
-                "rho": str(int(rho) % R), "max_norm": str(pinned)}
+    def witness_input(self, v: list[int], owner: str, rho: int, pinned: int) -> dict[str, Any]:
+        """Input JSON for the aggregation vector ``v`` = (g, mask)."""
+        from omnidsl.market.circom_rule import split_vector
+
+        g, mask = split_vector(v)
+        if len(g) != self.dim:
+            raise InputError(f"the aggregation vector has {len(g)} gradient entries, the rule "
+                             f"{self.dim}")
+        return {"g": [str(int(x)) for x in g], "owner": str(int(owner, 16)),
+                "rho": str(int(rho) % R), "max_norm": str(pinned), "mask": str(int(mask) % R)}
 
     def satisfies(self, q: list[int], pinned: int) -> bool:
-        """Whether a witness exists (the compiler's own witness generation decides)."""
+        """Whether a witness exists for the gradient ``q`` (D entries; a trailing mask of an
+        aggregation vector is ignored) — the compiler's own witness generation decides."""
         try:
-            self.circuit.witness(self.witness_input(q, "0x1", 0, pinned), check_constraints=False)
+            self.circuit.witness(self.witness_input([*q[:self.dim], 0], "0x1", 0, pinned),
+                                 check_constraints=False)
         except (AssertionFailed, InputError):
             return False
         return True
@@ -93,9 +105,11 @@ class DslRule:
 
     # ---- collaborative proving (the market's servers, omnidsl.mpc)
     def gradient_wires(self) -> np.ndarray:
-        """Witness indices of g[0..D-1] (in gradient order) in the optimised system."""
+        """Witness indices of the aggregation vector (g[0..D-1], then mask) in the optimised
+        system: the wires a server's committed share is bound to."""
         lay = next(x for x in self.circuit.inputs if x.name == "g")
-        full = np.arange(lay.wire, lay.wire + self.dim)
+        mask = next(x for x in self.circuit.inputs if x.name == "mask")
+        full = np.append(np.arange(lay.wire, lay.wire + self.dim), mask.wire)
         kept = np.asarray(self.circuit.kept)
         idx = np.searchsorted(kept, full)
         if np.any(idx >= kept.size) or np.any(kept[np.minimum(idx, kept.size - 1)] != full) \
@@ -136,8 +150,8 @@ class DslRule:
         wit = limbs_to_bytes(self.circuit.witness(inp))
         wires = self.gradient_wires()
         on_g = b"".join(wit[int(w) * FR_BYTES:(int(w) + 1) * FR_BYTES] for w in wires)
-        if on_g != b"".join(int_to_bytes(int(v) % R) for v in inp["g"]):
-            raise InternalError("the gradient wires do not hold the gradient")
+        if on_g != b"".join(int_to_bytes(int(v) % R) for v in [*inp["g"], inp["mask"]]):
+            raise InternalError("the gradient wires do not hold the aggregation vector")
         fixed = FixedShares([int(w) for w in wires],
                             [b"".join(int_to_bytes(int(v) % R) for v in sh) for sh in shares])
         res = prove_shared(cfg, pk_path, wit, backend=self.backend, pk=self.pk, fixed=fixed,

@@ -183,13 +183,21 @@ class DataOwner:
         return [int(v) for v in encode(gradient, self.frac, self.bits)]
 
     dealt: dict[int, list[list[int]]] = field(default_factory=dict)
+    vectors: dict[int, list[int]] = field(default_factory=dict)
 
-    def share(self, task_id: int, q: Sequence[int], servers: Sequence[Server]) -> list[list[int]]:
-        """Split ``q`` into additive shares over F_r, one per server (fresh CSPRNG); the DO keeps
-        them (``dealt``) to deal its witness with exactly these shares on the gradient wires."""
-        pieces = agg.share_vector(q, len(servers))
+    def share(self, task_id: int, q: Sequence[int], servers: Sequence[Server],
+              hiding: bool = True) -> list[list[int]]:
+        """Split the aggregation vector into additive shares over F_r, one per server (fresh
+        CSPRNG), and send them.  With ``hiding`` (the market rules) the vector is ``q`` followed
+        by a fresh uniformly random field element, the fingerprint mask: the public fingerprint
+        then reveals nothing about ``q``, and the model owner drops that coordinate of the
+        aggregate.  The DO keeps the vector (``vectors``) and the shares (``dealt``) to deal its
+        witness with exactly these shares on the bound wires."""
+        v = [*(int(x) for x in q), secrets.randbelow(agg.R)] if hiding else [int(x) for x in q]
+        pieces = agg.share_vector(v, len(servers))
         for server, piece in zip(servers, pieces, strict=True):
             server.receive(task_id, self.account, piece)
+        self.vectors[task_id] = v
         self.dealt[task_id] = pieces
         return pieces
 

@@ -12,7 +12,7 @@ import pytest
 from omnidsl.compiler.check import violated
 from omnidsl.compiler.circuit import compile_rule
 from omnidsl.errors import DSLSyntaxError, DSLTypeError, InputError
-from omnidsl.field import R, limbs_to_ints
+from omnidsl.field import R, ints_to_limbs, limbs_to_ints
 from omnidsl.lang.checker import check
 from omnidsl.lang.parser import parse
 from omnidsl.market.aggregate import fingerprint
@@ -55,6 +55,44 @@ def test_output_matches_the_market_fingerprint(dim):
         pub = c.public_signals(wit)
         assert pub == [fingerprint(q, rho), rho]
         assert c.decoded_outputs(wit) == {"fp": fingerprint(q, rho)}
+
+
+MASKED_RULE = """rule Fm(D = 5) {
+    private g: fixed[D] bits 16 frac 12;
+    public  rho: field;
+    private mask: field;
+    output fp = fingerprint(g, rho, mask);
+}
+"""
+
+
+@pytest.mark.parametrize("dim", [1, 7, 650])
+def test_masked_fingerprint_is_the_fingerprint_of_g_then_mask(dim):
+    """fingerprint(g, rho, mask) = Σ g_i·ρ^(i+1) + mask·ρ^(D+1): the market's aggregation vector
+    (g, mask); one constraint more than the unmasked built-in."""
+    c = compile_rule(MASKED_RULE, "fm.omni", {"D": dim})
+    plain = compile_rule(FP_RULE, "fp.omni", {"D": dim})
+    assert c.r1cs.n_constraints == plain.r1cs.n_constraints + 1
+    for _ in range(3):
+        q, rho, mask = _rand_vec(dim), secrets.randbelow(R), secrets.randbelow(R)
+        wit = c.witness({**_inputs(q, rho), "mask": str(mask)})
+        fp = c.public_signals(wit)[0]
+        assert fp == fingerprint([*q, mask], rho)
+        assert fp != fingerprint(q, rho)  # (probability 2^-254 of a false failure)
+    # a forged top accumulator (mask·ρ) breaks a constraint
+    q, rho, mask = _rand_vec(dim), secrets.randbelow(R) | 1, secrets.randbelow(R)
+    w = limbs_to_ints(c.witness({**_inputs(q, rho), "mask": str(mask)}))
+    top = next(i for i, v in enumerate(w) if v == mask * rho % R)
+    bad = list(w)
+    bad[top] = (bad[top] + 1) % R
+    assert violated(c.r1cs, ints_to_limbs(bad)).size >= 1
+    assert violated(c.r1cs, ints_to_limbs(w)).size == 0
+
+
+def test_a_field_mask_must_be_a_field_value():
+    src = MASKED_RULE.replace("private mask: field;", "private mask: fixed;")
+    with pytest.raises(DSLTypeError, match=r"mask must be a .field. value"):
+        check(parse(src, "m.omni"), {"D": 5})
 
 
 def test_fingerprint_of_an_expression_and_small_cases():
@@ -167,7 +205,7 @@ def _type_error(body: str) -> DSLTypeError:
     ("    output f = fingerprint(g > 0, rho);", "needs a numeric vector"),
     ("    output f = fingerprint(g, fingerprint(g, rho));",
      "can only be the whole value of an output"),
-    ("    output f = fingerprint(g);", "takes 2 argument(s)"),
+    ("    output f = fingerprint(g);", "takes 2 or 3 argument(s)"),
     ("    output f: fixed frac 4 = fingerprint(g, rho);", "has no fixed-point type"),
     ("    output f: field = sum(g[i] for i in 0..D);", "needs a field value"),
     ("    output f = fingerprint(g, rho);\n    assert f > 0;", "this is a raw field element"),
@@ -182,7 +220,6 @@ def test_field_misuse_is_a_located_type_error(stmt, needle):
 
 
 @pytest.mark.parametrize("decl,needle", [
-    ("private s: field;", "must be public"),
     ("public s: field[4];", "is a scalar"),
     ("public s: field bits 8;", "takes no `bits`/`frac`"),
     ("public s: field frac 2;", "takes no `bits`/`frac`"),

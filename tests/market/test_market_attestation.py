@@ -84,25 +84,28 @@ def test_lll_binding_bypass_with_a_colluding_server_is_refused_on_chain(rule, tm
             s.reveal(tid)
         rho = market.task(tid).rho
 
-        # the DO, after ρ: a short g' with fingerprint(g') = fingerprint(g_bad)
-        target = agg.fingerprint([BAD] * DIM, rho)
-        forged = short_preimage(target, rho, DIM)
+        # the DO, after ρ: a short g' with fingerprint(g') = fingerprint(g_bad), keeping the
+        # fingerprint mask u it committed (aggregation vector (g_bad, u))
+        committed = cheat.vectors[tid]
+        target = agg.fingerprint(committed, rho)
+        forged = short_preimage(agg.fingerprint([BAD] * DIM, rho), rho, DIM)
         assert forged is not None and rule.satisfies(forged, max_norm)
-        inp = rule.witness_input(forged, cheat.account, rho, max_norm)
+        forged_v = [*forged, committed[DIM]]
+        inp = rule.witness_input(forged_v, cheat.account, rho, max_norm)
         # the bound servers refuse to prove it (not the shares they committed to) ...
         with pytest.raises(OmniDSLError, match="refuses to prove"):
-            rule.prove_shared(cluster.cfg, pk_path, inp, agg.share_vector(forged, 3),
+            rule.prove_shared(cluster.cfg, pk_path, inp, agg.share_vector(forged_v, 3),
                               bind_label(tid, cheat.account))
         # ... so it proves g' on its own machine with the proving key it holds
         [forged_item] = rule.prove_many([inp])
         assert int(forged_item[1][rule.layout.fp_index]) == target
         # variant: a DO that shared nothing at all proves a valid gradient locally
-        [absent_item] = rule.prove_many([rule.witness_input(good, absent.account, rho,
+        [absent_item] = rule.prove_many([rule.witness_input([*good, 0], absent.account, rho,
                                                             max_norm)])
         # the honest DO proves through the servers (their processes record the proof)
         honest_item, _ = rule.prove_shared(cluster.cfg, pk_path,
-                                           rule.witness_input(good, honest.account, rho,
-                                                              max_norm),
+                                           rule.witness_input(honest.vectors[tid],
+                                                              honest.account, rho, max_norm),
                                            honest.dealt[tid], bind_label(tid, honest.account))
         other_batch = [honest_item]
         honest_sigs = {s.account: s.attest(tid, other_batch) for s in honest_servers}
@@ -147,7 +150,7 @@ def test_lll_binding_bypass_with_a_colluding_server_is_refused_on_chain(rule, tm
         for s in servers:
             s.deliver(tid)
         total = mo.reconstruct(mo.collect(tid))
-        assert total == good and mo.check_aggregate(tid, total)
+        assert total[:DIM] == good and mo.check_aggregate(tid, total)
 
         # the trust assumption, stated as a test: if EVERY server colludes, the lattice forgery
         # is paid (docs/market.md: at least one server must be honest)
@@ -161,7 +164,8 @@ def test_lll_binding_bypass_with_a_colluding_server_is_refused_on_chain(rule, tm
         rho2 = market.task(tid2).rho
         forged2 = short_preimage(agg.fingerprint([BAD] * DIM, rho2), rho2, DIM)
         assert forged2 is not None
-        items2 = rule.prove_many([rule.witness_input(forged2, cheat.account, rho2, max_norm)])
+        items2 = rule.prove_many([rule.witness_input([*forged2, cheat.vectors[tid2][DIM]],
+                                                     cheat.account, rho2, max_norm)])
         for s in servers:
             s.record(tid2, items2)  # every server lies about having produced it
         assert colluder.submit(tid2, items2, honest_servers).accepted == [cheat.account]
