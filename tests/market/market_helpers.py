@@ -115,16 +115,22 @@ def commit_and_reveal(market: MarketClient, task_id: int, servers: Sequence[str]
 
 
 def binding_scenario(rule, witness_input, pinned_value: int, dim: int) -> None:
-    """The aggregate-binding story, for any market rule (DSL or circom): three DOs share, the
-    servers commit and reveal their seeds, ρ is fixed; a proof for another challenge is refused;
+    """The aggregate-binding story, for any market rule (DSL or circom): three DOs share their
+    aggregation vectors (gradient + fingerprint mask), the servers commit and reveal their
+    seeds, ρ is fixed; a proof for another challenge is refused; a proof stolen by another DO is
+    refused by every honest server and, even attested by all of them, on-chain (InvalidProof);
     the servers deliver their sealed aggregate shares and the MO opens them from the chain; the
     honest aggregate checks out, while a tampered share, an extra (unaccepted) DO and a dropped
     DO are detected, and auditing one server pins the culprit."""
+    import pytest
+
+    from omnidsl.errors import ChainError
     from omnidsl.field import R
     from omnidsl.market.aggregate import fingerprint
     from omnidsl.market.chains import embedded_chain
     from omnidsl.market.client import Reject
     from omnidsl.market.demo import FEE, REWARD, setup_actors
+    from omnidsl.solidity.render import batch_calldata
 
     w3 = embedded_chain()
     actors = setup_actors(w3, rule, n_owners=3, n_servers=3)
@@ -144,10 +150,12 @@ def binding_scenario(rule, witness_input, pinned_value: int, dim: int) -> None:
         s.reveal(tid)
     info = market.task(tid)
     assert info.challenge_fixed and info.rho_index == rule.layout.rho_index
-    items = rule.prove_many([witness_input(q, d.account, info.rho, pinned_value)
-                             for q, d in zip(grads, dos, strict=True)])
+    vecs = [d.vectors[tid] for d in dos]  # (gradient, mask): what each DO shared
+    assert [v[:dim] for v in vecs] == grads and all(len(v) == dim + 1 for v in vecs)
+    items = rule.prove_many([witness_input(v, d.account, info.rho, pinned_value)
+                             for v, d in zip(vecs, dos, strict=True)])
     # a proof bound to another challenge is refused before any pairing
-    bad = rule.prove_many([witness_input(grads[2], dos[2].account, (info.rho + 1) % R,
+    bad = rule.prove_many([witness_input(vecs[2], dos[2].account, (info.rho + 1) % R,
                                          pinned_value)])
     batch = [items[0], items[1], bad[0]]
     for s in servers:  # the single-machine prover stands in for every server's own prover
@@ -157,7 +165,24 @@ def binding_scenario(rule, witness_input, pinned_value: int, dim: int) -> None:
     assert res.rejected == [(2, dos[2].account, Reject.WRONG_CHALLENGE)]
     assert sorted(res.accepted) == sorted([dos[0].account, dos[1].account])
     info = market.task(tid)
-    assert info.fp_sum == (fingerprint(grads[0], info.rho) + fingerprint(grads[1], info.rho)) % R
+    assert info.fp_sum == (fingerprint(vecs[0], info.rho) + fingerprint(vecs[1], info.rho)) % R
+
+    # DO 2 (not credited) puts its address into DO 0's proof: no honest server attests it ...
+    thief = dos[2].account
+    public = list(items[0][1])
+    public[rule.layout.owner_index] = str(int(thief, 16))
+    stolen = (items[0][0], public)
+    for s in servers:
+        (why,) = s.vet(tid, [stolen])
+        assert why is not None and "did not produce it" in why
+    with pytest.raises(ChainError, match="refuses to sign batch item 0"):
+        servers[0].submit(tid, [stolen], cosigners=servers[1:])
+    # ... and attested by every server anyway, the chain refuses it: the owner is in the proof
+    proofs, inputs = batch_calldata([stolen])
+    sigs = sign_batch(market, tid, proofs, inputs, keys={s.account: s.signer for s in servers})
+    res = market.submit_batch(tid, proofs, inputs, sigs, servers[2].account)
+    assert res.accepted == [] and res.rejected == [(0, thief, Reject.INVALID_PROOF)]
+    assert market.task(tid).fp_sum == info.fp_sum and not market.is_paid(tid, thief)
 
     accepted = [dos[0].account, dos[1].account]
     shares = [s.aggregate_share(tid, accepted) for s in servers]
@@ -168,7 +193,7 @@ def binding_scenario(rule, witness_input, pinned_value: int, dim: int) -> None:
     assert mo.collect(tid) == shares
     assert all(market.balance_of(s.account) == 2 * FEE for s in servers)
     total = mo.reconstruct(shares)
-    assert total == [a + b for a, b in zip(grads[0], grads[1], strict=True)]
+    assert total[:dim] == [a + b for a, b in zip(grads[0], grads[1], strict=True)]
     assert mo.check_aggregate(tid, total)
     # a server adds an error to its aggregate share; auditing one server pins the culprit
     tampered = [list(v) for v in shares]

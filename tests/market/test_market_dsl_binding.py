@@ -12,7 +12,7 @@ from test_market_e2e import DIM, ToySource
 from omnidsl.market import dsl_rule
 from omnidsl.market.aggregate import fingerprint
 from omnidsl.market.chains import embedded_chain
-from omnidsl.market.demo import run_demo
+from omnidsl.market.demo import FEE, REWARD, run_demo
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 
@@ -25,10 +25,10 @@ def dsl() -> dsl_rule.DslRule:
 def test_layout_matches_the_rule(dsl):
     lay = dsl.layout
     assert dsl.binding and lay.n_public == dsl.circuit.r1cs.n_public == 4
-    q = [3, -5, 0, 7, -4096, 4095, 1, -1]
+    v = [3, -5, 0, 7, -4096, 4095, 1, -1, 987654321]  # the gradient, then the mask
     pub = dsl.circuit.public_signals(dsl.circuit.witness(
-        dsl.witness_input(q, "0x00000000000000000000000000000000000000aa", 1234567, 1 << 20)))
-    assert pub[lay.fp_index] == fingerprint(q, 1234567)
+        dsl.witness_input(v, "0x00000000000000000000000000000000000000aa", 1234567, 1 << 20)))
+    assert pub[lay.fp_index] == fingerprint(v, 1234567)
     assert pub[lay.owner_index] == 0xAA and pub[lay.rho_index] == 1234567
     assert pub[lay.pinned_index] == 1 << 20
 
@@ -44,4 +44,5 @@ def test_default_demo_round_checks_the_binding(dsl, monkeypatch):
                        log=lambda _m: None)
     rep = reports[0]
     assert rep.accepted == [1, 2] and rep.binding_ok is True and rep.commit_gas > 0
-    assert "rule violated" in rep.rejected[0] and "invalid_proof" in rep.rejected[0]
+    assert "rule violated" in rep.rejected[0] and "refused by the servers" in rep.rejected[0]
+    assert rep.reclaimed == REWARD + 2 * FEE  # 3 escrowed, 2 paid, both servers delivered

@@ -1,9 +1,10 @@
 """The market's servers as collaborative provers (omnidsl.mpc): real `omnidsl serve` processes,
 the binding between what a server aggregates and what it proves, and a demo round end to end.
 
-Binding: a data owner deals its witness with its aggregation shares as the shares of the gradient
-wires (dealer ``fixed``); each server pins the shares it committed to and refuses to prove any
-other share — so a DO who shares one gradient for aggregation cannot prove another."""
+Binding: a data owner deals its witness with its aggregation shares as the shares of the bound
+wires — the gradient and the fingerprint mask (dealer ``fixed``); each server pins the shares it
+committed to and refuses to prove any other share — so a DO who shares one gradient for
+aggregation cannot prove another."""
 
 from __future__ import annotations
 
@@ -44,15 +45,18 @@ def _witness(dsl, q, owner="0x" + "ab" * 20, rho=12345, max_norm=1 << 20) -> byt
 
 GRAD = [3, -5, 0, 7, -4096, 4095, 1, -1]
 OTHER = [4, -5, 0, 7, -4096, 4095, 1, -1]  # also satisfies the rule
+MASK = 0x2B1F_03D4_9A77_5E10_C0DE  # the fingerprint mask: aggregation vectors are (g, mask)
+GRAD_V, OTHER_V = [*GRAD, MASK], [*OTHER, MASK]
 
 
 # ---- dealer: fixed shares (fast, no processes)
 @pytest.mark.parametrize("n", [2, 3, 5])
 def test_fixed_shares_are_the_servers_gradient_shares(dsl, n):
     be = get_backend()
-    wit = _witness(dsl, GRAD)
+    wit = _witness(dsl, GRAD_V)
     wires = [int(w) for w in dsl.gradient_wires()]
-    pieces = agg.share_vector(GRAD, n)
+    assert len(wires) == DIM + 1  # the gradient, then the mask
+    pieces = agg.share_vector(GRAD_V, n)
     mats = deal(be, wit, dsl.pk.n_public + 1, 16, n, fixed=FixedShares(wires, [_vec(p) for p in
                                                                                 pieces]),
                 bind_label="task1-ab")
@@ -66,9 +70,9 @@ def test_fixed_shares_are_the_servers_gradient_shares(dsl, n):
 
 def test_dealer_refuses_fixed_shares_of_another_gradient(dsl):
     wires = [int(w) for w in dsl.gradient_wires()]
-    pieces = agg.share_vector(GRAD, 3)
+    pieces = agg.share_vector(GRAD_V, 3)
     with pytest.raises(ValueError, match="do not sum"):
-        deal(get_backend(), _witness(dsl, OTHER), dsl.pk.n_public + 1, 16, 3,
+        deal(get_backend(), _witness(dsl, OTHER_V), dsl.pk.n_public + 1, 16, 3,
              fixed=FixedShares(wires, [_vec(p) for p in pieces]))
 
 
@@ -76,23 +80,23 @@ def test_server_check_binding(dsl, tmp_path):
     be = get_backend()
     owner = "0x" + "ab" * 20
     wires = [int(w) for w in dsl.gradient_wires()]
-    pieces = agg.share_vector(GRAD, 2)
+    pieces = agg.share_vector(GRAD_V, 2)
     fixed = FixedShares(wires, [_vec(p) for p in pieces])
     wb = fixed.wires_bytes()
     for i in range(2):
         write_pin(tmp_path / f"s{i}", "task7-ab", wb, _vec(pieces[i]),
                   public={dsl.owner_wire: int(owner, 16)})
-    good = deal(be, _witness(dsl, GRAD, owner), dsl.pk.n_public + 1, 16, 2, fixed=fixed,
+    good = deal(be, _witness(dsl, GRAD_V, owner), dsl.pk.n_public + 1, 16, 2, fixed=fixed,
                 bind_label="task7-ab")
     for i, m in enumerate(good):
         check_binding(tmp_path / f"s{i}", m, i)
     # a fresh sharing of another gradient: every server refuses
-    other = deal(be, _witness(dsl, OTHER, owner), dsl.pk.n_public + 1, 16, 2,
+    other = deal(be, _witness(dsl, OTHER_V, owner), dsl.pk.n_public + 1, 16, 2,
                  bind_label="task7-ab")
     with pytest.raises(ProofError, match=r"must prove|no bind label"):
         check_binding(tmp_path / "s0", other[0], 0)
     # the committed shares on the gradient wires, but the owner public input changed
-    thief = deal(be, _witness(dsl, GRAD, "0x" + "cd" * 20), dsl.pk.n_public + 1, 16, 2,
+    thief = deal(be, _witness(dsl, GRAD_V, "0x" + "cd" * 20), dsl.pk.n_public + 1, 16, 2,
                  fixed=fixed, bind_label="task7-ab")
     with pytest.raises(ProofError, match="public wire"):
         check_binding(tmp_path / "s1", thief[1], 1)
@@ -118,43 +122,51 @@ def test_do_who_proves_another_gradient_is_refused(dsl, tmp_path):
             s.binding = dsl.binding_for(cluster.bind_dir(k))
         now = int(w3.eth.get_block("latest")["timestamp"])
         max_norm = dsl.pinned_value(1 << 20)
-        tid = mo.open_task([s.account for s in servers], REWARD, FEE, 2 * (REWARD + FEE),
+        tid = mo.open_task([s.account for s in servers], REWARD, FEE, 2 * (REWARD + 3 * FEE),
                            now + 600, pinned_value=max_norm)
         for do in dos:
             do.share(tid, GRAD, servers)
         for s in servers:
             s.commit(tid)
+        for s in servers:
+            s.reveal(tid)
         rho = mo.market.task(tid).rho
         cheat, honest = dos
         label = bind_label(tid, cheat.account)
-        inp = dsl.witness_input(OTHER, cheat.account, rho, max_norm)
+        other_v = [*OTHER, cheat.vectors[tid][DIM]]  # another gradient, the committed mask
+        inp = dsl.witness_input(other_v, cheat.account, rho, max_norm)
         # 1) a fresh sharing of another gradient: the servers refuse before proving
         with pytest.raises(NetworkError, match="refuses to prove"):
-            dsl.prove_shared(cluster.cfg, pk_path, inp, agg.share_vector(OTHER, 3), label)
+            dsl.prove_shared(cluster.cfg, pk_path, inp, agg.share_vector(other_v, 3), label)
         # 2) the committed shares for servers 0, 1 and whatever makes OTHER for server 2
         fake = [list(v) for v in cheat.dealt[tid]]
-        fake[2] = [(a - b) % R for a, b in zip(agg.share_vector(OTHER, 1)[0],
-                                                agg.add_vectors(fake[:2], DIM), strict=True)]
+        fake[2] = [(a - b) % R for a, b in zip(agg.share_vector(other_v, 1)[0],
+                                                agg.add_vectors(fake[:2], DIM + 1), strict=True)]
         with pytest.raises(NetworkError, match="server 2 refuses to prove"):
             dsl.prove_shared(cluster.cfg, pk_path, inp, fake, label)
         # 3) another DO's label (it does not hold that DO's shares, but it is the same gradient)
         with pytest.raises(NetworkError, match="refuses to prove"):
             dsl.prove_shared(cluster.cfg, pk_path,
-                             dsl.witness_input(GRAD, cheat.account, rho, max_norm),
+                             dsl.witness_input(cheat.vectors[tid], cheat.account, rho, max_norm),
                              cheat.dealt[tid], bind_label(tid, honest.account))
         # the honest proofs of the committed gradients go through and are accepted on-chain
         items = []
         for do in dos:
             item, res = dsl.prove_shared(cluster.cfg, pk_path,
-                                         dsl.witness_input(GRAD, do.account, rho, max_norm),
+                                         dsl.witness_input(do.vectors[tid], do.account, rho,
+                                                           max_norm),
                                          do.dealt[tid], bind_label(tid, do.account))
             assert len(res.reports) == 3 and res.deal_s < res.wall_s
             items.append(item)
-        res = servers[0].submit(tid, items)
+        # every server attests: each found its own process's receipt of these proofs
+        assert all(s.vet(tid, items) == [None, None] for s in servers)
+        res = servers[0].submit(tid, items, cosigners=servers[1:])
         assert sorted(res.accepted) == sorted(d.account for d in dos) and not res.rejected
-        total = mo.reconstruct([s.aggregate_share(tid, [d.account for d in dos])
-                                for s in servers])
-        assert total == [2 * v for v in GRAD] and mo.check_aggregate(tid, total)
+        mo.close(tid)
+        for s in servers:
+            s.deliver(tid)
+        total = mo.reconstruct(mo.collect(tid))
+        assert total[:DIM] == [2 * v for v in GRAD] and mo.check_aggregate(tid, total)
         assert len(cluster.pids()) == 3
         pids = cluster.pids()
     for pid in pids:  # the context manager stopped exactly its processes
@@ -184,7 +196,9 @@ def test_demo_round_through_real_servers(dsl, monkeypatch):
                        log=lines.append)
     rep = reports[0]
     assert rep.accepted == [1, 2, 3] and rep.binding_ok is True
-    assert "rule violated" in rep.rejected[0] and "invalid_proof" in rep.rejected[0]
+    # DO 0's stolen copy of an honest proof: no server's prover process made it (receipts)
+    assert "rule violated" in rep.rejected[0] and "refused by the servers" in rep.rejected[0]
+    assert rep.reclaimed == REWARD + 3 * FEE  # 4 escrowed, 3 paid, all servers delivered
     assert rep.mpc["proofs"] == 3 and rep.mpc["mb_sent"] > 0
     assert {"share/deal", "collab. prove", "witness"} <= set(rep.times)
     assert "prove" not in rep.times  # nothing proved on one machine
