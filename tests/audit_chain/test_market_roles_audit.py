@@ -166,6 +166,7 @@ def test_rho_is_fixed_by_the_seed_reveals(audit_anvil, market, verifier):
     assert expected != rho_for(best, guess)  # ... but its grinding was blind
     res = market.reveal_seed(tid, seed2, s2)
     assert res.named("ChallengeFixed")[0].args["rho"] == expected == market.task(tid).rho
+    assert market.task(tid).challenge_fixed
     assert Web3.to_checksum_address(s2) in market.servers(tid)
 
     # a server that withholds its reveal stalls the task; it still recovers its bond
