@@ -35,9 +35,13 @@ def encode(msg: dict[str, Value]) -> bytes:
     return struct.pack(">I", len(h)) + h + b"".join(blobs)
 
 
-def decode(buf: bytes) -> dict[str, Value]:
+def decode(buf: bytes, max_header: int | None = None) -> dict[str, Value]:
+    """Decode a message; ``max_header`` bounds the JSON header (untrusted input: the header is
+    the only part whose decoded form can be much larger than its bytes)."""
     try:
         (hlen,) = struct.unpack_from(">I", buf)
+        if max_header is not None and hlen > max_header:
+            raise ValueError(f"header of {hlen} bytes (limit {max_header})")
         header = json.loads(buf[4 : 4 + hlen].decode())
         if not isinstance(header, dict) or 4 + hlen > len(buf):
             raise ValueError("bad header")
@@ -59,7 +63,8 @@ def decode(buf: bytes) -> dict[str, Value]:
             else:
                 raise ValueError(f"bad field {k!r}")
         return out
-    except (ValueError, struct.error, UnicodeDecodeError, TypeError, IndexError) as exc:
+    except (ValueError, struct.error, UnicodeDecodeError, TypeError, IndexError,
+            RecursionError) as exc:
         raise FormatError(f"malformed message: {exc}") from None
 
 

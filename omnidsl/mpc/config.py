@@ -4,6 +4,11 @@
 [network]
 timeout = 60            # seconds; every receive and connect waits at most this long
 max_frame = 268435456   # bytes; larger frames are rejected before they are read
+# admission (optional; docs/mpc.md "Servers"): defaults shown
+max_sessions = 4        # sessions at once (a new one evicts the oldest still assembling)
+assemble_timeout = 10   # seconds from a session's opening until all its peer links are confirmed
+handshake_timeout = 5   # seconds a new connection has to say hello
+max_unauthenticated = 64  # connections not yet in a session (one more evicts the oldest)
 
 [circuits]              # name = proving-key file or keys directory (relative to this file)
 norm_bound = "keys/norm_bound"
@@ -26,11 +31,24 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from omnidsl.errors import FormatError
+from omnidsl.errors import FormatError, InputError
 from omnidsl.mpc import frames
 
 MAX_SERVERS = 254
 PROVING_KEY_NAMES = ("proving_key.bin", "circuit.pk", "proving_key.pk")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Admission limits of a server (``[network]``; enforced by ``admission.Gate``)."""
+
+    max_sessions: int = 4
+    assemble_timeout: float = 10.0
+    handshake_timeout: float = 5.0
+    max_unauthenticated: int = 64
+
+    def toml_lines(self) -> list[str]:
+        return [f"{k} = {getattr(self, k)!r}" for k in self.__dataclass_fields__]
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,7 @@ class ServersConfig:
     timeout: float = 60.0
     max_frame: int = frames.DEFAULT_MAX_FRAME
     circuits: dict[str, Path] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def n(self) -> int:
@@ -100,6 +119,7 @@ def load_config(path: str | Path) -> ServersConfig:
         raise _err(p, "network.timeout must be a positive number of seconds")
     if not isinstance(max_frame, int) or not 1024 <= max_frame < 2**32:
         raise _err(p, "network.max_frame must be an integer in 1024..2^32−1")
+    limits = _limits(p, net)
     raw = data.get("servers")
     if not isinstance(raw, list) or len(raw) < 2:
         raise _err(p, "need at least two [[servers]] entries")
@@ -130,7 +150,23 @@ def load_config(path: str | Path) -> ServersConfig:
         if not isinstance(where, str):
             raise _err(p, f"circuits.{name} must be a path")
         circuits[name] = base / where
-    return ServersConfig(p, servers, float(timeout), max_frame, circuits)
+    return ServersConfig(p, servers, float(timeout), max_frame, circuits, limits)
+
+
+def _limits(p: Path, net: dict) -> Limits:
+    d = Limits()
+    out = {}
+    for key, lo, hi, typ in [("max_sessions", 1, 64, int), ("max_unauthenticated", 4, 4096, int),
+                             ("assemble_timeout", 0.1, 3600, float),
+                             ("handshake_timeout", 0.1, 600, float)]:
+        v = net.get(key, getattr(d, key))
+        if isinstance(v, bool) or not isinstance(v, int | float) or (typ is int and
+                                                                    not isinstance(v, int)) \
+                or not lo <= v <= hi:
+            raise _err(p, f"network.{key} must be {'an integer' if typ is int else 'a number'} "
+                          f"in {lo}..{hi}")
+        out[key] = typ(v)
+    return Limits(**out)
 
 
 def proving_key_file(where: Path) -> Path:
@@ -153,11 +189,23 @@ def file_digest(path: Path) -> str:
 
 def write_config(directory: str | Path, n: int, base_port: int, host: str = "127.0.0.1",
                  circuits: dict[str, str] | None = None, timeout: float = 60.0,
-                 max_frame: int = frames.DEFAULT_MAX_FRAME, ports: list[int] | None = None) -> Path:
-    """Create ``directory/servers.toml`` and fresh key files for ``n`` servers."""
+                 max_frame: int = frames.DEFAULT_MAX_FRAME, ports: list[int] | None = None,
+                 limits: Limits | None = None, force: bool = False) -> Path:
+    """Create ``directory/servers.toml`` and fresh key files for ``n`` servers.
+
+    Refuses (InputError, nothing written) if the directory already holds a servers.toml or key
+    files, unless ``force``: new keys lock out servers still running with the old ones."""
     d = Path(directory)
+    existing = [f for f in [d / "servers.toml", *sorted(d.glob("server*.key"))] if f.exists()]
+    if existing and not force:
+        raise InputError(
+            f"{existing[0]}: a cluster's {'configuration' if existing[0].suffix == '.toml' else 'key'}"
+            f" already exists ({len(existing)} file(s) in {d}); nothing was written",
+            hint="servers running with these keys would no longer authenticate; pass --force "
+                 "to replace them (then restart every server), or choose another directory")
     d.mkdir(parents=True, exist_ok=True)
-    lines = ["[network]", f"timeout = {timeout!r}", f"max_frame = {max_frame}", "", "[circuits]"]
+    lines = ["[network]", f"timeout = {timeout!r}", f"max_frame = {max_frame}",
+             *(limits.toml_lines() if limits is not None else []), "", "[circuits]"]
     for name, where in (circuits or {}).items():
         lines.append(f'{name} = "{where}"')
     for i in range(n):

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from omnidsl.errors import NetworkError, OmniDSLError, ProofError
-from omnidsl.mpc import codec, frames
+from omnidsl.mpc import codec
 from omnidsl.mpc.config import ServersConfig, file_digest
 from omnidsl.mpc.dealer import (
     FixedShares,
@@ -29,8 +29,9 @@ from omnidsl.mpc.dealer import (
     new_session_id,
     share_dealt_msms,
 )
-from omnidsl.mpc.server import STEP_RESULT, STEP_SESSION, material_to_msg
-from omnidsl.mpc.tcp import connect
+from omnidsl.mpc.handshake import failure_hint, owner_exchange
+from omnidsl.mpc.limits import encode_open
+from omnidsl.mpc.server import material_to_msg
 
 #: how long the data owner waits for a whole proof (servers time out per step much sooner).
 SESSION_TIMEOUT_FACTOR = 10
@@ -77,25 +78,14 @@ def _stage_cpu(text: str) -> dict[str, float]:
 async def _one_server(cfg: ServersConfig, m: PartyMaterial, digest: str,
                       timeout: float) -> tuple[dict[str, codec.Value], int]:
     e = cfg.server(m.party_id)
-    who = f"server {m.party_id}"
-    conn = await connect(e.host, e.port, cfg.max_frame, who, cfg.timeout)
+    payload = codec.encode(material_to_msg(m, digest))
     try:
-        eph_sk, eph_pk = frames.generate_keypair()
-        conn.write(frames.Hello(frames.ROLE_OWNER, frames.OWNER_ID, m.party_id, m.session_id,
-                                eph_pk).encode())
-        sk, rk = frames.channel_keys(eph_sk, e.public_key, m.session_id, frames.OWNER_ID,
-                                     m.party_id)
-        chan = frames.Channel(sk, rk, m.session_id, frames.OWNER_ID, m.party_id)
-        payload = codec.encode(material_to_msg(m, digest))
-        conn.write(chan.seal(STEP_SESSION, payload))
-        await conn.drain()
-        body = await conn.get(timeout, STEP_RESULT)
-        _, reply = chan.open(body, STEP_RESULT)
-        return codec.decode(reply), len(payload)
+        reply = await owner_exchange(e.host, e.port, m.party_id, e.public_key, m.session_id,
+                                     encode_open(digest), payload, cfg.max_frame, cfg.timeout,
+                                     timeout)
     except NetworkError as exc:
-        raise NetworkError(f"{who}: {exc.message}", hint=exc.hint) from None
-    finally:
-        conn.close()
+        raise NetworkError(f"server {m.party_id}: {exc.message}", hint=exc.hint) from None
+    return codec.decode(reply), len(payload)
 
 
 async def _run(cfg: ServersConfig, materials: list[PartyMaterial], digest: str,
@@ -127,7 +117,7 @@ async def _run(cfg: ServersConfig, materials: list[PartyMaterial], digest: str,
             errors.append(f"server {i} reports: {t.result()[0].get('error')}")
     if errors:
         raise NetworkError(f"collaborative proof failed: {'; '.join(errors)}",
-                           hint="nothing was written; retry when every server is up")
+                           hint=failure_hint(errors))
     return [t.result() for t in tasks]
 
 

@@ -1,7 +1,9 @@
 """TCP transport (asyncio): framed connections and the synchronous :class:`TcpNetwork` facade.
 
-Every connection has a background reader task that keeps pulling frames into a queue, so parties
-that all send large messages before receiving never deadlock on full socket buffers.  The prover
+Every connection has a background reader task that keeps pulling frames into a bounded queue
+(``QUEUE_FRAMES``; a peer can legitimately be at most two frames ahead), so parties that all send
+large messages before receiving never deadlock on full socket buffers, and a peer streaming frames
+stalls on TCP backpressure instead of filling this process's memory.  The prover
 runs in a worker thread and calls ``send``/``recv``/``flush``; those hop onto the event loop.
 Decryption and the step check happen in ``recv`` (see frames.py); every error names the peer and
 the protocol step, and every wait has a timeout.
@@ -20,6 +22,17 @@ from omnidsl.mpc.network import RecordHook, TrafficStats
 #: StreamReader buffer limit: large frames (domain-size vectors, MBs) arrive without the reader
 #: pausing and resuming the socket every 128 KiB (asyncio's default limit is 64 KiB)
 STREAM_LIMIT = 1 << 24
+#: buffer limit of a server's connections until they are authenticated (asyncio buffers at most
+#: about 2 × this + one 256 KiB socket read per connection)
+PREAUTH_STREAM_LIMIT = 1 << 16
+#: frames read ahead per connection before the reader task waits for the consumer
+QUEUE_FRAMES = 4
+
+
+def set_stream_limit(reader: asyncio.StreamReader, limit: int) -> None:
+    """Change a StreamReader's buffer limit (asyncio reads it on every ``feed_data``; there is no
+    public setter, the attribute has been ``_limit`` since Python 3.4)."""
+    reader._limit = limit  # type: ignore[attr-defined]
 
 
 class FrameConn:
@@ -31,7 +44,7 @@ class FrameConn:
         self.writer = writer
         self.max_frame = max_frame
         self.peer = peer
-        self.queue: asyncio.Queue[bytes | NetworkError] = asyncio.Queue()
+        self.queue: asyncio.Queue[bytes | NetworkError] = asyncio.Queue(QUEUE_FRAMES)
         self._task: asyncio.Task[None] | None = None
         self.bytes_in = 0
         self.bytes_out = 0
@@ -91,6 +104,10 @@ class FrameConn:
 
     def abort(self, reason: NetworkError) -> None:
         """Fail every pending and later read with ``reason`` and close the connection."""
+        if self._task is not None:
+            self._task.cancel()
+        while self.queue.full():
+            self.queue.get_nowait()
         self.queue.put_nowait(reason)
         self.close()
 

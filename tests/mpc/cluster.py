@@ -31,9 +31,10 @@ class Cluster(ServerCluster):
     """The tests' cluster: ``start(i, *extra)`` (re)starts one server (e.g. with a crash hook)."""
 
     def __init__(self, directory: Path, n: int, circuits: dict[str, Path], timeout: float = 20.0,
-                 record: bool = False, max_frame: int = 1 << 28, threads: int | None = None):
+                 record: bool = False, max_frame: int = 1 << 28, threads: int | None = None,
+                 limits=None):
         super().__init__(directory, n, circuits, timeout, record=record, max_frame=max_frame,
-                         threads=threads)
+                         threads=threads, limits=limits)
 
     def start(self, i: int, *extra: str) -> None:
         self.start_server(i, *extra)

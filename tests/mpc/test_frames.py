@@ -12,12 +12,22 @@ from omnidsl.mpc.config import load_config, write_config
 from omnidsl.mpc.tcp import FrameConn
 
 
-def pair(session=b"s" * 16, a=0, b=1):
-    ska, pka = frames.generate_keypair()
-    skb, pkb = frames.generate_keypair()
-    ka = frames.channel_keys(ska, pkb, session, a, b)
-    kb = frames.channel_keys(skb, pka, session, b, a)
+def link(session=b"s" * 16, a=0, b=1, sa=None, sb=None):
+    """Both ends of a server link a ↔ b (a initiates) from a real key exchange: hellos with
+    fresh ephemeral keys, static keys ``sa``/``sb`` (fresh when None)."""
+    sa = sa or frames.generate_keypair()
+    sb = sb or frames.generate_keypair()
+    ea, eb = frames.generate_keypair(), frames.generate_keypair()
+    ha = frames.Hello(frames.ROLE_SERVER, a, b, session, ea[1]).encode()
+    hb = frames.Hello(frames.ROLE_SERVER, b, a, session, eb[1]).encode()
+    t = frames.transcript_hash(ha, hb)
+    ka = frames.session_keys(frames.link_ikm(True, ea[0], sa[0], eb[1], sb[1]), t, a, b)
+    kb = frames.session_keys(frames.link_ikm(False, eb[0], sb[0], ea[1], sa[1]), t, b, a)
     return frames.Channel(*ka, session, a, b), frames.Channel(*kb, session, b, a)
+
+
+def pair(session=b"s" * 16, a=0, b=1):
+    return link(session, a, b)
 
 
 def test_seal_open_roundtrip_and_counters():
@@ -60,13 +70,23 @@ def test_wrongly_keyed_and_cross_session_frames_are_rejected():
     _, b_other = pair()
     with pytest.raises(NetworkError, match="failed authentication"):
         b_other.open(a.seal("s", b"x"), "s")
-    # same static keys, different session → different keys
-    ska, pka = frames.generate_keypair()
-    skb, pkb = frames.generate_keypair()
-    s1 = frames.Channel(*frames.channel_keys(ska, pkb, b"1" * 16, 0, 1), b"1" * 16, 0, 1)
-    s2 = frames.Channel(*frames.channel_keys(skb, pka, b"2" * 16, 1, 0), b"2" * 16, 1, 0)
+    # same static keys, same session id, new connection → fresh ephemeral keys, other keys
+    sa, sb = frames.generate_keypair(), frames.generate_keypair()
+    s1, _ = link(b"1" * 16, 0, 1, sa, sb)
+    _, s2 = link(b"1" * 16, 0, 1, sa, sb)
     with pytest.raises(NetworkError):
         s2.open(s1.seal("s", b"x"), "s")
+    # an initiator with a wrong idea of the responder's static key derives other keys
+    ea, eb = frames.generate_keypair(), frames.generate_keypair()
+    ha = frames.Hello(frames.ROLE_SERVER, 1, 0, b"1" * 16, ea[1]).encode()
+    hb = frames.Hello(frames.ROLE_SERVER, 0, 1, b"1" * 16, eb[1]).encode()
+    t = frames.transcript_hash(ha, hb)
+    stale = frames.generate_keypair()[1]
+    ki = frames.session_keys(frames.link_ikm(True, ea[0], sa[0], eb[1], stale), t, 1, 0)
+    kr = frames.session_keys(frames.link_ikm(False, eb[0], sb[0], ea[1], sa[1]), t, 0, 1)
+    with pytest.raises(NetworkError, match="failed authentication"):
+        frames.Channel(*kr, b"1" * 16, 0, 1).open(
+            frames.Channel(*ki, b"1" * 16, 1, 0).seal("s", b"x"), "s")
     # keys are per direction: a frame reflected back to its sender does not authenticate
     a2, _ = pair()
     body = a2.seal("s", b"x")
@@ -84,6 +104,31 @@ def test_malformed_frames_and_hellos():
     for junk in (b"", b"HTTP/1.1 GET /", b"OMNI" + bytes(52), hello.encode()[:-1]):
         with pytest.raises(NetworkError, match=r"hello|version"):
             frames.Hello.decode(junk)
+
+
+def test_owner_keys_agree_and_refusals_are_sanitised():
+    server_sk, server_pk = frames.generate_keypair()
+    e_do, e_srv = frames.generate_keypair(), frames.generate_keypair()
+    h_do = frames.Hello(frames.ROLE_OWNER, frames.OWNER_ID, 2, b"q" * 16, e_do[1]).encode()
+    h_srv = frames.Hello(frames.ROLE_SERVER, 2, frames.OWNER_ID, b"q" * 16, e_srv[1]).encode()
+    t = frames.transcript_hash(h_do, h_srv)
+    k_do = frames.session_keys(frames.owner_ikm_owner_side(e_do[0], e_srv[1], server_pk), t,
+                               frames.OWNER_ID, 2)
+    k_srv = frames.session_keys(frames.owner_ikm_server_side(e_srv[0], server_sk, e_do[1]), t,
+                                2, frames.OWNER_ID)
+    assert k_do == k_srv[::-1] and k_do[0] != k_do[1]
+    # the transcript (both ephemeral keys) enters the keys
+    t2 = frames.transcript_hash(h_do, h_srv[:-1] + b"x")
+    assert frames.session_keys(b"k" * 64, t, 0, 1) != frames.session_keys(b"k" * 64, t2, 0, 1)
+    with pytest.raises(NetworkError, match="degenerate"):
+        frames.dh(e_do[0], bytes(32))  # a low-order point gives the all-zero secret
+    body = frames.refusal("busy\x1b[31m " + "x" * 500)
+    assert len(body) <= frames.MAX_HELLO_FRAME
+    reason = frames.refusal_reason(body)
+    assert reason is not None and reason.startswith("busy?[31m") and "\x1b" not in reason
+    assert frames.refusal_reason(h_srv) is None
+    with pytest.raises(NetworkError, match="unknown role"):
+        frames.Hello.decode(frames.refusal("x" * 50))
 
 
 def test_oversized_frame_rejected_before_reading():
