@@ -111,11 +111,19 @@ def test_g2_outside_subgroup_rejected(chain, be):
 def test_wrong_ic_length_rejected(chain, be):
     pk, pub, proof = chain
     vk = pk.vk
-    assert not verify(replace(vk, ic=[*vk.ic, vk.ic[1]]), pub, proof, be)
+    from py_ecc.optimized_bn128 import FQ as F
+    from py_ecc.optimized_bn128 import add, normalize
+
+    # a key repeating an IC point is refused outright (inputs i and j could trade value)
+    assert not verify(replace(vk, ic=[*vk.ic, vk.ic[1]]), [*pub, 0], proof, be)
+    fresh = normalize(add((F(vk.ic[1][0]), F(vk.ic[1][1]), F(1)),
+                          (F(vk.ic[2][0]), F(vk.ic[2][1]), F(1))))
+    extra = replace(vk, ic=[*vk.ic, (int(fresh[0].n), int(fresh[1].n))])
+    assert not verify(extra, pub, proof, be)
     # an extra IC point with an extra public input is a different key: it agrees with the real
     # one only at input 0 (0·IC = 0), never for a nonzero value
-    assert verify(replace(vk, ic=[*vk.ic, vk.ic[1]]), [*pub, 0], proof, be)
-    assert not verify(replace(vk, ic=[*vk.ic, vk.ic[1]]), [*pub, 1], proof, be)
+    assert verify(extra, [*pub, 0], proof, be)
+    assert not verify(extra, [*pub, 1], proof, be)
     assert not verify(replace(vk, ic=vk.ic[:-1]), pub[:-1], proof, be)
     assert not verify(vk, pub[:-1], proof, be)
 
