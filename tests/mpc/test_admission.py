@@ -233,6 +233,28 @@ def test_connection_flood_is_capped_and_silent_connections_time_out(tmp_path, ke
         assert cl.alive() == [0, 1]
 
 
+@pytest.mark.slow
+def test_data_owners_at_once_all_get_their_proof(tmp_path, keys):
+    """Up to max_sessions sessions run side by side (one at a time used to answer "busy")."""
+    d, pk, z, be = keys
+    with Cluster(tmp_path, 3, {"range": d}, timeout=10).start_all() as cl:
+        out: list = []
+
+        def run() -> None:
+            try:
+                r = prove_shared(cl.cfg, d / "proving_key.bin", z, be, pk=pk)
+                out.append(verify(pk.vk, r.public, r.proof, be))
+            except NetworkError as exc:
+                out.append(exc)
+
+        owners = [threading.Thread(target=run) for _ in range(cl.cfg.limits.max_sessions)]
+        for t in owners:
+            t.start()
+        for t in owners:
+            t.join(60)
+        assert out == [True] * cl.cfg.limits.max_sessions
+
+
 def test_unauthenticated_refusals_reach_the_client(tmp_path, keys):
     """A hello naming another server id, or a reused session id, gets a plaintext refusal that
     the data owner shows as such."""
