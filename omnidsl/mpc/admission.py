@@ -186,6 +186,10 @@ class Rendezvous:
             return True
         except TimeoutError:
             return False
+        except asyncio.CancelledError:
+            if m.claimed.done():  # claimed just before the cancellation: the session owns it
+                return True
+            raise
         finally:
             if not m.claimed.done() and self._m.get(key) is m:
                 del self._m[key]
@@ -260,7 +264,7 @@ class Gate:
             if not self.sid < hello.sender < self.cfg.n:
                 raise NetworkError(f"unexpected connection claiming to be server {hello.sender}")
             conn.peer = f"server {hello.sender}"
-            kept = await self._park(conn, hello, body)
+            kept = await self._park(conn, hello, body, token)
         except asyncio.CancelledError:
             self.log(f"dropped an unauthenticated connection ({conn.peer}): more than "
                      f"{self.limits.max_unauthenticated} at once, or shutting down")
@@ -288,6 +292,9 @@ class Gate:
             handshake.refuse(conn, f"server {self.sid} could not authenticate the data owner's "
                                    "frames (a replayed or tampered session?)")
             raise NetworkError(f"session {tag}: {exc.message}") from None
+        if sid in self.replay:  # (a concurrent hello with the same id got here first)
+            handshake.refuse(conn, f"session {tag} was already used on server {self.sid}")
+            raise NetworkError(f"refused session {tag}: its id was already used (a replay?)")
         self.replay.add(sid)
         try:
             self.slots.open(sid, asyncio.current_task())
@@ -303,14 +310,15 @@ class Gate:
             self.slots.close(sid)
             self.rendezvous.drop(sid)
 
-    async def _park(self, conn: FrameConn, hello: frames.Hello, body: bytes) -> bool:
+    async def _park(self, conn: FrameConn, hello: frames.Hello, body: bytes,
+                    token: int) -> bool:
         sid, peer = hello.session_id, hello.sender
         if sid in self.replay and not self.slots.active(sid):
             handshake.refuse(conn, f"session {sid.hex()[:8]} is over on server {self.sid}")
             raise NetworkError(f"server {peer}'s connection is for session {sid.hex()[:8]}, "
                                "which is over (a replay?)")
         try:
-            claimed = await self.rendezvous.park((sid, peer), (conn, hello, body),
+            claimed = await self.rendezvous.park((sid, peer), (conn, hello, body, token),
                                                  self.assemble_s)
         except ValueError:
             raise NetworkError(f"duplicate connection from server {peer} for session "
@@ -338,11 +346,12 @@ class Gate:
                                                      e.public_key, session_id, deadline)
             else:
                 try:
-                    c, hello, body = await self.rendezvous.claim(
+                    c, hello, body, token = await self.rendezvous.claim(
                         (session_id, j), max(deadline - loop.time(), 0.0))
                 except TimeoutError:
                     raise NetworkError(f"server {j} did not connect within {self.assemble_s:g} s "
                                        f"at step {STEP_HANDSHAKE!r}") from None
+                self.preauth.release(token)  # part of a session now: no longer evictable
                 opened.append(c)
                 chan = await handshake.link_respond(c, hello, body, self.sid, self.private_key,
                                                     e.public_key, deadline)

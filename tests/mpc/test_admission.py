@@ -103,6 +103,12 @@ def test_rendezvous_parks_claims_and_times_out():
         with pytest.raises(TimeoutError):
             await rv.claim((b"u", 1), 0.05)
         assert len(rv) == 0
+        # claimed, then evicted before the parked side ran again: it still counts as claimed
+        parked = asyncio.ensure_future(rv.park((b"v", 1), "conn2", 5))
+        await asyncio.sleep(0)
+        assert await rv.claim((b"v", 1), 1) == "conn2"
+        parked.cancel()
+        assert await parked is True
 
     asyncio.run(go())
 
