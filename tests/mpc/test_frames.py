@@ -8,7 +8,7 @@ import pytest
 
 from omnidsl.errors import FormatError, NetworkError
 from omnidsl.mpc import frames
-from omnidsl.mpc.config import load_config, write_config
+from omnidsl.mpc.config import Limits, load_config, write_config
 from omnidsl.mpc.tcp import FrameConn
 
 
@@ -153,6 +153,10 @@ def test_config_roundtrip_and_errors(tmp_path):
     cfg = load_config(path)
     assert cfg.n == 3 and cfg.timeout == 5 and cfg.servers[2].port == 7102
     assert cfg.circuits["nb"] == tmp_path / "keys/nb"
+    assert cfg.limits == Limits()  # defaults when [network] names none
+    path = write_config(tmp_path / "b", 2, 7100, limits=Limits(max_sessions=2,
+                                                               handshake_timeout=1.5))
+    assert load_config(path).limits == Limits(max_sessions=2, handshake_timeout=1.5)
     assert frames.public_of(cfg.private_key(1)) == cfg.servers[1].public_key
     (tmp_path / "server1.key").write_text((b"\x01" * 32).hex())
     with pytest.raises(FormatError, match="does not match"):
@@ -162,6 +166,9 @@ def test_config_roundtrip_and_errors(tmp_path):
         ("[[servers]]\nid = 0\nport = 1\npublic_key = '00'\n", "at least two"),
         ("not toml [", "not valid TOML"),
         ("[network]\ntimeout = -1\n", "timeout"),
+        ("[network]\nmax_sessions = 0\n", "max_sessions must be an integer in 1..64"),
+        ("[network]\nassemble_timeout = 'x'\n", "assemble_timeout must be a number"),
+        ("[network]\nmax_unauthenticated = 2.5\n", "max_unauthenticated must be an integer"),
         ("[[servers]]\nid = 1\nport = 1\npublic_key = '" + "00" * 32 + "'\n"
          "[[servers]]\nid = 0\nport = 2\npublic_key = '" + "00" * 32 + "'\n", "id order"),
     ]:
