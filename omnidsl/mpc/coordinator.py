@@ -14,13 +14,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from omnidsl.errors import NetworkError, OmniDSLError, ProofError
 from omnidsl.mpc import codec
+from omnidsl.mpc.attribution import check_satisfied
 from omnidsl.mpc.config import ServersConfig, file_digest
 from omnidsl.mpc.dealer import (
     FixedShares,
@@ -41,6 +43,8 @@ WITNESS_MSM_MODES = ("split", "servers")
 SHARE_MODES = ("bounded", "uniform")
 #: after one server fails, how long to wait for the others' error reports.
 FAILURE_GRACE_S = 2.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -88,10 +92,21 @@ async def _one_server(cfg: ServersConfig, m: PartyMaterial, digest: str,
     return codec.decode(reply), len(payload)
 
 
+class SessionFailed(NetworkError):
+    """Some server failed the session; ``replies`` holds every answer that did arrive (None:
+    none from that server), with the digests the owner judges the servers by."""
+
+    def __init__(self, message: str, hint: str | None,
+                 replies: list[dict[str, codec.Value] | None]):
+        super().__init__(message, hint=hint)
+        self.replies = replies
+
+
 async def _run(cfg: ServersConfig, materials: list[PartyMaterial], digest: str,
                timeout: float) -> list[tuple[dict[str, codec.Value], int]]:
     """Run the session on every server; on the first failure give the others a moment to
-    report their view of it (which server died, at which step), then cancel them."""
+    report their view of it (which server died, at which step), then cancel them and raise
+    :class:`SessionFailed`.  Returns each server's (reply, material bytes)."""
     tasks = [asyncio.ensure_future(_one_server(cfg, m, digest, timeout)) for m in materials]
     done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     while pending and not any(_failed(t) for t in done):
@@ -104,7 +119,9 @@ async def _run(cfg: ServersConfig, materials: list[PartyMaterial], digest: str,
             t.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
     errors: list[str] = []
+    replies: list[dict[str, codec.Value] | None] = []
     for i, t in enumerate(tasks):
+        replies.append(None if t in pending or t.exception() is not None else t.result()[0])
         if t in pending:
             errors.append(f"server {i}: no answer (cancelled after another server failed)")
             continue
@@ -116,13 +133,56 @@ async def _run(cfg: ServersConfig, materials: list[PartyMaterial], digest: str,
         elif not t.result()[0].get("ok"):
             errors.append(f"server {i} reports: {t.result()[0].get('error')}")
     if errors:
-        raise NetworkError(f"collaborative proof failed: {'; '.join(errors)}",
-                           hint=failure_hint(errors))
+        raise SessionFailed(f"collaborative proof failed: {'; '.join(errors)}",
+                            failure_hint(errors), replies)
     return [t.result() for t in tasks]
 
 
 def _failed(t: asyncio.Future) -> bool:
     return t.exception() is not None or not t.result()[0].get("ok")
+
+
+@dataclass
+class _Failure:
+    """What the data owner needs to explain a failed session (docs/mpc.md, Attribution)."""
+
+    pk_path: Path
+    digest: str
+    pk: Any  # the key the owner dealt with and verifies against
+    materials: list[PartyMaterial]
+    public: list[int]
+    backend: Any
+    replies: list[dict[str, codec.Value] | None] = field(default_factory=list)
+
+    def explain(self, error: OmniDSLError,
+                replies: list[dict[str, codec.Value] | None] | None = None) -> NoReturn:
+        """Raise one line naming the server(s) whose messages were wrong, or ``error`` when the
+        servers' reports (``replies``, default: the session's) single nobody out."""
+        from omnidsl.groth16.keys import read_proving_key
+        from omnidsl.mpc.attribution import attribute
+
+        try:
+            # the key the servers proved with: the file whose digest the session named
+            pk = read_proving_key(self.pk_path) if file_digest(self.pk_path) == self.digest \
+                else None
+        except (OSError, OmniDSLError):
+            pk = None
+        if pk is None:
+            log.warning("attribution skipped: %s changed during the session", self.pk_path)
+            raise error
+        verdict = attribute(pk, self.materials, self.replies if replies is None else replies,
+                            self.backend, self.public, vk=self.pk.vk)
+        line = verdict.message()
+        if line is None:
+            raise error
+        hint = ("nothing was written; retry without " + _plural(verdict.named)
+                if verdict.named else "nothing was written; check the witness and the keys")
+        raise ProofError(f"collaborative proof failed: {line}", hint=hint) from None
+
+
+def _plural(ids: list[int]) -> str:
+    return f"server {ids[0]}" if len(ids) == 1 else \
+        "servers " + ", ".join(map(str, ids[:-1])) + f" and {ids[-1]}"
 
 
 def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
@@ -156,6 +216,7 @@ def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
     if shares not in SHARE_MODES:
         raise ProofError(f"shares must be one of {', '.join(SHARE_MODES)}, not {shares!r}")
     validate_witness(pk, witness)
+    check_satisfied(pk, witness, backend)  # a bad witness is the owner's error, not the servers'
     t0 = time.perf_counter()
     try:
         materials = deal(backend, witness, pk.n_public + 1, pk.domain_size, cfg.n,
@@ -172,7 +233,13 @@ def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
                                                                            strict=True)]
     deal_s = time.perf_counter() - t0
     digest = file_digest(pk_path)
-    results = asyncio.run(_run(cfg, materials, digest, cfg.timeout * SESSION_TIMEOUT_FACTOR))
+    public = public_signals(pk, witness)
+    failed = _Failure(pk_path, digest, pk, materials, public, backend)
+    try:
+        results = asyncio.run(_run(cfg, materials, digest, cfg.timeout * SESSION_TIMEOUT_FACTOR))
+    except SessionFailed as exc:
+        failed.explain(exc, exc.replies)
+    failed.replies = [r for r, _ in results]
     proofs = set()
     reports = []
     for i, (r, material_bytes) in enumerate(results):
@@ -181,7 +248,7 @@ def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
             b = g2_from_bytes(codec.need(r, "b", bytes))  # type: ignore[arg-type]
             c = g1_from_bytes(codec.need(r, "c", bytes))  # type: ignore[arg-type]
         except (OmniDSLError, ValueError) as exc:
-            raise ProofError(f"server {i} returned a malformed proof: {exc}") from None
+            failed.explain(ProofError(f"server {i} returned a malformed proof: {exc}"))
         proofs.add((a, b, c))
         reports.append(ServerReport(
             i, float(str(r.get("cpu_s", "0"))), float(str(r.get("wall_s", "0"))),
@@ -189,13 +256,12 @@ def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
             int(r.get("wire_bytes_sent") or 0), material_bytes,
             _stage_cpu(str(r.get("stage_cpu") or ""))))
     if len(proofs) != 1:
-        raise ProofError("the servers returned different proofs; nothing was written",
-                         hint="a server is faulty or malicious")
+        failed.explain(ProofError("the servers returned different proofs; nothing was written",
+                                  hint="a server is faulty or malicious"))
     proof = Proof(*proofs.pop())
-    public = public_signals(pk, witness)
     if not verify(pk.vk, public, proof, backend):
-        raise ProofError(
+        failed.explain(ProofError(
             "the servers' proof does not verify; nothing was written or submitted",
-            hint="a server sent wrong shares (or its proving key differs); retry with other servers",
-        )
+            hint="no server could be singled out; retry with other servers",
+        ))
     return SharedProof(proof, public, reports, deal_s, time.perf_counter() - t0, msm_cpu)

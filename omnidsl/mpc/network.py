@@ -17,6 +17,8 @@ from omnidsl.errors import NetworkError
 
 #: hook(receiver_id, sender_id, step, payload) called for every message a party receives.
 RecordHook = Callable[[int, int, str, bytes], None]
+#: the step tag :meth:`LocalHub.abort` puts into every queue
+_ABORT = "\x00abort"
 
 
 @runtime_checkable
@@ -76,9 +78,17 @@ class LocalHub:
             (i, j): queue.Queue() for i in range(n_parties) for j in range(n_parties) if i != j
         }
         self._lock = threading.Lock()
+        self.aborted: str | None = None
 
     def network(self, party_id: int) -> LocalNetwork:
         return LocalNetwork(self, party_id)
+
+    def abort(self, reason: str) -> None:
+        """Wake every party blocked in ``recv``; this and every later ``recv`` raises
+        NetworkError(``reason``) (used to stop an in-process run early)."""
+        self.aborted = reason
+        for q in self._queues.values():
+            q.put((_ABORT, b""))
 
 
 class LocalNetwork:
@@ -105,6 +115,8 @@ class LocalNetwork:
 
     def recv(self, frm: int) -> bytes:
         self._check_peer(frm)
+        if self.hub.aborted is not None:
+            raise NetworkError(f"party {self.party_id}: {self.hub.aborted}")
         try:
             step, data = self.hub._queues[(frm, self.party_id)].get(timeout=self.hub.timeout)
         except queue.Empty:
@@ -112,6 +124,8 @@ class LocalNetwork:
                 f"party {self.party_id}: no message from party {frm} within "
                 f"{self.hub.timeout:g} s at step {self.step!r}"
             ) from None
+        if self.hub.aborted is not None:
+            raise NetworkError(f"party {self.party_id}: {self.hub.aborted}")
         if step != self.step:
             raise NetworkError(
                 f"party {self.party_id}: party {frm} sent a message for step {step!r} "

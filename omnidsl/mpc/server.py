@@ -42,6 +42,7 @@ import numpy as np
 from omnidsl.errors import FormatError, NetworkError, OmniDSLError, ProofError
 from omnidsl.mpc import codec, frames, limits
 from omnidsl.mpc.admission import Gate
+from omnidsl.mpc.attribution import DigestNetwork
 from omnidsl.mpc.config import ServersConfig, file_digest, proving_key_file
 from omnidsl.mpc.dealer import PartyMaterial, expand_material
 from omnidsl.mpc.handshake import (
@@ -312,11 +313,13 @@ class Server:
             self._reply(conn, chan, {"kind": "result", "ok": False, "error": msg})
         except OmniDSLError as exc:
             self.log(f"session {tag} failed: {exc.message}")
-            self._reply(conn, chan, {"kind": "result", "ok": False, "error": exc.message})
+            self._reply(conn, chan, {"kind": "result", "ok": False, "error": exc.message,
+                                     "transcript": getattr(exc, "transcript", None)})
         except Exception as exc:  # a bug must not kill the server, and the owner must hear it
             msg = f"internal error on server {self.sid}: {type(exc).__name__}: {exc}"
             self.log(msg)
-            self._reply(conn, chan, {"kind": "result", "ok": False, "error": msg})
+            self._reply(conn, chan, {"kind": "result", "ok": False, "error": msg,
+                                     "transcript": getattr(exc, "transcript", None)})
         finally:
             for pc, _ in peers.values():
                 pc.close()
@@ -385,14 +388,19 @@ class Server:
             for j in peers:
                 self.recorder(self.sid, j, STEP_HANDSHAKE, CONFIRM)
         loop = asyncio.get_running_loop()
-        net = TcpNetwork(self.sid, self.cfg.n, loop, peers, self.cfg.timeout,
-                         record=self.recorder, crash_at=self.crash_at)
-        result = await loop.run_in_executor(None, self._prove, net, material, pk)
+        net = DigestNetwork(TcpNetwork(self.sid, self.cfg.n, loop, peers, self.cfg.timeout,
+                                       record=self.recorder, crash_at=self.crash_at))
+        try:
+            result = await loop.run_in_executor(None, self._prove, net, material, pk)
+        except Exception as exc:  # the owner judges who deviated from these digests
+            exc.transcript = net.encode()  # type: ignore[attr-defined]
+            raise
+        result["transcript"] = net.encode()  # SHA-256 per (peer, step) of what moved
         if self.bind_dir is not None and material.bind_label is not None:
             write_bound_receipt(self.bind_dir, material, result)
         return result
 
-    def _prove(self, net: TcpNetwork, material: PartyMaterial, pk: Any) -> dict:
+    def _prove(self, net: DigestNetwork, material: PartyMaterial, pk: Any) -> dict:
         from omnidsl.groth16.points import g1_to_bytes, g2_to_bytes
         from omnidsl.groth16.prover import prove
         from omnidsl.mpc.driver import AdditiveDriver
