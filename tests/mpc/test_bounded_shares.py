@@ -263,14 +263,16 @@ def test_dealer_refuses_a_value_over_its_width(be, nb, monkeypatch):
                                              "width of 16 bits"):
             deal(be, with_value(v), pk.n_public + 1, pk.domain_size, 3, wire_bits=bits)
         for mode in coordinator.WITNESS_MSM_MODES:
-            with pytest.raises(ProofError, match=f"cannot deal the witness: witness wire #{wire}"):
-                coordinator.prove_shared(cfg, d / "proving_key.bin", with_value(v), be, pk=pk,
-                                         witness_msm=mode)
+            # prove_shared checks the constraints first (docs/mpc.md, Attribution); the width
+            # check in deal stays as the second line (above)
+            for mode_s in coordinator.SHARE_MODES:
+                with pytest.raises(ProofError, match="the witness does not satisfy the rule"):
+                    coordinator.prove_shared(cfg, d / "proving_key.bin", with_value(v), be,
+                                             pk=pk, witness_msm=mode, shares=mode_s)
     assert calls == []  # nothing was sent
-    # the width check is what stops it: uniform masks deal the same witness (and reach the net)
+    # the valid witness does reach the network
     with pytest.raises(NetworkError, match="the network was reached"):
-        coordinator.prove_shared(cfg, d / "proving_key.bin", with_value(1 << 16), be, pk=pk,
-                                 shares="uniform")
+        coordinator.prove_shared(cfg, d / "proving_key.bin", z, be, pk=pk, shares="uniform")
     assert len(calls) == 1
 
 

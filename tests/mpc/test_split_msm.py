@@ -447,8 +447,9 @@ def test_bound_sessions_accept_split_mode_and_refuse_forgeries(be, nb, tmp_path)
             proofs = {proof_of(r) for r, _ in replies}
             assert len(proofs) == 1
             assert not verify(pk.vk, public_signals(pk, z), proofs.pop(), be)
-        # and the whole data-owner flow reports it (nothing returned)
-        with pytest.raises(ProofError, match="does not verify"):
+        # and the whole data-owner flow refuses that witness as the owner's own error, before
+        # anything is sent (docs/mpc.md, Attribution)
+        with pytest.raises(ProofError, match="the witness does not satisfy the rule"):
             coordinator.prove_shared(cl.cfg, pk_path, bad, be, pk=pk, fixed=fixed_bad,
                                      bind_label="task1-0xcc")
         assert cl.alive() == list(range(n))
