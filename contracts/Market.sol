@@ -107,6 +107,10 @@ contract Market {
     /// keccak256 of the sealed aggregate share a server delivered (zero: not delivered).
     mapping(uint256 => mapping(address => bytes32)) public deliveredOf;
     mapping(uint256 => mapping(address => bool)) public isPaid;
+    /// Servers whose commitment the MO audits (opens) in a task; at most N - 1 per task, so one
+    /// server's shares of every DO stay closed (a server opens only if the chain names it).
+    mapping(uint256 => mapping(address => bool)) public isAudited;
+    mapping(uint256 => uint256) public auditCount;
     /// Pull-payment balances (DO rewards, server fees, returned bonds).
     mapping(address => uint256) public balanceOf;
     /// Sum of escrow and bonds still held for tasks plus all balances (equals the contract's ether).
@@ -140,6 +144,7 @@ contract Market {
     event AggregateDelivered(uint256 indexed taskId, address indexed server, bytes32 digest, uint256 paid);
     event AggregateWithheld(uint256 indexed taskId, address indexed server, uint256 forfeited);
     event AggregateChecked(uint256 indexed taskId, bool matched);
+    event AuditRequested(uint256 indexed taskId, address indexed server);
     event Withdrawn(address indexed account, uint256 amount);
     event Reclaimed(uint256 indexed taskId, address indexed owner, uint256 amount);
 
@@ -286,6 +291,22 @@ contract Market {
         Task storage t = _existing(taskId);
         require(msg.sender == t.owner, "Market: only the task owner");
         emit AggregateChecked(taskId, matched);
+    }
+
+    /// @notice The MO names a server whose commitment it audits (the server then opens its
+    /// shares and salt to the MO off-chain).  Only after submissions close, each server once, and
+    /// at most N - 1 servers per task: the shares of the server left closed keep every DO's
+    /// vector hidden from the MO (which also learns the aggregate).
+    function requestAudit(uint256 taskId, address server) external {
+        Task storage t = _existing(taskId);
+        require(msg.sender == t.owner, "Market: only the task owner");
+        require(!_open(t), "Market: submissions still open");
+        require(commitmentOf[taskId][server] != bytes32(0), "Market: server has not committed");
+        require(!isAudited[taskId][server], "Market: already audited");
+        require(auditCount[taskId] + 1 < _servers[taskId].length, "Market: at most N-1 audits per task");
+        isAudited[taskId][server] = true;
+        auditCount[taskId] += 1;
+        emit AuditRequested(taskId, server);
     }
 
     /// @notice After submissions close, a server posts its aggregate share sealed to the MO's

@@ -146,6 +146,22 @@ def _context(chain_id: int, market: str, task_id: int, server: str) -> bytes:
                        Web3.to_checksum_address(server)])
 
 
+def _exchange(eph: X25519PrivateKey, owner_pub: bytes) -> bytes:
+    try:
+        return eph.exchange(X25519PublicKey.from_public_bytes(bytes(owner_pub)))
+    except ValueError:  # not 32 bytes, or a point of small order (all-zero shared secret)
+        raise ChainError("the task's owner key is not a usable X25519 public key (small order "
+                         "or malformed): no aggregate share can be sealed to it",
+                         hint="a server must not commit (bond) or attest in such a task") from None
+
+
+def check_owner_key(owner_pub: bytes) -> None:
+    """Raise ChainError unless aggregate shares can be sealed to ``owner_pub`` (a malicious
+    model owner's small-order key would make every delivery fail, and the servers' bonds and
+    fees would be forfeited to it)."""
+    _exchange(X25519PrivateKey.generate(), owner_pub)
+
+
 def seal_share(share: Sequence[int], owner_pub: bytes, chain_id: int, market: str,
                task_id: int, server: str) -> bytes:
     """ephemeral X25519 public key (32) ‖ ChaCha20-Poly1305(entries as 32-byte big-endian)."""
@@ -153,8 +169,7 @@ def seal_share(share: Sequence[int], owner_pub: bytes, chain_id: int, market: st
     eph_pub = eph.public_key().public_bytes(serialization.Encoding.Raw,
                                             serialization.PublicFormat.Raw)
     ctx = _context(chain_id, market, task_id, server)
-    key = _seal_key(eph.exchange(X25519PublicKey.from_public_bytes(owner_pub)), eph_pub,
-                    owner_pub, ctx)
+    key = _seal_key(_exchange(eph, owner_pub), eph_pub, owner_pub, ctx)
     return eph_pub + ChaCha20Poly1305(key).encrypt(b"\0" * 12, _words(share), ctx)
 
 

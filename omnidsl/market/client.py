@@ -302,6 +302,12 @@ class MarketClient:
     def report_aggregate(self, task_id: int, matched: bool, sender: str) -> TxResult:
         return self._send(self.contract.functions.reportAggregate(task_id, matched), sender)
 
+    def request_audit(self, task_id: int, server: str, sender: str) -> TxResult:
+        """The task owner names a server it audits (after submissions close; at most N - 1
+        servers per task); only a server named on-chain opens its commitment."""
+        addr = Web3.to_checksum_address(server)
+        return self._send(self.contract.functions.requestAudit(task_id, addr), sender)
+
     # ------------------------------------------------------------------ views
     def task(self, task_id: int) -> TaskInfo:
         t = self._call(self.contract.functions.getTask(task_id))
@@ -357,6 +363,10 @@ class MarketClient:
     def commitment_of(self, task_id: int, server: str) -> bytes:
         addr = Web3.to_checksum_address(server)
         return bytes(self._call(self.contract.functions.commitmentOf(task_id, addr)))
+
+    def is_audited(self, task_id: int, server: str) -> bool:
+        addr = Web3.to_checksum_address(server)
+        return bool(self._call(self.contract.functions.isAudited(task_id, addr)))
 
     def total_held(self) -> int:
         return int(self._call(self.contract.functions.totalHeld()))

@@ -18,6 +18,7 @@ other share (docs/market.md).  The single-machine provers (``prove_many``) remai
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -155,7 +156,11 @@ class ModelOwner:
 
     def audit(self, task_id: int, server: Server, accepted: Sequence[str],
               aggregate_share: Sequence[int]) -> bool:
-        """Open ONE server's commitment and check its aggregate share (see docs/market.md)."""
+        """Open ONE server's commitment and check its aggregate share (see docs/market.md).
+        The audit is named on-chain first (``requestAudit``: after submissions close, at most
+        N - 1 servers per task); a server opens only if the chain names it."""
+        if not self.market.is_audited(task_id, server.account):
+            self.market.request_audit(task_id, server.account, self.account)
         held, salt = server.opening(task_id)
         commitment = self.market.commitment_of(task_id, server.account)
         return agg.opening_is_valid(task_id, server.account, commitment, held, salt, accepted,
@@ -221,6 +226,27 @@ class Server:
     binding: ProverBinding | None = None  # set when this server proves collaboratively
     signer: Any = None
     receipts: att.Receipts = field(default_factory=att.Receipts)
+    #: shortest delivery window (deliverBy - deadline, seconds) this server accepts: it must be
+    #: able to get its delivery mined, or its fees and bond are forfeited to the MO
+    min_delivery_window: int = 300
+
+    def check_terms(self, task_id: int, info: Any = None) -> None:
+        """Refuse (ChainError) a task in which this server could not deliver its aggregate
+        share — and so would forfeit its bond and fees to the MO: an owner key no share can be
+        sealed to, or a delivery window too short to be sure a block falls in it."""
+        info = self.market.task(task_id) if info is None else info
+        window = info.deliver_by - info.deadline
+        if window < self.min_delivery_window:
+            raise ChainError(f"server {self.account} will not work in task {task_id}: its "
+                             f"delivery window is {window} s (< {self.min_delivery_window} s), "
+                             "a delivery might find no block in it",
+                             hint="the model owner must leave time between the deadline and "
+                                  "deliverBy")
+        try:
+            att.check_owner_key(info.owner_key)
+        except ChainError as exc:
+            raise ChainError(f"server {self.account} will not work in task {task_id}: "
+                             f"{exc.message}", hint=exc.hint) from None
 
     def receive(self, task_id: int, data_owner: str, share: list[int]) -> None:
         """Store one data owner's share (before the commitment only)."""
@@ -239,8 +265,10 @@ class Server:
         bond (and pin the shares for this server's prover process: from now on it proves each
         DO's gradient only with exactly the committed share on the gradient wires); returns the
         gas used."""
+        info = self.market.task(task_id)
+        self.check_terms(task_id, info)  # before any bond moves
         seed = self.seeds.setdefault(task_id, secrets.token_bytes(32))
-        bond = self.market.task(task_id).server_bond
+        bond = info.server_bond
         gas = self.market.commit_shares(task_id, self.commitment(task_id),
                                         att.seed_hash(task_id, self.account, seed), self.account,
                                         bond=bond).gas_used
@@ -288,22 +316,60 @@ class Server:
             found = att.Receipts(self.binding.bind_dir).lookup(label)
         return found
 
+    def _committed(self, task_id: int, owner: str) -> str | None:
+        """Why this server cannot vouch for a proof of ``owner`` in a task with aggregate
+        binding (None if it can): it must hold a committed share of that DO — else it could not
+        deliver its aggregate share — and, when bound, its pin of that share must still be on
+        disk unchanged: a label names only task and DO, so another market's task with the same
+        id (same serve process) or a stale pin could otherwise have produced the receipt."""
+        from omnidsl.field import int_to_bytes
+        from omnidsl.mpc.dealer import binding_digest
+
+        key = Web3.to_checksum_address(owner)
+        share = self.shares.get(task_id, {}).get(key)
+        if task_id not in self.salts or share is None:
+            return f"server {self.account} holds no committed share of {key} in task {task_id}"
+        b = self.binding
+        if b is None:
+            return None
+        label = bind_label(task_id, key)
+        expected = binding_digest(b.wires, b"".join(int_to_bytes(int(v)) for v in share)).hex()
+        try:
+            pinned = json.loads((b.bind_dir / f"{label}.json").read_text()).get("digest")
+        except (OSError, ValueError, AttributeError):
+            pinned = None
+        if pinned != expected:
+            return (f"server {self.account}'s pin {label} is no longer the share it committed "
+                    "to (replaced, e.g. by another market's task with the same id, or removed)")
+        return None
+
     def vet(self, task_id: int, items: Sequence[tuple[dict[str, Any], Sequence[Any]]]
             ) -> list[str | None]:
-        """Per item: None if this server would attest it, else why not."""
-        owner_index = self.market.task(task_id).owner_index
+        """Per item: None if this server would attest it, else why not.  It attests exactly
+        the words and public inputs of a proof its own prover produced for that DO in this
+        task; with aggregate binding, also only for a DO whose committed share it holds and
+        still has pinned (:meth:`_committed`)."""
+        from omnidsl.field import R
+        from omnidsl.solidity.render import batch_calldata
+
+        info = self.market.task(task_id)
         out: list[str | None] = []
         for proof, public in items:
             try:
-                words, xs = att.calldata_of(proof, public)
+                proofs, inputs = batch_calldata([(proof, list(public))])
+                words, xs = [int(x) for x in proofs], [int(x) for x in inputs]
+                owner = xs[info.owner_index]
             except (OmniDSLError, ValueError, KeyError, TypeError, IndexError):
                 out.append("not a well-formed proof")
                 continue
-            owner = xs[owner_index]
-            if owner == 0 or owner >> 160:
+            if len(xs) != info.n_public or any(x >= R for x in xs):
+                out.append("a public input is not < r (or their number is not the task's)")
+            elif owner == 0 or owner >> 160:
                 out.append("no data owner address")
             elif self._produced(bind_label(task_id, f"0x{owner:040x}")) != (words, xs):
                 out.append(f"server {self.account}'s prover did not produce it")
+            elif info.rho_index is not None:
+                out.append(self._committed(task_id, f"0x{owner:040x}"))
             else:
                 out.append(None)
         return out
@@ -313,6 +379,7 @@ class Server:
         """Sign the batch ``items`` — only if every proof in it is exactly one this server's own
         prover produced for that data owner in this task; raises ChainError naming the first
         item it refuses."""
+        self.check_terms(task_id)
         for j, why in enumerate(self.vet(task_id, items)):
             if why is not None:
                 raise ChainError(f"server {self.account} refuses to sign batch item {j}: {why}")
@@ -371,9 +438,16 @@ class Server:
         return m.deliver_aggregate(task_id, sealed, self.account).gas_used
 
     def opening(self, task_id: int) -> tuple[list[tuple[str, list[int]]], bytes]:
-        """(shares held, salt): what this server reveals when the MO audits it."""
+        """(shares held, salt): what this server reveals when the MO audits it — only if the
+        chain records that audit (``requestAudit``, at most N - 1 servers per task): a MO that
+        opened every server would reconstruct every DO's vector."""
         if task_id not in self.salts:
             raise ChainError(f"server {self.account} has not committed in task {task_id}")
+        if not self.market.is_audited(task_id, self.account):
+            raise ChainError(f"server {self.account} is not audited in task {task_id} on-chain; "
+                             "it keeps its shares closed",
+                             hint="the model owner names the audited server with requestAudit "
+                                  "(after submissions close, at most N - 1 servers per task)")
         return sorted(self.shares.get(task_id, {}).items()), self.salts[task_id]
 
     def joint_gradient(self, task_id: int, data_owner: str, others: Sequence[Server]) -> list[int]:
