@@ -86,17 +86,29 @@ def test_escrow_conserved_over_random_actions(fresh):
         assert market.total_held() == held, f"seed {seed}"
         assert market.ether_balance() == eth_in - eth_out == held, f"seed {seed}"
 
-    def pick(ids: list[int], eligible) -> int:
-        """Mostly a task where the action can succeed, sometimes any (the error paths)."""
+    def pick(ids: list[int], eligible, progress=None) -> int:
+        """Mostly a task where the action can succeed (the most advanced one by ``progress``),
+        sometimes any (the error paths)."""
         good = [i for i in ids if eligible(tasks[i])]
-        return rng.choice(good if good and rng.random() < 0.85 else ids)
+        if not good or rng.random() >= 0.85:
+            return rng.choice(ids)
+        if progress is not None:
+            return max(good, key=lambda i: progress(tasks[i]))
+        return rng.choice(good)
+
+    def burst(left: list[str]) -> list[str]:
+        """The servers acting in one commit/reveal action: some of those still to act (in
+        random order), or one server at random (the error paths)."""
+        if left and rng.random() < 0.9:
+            return rng.sample(left, rng.randint(1, len(left)))
+        return [rng.choice(servers)]
 
     def expect_revert(match: str, fn, *args, **kw) -> None:
         with pytest.raises(ChainError, match=match):
             fn(*args, **kw)
 
     for step in range(N_ACTIONS):
-        kind = rng.choices(KINDS, weights=[2 if tasks else 10, 1, 6, 2, 2, 1, 2, 2, 2, 1])[0]
+        kind = rng.choices(KINDS, weights=[2 if tasks else 10, 1, 6, 3, 3, 1, 2, 2, 2, 1])[0]
         counts[kind] = counts.get(kind, 0) + 1
         open_ids = [i for i, t in tasks.items()
                     if not t["closed"] and t["deadline"] >= now(w3) + 120]
@@ -111,7 +123,8 @@ def test_escrow_conserved_over_random_actions(fresh):
             bond = rng.choice([0, rng.randint(1, 300)]) if binding else 0
             cost = reward + n_servers * fee
             escrow = rng.randint(1, 6) * cost + rng.randint(0, reward)
-            deadline = now(w3) + rng.randint(300, 2000)
+            # a binding task needs every server's commitment and reveal before any submission
+            deadline = now(w3) + (rng.randint(1200, 3000) if binding else rng.randint(300, 2000))
             deliver_by = deadline + rng.randint(60, 1500)
             spec = make_spec(al.contract.address, servers, deadline, reward=reward, fee=fee,
                              binding=binding, deliver_by=deliver_by, bond=bond)
@@ -180,47 +193,46 @@ def test_escrow_conserved_over_random_actions(fresh):
                 assert res.accepted == expected, f"seed {seed} step {step}"
                 done[kind] = done.get(kind, 0) + 1
         elif kind == "commit":
-            tid = pick(open_ids, lambda t: t["binding"] and len(t["committed"]) < n_servers)
+            tid = pick(open_ids, lambda t: t["binding"] and len(t["committed"]) < n_servers,
+                       lambda t: len(t["committed"]))
             t = tasks[tid]
-            left = [s for s in servers if s not in t["committed"]]
-            s = rng.choice(left) if left and rng.random() < 0.9 else rng.choice(servers)
-            seed_s = secrets.token_bytes(32)
-            bond = t["bond"] if rng.random() < 0.9 else t["bond"] + 1
-            args = (tid, secrets.token_bytes(32), seed_hash(tid, s, seed_s), s)
-            if not t["binding"]:
-                expect_revert("no aggregate binding", market.commit_shares, *args, bond=bond)
-            elif s in t["committed"]:
-                expect_revert("already committed", market.commit_shares, *args, bond=bond)
-            elif bond != t["bond"]:
-                expect_revert("bond must equal", market.commit_shares, *args, bond=bond)
-            else:
-                market.commit_shares(*args, bond=bond)
-                t["committed"].add(s)
-                t["seeds"][s] = seed_s
-                eth_in += bond
-                done[kind] = done.get(kind, 0) + 1
+            for s in burst([s for s in servers if s not in t["committed"]]):
+                seed_s = secrets.token_bytes(32)
+                bond = t["bond"] if rng.random() < 0.9 else t["bond"] + 1
+                args = (tid, secrets.token_bytes(32), seed_hash(tid, s, seed_s), s)
+                if not t["binding"]:
+                    expect_revert("no aggregate binding", market.commit_shares, *args, bond=bond)
+                elif s in t["committed"]:
+                    expect_revert("already committed", market.commit_shares, *args, bond=bond)
+                elif bond != t["bond"]:
+                    expect_revert("bond must equal", market.commit_shares, *args, bond=bond)
+                else:
+                    market.commit_shares(*args, bond=bond)
+                    t["committed"].add(s)
+                    t["seeds"][s] = seed_s
+                    eth_in += bond
+                    done[kind] = done.get(kind, 0) + 1
         elif kind == "reveal":
             tid = pick(open_ids, lambda t: len(t["committed"]) == n_servers
-                       and len(t["revealed"]) < n_servers)
+                       and len(t["revealed"]) < n_servers, lambda t: len(t["revealed"]))
             t = tasks[tid]
-            left = [s for s in servers if s not in t["revealed"]]
-            s = rng.choice(left) if left and rng.random() < 0.9 else rng.choice(servers)
-            if len(t["committed"]) < n_servers:
-                expect_revert("not every server has committed", market.reveal_seed, tid,
-                              b"\x01" * 32, s)
-            elif s in t["revealed"]:
-                expect_revert("already revealed", market.reveal_seed, tid, t["seeds"][s], s)
-            elif rng.random() < 0.1:
-                expect_revert("seed does not match", market.reveal_seed, tid,
-                              secrets.token_bytes(32), s)
-            else:
-                res = market.reveal_seed(tid, t["seeds"][s], s)
-                t["revealed"].add(s)
-                last = len(t["revealed"]) == n_servers
-                assert bool(res.named("ChallengeFixed")) == last, f"seed {seed} step {step}"
-                if last:
-                    t["rho"] = market.task(tid).rho
-                done[kind] = done.get(kind, 0) + 1
+            for s in burst([s for s in servers if s not in t["revealed"]]):
+                if len(t["committed"]) < n_servers:
+                    expect_revert("not every server has committed", market.reveal_seed, tid,
+                                  b"\x01" * 32, s)
+                elif s in t["revealed"]:
+                    expect_revert("already revealed", market.reveal_seed, tid, t["seeds"][s], s)
+                elif rng.random() < 0.1:
+                    expect_revert("seed does not match", market.reveal_seed, tid,
+                                  secrets.token_bytes(32), s)
+                else:
+                    res = market.reveal_seed(tid, t["seeds"][s], s)
+                    t["revealed"].add(s)
+                    last = len(t["revealed"]) == n_servers
+                    assert bool(res.named("ChallengeFixed")) == last, f"seed {seed} step {step}"
+                    if last:
+                        t["rho"] = market.task(tid).rho
+                    done[kind] = done.get(kind, 0) + 1
         elif kind == "close":
             tid = rng.choice(open_ids)
             t = tasks[tid]
@@ -305,4 +317,5 @@ def test_escrow_conserved_over_random_actions(fresh):
     for who, amount in balances.items():
         assert market.balance_of(who) == amount
     assert counts.get("submit", 0) >= 50 and sum(counts.values()) == N_ACTIONS
+    assert done.get("reveal", 0) >= n_servers, f"seed {seed}: no challenge was fixed"
     print(f"seed {seed}: actions {counts}, state changes {done}")
