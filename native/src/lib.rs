@@ -15,6 +15,7 @@ use pyo3::types::PyBytes;
 
 pub mod beaver;
 pub mod codec;
+pub mod evm;
 pub mod kernels;
 pub mod prg;
 
@@ -659,5 +660,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(g1_is_valid, m)?)?;
     m.add_function(wrap_pyfunction!(g2_is_valid, m)?)?;
     m.add_function(wrap_pyfunction!(pairing_check, m)?)?;
+    evm::register(m)?;
     Ok(())
 }
