@@ -8,8 +8,10 @@ fingerprints of credited proofs into ``fpSum``; by linearity the aggregate G = �
 ``f(G, ρ) = fpSum``.  Any error e ≠ 0 in G that was fixed before ρ was drawn passes with
 probability at most D/r (a non-zero polynomial of degree ≤ D has at most D roots).
 
-Before ρ exists each server commits to the shares it holds (:func:`share_commitment`); ρ is
-derived on-chain from all commitments and a block hash.  See docs/market.md for the argument.
+Before ρ exists each server commits to the shares it holds (:func:`share_commitment`) and to
+the hash of a secret seed; once every server committed the seeds are revealed and ρ is derived
+on-chain from all commitments and the seeds (commit–reveal).  The market rules fingerprint the
+aggregation vector (g, mask): the mask is one more entry.  See docs/market.md for the argument.
 """
 
 from __future__ import annotations
