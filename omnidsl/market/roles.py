@@ -253,6 +253,10 @@ class Server:
         if task_id in self.salts:
             raise ChainError(f"server {self.account} already committed to its shares of task "
                              f"{task_id}; late shares are refused")
+        if self.binding is not None and len(share) != len(self.binding.wires) // 4:
+            raise ChainError(f"server {self.account} refuses a share of {len(share)} entries "
+                             f"from {data_owner}: its prover has {len(self.binding.wires) // 4} "
+                             "bound wires")
         self.shares.setdefault(task_id, {})[Web3.to_checksum_address(data_owner)] = list(share)
 
     def commitment(self, task_id: int) -> bytes:
@@ -412,12 +416,24 @@ class Server:
         held = self.shares.get(task_id, {})
         if not held:
             raise ChainError(f"server {self.account} holds no shares of task {task_id}")
-        dim = len(next(iter(held.values())))
         missing = [a for a in accepted if Web3.to_checksum_address(a) not in held]
         if missing:
             raise ChainError(f"server {self.account} holds no share of accepted data owner "
                              f"{missing[0]} in task {task_id}")
-        return agg.add_vectors([held[Web3.to_checksum_address(a)] for a in accepted], dim)
+        vectors = [held[Web3.to_checksum_address(a)] for a in accepted]
+        # the dimension of what was accepted (never of the first share received: a DO that is
+        # never accepted must not be able to break the sum, and with it this server's delivery)
+        dims = {len(v) for v in vectors}
+        if len(dims) > 1:
+            raise ChainError(f"server {self.account}: the accepted data owners' shares of task "
+                             f"{task_id} have different lengths {sorted(dims)}")
+        if dims:
+            dim = dims.pop()
+        elif self.binding is not None:
+            dim = len(self.binding.wires) // 4
+        else:
+            dim = max(len(v) for v in held.values())
+        return agg.add_vectors(vectors, dim)
 
     def accepted(self, task_id: int) -> list[str]:
         """The data owners the chain credited in ``task_id`` (from the ProofAccepted events)."""

@@ -447,3 +447,45 @@ def test_a_second_market_on_the_same_bind_dir_cannot_launder_a_forged_gradient(d
             s.deliver(tid)
         total = mo.reconstruct(mo.collect(tid))
         assert total[:DIM] == [bad] * DIM and mo.check_aggregate(tid, total, report=False)
+
+
+def test_a_malformed_share_cannot_stop_a_server_from_delivering(market, allow_list, accounts,
+                                                                tmp_path):
+    """FIXED (High): ``aggregate_share`` took the dimension from the FIRST share a server had
+    received in the task.  A DO that shares a short vector early (and is never accepted) made
+    every honest server's ``deliver`` fail (ValueError in the sum), so each forfeited its fees
+    and bond to the MO and the round's aggregate was lost.  Now the dimension comes from the
+    accepted DOs' shares, and a bound server refuses a share that does not fit its wires."""
+    servers = _servers(market, accounts)
+    mo = ModelOwner(market, accounts["mo"], _layout(), verifier=allow_list.contract.address)
+    spec = dataclasses.replace(make_spec(allow_list.contract.address, accounts["servers"],
+                                         now(market.w3) + 3600, binding=True, bond=BOND),
+                               owner_key=mo.box_key[1])
+    tid, _ = market.create_task(spec, 10_000, mo.account)
+    spoiler, good = DataOwner(accounts["dos"][0]), DataOwner(accounts["dos"][1])
+    spoiler.share(tid, [1], servers, hiding=False)  # first, and one entry instead of five
+    good.share(tid, [5, -6, 7, -8], servers)
+    for s in servers:
+        s.commit(tid)
+    for s in servers:
+        s.reveal(tid)
+    rho = market.task(tid).rho
+    words, inputs = allow_list.proof(good.account, rho=rho,
+                                     fp=agg.fingerprint(good.vectors[tid], rho))
+    item = (_fake_proof(words), [str(x) for x in inputs])
+    for s in servers:
+        s.record(tid, [item])
+    assert servers[0].submit(tid, [item], servers[1:]).accepted == [good.account]
+    mo.close(tid)
+    for s in servers:
+        s.deliver(tid)
+    total = mo.reconstruct(mo.collect(tid))
+    assert [v % R for v in total] == [v % R for v in good.vectors[tid]]
+    assert mo.check_aggregate(tid, total, report=False)
+    # a bound server refuses a share that does not fit the bound wires (it could never prove it)
+    bound = _servers(market, accounts, ProverBinding(np.arange(5, dtype="<u4").tobytes(), 2,
+                                                     tmp_path))
+    tid2 = _open(market, allow_list, accounts, binding=True)
+    with pytest.raises(ChainError, match="5 bound wires"):
+        spoiler.share(tid2, [1], bound, hiding=False)
+    good.share(tid2, [1, 2, 3, 4], bound)
