@@ -30,33 +30,32 @@ from omnidsl.procs import stop_process
 GAS_LIMIT = 100_000_000
 
 
-def embedded_chain(gas_limit: int = GAS_LIMIT, native_precompiles: bool = True,
-                   fast_estimate: bool = True) -> Web3:
+def embedded_chain(gas_limit: int = GAS_LIMIT, fast: bool = True) -> Web3:
     """A fresh in-process chain (eth-tester + py-evm) with funded accounts ``w3.eth.accounts``.
 
-    The BN254 precompiles (ecAdd, ecMul, ecPairing) are served by the native core
-    (:mod:`omnidsl.solidity.precompiles`: same outputs, failures and gas as py-evm's and anvil's,
-    ~150x faster per pairing call) and ``eth_estimateGas`` uses geth's search
-    (:mod:`omnidsl.solidity.estimator`, ~4 executions instead of ~14);
-    ``native_precompiles=False`` / ``fast_estimate=False`` keep py-evm's own.
+    ``fast`` (default) keeps it within ~2x of anvil's time instead of 10-150x, with the same
+    results and gas (docs/verifier.md, benchmarks/chain_bench.py): the BN254 precompiles are
+    served by the native core (:mod:`omnidsl.solidity.precompiles`), ``eth_estimateGas`` uses
+    geth's search (:mod:`omnidsl.solidity.estimator`) and transactions are looked up by index
+    (:mod:`omnidsl.solidity.tester_backend`); ``fast=False`` is py-evm as eth-tester ships it.
     """
     from eth_tester import EthereumTester, PyEVMBackend
     from web3.providers.eth_tester import EthereumTesterProvider
 
     params = PyEVMBackend.generate_genesis_params(overrides={"gas_limit": gas_limit})
-    vm_configuration = None
-    if native_precompiles:
-        from omnidsl.solidity.precompiles import native_vm
-
-        vm_configuration = ((0, native_vm()),)
-    backend = PyEVMBackend(genesis_parameters=params, vm_configuration=vm_configuration)
-    if fast_estimate:
+    if fast:
         from omnidsl.solidity.estimator import gas_search
+        from omnidsl.solidity.precompiles import native_vm
+        from omnidsl.solidity.tester_backend import IndexedPyEVMBackend
 
+        backend = IndexedPyEVMBackend(genesis_parameters=params,
+                                      vm_configuration=((0, native_vm()),))
         # The chain class is made per backend by eth-tester: setting it there reaches this chain
         # and the instances a snapshot revert makes from it, and nothing else.
         type(backend.chain).gas_estimator = staticmethod(gas_search)
         backend.chain.gas_estimator = gas_search
+    else:
+        backend = PyEVMBackend(genesis_parameters=params)
     tester = EthereumTester(backend=backend)
     w3 = Web3(EthereumTesterProvider(tester))
     w3.eth.default_account = w3.eth.accounts[0]

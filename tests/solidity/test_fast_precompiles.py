@@ -266,7 +266,7 @@ def test_native_vm_is_a_separate_class() -> None:
     # py-evm's own classes keep py_ecc
     assert PragueComputation.get_precompiles()[precompiles.ECPAIRING] is ORIGINAL[precompiles.ECPAIRING]
     assert precompiles.ecpairing not in PragueComputation.get_precompiles().values()
-    slow = chains.embedded_chain(native_precompiles=False)
+    slow = chains.embedded_chain(fast=False)
     assert type(slow.provider.ethereum_tester.backend.chain.get_vm()) is PragueVM
     fast = chains.embedded_chain()
     assert isinstance(fast.provider.ethereum_tester.backend.chain.get_vm(), vm)

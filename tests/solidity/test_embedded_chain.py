@@ -1,8 +1,11 @@
-"""The embedded chain's gas estimator (omnidsl.solidity.estimator) against py-evm's exact search.
+"""The embedded chain's fast paths other than the precompiles, against eth-tester/py-evm's own.
 
-For each transaction the estimate must be a limit at which the transaction succeeds, at least
-the exact minimum and at most 1.5 % above it; reverts must still raise; plain transfers cost
-21,000.
+* gas estimation (omnidsl.solidity.estimator) against py-evm's exact search: for each
+  transaction the estimate is a limit at which it succeeds, at least the exact minimum and at
+  most 1.5 % above it; reverts still raise; plain transfers cost 21,000;
+* transaction look-ups by index (omnidsl.solidity.tester_backend): the same receipts,
+  transactions and logs as eth-tester's scan, also for the pending block, after a snapshot
+  revert and for unknown hashes.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ from typing import Any
 
 import pytest
 from eth.estimators.gas import binary_gas_search_exact
+from eth_tester import PyEVMBackend
+from eth_tester.exceptions import BlockNotFound, TransactionNotFound
 
 from omnidsl.errors import ChainError
 from omnidsl.market import chains
 from omnidsl.solidity import estimator
 from omnidsl.solidity.compile import compile_sources
 from omnidsl.solidity.render import batch_calldata, proof_calldata
+from omnidsl.solidity.tester_backend import IndexedPyEVMBackend
 
 pytestmark = pytest.mark.chain
 
@@ -31,6 +37,8 @@ contract Store {
         for (uint256 i = 0; i < 100; i++) r += i;
     }
     function poke(address to) external payable { (bool ok,) = to.call{value: msg.value}(""); require(ok); }
+    event Noted(uint256 indexed k, uint256 v);
+    function note(uint256 k, uint256 v) external { emit Noted(k, v); }
 }
 """
 
@@ -109,5 +117,65 @@ def test_estimator_survives_a_snapshot_revert() -> None:
     tester.mine_blocks(2)
     tester.revert_to_snapshot(snap)
     assert tester.backend.chain.gas_estimator is estimator.gas_search
-    slow = chains.embedded_chain(fast_estimate=False)
+    slow = chains.embedded_chain(fast=False)
     assert slow.provider.ethereum_tester.backend.chain.gas_estimator is not estimator.gas_search
+
+
+def _outcome(fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except (TransactionNotFound, BlockNotFound) as exc:
+        return type(exc).__name__
+
+
+def _same_lookups(w3: Any, hashes: list[Any]) -> None:
+    backend = w3.provider.ethereum_tester.backend
+    assert isinstance(backend, IndexedPyEVMBackend)
+    for _ in range(2):  # the second time from the cache
+        for h in hashes:
+            raw = bytes(h)
+            for name in ("get_transaction_receipt", "get_transaction_by_hash"):
+                assert _outcome(getattr(backend, name), raw) == \
+                    _outcome(getattr(PyEVMBackend, name), backend, raw), name
+        top = int(w3.eth.block_number)
+        for number in [*range(top + 3), "latest", "earliest", "pending", "safe"]:
+            for full in (False, True):
+                assert _outcome(backend.get_block_by_number, number, full) == _outcome(
+                    PyEVMBackend.get_block_by_number, backend, number, full), (number, full)
+
+
+def test_indexed_lookups_match_eth_tester(store: Any) -> None:
+    w3 = chains.embedded_chain()
+    tester = w3.provider.ethereum_tester
+    me, other = w3.eth.accounts[:2]
+    c = chains.deploy(w3, store.abi, store.bytecode)
+    hashes = [c.functions.note(i % 3, i).transact({"from": me}) for i in range(12)]
+    hashes.append(w3.eth.send_transaction({"from": me, "to": other, "value": 7}))
+    _same_lookups(w3, hashes)
+    logs = c.events.Noted().get_logs(from_block=0, argument_filters={"k": 1})
+    assert [int(e["args"]["v"]) for e in logs] == [1, 4, 7, 10]
+    assert [e["transactionHash"] for e in logs] == [hashes[i] for i in (1, 4, 7, 10)]
+    # a transaction not mined yet (eth-tester holds it: neither look-up finds it), then mined
+    tester.disable_auto_mine_transactions()
+    pending = c.functions.note(9, 9).transact({"from": me})
+    _same_lookups(w3, [pending])
+    tester.enable_auto_mine_transactions()
+    _same_lookups(w3, [pending, *hashes])
+    # after a revert the undone transactions are gone and the kept ones still found
+    snap = tester.take_snapshot()
+    undone = [c.functions.note(5, i).transact({"from": me}) for i in range(3)]
+    _same_lookups(w3, undone)  # cached: must not be served after the revert
+    tester.revert_to_snapshot(snap)
+    _same_lookups(w3, hashes[:3])
+    backend = tester.backend
+    for h in undone:
+        with pytest.raises(TransactionNotFound):
+            backend.get_transaction_receipt(bytes(h))
+    redo = [c.functions.note(6, i).transact({"from": me}) for i in range(2)]  # same numbers
+    _same_lookups(w3, [*redo, *hashes[-2:], *undone])
+    # a returned receipt is a copy: changing it does not change the next answer
+    got = backend.get_transaction_receipt(bytes(redo[0]))
+    got["logs"].clear()
+    assert backend.get_transaction_receipt(bytes(redo[0]))["logs"]
+    with pytest.raises(TransactionNotFound):
+        backend.get_transaction_by_hash(b"\x11" * 32)
