@@ -489,3 +489,46 @@ def test_a_malformed_share_cannot_stop_a_server_from_delivering(market, allow_li
     with pytest.raises(ChainError, match="5 bound wires"):
         spoiler.share(tid2, [1], bound, hiding=False)
     good.share(tid2, [1, 2, 3, 4], bound)
+
+
+def test_a_chosen_aggregate_error_hides_in_the_mask_coordinate_until_audited(market, allow_list,
+                                                                             accounts):
+    """Documented (Medium, design; docs/market.md "the audit"): the fingerprint mask is one more
+    coordinate of the aggregate, which the MO discards and cannot check (Σ u is uniformly
+    random).  So a server that deviates after ρ can add ANY chosen error δ to the gradient part
+    of its aggregate share and cancel it in the mask coordinate (−δ·ρ^(i+1)/ρ^(D+1)): the
+    fingerprint check passes and the MO applies a gradient the server chose.  Without the mask a
+    kernel error needs a large entry (visible) or lattice reduction (not chosen).  Only an audit
+    of that server catches it — and the MO may audit N − 1 servers of every round."""
+    servers = _servers(market, accounts)
+    mo = ModelOwner(market, accounts["mo"], _layout(), verifier=allow_list.contract.address)
+    spec = dataclasses.replace(make_spec(allow_list.contract.address, accounts["servers"],
+                                         now(market.w3) + 3600, binding=True),
+                               owner_key=mo.box_key[1])
+    tid, _ = market.create_task(spec, 10_000, mo.account)
+    do = DataOwner(accounts["dos"][2])
+    do.share(tid, [5, -6, 7, -8], servers)
+    for s in servers:
+        s.commit(tid)
+    for s in servers:
+        s.reveal(tid)
+    rho = market.task(tid).rho
+    words, inputs = allow_list.proof(do.account, rho=rho, fp=agg.fingerprint(do.vectors[tid], rho))
+    item = (_fake_proof(words), [str(x) for x in inputs])
+    for s in servers:
+        s.record(tid, [item])
+    accepted = servers[0].submit(tid, [item], servers[1:]).accepted
+    mo.close(tid)
+    honest = [s.aggregate_share(tid, accepted) for s in servers]
+    delta, d = 3 * 4096, 4  # +3.0 on entry 0 of a 4-entry gradient
+    tweaked = list(honest[1])
+    tweaked[0] = (tweaked[0] + delta) % R
+    tweaked[d] = (tweaked[d] - delta * rho * pow(pow(rho, d + 1, R), -1, R)) % R
+    servers[0].deliver(tid)
+    servers[1].deliver(tid, share=tweaked)
+    servers[2].deliver(tid)
+    total = mo.reconstruct(mo.collect(tid))
+    assert total[:d] == [5 + delta, -6, 7, -8]  # the server's chosen update
+    assert mo.check_aggregate(tid, total, report=False)  # ... passes the fingerprint check
+    assert mo.audit(tid, servers[0], accepted, honest[0])
+    assert not mo.audit(tid, servers[1], accepted, tweaked)  # the audit names the culprit
