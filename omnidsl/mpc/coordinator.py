@@ -161,6 +161,9 @@ class _Failure:
         from omnidsl.groth16.keys import read_proving_key
         from omnidsl.mpc.attribution import attribute
 
+        replies = self.replies if replies is None else replies
+        if not any(r and (r.get("ok") or r.get("transcript")) for r in replies):
+            raise error  # nobody exchanged or returned anything: nothing to judge
         try:
             # the key the servers proved with: the file whose digest the session named
             pk = read_proving_key(self.pk_path) if file_digest(self.pk_path) == self.digest \
@@ -170,8 +173,8 @@ class _Failure:
         if pk is None:
             log.warning("attribution skipped: %s changed during the session", self.pk_path)
             raise error
-        verdict = attribute(pk, self.materials, self.replies if replies is None else replies,
-                            self.backend, self.public, vk=self.pk.vk)
+        verdict = attribute(pk, self.materials, replies, self.backend, self.public,
+                            vk=self.pk.vk)
         line = verdict.message()
         if line is None:
             raise error
