@@ -20,13 +20,16 @@ class CoeffTable:
         self.values: list[int] = []
         self.index: dict[int, int] = {}
         self._first_id: list[int] = []  # id of the first entry with the same value (dedup)
+        self._n_dups = 0  # entries whose value an earlier entry already holds
         for v in values or []:
             self._append(v % prime)
 
     def _append(self, v: int) -> int:
         i = len(self.values)
         self.values.append(v)
-        self._first_id.append(self.index.setdefault(v, i))
+        first = self.index.setdefault(v, i)
+        self._first_id.append(first)
+        self._n_dups += first != i
         return i
 
     def __len__(self) -> int:
@@ -40,6 +43,8 @@ class CoeffTable:
 
     def canonical_ids(self, ids: np.ndarray) -> np.ndarray:
         """Map ids to the first id holding the same value (tables may contain duplicates)."""
+        if not self._n_dups:
+            return np.asarray(ids, np.int32)
         return np.asarray(self._first_id, np.int32)[ids] if len(ids) else ids.astype(np.int32)
 
     def zero_mask(self) -> np.ndarray:
@@ -51,7 +56,7 @@ class CoeffTable:
         return np.flatnonzero(np.bincount(ids, minlength=len(self.values)))
 
     def _unary(self, ids: np.ndarray, fn) -> np.ndarray:
-        ids = np.asarray(ids, np.int64)
+        ids = np.asarray(ids)
         if ids.size == 0:
             return np.zeros(0, np.int32)
         u = self._distinct(ids.reshape(-1))
@@ -60,24 +65,29 @@ class CoeffTable:
         return res[ids]
 
     def _binary(self, a: np.ndarray, b: np.ndarray | int, fn) -> np.ndarray:
-        a = np.asarray(a, np.int64)
-        b = np.asarray(b, np.int64)
-        a, b = np.broadcast_arrays(a, b)
-        if a.size == 0:
-            return np.zeros(0, np.int32)
-        a, b = a.reshape(-1), b.reshape(-1)
+        a = np.asarray(a)
+        b = np.asarray(b)
+        if a.size == 0 or b.size == 0:
+            return np.zeros(np.broadcast_shapes(a.shape, b.shape), np.int32).reshape(-1)
         n = max(len(self.values), 1)
         vals = self.values
+        if b.ndim == 0 or b.size == 1:  # one right operand: a unary map
+            y = vals[int(b.reshape(-1)[0])]
+            return self._unary(a, lambda x: fn(x, y)).reshape(-1)
+        a, b = np.broadcast_arrays(a, b)
+        a, b = a.reshape(-1), b.reshape(-1)
         ua, ub = self._distinct(a), self._distinct(b)
         if ua.size * ub.size <= 1 << 14:  # dense table over the distinct values present
-            pa = np.zeros(n, np.int64)
-            pa[ua] = np.arange(ua.size)
-            pb = np.zeros(n, np.int64)
+            pa = np.zeros(n, np.intp)
+            pa[ua] = np.arange(ua.size) * ub.size
+            pb = np.zeros(n, np.intp)
             pb[ub] = np.arange(ub.size)
-            dense = np.array([[self.intern(fn(vals[int(x)], vals[int(y)])) for y in ub]
-                              for x in ua], np.int32)
-            return dense[pa[a], pb[b]]
-        key = a * n + b
+            dense = np.array([self.intern(fn(vals[int(x)], vals[int(y)]))
+                              for x in ua for y in ub], np.int32)
+            idx = pa[a]
+            idx += pb[b]
+            return dense[idx]
+        key = a.astype(np.int64) * n + b
         u, inv = np.unique(key, return_inverse=True)
         res = np.array([self.intern(fn(vals[int(k // n)], vals[int(k % n)])) for k in u],
                        np.int32)
@@ -109,16 +119,19 @@ class CoeffTable:
 
     def sum_runs(self, ids: np.ndarray, starts: np.ndarray) -> np.ndarray:
         """Sum of each run ``ids[starts[k]:starts[k+1]]`` (last run to the end), as ids."""
-        ids = np.asarray(ids, np.int64)
+        ids = np.asarray(ids)
         n = ids.shape[0]
         counts = np.diff(np.append(starts, n))
         out = ids[starts].astype(np.int32)
         multi = np.flatnonzero(counts > 1)
-        if multi.size == 0:
-            return out
-        # pairwise tree reduction on the runs that have more than one term
-        run_start = starts[multi]
-        run_cnt = counts[multi]
+        if multi.size:
+            out[multi] = self.sum_long_runs(ids, starts[multi], counts[multi])
+        return out
+
+    def sum_long_runs(self, ids: np.ndarray, run_start: np.ndarray,
+                      run_cnt: np.ndarray) -> np.ndarray:
+        """Sum of each run ``ids[run_start[k] : run_start[k] + run_cnt[k]]`` (counts >= 1)."""
+        # pairwise reduction, vectorised across the runs
         acc = ids[run_start].astype(np.int64)
         j = 1
         while True:
@@ -135,5 +148,4 @@ class CoeffTable:
                         s += self.values[int(t)]
                     acc[k] = self.intern(s)
                 break
-        out[multi] = acc
-        return out
+        return acc.astype(np.int32)
