@@ -85,12 +85,15 @@ class WitnessState:
     def get(self, wires: np.ndarray) -> np.ndarray:
         return self.eval(LC.of_wires(wires, self.table.id(1)), big=bool(self.bigmask[wires].any()))
 
-    def limbs(self) -> np.ndarray:
-        out = int64_to_limbs(self.w64)
+    def limbs(self, wires: np.ndarray | None = None) -> np.ndarray:
+        """Values as (n, 4) uint64 limbs: of every wire, or of ``wires`` (in that order)."""
+        if wires is None:
+            wires = np.arange(self.w64.shape[0])
+        out = int64_to_limbs(self.w64[wires])
         if self.bigv is not None:
-            idx = np.nonzero(self.bigmask)[0]
-            if idx.size:
-                out[idx] = ints_to_limbs([int(v) for v in self.bigv[idx]])
+            pos = np.flatnonzero(self.bigmask[wires])
+            if pos.size:
+                out[pos] = ints_to_limbs([int(v) for v in self.bigv[wires[pos]]])
         return out
 
 
@@ -214,31 +217,45 @@ class Builder:
                     last = j
 
     def to_r1cs(self, n_pub_out: int, n_pub_in: int, n_prv_in: int) -> R1CS:
-        mats = {"A": [], "B": [], "C": []}
+        """The -O0 system.  Consumes ``self.blocks`` (emitted one by one and dropped, so the
+        blocks and the matrices are never both held in full)."""
+        mats: dict[str, list] = {"A": [], "B": [], "C": []}
         lines = []
-        for blk in self.blocks:
+        blocks, self.blocks = self.blocks, []
+        blocks.reverse()
+        while blocks:
+            blk = blocks.pop()
             n = blk.C.n
             for name, lc in (("A", blk.A), ("B", blk.B), ("C", blk.C)):
                 mats[name].append(self._emit(lc, n))
             lines.append(np.full(n, blk.line, np.int32))
+            del blk
         # final coefficient table: distinct field elements
         field_vals = [v % R for v in self.table.values]
         uniq: dict[int, int] = {}
         remap = np.array([uniq.setdefault(f, len(uniq)) for f in field_vals], np.int32)
-        out = {}
-        for name, parts in mats.items():
-            if parts:
-                counts = np.concatenate([p[0] for p in parts])
-                wires = np.concatenate([p[1] for p in parts])
-                cids = remap[np.concatenate([p[2] for p in parts])]
-            else:
-                counts = np.zeros(0, np.int64)
-                wires = np.zeros(0, np.int64)
-                cids = np.zeros(0, np.int32)
-            row_ptr = np.zeros(counts.size + 1, np.int64)
-            np.cumsum(counts, out=row_ptr[1:])
-            out[name] = SparseMatrix(row_ptr, wires.astype(np.int64), cids.astype(np.int32))
+        out = {name: _concat_parts(parts, remap) for name, parts in mats.items()}
         line = np.concatenate(lines) if lines else np.zeros(0, np.int32)
         return R1CS(self.n_wires, n_pub_out, n_pub_in, n_prv_in, out["A"], out["B"], out["C"],
                     list(uniq), constraint_line=line, labels=dict(self.labels),
                     wire_bits=self.wire_bits())
+
+
+def _concat_parts(parts: list, remap: np.ndarray) -> SparseMatrix:
+    """One CSR matrix from emitted (counts, wires, cids) parts, freeing each part once copied."""
+    n_rows = sum(p[0].shape[0] for p in parts)
+    nnz = sum(p[1].shape[0] for p in parts)
+    row_ptr = np.zeros(n_rows + 1, np.int64)
+    wires = np.empty(nnz, np.int64)
+    cids = np.empty(nnz, np.int32)
+    r = t = 0
+    parts.reverse()
+    while parts:
+        counts, w, c = parts.pop()
+        np.cumsum(counts, out=row_ptr[r + 1:r + 1 + counts.shape[0]])
+        row_ptr[r + 1:r + 1 + counts.shape[0]] += t
+        wires[t:t + w.shape[0]] = w
+        cids[t:t + w.shape[0]] = remap[c]
+        r += counts.shape[0]
+        t += w.shape[0]
+    return SparseMatrix(row_ptr, wires, cids)

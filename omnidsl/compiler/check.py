@@ -14,6 +14,7 @@ from omnidsl.r1cs.system import R1CS, SparseMatrix
 
 _R_LIMBS = [(R >> (64 * i)) & ((1 << 64) - 1) for i in range(4)]
 _LIM = 1 << 31
+_CHUNK = 1 << 21  # terms per chunk of rows in _row_values
 
 
 def _signed_small(witness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -32,19 +33,28 @@ def _signed_small(witness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _row_values(m: SparseMatrix, z: np.ndarray, zok: np.ndarray, c64: np.ndarray,
                 cok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-row int64 values and a mask of rows where they are exact (no per-row loops)."""
-    ptr0, ptr1 = m.row_ptr[:-1], m.row_ptr[1:]
-    cz = z[m.wire]
-    cc = c64[m.coeff_id]
-    prod = cc * cz
-    bad = np.zeros(prod.shape[0] + 1, np.int64)
-    np.cumsum(~(zok[m.wire] & cok[m.coeff_id]), out=bad[1:])
-    est = np.zeros(prod.shape[0] + 1, np.float64)
-    np.cumsum(np.abs(prod), out=est[1:], dtype=np.float64)
-    cs = np.zeros(prod.shape[0] + 1, np.int64)
-    np.cumsum(prod, out=cs[1:])  # wraps mod 2^64; differences are exact where rows fit
-    ok = (bad[ptr1] == bad[ptr0]) & (est[ptr1] - est[ptr0] < 2.0**61)
-    return cs[ptr1] - cs[ptr0], ok
+    """Per-row int64 values and a mask of rows where they are exact (no per-row loops; rows
+    taken in chunks of about ``_CHUNK`` terms to bound the temporaries)."""
+    n = m.n_rows
+    vals = np.zeros(n, np.int64)
+    ok = np.zeros(n, bool)
+    cuts = np.searchsorted(m.row_ptr, np.arange(0, m.nnz, _CHUNK), "right") - 1
+    bounds = np.unique(np.r_[0, cuts, n])
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        lo, hi = int(m.row_ptr[a]), int(m.row_ptr[b])
+        ptr0 = m.row_ptr[a:b] - lo
+        ptr1 = m.row_ptr[a + 1:b + 1] - lo
+        wire, cid = m.wire[lo:hi], m.coeff_id[lo:hi]
+        prod = c64[cid] * z[wire]
+        bad = np.zeros(prod.shape[0] + 1, np.int64)
+        np.cumsum(~(zok[wire] & cok[cid]), out=bad[1:])
+        est = np.zeros(prod.shape[0] + 1, np.float64)
+        np.cumsum(np.abs(prod), out=est[1:], dtype=np.float64)
+        cs = np.zeros(prod.shape[0] + 1, np.int64)
+        np.cumsum(prod, out=cs[1:])  # wraps mod 2^64; differences are exact where rows fit
+        ok[a:b] = (bad[ptr1] == bad[ptr0]) & (est[ptr1] - est[ptr0] < 2.0**61)
+        vals[a:b] = cs[ptr1] - cs[ptr0]
+    return vals, ok
 
 
 def violated(r1cs: R1CS, witness: np.ndarray) -> np.ndarray:

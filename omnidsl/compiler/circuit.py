@@ -47,8 +47,7 @@ class Circuit:
         are raw field elements, i.e. already-encoded integers (|x| < r, taken mod r).  A `field`
         input takes one raw field element 0 <= x < r (int, decimal or 0x string).  Raises
         InputError for bad input, AssertionFailed when a rule assertion does not hold."""
-        full = self.full_witness(inputs)
-        wit = full[self.kept]
+        wit = self.full_witness(inputs, wires=self.kept)
         if check_constraints:
             bad = violated(self.r1cs, wit)
             if bad.size:
@@ -60,8 +59,9 @@ class Circuit:
         return wit
 
     def full_witness(self, inputs: dict[str, Any], forge: bool = False,
-                     force: dict[int, int] | None = None) -> np.ndarray:
-        """Witness of the unoptimised (-O0) system.
+                     force: dict[int, int] | None = None,
+                     wires: np.ndarray | None = None) -> np.ndarray:
+        """Witness of the unoptimised (-O0) system (only ``wires`` of it, if given).
 
         ``forge=True`` (soundness tests only): inputs are raw encoded integers taken as given,
         failed assertions and range checks are ignored (values wrapped into their bit width), so
@@ -89,7 +89,7 @@ class Circuit:
             st.set(np.arange(lay.wire, lay.wire + vals.shape[0]), vals)
         for step in b.steps:
             step(st)
-        return st.limbs()
+        return st.limbs(wires)
 
     def public_signals(self, witness: np.ndarray) -> list[int]:
         """Outputs then public inputs, as field elements (snarkjs public.json order)."""
@@ -250,7 +250,7 @@ def _optimise(r1cs: R1CS, level: int) -> tuple[R1CS, np.ndarray]:
         return r1cs, np.arange(r1cs.n_wires, dtype=np.int64)
     from .optimise import optimise
 
-    return optimise(r1cs, level)
+    return optimise(r1cs, level, consume=True)  # the -O0 system is not needed afterwards
 
 
 def compile_checked(checked: CheckedRule, opt_level: int = 2) -> Circuit:
@@ -264,9 +264,10 @@ def compile_checked(checked: CheckedRule, opt_level: int = 2) -> Circuit:
     full = b.to_r1cs(n_pub_out, n_pub_in, n_prv_in)
     b.blocks.clear()  # the constraint blocks live on in ``full``; keep peak memory down
     b.cache.clear()
+    n_o0 = full.n_constraints
     r1cs, kept = _optimise(full, opt_level)
-    return Circuit(r1cs, checked, low.inputs, low.outputs, kept, opt_level, b,
-                   full.n_constraints)
+    del full
+    return Circuit(r1cs, checked, low.inputs, low.outputs, kept, opt_level, b, n_o0)
 
 
 def compile_rule(source: str, file: str = "<rule>", params: dict[str, int] | None = None,

@@ -144,8 +144,11 @@ def _pick(lrow: np.ndarray, lwire: np.ndarray, groups: tuple[np.ndarray, np.ndar
     return _Choice(g, lrow[gstart[g]], pwire[win], pterm[win])
 
 
-def optimise_full(r1cs: R1CS, level: int = 2) -> Optimised:
-    """Eliminate linear constraints (``level`` 0, 1 or 2) and record how to undo it."""
+def optimise_full(r1cs: R1CS, level: int = 2, consume: bool = False) -> Optimised:
+    """Eliminate linear constraints (``level`` 0, 1 or 2) and record how to undo it.
+
+    ``consume=True`` lets the optimiser release ``r1cs``'s term arrays as soon as it has copied
+    them (peak memory of large compiles); ``r1cs`` is unusable afterwards."""
     if level not in (0, 1, 2):
         raise ValueError(f"optimisation level must be 0, 1 or 2, not {level}")
     if level == 0:
@@ -153,8 +156,9 @@ def optimise_full(r1cs: R1CS, level: int = 2) -> Optimised:
     protected = r1cs.n_protected
     if not r1cs.is_canonical():
         r1cs = r1cs.canonicalise()
+        consume = True  # our own copy
     table = CoeffTable(r1cs.coeffs, r1cs.prime)
-    pool = TermPool(r1cs, table)
+    pool = TermPool(r1cs, table, consume)
     rounds: list[Round] = []
     eliminated = np.zeros(pool.nw, bool)
     for rnd in range(10_000):
@@ -186,6 +190,7 @@ def optimise_full(r1cs: R1CS, level: int = 2) -> Optimised:
         np.cumsum(glen[ch.group] - 1, out=ptr[1:])
         rounds.append(Round(piv.astype(np.int64), ptr, ewire, ecid.astype(np.int32)))
         eliminated[piv] = True
+        del lin, lrow, lwire, lcid, groups, gid, rank, sel, er  # peak memory: before rewriting
         pool.kill_rows(rows)
         pool.substitute(piv, ptr, ewire, ecid)
     # drop rows with nothing left in them
@@ -195,6 +200,8 @@ def optimise_full(r1cs: R1CS, level: int = 2) -> Optimised:
     wire_map = np.full(pool.nw, -1, np.int64)
     wire_map[kept] = np.arange(kept.shape[0])
     A, B, C = pool.matrices(rows_kept, wire_map)
+    work = pool.work
+    del pool, wire_map
     w2l = (kept.copy() if r1cs.wire_to_label is None
            else np.asarray(r1cs.wire_to_label, np.int64)[kept])
     n_labels = r1cs.n_labels if r1cs.n_labels is not None else r1cs.n_wires
@@ -204,18 +211,21 @@ def optimise_full(r1cs: R1CS, level: int = 2) -> Optimised:
     used = np.zeros(len(table), bool)
     for mat in (A, B, C):
         used[mat.coeff_id] = True
-    remap = np.cumsum(used) - 1
-    for mat in (A, B, C):
-        mat.coeff_id = remap[mat.coeff_id].astype(np.int32)
+    if not used.all():
+        remap = (np.cumsum(used) - 1).astype(np.int32)
+        for mat in (A, B, C):
+            for lo in range(0, mat.nnz, 1 << 22):
+                part = mat.coeff_id[lo:lo + (1 << 22)]
+                part[...] = remap[part]
     coeffs = [v for v, u in zip(table.values, used.tolist(), strict=True) if u]
     bits = None if r1cs.wire_bits is None else np.asarray(r1cs.wire_bits, np.uint8)[kept]
     out = replace(r1cs, n_wires=int(kept.shape[0]), A=A, B=B, C=C, coeffs=coeffs,
                   wire_to_label=w2l, n_labels=n_labels, constraint_line=line,
                   labels=dict(r1cs.labels), wire_bits=bits)
-    return Optimised(out, kept, rounds, list(table.values), pool.work)
+    return Optimised(out, kept, rounds, list(table.values), work)
 
 
-def optimise(r1cs: R1CS, level: int) -> tuple[R1CS, np.ndarray]:
+def optimise(r1cs: R1CS, level: int, consume: bool = False) -> tuple[R1CS, np.ndarray]:
     """Optimised system and ``kept`` (new wire j = old wire ``kept[j]``, order preserved)."""
-    res = optimise_full(r1cs, level)
+    res = optimise_full(r1cs, level, consume)
     return res.r1cs, res.kept

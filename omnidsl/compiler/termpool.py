@@ -21,7 +21,7 @@ from omnidsl.r1cs.coeffs import CoeffTable
 from omnidsl.r1cs.system import R1CS, SparseMatrix
 
 #: terms rewritten per batch in :meth:`TermPool.substitute` (bounds its temporaries)
-CHUNK = 1 << 21
+CHUNK = 1 << 20
 
 
 def ranges(start: np.ndarray, length: np.ndarray,
@@ -39,15 +39,18 @@ def ranges(start: np.ndarray, length: np.ndarray,
 class TermPool:
     """Segments of the system being optimised (see the module docstring)."""
 
-    def __init__(self, r1cs: R1CS, table: CoeffTable):
+    def __init__(self, r1cs: R1CS, table: CoeffTable, consume: bool = False):
+        """``consume``: release ``r1cs``'s term arrays once copied (its matrices keep their
+        ``row_ptr`` but no terms: the caller must not use it again)."""
         self.table = table
+        self._source = r1cs if consume else None
         self.nw = max(r1cs.n_wires, 1)
         self.m = m = r1cs.n_constraints
         mats = (r1cs.A, r1cs.B, r1cs.C)
         total = sum(x.nnz for x in mats)
-        cap = total + max(total // 2, 1 << 12)
+        cap = 2 * total + (1 << 12)  # pages are touched only when written: no cost up front
         self.wdt = np.int32 if self.nw < 2**31 else np.int64
-        self.pdt = np.int32 if 4 * cap < 2**31 else np.int64  # positions and lengths
+        self.pdt = np.int32 if cap < 2**31 else np.int64  # positions and lengths
         self.wire = np.empty(cap, self.wdt)
         self.cid = np.empty(cap, np.int32)
         self.seg_start = np.empty(3 * m, self.pdt)
@@ -63,6 +66,9 @@ class TermPool:
             self.ptrs.append(ptr)
             self.seg_start[side::3] = lo + ptr[:-1]
             self.seg_len[side::3] = np.diff(ptr)
+            if consume:
+                mat.wire = np.zeros(0, np.int64)
+                mat.coeff_id = np.zeros(0, np.int32)
         self.size = total
         #: (start, segment) of every non-empty appended slice, in pool order
         self._app: list[tuple[np.ndarray, np.ndarray]] = []
@@ -77,7 +83,7 @@ class TermPool:
         if need <= self.wire.shape[0]:
             return
         cap = max(need, self.wire.shape[0] * 3 // 2)
-        if 4 * cap >= 2**31 and self.pdt == np.int32:
+        if cap >= 2**31 and self.pdt == np.int32:
             self.pdt = np.int64
             self.seg_start = self.seg_start.astype(np.int64)
             self.seg_len = self.seg_len.astype(np.int64)
@@ -250,16 +256,31 @@ class TermPool:
         self.work += new_w.shape[0]
 
     def matrices(self, rows_kept: np.ndarray, wire_map: np.ndarray) -> list[SparseMatrix]:
-        """The kept rows as CSR matrices over the renumbered wires."""
+        """The kept rows as CSR matrices over the renumbered wires (built in chunks of rows).
+        Ends the pool's rewriting (the base matrices' row pointers are released)."""
+        self.ptrs, self._app, self._app_cache = [], [], None
+        self.occ = np.zeros(0, np.int64)
+        if self._source is not None:  # consumed: its row pointers go too
+            for name in ("A", "B", "C"):
+                setattr(self._source, name, SparseMatrix.empty(0))
+            self._source = None
         out = []
         for s in range(3):
             segs = rows_kept * 3 + s
+            lens = self.seg_len[segs]
             ptr = np.zeros(rows_kept.shape[0] + 1, np.int64)
-            np.cumsum(self.seg_len[segs], out=ptr[1:])
-            idx, _ = ranges(self.seg_start[segs], self.seg_len[segs])
-            w = wire_map[self.wire[idx]]
-            if w.size and int(w.min()) < 0:
-                raise InternalError("optimiser: an eliminated wire is still referenced")
-            out.append(SparseMatrix(ptr, w, self.cid[idx]))
-            del idx
+            np.cumsum(lens, out=ptr[1:])
+            wire = np.empty(int(ptr[-1]), np.int64)
+            cid = np.empty(int(ptr[-1]), np.int32)
+            cuts = np.searchsorted(ptr, np.arange(0, int(ptr[-1]), CHUNK), "right") - 1
+            bounds = np.unique(np.r_[0, cuts, rows_kept.shape[0]])
+            for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+                idx, _ = ranges(self.seg_start[segs[a:b]], lens[a:b])
+                lo, hi = int(ptr[a]), int(ptr[b])
+                w = wire_map[self.wire[idx]]
+                if w.size and int(w.min()) < 0:
+                    raise InternalError("optimiser: an eliminated wire is still referenced")
+                wire[lo:hi] = w
+                cid[lo:hi] = self.cid[idx]
+            out.append(SparseMatrix(ptr, wire, cid))
         return out
