@@ -1,11 +1,14 @@
 """CLI: ``omnidsl compile`` and ``omnidsl witness``.
 
     omnidsl compile RULE.omni [-O0|-O1|-O2] [--param D=100 ...] [-o DIR] [--report]
-        writes DIR/<stem>.r1cs, DIR/<stem>.sym and DIR/<stem>.json (circuit description)
+        writes DIR/<stem>.r1cs, DIR/<stem>.sym and DIR/<stem>.json (circuit description) and
+        fills the compile cache (omnidsl/compiler/cache.py; --no-cache: neither use nor fill it)
     omnidsl witness RULE.omni input.json -o W.wtns [-O N] [--param ...] [--public public.json]
                     [--circuit DIR/<stem>.json]   (reuse a compile: no optimisation pass)
         input.json maps input names to numbers (real values, encoded to fixed point) or strings
-        (raw field elements); prints the decoded outputs.
+        (raw field elements); prints the decoded outputs.  Without --circuit the compiled circuit
+        comes from the compile cache when an earlier compile/witness/setup of the same rule,
+        params, -O and compiler left it there (only the lowering runs again).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 from omnidsl.errors import FormatError, InputError, SourceSpan
 from omnidsl.files import Outputs, read_text
 
+from .cache import compile_file_cached
 from .circuit import Circuit, compile_file
 
 
@@ -71,6 +75,9 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-O", dest="opt", type=int, choices=(0, 1, 2), default=2,
                    help="linear-constraint elimination level (default 2)")
     p.add_argument("--param", action="append", metavar="NAME=V", help="override a rule param")
+    p.add_argument("--no-cache", action="store_true",
+                   help="neither use nor fill the compile cache ($OMNIDSL_CACHE, "
+                        "default ~/.cache/omnidsl)")
 
 
 def compile_command(args: argparse.Namespace) -> int:
@@ -82,7 +89,7 @@ def compile_command(args: argparse.Namespace) -> int:
     stem = Path(args.rule).stem
     files = {ext: out / f"{stem}.{ext}" for ext in ("r1cs", "sym", "kept.npy", "json")}
     outputs = Outputs(list(files.values()), make_dirs=True)  # before compiling
-    circuit = compile_file(args.rule, params, args.opt)
+    circuit = compile_file_cached(args.rule, params, args.opt, not args.no_cache)
     desc = describe(circuit, params)
     desc["kept_file"] = files["kept.npy"].name
     with outputs.writing() as tmp:
@@ -119,7 +126,7 @@ def witness_command(args: argparse.Namespace) -> int:
     if args.circuit:
         circuit, wit = _witness_from_description(args, params, data)
     else:
-        circuit = compile_file(args.rule, params, args.opt)
+        circuit = compile_file_cached(args.rule, params, args.opt, not args.no_cache)
         wit = circuit.witness(data)
     with outputs.writing() as tmp:
         write_wtns(tmp(args.output), wit)

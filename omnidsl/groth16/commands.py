@@ -1,6 +1,6 @@
 """CLI: ``omnidsl setup``, ``omnidsl prove``, ``omnidsl verify``.
 
-    omnidsl setup RULE.omni|CIRCUIT.r1cs [--ptau FILE] [--param K=V ...] [-O N] -o DIR
+    omnidsl setup RULE.omni|CIRCUIT.r1cs [--ptau FILE] [--param K=V ...] [-O N] [--no-cache] -o DIR
     omnidsl setup contribute DIR [--name NAME] [--entropy TEXT]
     omnidsl setup verify DIR --ptau FILE [--circuit RULE.omni|CIRCUIT.r1cs ...]
     omnidsl prove --keys DIR --witness W.wtns -o proof.json --public public.json
@@ -72,8 +72,10 @@ def _params(items: list[str] | None) -> dict[str, int]:
     return out
 
 
-def load_circuit(path: str, params: dict[str, int], opt_level: int) -> R1CS:
-    """An R1CS from a rule (compiled) or a circom-format .r1cs file."""
+def load_circuit(path: str, params: dict[str, int], opt_level: int,
+                 cache: bool = True) -> R1CS:
+    """An R1CS from a rule (compiled, through the compile cache unless ``cache`` is false:
+    omnidsl/compiler/cache.py) or a circom-format .r1cs file."""
     from omnidsl.r1cs.r1csfile import read_r1cs
 
     p = Path(path)
@@ -81,9 +83,9 @@ def load_circuit(path: str, params: dict[str, int], opt_level: int) -> R1CS:
         raise InputError(f"{p}: no such file")
     if p.suffix == ".r1cs":
         return read_r1cs(p)
-    from omnidsl.compiler import compile_file
+    from omnidsl.compiler.cache import compile_file_cached
 
-    return compile_file(str(p), params, opt_level).r1cs
+    return compile_file_cached(str(p), params, opt_level, cache).r1cs
 
 
 def load_keys(keys: str) -> ProvingKey:
@@ -149,7 +151,7 @@ def setup_command(args: argparse.Namespace) -> int:
     if not args.out:
         raise InputError("missing -o DIR (where to write the keys)")
     outputs = _key_outputs(Path(args.out))
-    r1cs = load_circuit(args.target, _params(args.param), args.opt_level)
+    r1cs = load_circuit(args.target, _params(args.param), args.opt_level, not args.no_cache)
     if args.ptau:
         from omnidsl.groth16.ptau import read_ptau
 
@@ -189,7 +191,8 @@ def _verify_setup(args: argparse.Namespace, backend: Backend) -> int:
     check_vk_file(pk_path.parent / VK_NAME, pk.vk, pk_path.name)
     r1cs = pk.r1cs
     if args.circuit:
-        r1cs = load_circuit(args.circuit, _params(args.param), args.opt_level)
+        r1cs = load_circuit(args.circuit, _params(args.param), args.opt_level,
+                            not args.no_cache)
         if not S.r1cs_equal(r1cs, pk.r1cs):
             raise ProofError(f"the keys in {args.rest[0]} are not for {args.circuit}")
     ptau = read_ptau(args.ptau)
@@ -267,6 +270,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--ptau", help="snarkjs .ptau (prepared) for a production phase 2")
     s.add_argument("--param", action="append", metavar="NAME=VALUE", help="rule parameter")
     s.add_argument("-O", dest="opt_level", type=int, default=2, choices=(0, 1, 2))
+    s.add_argument("--no-cache", action="store_true",
+                   help="compile the rule afresh (no compile cache: $OMNIDSL_CACHE)")
     s.add_argument("-o", "--out", help="output key directory")
     s.add_argument("--name", help="contributor name recorded in the transcript")
     s.add_argument("--entropy", help="extra entropy mixed into the OS randomness")

@@ -72,18 +72,20 @@ def container_bytes(magic: bytes, version: int,
     """Chunks of a container file: header then each (type, payload chunks) section."""
     out: list = [magic, struct.pack("<II", version, len(sections))]
     for stype, chunks in sections:
-        size = sum(c.nbytes if isinstance(c, np.ndarray) else len(c) for c in chunks)
+        size = sum(c.nbytes if hasattr(c, "nbytes") else len(c) for c in chunks)
         out.append(struct.pack("<IQ", stype, size))
         out.extend(chunks)
     return out
 
 
 def write_chunks(path: str | Path, chunks: list) -> None:
-    """Write byte-like chunks (bytes or numpy arrays) to ``path``."""
+    """Write byte-like chunks (bytes, numpy arrays, or streams: iterables of arrays with an
+    ``nbytes``) to ``path``."""
     with open(path, "wb") as f:
         for c in chunks:
-            if isinstance(c, np.ndarray):
-                if c.size:
-                    f.write(np.ascontiguousarray(c).data)
-            else:
-                f.write(c)
+            for piece in (c,) if isinstance(c, bytes | bytearray | np.ndarray) else c:
+                if isinstance(piece, np.ndarray):
+                    if piece.size:
+                        f.write(np.ascontiguousarray(piece).data)
+                else:
+                    f.write(piece)

@@ -130,22 +130,20 @@ class CoeffTable:
 
     def sum_long_runs(self, ids: np.ndarray, run_start: np.ndarray,
                       run_cnt: np.ndarray) -> np.ndarray:
-        """Sum of each run ``ids[run_start[k] : run_start[k] + run_cnt[k]]`` (counts >= 1)."""
-        # pairwise reduction, vectorised across the runs
-        acc = ids[run_start].astype(np.int64)
-        j = 1
-        while True:
-            live = run_cnt > j
-            if not live.any():
-                break
-            idx = np.flatnonzero(live)
-            acc[idx] = self.add(acc[idx], ids[run_start[idx] + j])
-            j += 1
-            if j > 8 and live.sum() * 8 < live.size:  # long tails: finish in Python ints
-                for k in np.flatnonzero(run_cnt > j):
-                    s = self.values[int(acc[k])]
-                    for t in ids[run_start[k] + j: run_start[k] + run_cnt[k]]:
-                        s += self.values[int(t)]
-                    acc[k] = self.intern(s)
-                break
-        return acc.astype(np.int32)
+        """Sum of each run ``ids[run_start[k] : run_start[k] + run_cnt[k]]`` (counts >= 1).
+
+        Pairwise tree reduction, vectorised across all runs: log2(longest run) levels, each
+        one :meth:`add` over the pairs still to be summed (O(total terms) overall)."""
+        run_cnt = np.asarray(run_cnt, np.int64)
+        first = np.cumsum(run_cnt) - run_cnt
+        run = np.repeat(np.arange(run_cnt.shape[0]), run_cnt)
+        rank = np.arange(run.shape[0], dtype=np.int64) - first[run]
+        vals = np.asarray(ids)[np.asarray(run_start, np.int64)[run] + rank].astype(np.int64)
+        length = run_cnt.copy()
+        while vals.shape[0] > length.shape[0]:  # some run still has two or more terms
+            even = rank % 2 == 0
+            pair = np.flatnonzero(even & (rank + 1 < length[run]))
+            vals[pair] = self.add(vals[pair], vals[pair + 1])
+            vals, run, rank = vals[even], run[even], rank[even] // 2
+            length = (length + 1) // 2
+        return vals.astype(np.int32)

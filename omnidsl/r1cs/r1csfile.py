@@ -31,32 +31,63 @@ def _coeff_words(r1cs: R1CS) -> np.ndarray:
 
 def encode_constraints(r1cs: R1CS) -> np.ndarray:
     """The constraint section payload as one little-endian uint32 array."""
-    m = r1cs.n_constraints
-    mats = (r1cs.A, r1cs.B, r1cs.C)
-    nt = np.stack([np.diff(x.row_ptr) for x in mats], axis=1).reshape(-1)  # LC order A0 B0 C0 A1…
-    rec_start = np.zeros(3 * m, np.int64)  # first term record of each LC
-    if m:
+    parts = list(_ConstraintStream(r1cs))
+    return np.concatenate(parts) if parts else np.zeros(0, "<u4")
+
+
+class _ConstraintStream:
+    """The constraint section payload, produced in chunks of about ``CHUNK`` terms (a large
+    circuit's section is 36 bytes a term: never materialised at once)."""
+
+    CHUNK = 1 << 20
+
+    def __init__(self, r1cs: R1CS):
+        self.r1cs = r1cs
+        self.mats = (r1cs.A, r1cs.B, r1cs.C)
+        n_rec = sum(x.nnz for x in self.mats)
+        self.nbytes = 4 * (3 * r1cs.n_constraints + n_rec * _TERM_WORDS)
+        self.cw = _coeff_words(r1cs)
+        for mat in self.mats:
+            if mat.nnz and (int(mat.coeff_id.max()) >= self.cw.shape[0]
+                            or int(mat.coeff_id.min()) < 0):
+                raise ValueError("coefficient id out of range of the coefficient table")
+
+    def __iter__(self):
+        m = self.r1cs.n_constraints
+        if m == 0:
+            return
+        terms = sum(x.row_ptr for x in self.mats)  # terms of rows 0..k-1
+        cuts = np.searchsorted(terms, np.arange(0, int(terms[-1]), self.CHUNK), "right") - 1
+        bounds = np.unique(np.r_[0, cuts, m])
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            yield self._rows(a, b)
+
+    def _rows(self, a: int, b: int) -> np.ndarray:
+        """Payload words of rows a..b-1 (LC order A_a B_a C_a A_a+1 …)."""
+        m = b - a
+        nt = np.stack([np.diff(x.row_ptr[a:b + 1]) for x in self.mats], axis=1).reshape(-1)
+        rec_start = np.zeros(3 * m, np.int64)  # first term record of each LC
         np.cumsum(nt[:-1], out=rec_start[1:])
-    n_rec = int(nt.sum())
-    records = np.empty((n_rec, _TERM_WORDS), "<u4")
-    cw = _coeff_words(r1cs)
-    for s, mat in enumerate(mats):
-        if mat.nnz == 0:
-            continue
-        if int(mat.coeff_id.max()) >= cw.shape[0] or int(mat.coeff_id.min()) < 0:
-            raise ValueError("coefficient id out of range of the coefficient table")
-        rows = mat.row_of_term()
-        idx = rec_start[3 * rows + s] + (np.arange(mat.nnz, dtype=np.int64) - mat.row_ptr[rows])
-        records[idx, 0] = mat.wire
-        records[idx, 1:] = cw[mat.coeff_id]
-    # LC headers sit before their records: header of LC l at word rec_start[l]*9 + l
-    hdr = rec_start * _TERM_WORDS + np.arange(3 * m, dtype=np.int64)
-    out = np.empty(3 * m + n_rec * _TERM_WORDS, "<u4")
-    is_hdr = np.zeros(out.shape[0], bool)
-    is_hdr[hdr] = True
-    out[hdr] = nt
-    out[~is_hdr] = records.reshape(-1)
-    return out
+        n_rec = int(nt.sum())
+        records = np.empty((n_rec, _TERM_WORDS), "<u4")
+        for s, mat in enumerate(self.mats):
+            lo, hi = int(mat.row_ptr[a]), int(mat.row_ptr[b])
+            if lo == hi:
+                continue
+            cnt = np.diff(mat.row_ptr[a:b + 1])
+            rows = np.repeat(np.arange(m, dtype=np.int64), cnt)
+            idx = rec_start[3 * rows + s] + (np.arange(lo, hi, dtype=np.int64)
+                                             - mat.row_ptr[a:b][rows])
+            records[idx, 0] = mat.wire[lo:hi]
+            records[idx, 1:] = self.cw[mat.coeff_id[lo:hi]]
+        # LC headers sit before their records: header of LC l at word rec_start[l]*9 + l
+        hdr = rec_start * _TERM_WORDS + np.arange(3 * m, dtype=np.int64)
+        out = np.empty(3 * m + n_rec * _TERM_WORDS, "<u4")
+        is_hdr = np.zeros(out.shape[0], bool)
+        is_hdr[hdr] = True
+        out[hdr] = nt
+        out[~is_hdr] = records.reshape(-1)
+        return out
 
 
 def _header_bytes(r1cs: R1CS, n_labels: int) -> bytes:
@@ -80,7 +111,7 @@ def write_r1cs(path: str | Path, r1cs: R1CS) -> None:
         int(w2l.max()) + 1 if w2l.size else 0)
     chunks = container_bytes(b"r1cs", 1, [
         (HEADER, [_header_bytes(r1cs, n_labels)]),
-        (CONSTRAINTS, [encode_constraints(r1cs)]),
+        (CONSTRAINTS, [_ConstraintStream(r1cs)]),
         (WIRE2LABEL, [w2l]),
     ])
     write_chunks(path, chunks)

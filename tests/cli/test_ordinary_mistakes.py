@@ -104,7 +104,7 @@ def test_oserror_at_the_boundary_traceback_only_with_debug(work, capsys, monkeyp
     def boom(*args, **kwargs):
         raise PermissionError(13, "Permission denied", "some/file.bin")
 
-    monkeypatch.setattr(cc, "compile_file", boom)
+    monkeypatch.setattr(cc, "compile_file_cached", boom)
     err = refused(capsys, "compile", "small.omni", "-o", "out")
     assert err.strip() == "error: some/file.bin: Permission denied"
     code, _, err = run(capsys, "--debug", "compile", "small.omni", "-o", "out")
@@ -128,6 +128,8 @@ def test_witness_output_checked_before_compiling(work, capsys, monkeypatch):
     import omnidsl.compiler.commands as cc
 
     monkeypatch.setattr(cc, "compile_file", lambda *a, **k: pytest.fail("compiled anyway"))
+    monkeypatch.setattr(cc, "compile_file_cached",
+                        lambda *a, **k: pytest.fail("compiled anyway"))
     refused(capsys, "witness", "small.omni", "in.json", "-o", "nodir/w.wtns")
     err = refused(capsys, "witness", "small.omni", "in.json", "-o", "w.wtns", "--public",
                   "w.wtns")
