@@ -12,7 +12,7 @@ that it has the recorded -O0 wire count, and skips ``to_r1cs`` and the optimiser
 Location: ``$OMNIDSL_CACHE`` (``off`` disables it), else ``$XDG_CACHE_HOME/omnidsl`` or
 ``~/.cache/omnidsl``; entries live in ``compiled/<key>/`` (``meta.json`` plus one ``.npy`` per
 array, written to a temporary folder and renamed into place).  The most recently used
-:data:`MAX_ENTRIES` entries are kept.  An unreadable or inconsistent entry is a miss (and is
+:data:`MAX_ENTRIES` entries, :data:`MAX_BYTES` in all, are kept.  An unreadable or inconsistent entry is a miss (and is
 removed).  Entries are trusted like any file in the user's cache folder.
 """
 
@@ -38,6 +38,7 @@ from .lower import Lowerer
 
 FORMAT = 1
 MAX_ENTRIES = 8
+MAX_BYTES = 4 << 30  # and at most this much on disk (the newest entry is always kept)
 _FINGERPRINT: str | None = None
 
 
@@ -178,7 +179,7 @@ def _check_shapes(r: R1CS, kept: np.ndarray, meta: dict) -> None:
 
 
 def _evict(compiled: Path) -> None:
-    """Keep the MAX_ENTRIES most recently used entries."""
+    """Keep the most recently used entries (MAX_ENTRIES, MAX_BYTES); drop stale temporaries."""
     try:
         entries = [p for p in compiled.iterdir() if p.is_dir()]
         stale = [p for p in entries if p.name.startswith(".tmp-")
@@ -189,5 +190,11 @@ def _evict(compiled: Path) -> None:
         return
     for old in stale:
         shutil.rmtree(old, ignore_errors=True)
-    for old in entries[MAX_ENTRIES:]:
-        shutil.rmtree(old, ignore_errors=True)
+    total = 0
+    for k, entry in enumerate(entries):
+        try:
+            total += sum(f.stat().st_size for f in entry.iterdir())
+        except OSError:
+            continue
+        if k and (k >= MAX_ENTRIES or total > MAX_BYTES):
+            shutil.rmtree(entry, ignore_errors=True)
