@@ -23,17 +23,21 @@ SEED_A, SEED_B = b"\xa1" * 32, b"\xb2" * 32
 COMMIT_A, COMMIT_B = b"\x0a" * 32, b"\x0b" * 32
 
 
-def _fresh(seed_of_honest: bytes) -> tuple[MarketClient, int, list[str], int]:
-    """A fresh chain; honest server A and attacker B commit (B last, identical choices every
-    time); returns (market, task, servers, the ρ B would predict from what it knows)."""
+def _chain_with_market() -> tuple[object, str, MarketClient]:
+    """A fresh embedded chain with the allow-list test verifier and a Market."""
     from market_helpers import HERE
 
     w3 = embedded_chain()
     src = (HERE / "contracts" / "AllowListTestVerifier.sol").read_text()
     cc = compile_sources({"AllowListTestVerifier.sol": src})["AllowListTestVerifier"]
-    verifier = deploy(w3, cc.abi, cc.bytecode).address
-    market = MarketClient.deploy(w3)
-    acc = w3.eth.accounts
+    return w3, deploy(w3, cc.abi, cc.bytecode).address, MarketClient.deploy(w3)
+
+
+def _fresh(seed_of_honest: bytes) -> tuple[MarketClient, int, list[str], int]:
+    """A fresh chain; honest server A and attacker B commit (B last, identical choices every
+    time); returns (market, task, servers, the ρ B would predict from what it knows)."""
+    w3, verifier, market = _chain_with_market()
+    acc = w3.eth.accounts  # type: ignore[attr-defined]
     a, b = acc[1], acc[2]
     spec = make_spec(verifier, [a, b], now(w3) + 600, binding=True)
     tid, _ = market.create_task(spec, 10_000, acc[0])
@@ -73,14 +77,8 @@ def test_the_last_committer_cannot_predict_rho():
 
 @pytest.mark.chain
 def test_reveal_rules():
-    w3 = embedded_chain()
-    from market_helpers import HERE
-
-    src = (HERE / "contracts" / "AllowListTestVerifier.sol").read_text()
-    cc = compile_sources({"AllowListTestVerifier.sol": src})["AllowListTestVerifier"]
-    verifier = deploy(w3, cc.abi, cc.bytecode).address
-    market = MarketClient.deploy(w3)
-    acc = w3.eth.accounts
+    w3, verifier, market = _chain_with_market()
+    acc = w3.eth.accounts  # type: ignore[attr-defined]
     a, b, outsider = acc[1], acc[2], acc[3]
     tid, _ = market.create_task(make_spec(verifier, [a, b], now(w3) + 600, binding=True),
                                 10_000, acc[0])
