@@ -3,7 +3,7 @@ compiled + witnessed at D = 65,536.
 
     python benchmarks/optimise_bench.py [--sizes 1000,2000,4000,8000,16000,32000,65536]
                                         [--repeats 3] [--baseline REV] [--baseline-max 4000]
-                                        [--rules] [--rules-d 65536] [--quick]
+                                        [--no-rules] [--rules-d 65536] [--quick]
 
 Sweep: the rule below compares every entry against a public input (the shape that made the old
 -O2 quadratic).  For each D and repetition one fresh process per level runs, -O1 and -O2
@@ -14,9 +14,9 @@ least-squares slope of log(time) against log(D) over the sizes >= 4000 (1 = line
 quadratic).  ``--baseline REV`` also times the optimiser of git revision REV (e.g. 1327e6d~1,
 the quadratic one) on the sizes up to ``--baseline-max``.
 
-``--rules``: every rule in circuits/ plus the rule of docs/dsl.md and the market's rule, compiled
-(-O2) and witnessed at D = 65,536 in a fresh process each: wall and CPU seconds and peak RSS
-(targets: <= 10 s, <= 2 GB).
+Then (unless ``--no-rules``) every rule in circuits/ plus the rule of docs/dsl.md and the
+market's rule, compiled (-O2) and witnessed at D = 65,536 in a fresh process each: wall and CPU
+seconds and peak RSS (targets: <= 10 s, <= 2 GB).
 """
 
 from __future__ import annotations
@@ -242,7 +242,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--baseline", metavar="REV", help="also time the optimiser of git REV")
     ap.add_argument("--baseline-max", type=int, default=4000)
-    ap.add_argument("--rules", action="store_true", help="also run every rule at --rules-d")
+    ap.add_argument("--no-rules", action="store_true", help="skip every rule at --rules-d")
     ap.add_argument("--rules-d", type=int, default=65536)
     ap.add_argument("--quick", action="store_true", help="sizes up to 16000, 2 repeats")
     args = ap.parse_args()
@@ -253,7 +253,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="optbench_") as tmp:
         base = baseline_file(args.baseline, Path(tmp)) if args.baseline else None
         sweep(sizes, repeats, base, args.baseline_max)
-    if args.rules:
+    if not args.no_rules:
         rules(args.rules_d)
 
 
