@@ -12,10 +12,10 @@ fn main() {
     let mut rng = ark_std::test_rng();
     let ks: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
     let g = G1Projective::rand(&mut rng);
-    let bases: Vec<G1Affine> = _native::kernels::batch_mul(g.into_affine(), &ks);
+    let bases: Vec<G1Affine> = _native::points::batch_mul(g.into_affine(), &ks);
     let g2 = G2Projective::rand(&mut rng);
     let bases2: Vec<G2Affine> = if mode.starts_with("g2") {
-        _native::kernels::batch_mul(g2.into_affine(), &ks)
+        _native::points::batch_mul(g2.into_affine(), &ks)
     } else {
         vec![]
     };
@@ -24,9 +24,9 @@ fn main() {
     let t = Instant::now();
     for _ in 0..reps {
         match mode {
-            "g1" => drop(_native::kernels::msm(&bases, &big)),
+            "g1" => drop(_native::msm::msm(&bases, &big)),
             "g1ark" => drop(G1Projective::msm(&bases, &sc).unwrap()),
-            "g2" => drop(_native::kernels::msm(&bases2, &big)),
+            "g2" => drop(_native::msm::msm(&bases2, &big)),
             "g2ark" => drop(G2Projective::msm(&bases2, &sc).unwrap()),
             _ => {}
         }

@@ -183,7 +183,7 @@ fn evm_ecmul<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>>
 /// invalid input.  Runs without the GIL on the worker pool.
 #[pyfunction]
 fn evm_ecpairing<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
-    let v = crate::run(py, || ecpairing(data))?;
+    let v = crate::py::run(py, || ecpairing(data))?;
     Ok(PyBytes::new(py, &v))
 }
 

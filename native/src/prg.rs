@@ -15,7 +15,11 @@ use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
 use chacha20::ChaCha20;
 use rayon::prelude::*;
 
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
 use crate::codec::Res;
+use crate::py::{bytes, run, u16s};
 
 const FR_BYTES: usize = 32;
 /// Candidates per parallel task (a multiple of 2, so a task starts on a 64-byte block).
@@ -98,6 +102,29 @@ pub fn masked(key: &[u8], widths: &[u16]) -> Res<Vec<u8>> {
     Ok(out)
 }
 
+// ------------------------------------------------------------------ Python
+
+/// n uniform field elements from the ChaCha20 keystream of `key` (omnidsl/mpc/prg.py).
+#[pyfunction]
+fn prg_uniform<'py>(py: Python<'py>, key: &[u8], n: usize) -> PyResult<Bound<'py, PyBytes>> {
+    let v = run(py, || uniform(key, n))?;
+    Ok(bytes(py, &v))
+}
+
+/// One masked keystream candidate per width (`widths`: u16 LE each; omnidsl/mpc/prg.py).
+#[pyfunction]
+fn prg_masked<'py>(py: Python<'py>, key: &[u8], widths: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    let v = run(py, || masked(key, &u16s("widths", widths)?))?;
+    Ok(bytes(py, &v))
+}
+
+/// Add this module's functions to `omnidsl._native`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(prg_uniform, m)?)?;
+    m.add_function(wrap_pyfunction!(prg_masked, m)?)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,11 +148,19 @@ mod tests {
         let m = masked(&key, &widths).unwrap();
         let mut raw = vec![0u8; widths.len() * FR_BYTES];
         keystream(&key, 0, &mut raw);
-        for (i, (c, r)) in m.chunks_exact(FR_BYTES).zip(raw.chunks_exact(FR_BYTES)).enumerate() {
+        for (i, (c, r)) in m
+            .chunks_exact(FR_BYTES)
+            .zip(raw.chunks_exact(FR_BYTES))
+            .enumerate()
+        {
             let w = widths[i] as usize;
             for bit in 0..256 {
                 let got = (c[bit / 8] >> (bit % 8)) & 1;
-                let want = if bit < w { (r[bit / 8] >> (bit % 8)) & 1 } else { 0 };
+                let want = if bit < w {
+                    (r[bit / 8] >> (bit % 8)) & 1
+                } else {
+                    0
+                };
                 assert_eq!(got, want, "entry {i} bit {bit}");
             }
         }

@@ -8,70 +8,14 @@
 //! integers (no Montgomery round trip), and every received element is checked to be < r.
 
 use ark_bn254::Fr;
-use ark_ff::{BigInt, BigInteger, One, PrimeField};
+use ark_ff::{BigInt, One, PrimeField};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 use rayon::prelude::*;
 
-use crate::codec::Res;
-
-const FR_BYTES: usize = 32;
-/// Elements per parallel task.
-const CHUNK: usize = 1 << 12;
-
-#[inline]
-fn read(chunk: &[u8]) -> BigInt<4> {
-    let mut l = [0u64; 4];
-    for (i, w) in l.iter_mut().enumerate() {
-        *w = u64::from_le_bytes(chunk[8 * i..8 * i + 8].try_into().unwrap());
-    }
-    BigInt::new(l)
-}
-
-#[inline]
-fn write(out: &mut [u8], v: &BigInt<4>) {
-    for (i, w) in v.0.iter().enumerate() {
-        out[8 * i..8 * i + 8].copy_from_slice(&w.to_le_bytes());
-    }
-}
-
-/// (a + b) mod r for canonical a, b (r < 2^254, so the sum never overflows 256 bits).
-#[inline]
-fn add_mod(a: &BigInt<4>, b: &BigInt<4>) -> BigInt<4> {
-    let mut s = *a;
-    s.add_with_carry(b);
-    if s >= Fr::MODULUS {
-        s.sub_with_borrow(&Fr::MODULUS);
-    }
-    s
-}
-
-/// (a − b) mod r for canonical a, b.
-#[inline]
-fn sub_mod(a: &BigInt<4>, b: &BigInt<4>) -> BigInt<4> {
-    let mut s = *a;
-    if s.sub_with_borrow(b) {
-        s.add_with_carry(&Fr::MODULUS);
-    }
-    s
-}
-
-fn canonical(v: BigInt<4>, what: &str, i: usize) -> Res<BigInt<4>> {
-    if v < Fr::MODULUS {
-        Ok(v)
-    } else {
-        Err(format!("{what}: element #{i} is not < r"))
-    }
-}
-
-fn elements(what: &str, b: &[u8], n: usize) -> Res<()> {
-    if b.len() != n * FR_BYTES {
-        return Err(format!(
-            "{what}: {} bytes, expected {} ({n} elements)",
-            b.len(),
-            n * FR_BYTES
-        ));
-    }
-    Ok(())
-}
+use crate::codec::{Res, FR_BYTES};
+use crate::fr::{add_mod, canonical, elements, read, sub_mod, write, CHUNK};
+use crate::py::{bytes, run};
 
 /// (a − x) ‖ (b − y): this party's shares of the Beaver differences d and e (2n elements).
 pub fn mask(a: &[u8], b: &[u8], x: &[u8], y: &[u8]) -> Res<Vec<u8>> {
@@ -193,6 +137,53 @@ pub fn sum(parts: &[&[u8]]) -> Res<Vec<u8>> {
     Ok(out)
 }
 
+// ------------------------------------------------------------------ Python
+
+/// Beaver step 1: this party's shares of d ‖ e = (a − x) ‖ (b − y).
+#[pyfunction]
+fn beaver_mask<'py>(
+    py: Python<'py>,
+    a: &[u8],
+    b: &[u8],
+    x: &[u8],
+    y: &[u8],
+) -> PyResult<Bound<'py, PyBytes>> {
+    let v = run(py, || mask(a, b, x, y))?;
+    Ok(bytes(py, &v))
+}
+
+/// Beaver step 2: from every party's d ‖ e shares (list, index = party) open d ‖ e and return
+/// (d ‖ e, this party's share of a·b); the leader adds d·e.
+#[pyfunction]
+fn beaver_open<'py>(
+    py: Python<'py>,
+    parts: Vec<Bound<'py, PyBytes>>,
+    x: &[u8],
+    y: &[u8],
+    z: &[u8],
+    leader: bool,
+) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+    let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+    let (de, c) = run(py, || open(&refs, x, y, z, leader))?;
+    Ok((bytes(py, &de), bytes(py, &c)))
+}
+
+/// Σ parts (list of equal-length Fr vectors, index = party); ValueError names the bad party.
+#[pyfunction]
+fn fr_sum<'py>(py: Python<'py>, parts: Vec<Bound<'py, PyBytes>>) -> PyResult<Bound<'py, PyBytes>> {
+    let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+    let v = run(py, || sum(&refs))?;
+    Ok(bytes(py, &v))
+}
+
+/// Add this module's functions to `omnidsl._native`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(beaver_mask, m)?)?;
+    m.add_function(wrap_pyfunction!(beaver_open, m)?)?;
+    m.add_function(wrap_pyfunction!(fr_sum, m)?)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,7 +242,11 @@ mod tests {
             assert_eq!(total[i], a[i] * b[i]);
         }
         let summed = dec(&sum(&parts).unwrap());
-        let de0 = dec(&open(&parts, &enc(&sx[0]), &enc(&sy[0]), &enc(&sz[0]), true).unwrap().0);
+        let de0 = dec(
+            &open(&parts, &enc(&sx[0]), &enc(&sy[0]), &enc(&sz[0]), true)
+                .unwrap()
+                .0,
+        );
         assert_eq!(summed, de0);
         let mut bad = msgs[1].clone();
         bad[32 * 4100 + 31] = 0xff;
@@ -261,25 +256,4 @@ mod tests {
         let err = sum(&parts).unwrap_err();
         assert!(err.contains("party 1") && err.contains("#4100"), "{err}");
     }
-}
-
-/// Per element v of an Fr vector: 1 if min(v, r − v) < 2^bits[i] (bits ≥ 254: always), else 0.
-/// The masking guard of the servers and the data owner's width check (omnidsl/mpc/shares.py).
-pub fn below_pow2(v: &[u8], bits: &[u16]) -> Res<Vec<u8>> {
-    elements("values", v, bits.len())?;
-    let mut out = vec![0u8; bits.len()];
-    out.par_chunks_mut(CHUNK)
-        .enumerate()
-        .try_for_each(|(k, oc)| -> Res<()> {
-            for (i, o) in oc.iter_mut().enumerate() {
-                let g = k * CHUNK + i;
-                let x = canonical(read(&v[g * FR_BYTES..(g + 1) * FR_BYTES]), "values", g)?;
-                let b = bits[g] as u32;
-                let small = |y: &BigInt<4>| y.num_bits() <= b.min(256);
-                let neg = sub_mod(&BigInt::zero(), &x);
-                *o = u8::from(b >= 254 || small(&x) || small(&neg));
-            }
-            Ok(())
-        })?;
-    Ok(out)
 }
