@@ -2,38 +2,62 @@
 
 Each pipeline stage owns its sub-commands in ``omnidsl/<stage>/commands.py`` exposing
 ``register(subparsers) -> None``; every sub-parser sets ``func=callable(args) -> int``.
-User errors (:class:`OmniDSLError`) print as one located message and exit 1, and so do the
-ordinary mistakes nobody mapped earlier: an ``OSError`` (a missing, unreadable or unwritable
-file) and a ``UnicodeDecodeError`` (a binary file where text is expected), mapped here once.
-Anything else prints one line asking for a report and exits 2.  Tracebacks only with ``--debug``.
+Parsers follow omnidsl/argparsing.py (help with defaults and examples, global flags anywhere).
+Exit codes: 0 success; 1 a user error (:class:`OmniDSLError`: one located message) or an ordinary
+mistake nobody mapped earlier: an ``OSError`` (a missing, unreadable or unwritable file) and a
+``UnicodeDecodeError`` (a binary file where text is expected), mapped here once; 2 a usage error
+(argparse's own, or :class:`UsageError` from a command's check) and, with a line asking for a
+report, anything unexpected; 130 interrupted.  Tracebacks only with ``--debug``.
+``-v``/``-q``/``--log-format`` configure stdlib logging of the ``omnidsl`` loggers on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
+import logging
 import sys
+import time
 import traceback
 
-from omnidsl.errors import OmniDSLError
+from omnidsl.argparsing import Parser
+from omnidsl.errors import OmniDSLError, UsageError
 from omnidsl.files import os_error_message
 
 #: Stages that contribute sub-commands, in pipeline order.
 COMMAND_MODULES = (
     "omnidsl.compiler.commands",
+    "omnidsl.r1cs.commands",
     "omnidsl.groth16.commands",
+    "omnidsl.groth16.zkey_commands",
     "omnidsl.mpc.commands",
     "omnidsl.solidity.commands",
     "omnidsl.market.commands",
 )
 
 
+def version() -> str:
+    """The installed distribution's version (the source tree's when not installed)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("omnidsl")
+    except PackageNotFoundError:
+        from omnidsl import __version__
+
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="omnidsl",
+    parser = Parser(
+        prog="omnidsl", top_level=True,
         description="Gradient-validity rules → R1CS → Groth16 (collaborative) → Ethereum market.",
+        epilog="example:\n  omnidsl compile circuits/norm_bound.omni --param D=8 -o build\n"
+               "run `omnidsl COMMAND --help` for a command's options and examples",
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    parser.add_argument("--version", action="version", version=f"omnidsl {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -43,17 +67,64 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
+    _mark_help_parsers(parser)
     return parser
+
+
+def _mark_help_parsers(parser: argparse.ArgumentParser) -> None:
+    """Every (sub-)parser records itself as ``args.help_parser``: the usage a command's own
+    usage error prints, and the help shown for a verb given without its sub-verb."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.values(action.choices):
+                child.set_defaults(help_parser=child)
+                _mark_help_parsers(child)
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per record: ``{"time", "level", "logger", "message"}`` (+ ``"error"``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out = {"time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+                       + f".{int(record.msecs):03d}Z",
+               "level": record.levelname.lower(), "logger": record.name,
+               "message": record.getMessage()}
+        if record.exc_info:
+            out["error"] = self.formatException(record.exc_info)
+        return json.dumps(out)
+
+
+def configure_logging(verbose: int = 0, quiet: bool = False, fmt: str = "text") -> None:
+    """The ``omnidsl`` loggers' level and format on stderr: warnings by default, ``-v`` info,
+    ``-vv`` debug, ``-q`` errors only; ``fmt`` ``json`` for one JSON object a line."""
+    level = logging.ERROR if quiet else {0: logging.WARNING, 1: logging.INFO}.get(
+        verbose, logging.DEBUG)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLogFormatter() if fmt == "json"
+                         else logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    log = logging.getLogger("omnidsl")
+    for old in [h for h in log.handlers if getattr(h, "_omnidsl_cli", False)]:
+        log.removeHandler(old)
+    handler._omnidsl_cli = True  # type: ignore[attr-defined]
+    log.addHandler(handler)
+    log.setLevel(level)
+    log.propagate = False
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure_logging(args.verbose or 0, args.quiet, args.log_format or "text")
     if not getattr(args, "func", None):
-        parser.print_help()
+        (getattr(args, "help_parser", None) or parser).print_help(sys.stderr)
         return 2
     try:
         return int(args.func(args) or 0)
+    except UsageError as exc:
+        prog = getattr(args, "help_parser", None)
+        print(f"{prog.format_usage().rstrip()}\n" if prog else "", end="", file=sys.stderr)
+        print(str(exc), file=sys.stderr)
+        return 2
     except OmniDSLError as exc:
         print(str(exc), file=sys.stderr)
         if args.debug:

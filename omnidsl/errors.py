@@ -106,3 +106,8 @@ class ChainError(OmniDSLError):
 
 class InternalError(Exception):
     """A bug in omnidsl (an invariant broke); not the user's fault."""
+
+
+class UsageError(InputError):
+    """The command line is wrong in a way argparse cannot check (exit status 2, as argparse's
+    own usage errors)."""
