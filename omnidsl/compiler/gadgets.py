@@ -347,3 +347,82 @@ def fingerprint(b: Builder, v: V, rho: V, out: int | None = None, mask: V | None
 
     b.step(step)
     return V(b.wires_lc(acc[:1]), 0, R - 1)
+
+
+# ---------------------------------------------------------------- reductions and built-ins
+
+
+def sum_rows(x: V) -> V:
+    """Σ of a batch's rows (one row; linear, no constraint)."""
+    return V(x.lc.sum_rows(), x.lo * x.n, x.hi * x.n)
+
+
+def dot(b: Builder, u: V, w: V, square: bool = False) -> V:
+    """Σ u_i·w_i: n products summed (``square``: u is w, the sum is non-negative)."""
+    p = mul(b, u, w)
+    lo, hi = (0, p.hi * p.n) if square else (p.lo * p.n, p.hi * p.n)
+    return V(p.lc.sum_rows(), lo, hi)
+
+
+def abs_value(b: Builder, x: V, sign: V | None = None) -> V:
+    """|x|: free when the sign is known from the bounds; else ``(2s − 1)·x`` with s the decision
+    ``x >= 0`` (or ``sign``, a known sign bit such as an input's range-check top bit)."""
+    lo, hi = (x.lo, x.hi) if x.lo >= 0 else (-x.hi, -x.lo) if x.hi <= 0 else (
+        0, max(-x.lo, x.hi))
+    if x.lo >= 0:
+        return V(x.lc, lo, hi)
+    if x.hi <= 0:
+        return V(mul_const(b, x, -1).lc, lo, hi)
+    s = sign if sign is not None else ge0(b, x)
+    two_s_minus_1 = V(lin(b, s, 2, const(1), -1).lc, -1, 1)
+    r = mul(b, two_s_minus_1, x)
+    return V(r.lc, lo, hi)
+
+
+def minmax(b: Builder, f: str, x: V, y: V) -> V:
+    """min(x, y) (``f == "min"``) or max(x, y): decision ``x <= y`` and a select."""
+    le = ge0(b, lin(b, y, 1, x, -1))  # x <= y
+    r = select(b, le, x, y) if f == "min" else select(b, le, y, x)
+    # exact min/max (le is a sound decision): as tight as the checker's bound, so a rule it
+    # accepts never needs a range check wider than the field
+    pick = min if f == "min" else max
+    return V(r.lc, pick(x.lo, y.lo), pick(x.hi, y.hi))
+
+
+def reduce_minmax(b: Builder, f: str, v: V) -> V:
+    """min/max of a batch's rows: a pairwise tree, n − 1 gadgets in ⌈log2 n⌉ levels."""
+    while v.n > 1:
+        half = v.n // 2
+        ev = np.arange(0, 2 * half, 2)
+        x = V(v.lc.take(ev), v.lo, v.hi)
+        y = V(v.lc.take(ev + 1), v.lo, v.hi)
+        m = minmax(b, f, x, y)
+        if v.n % 2:
+            last = V(v.lc.take(np.array([v.n - 1])), v.lo, v.hi)
+            m = V(_concat(b, m.lc, last.lc), m.lo, m.hi)
+        v = m
+    return v
+
+
+def _concat(b: Builder, a: LC, c: LC) -> LC:
+    t = max(a.t, c.t)
+
+    def pad(lc: LC) -> LC:
+        return LC(np.pad(lc.wires, ((0, 0), (0, t - lc.t))),
+                  np.pad(lc.cids, ((0, 0), (0, t - lc.t)), constant_values=b.ZERO), lc.const)
+
+    a2, c2 = pad(a), pad(c)
+    if a2.const != c2.const:
+        raise InternalError("concatenating rows with different constants")
+    return LC(np.concatenate([a2.wires, c2.wires]), np.concatenate([a2.cids, c2.cids]),
+              a2.const)
+
+
+def reduce_bool(b: Builder, f: str, v: V) -> V:
+    """all (``f == "all"``) / any of a batch of conditions: is-zero of n − Σc / of Σc."""
+    if v.n == 1:
+        return v
+    total = V(v.lc.sum_rows(), 0, v.n)
+    if f == "all":
+        return is_zero(b, lin(b, const(v.n), 1, total, -1))
+    return b_not(b, is_zero(b, total))

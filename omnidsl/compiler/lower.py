@@ -12,41 +12,27 @@ from fractions import Fraction
 
 import numpy as np
 
-from omnidsl.errors import AssertionFailed, DSLTypeError, InternalError
+from omnidsl.errors import InternalError
 from omnidsl.field import R
 from omnidsl.lang import ast
-from omnidsl.lang.checker import CheckedRule, division_pq, expr_text
-from omnidsl.lang.types import MAX_BOUND, ExprInfo, InputInfo, NormProduct, dyadic_exponent
+from omnidsl.lang.bounds import division_pq
+from omnidsl.lang.builtins import REGISTRY
+from omnidsl.lang.checker import CheckedRule
+from omnidsl.lang.types import ExprInfo, InputInfo, dyadic_exponent
 from omnidsl.r1cs.system import WIRE_BITS_FULL
 
 from . import gadgets as g
-from .builder import Builder, WitnessState, width
+from .assertions import AssertLowering
+from .builder import Builder, width
 from .gadgets import V
 from .lc import LC
+from .norms import NormLowering
+from .values import LV, Loop
+
+__all__ = ["LV", "WIDE", "InputLayout", "Loop", "Lowerer", "OutputLayout"]
 
 #: scalars with more terms than this are copied into a wire before being broadcast
 WIDE = 8
-NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
-
-
-@dataclass
-class LV:
-    """A lowered value: kind, batch, fixed-point scale, vector length (None: scalar)."""
-
-    kind: str
-    v: V
-    scale: int = 0
-    length: int | None = None
-
-
-@dataclass
-class Loop:
-    var: str
-    idx: np.ndarray
-
-    @property
-    def n(self) -> int:
-        return int(self.idx.shape[0])
 
 
 @dataclass
@@ -70,20 +56,12 @@ class OutputLayout:
     kind: str = "num"
 
 
-def fmt(x: int, s: int) -> str:
-    """A decoded fixed-point value for messages."""
-    if s == 0:
-        return str(int(x))
-    f = Fraction(int(x), 1 << s)
-    return f"{float(f):.10g}"
+class Lowerer(AssertLowering, NormLowering):
+    """Walks a checked rule and emits constraint blocks and witness steps into a Builder."""
 
+    #: the gadget library, for the built-in lowerings of the registry (omnidsl/lang/builtins.py)
+    g = g
 
-def _side(e: ast.Expr, value: str) -> str:
-    text = expr_text(e.span)
-    return text if e.info is not None and e.info.is_const else f"{text} = {value}"
-
-
-class Lowerer:
     def __init__(self, checked: CheckedRule):
         self.c = checked
         self.b = Builder()
@@ -301,57 +279,17 @@ class Lowerer:
         return LV("bool", g.ge0(self.b, d), 0, n)
 
     # ------------------------------------------------------------ calls
+    def value(self, kind: str, v: V, scale: int = 0, length: int | None = None) -> LV:
+        """A lowered value (for the registry's lowerings)."""
+        return LV(kind, v, scale, length)
+
     def fingerprint(self, e: ast.Call, out: int | None = None) -> V:
         vec, rho = self.lower(e.args[0], None), self.lower(e.args[1], None)
         mask = self.lower(e.args[2], None).v if len(e.args) > 2 else None
         return g.fingerprint(self.b, vec.v, rho.v, out, mask)
 
     def call(self, e: ast.Call, loop: Loop | None) -> LV:
-        b, f, info = self.b, e.func, e.info
-        if f == "fingerprint":
-            return LV("field", self.fingerprint(e), 0, None)
-        if f == "rescale":
-            x = self.lower(e.args[0], loop)
-            frac = info.scale
-            if frac >= x.scale:
-                return LV("num", g.shift(b, x.v, frac - x.scale), frac, x.length)
-            return LV("num", g.div_floor(b, x.v, 1 << (x.scale - frac), 1), frac, x.length)
-        args = [self.lower(a, loop if f not in ("dot", "norm2") else None) for a in e.args]
-        if f == "abs":
-            return LV("num", self.abs(args[0].v), args[0].scale, args[0].length)
-        if f in ("min", "max"):
-            if len(args) == 1:
-                return LV("num", self.reduce_minmax(f, args[0].v), args[0].scale, None)
-            s = info.scale
-            xv, yv = self.fit(self.at_scale(args[0], s), self.at_scale(args[1], s))
-            return LV("num", self.minmax(f, xv, yv), s, self.length_of(*args))
-        if f in ("all", "any"):
-            return LV("bool", self.reduce_bool(f, args[0].v), 0, None)
-        if f == "sum":
-            v = args[0].v
-            return LV("num", V(v.lc.sum_rows(), v.lo * v.n, v.hi * v.n), args[0].scale, None)
-        if f in ("dot", "norm2"):
-            u = args[0]
-            w = args[1] if f == "dot" else u
-            p = g.mul(b, u.v, w.v)
-            lo, hi = (p.lo * p.n, p.hi * p.n) if f == "dot" else (0, p.hi * p.n)
-            return LV("num", V(p.lc.sum_rows(), lo, hi), u.scale + w.scale, None)
-        raise InternalError(f"cannot lower call {f}")
-
-    def abs(self, x: V) -> V:
-        b = self.b
-        lo, hi = (x.lo, x.hi) if x.lo >= 0 else (-x.hi, -x.lo) if x.hi <= 0 else (
-            0, max(-x.lo, x.hi))
-        if x.lo >= 0:
-            return V(x.lc, lo, hi)
-        if x.hi <= 0:
-            return V(g.mul_const(b, x, -1).lc, lo, hi)
-        s = self.known_sign(x)
-        if s is None:
-            s = g.ge0(b, x)
-        two_s_minus_1 = V(g.lin(b, s, 2, g.const(1), -1).lc, -1, 1)
-        r = g.mul(b, two_s_minus_1, x)
-        return V(r.lc, lo, hi)
+        return REGISTRY[e.func].lower(self, e, loop)
 
     def known_sign(self, x: V) -> V | None:
         """Reuse the sign bit of an input's range check when x is plainly input wires."""
@@ -364,48 +302,6 @@ class Lowerer:
                 return V(self.b.wires_lc(signs[w - first]), 0, 1)
         return None
 
-    def minmax(self, f: str, x: V, y: V) -> V:
-        b = self.b
-        le = g.ge0(b, g.lin(b, y, 1, x, -1))  # x <= y
-        r = g.select(b, le, x, y) if f == "min" else g.select(b, le, y, x)
-        # exact min/max (le is a sound decision): as tight as the checker's bound, so a rule it
-        # accepts never needs a range check wider than the field
-        pick = min if f == "min" else max
-        return V(r.lc, pick(x.lo, y.lo), pick(x.hi, y.hi))
-
-    def reduce_minmax(self, f: str, v: V) -> V:
-        while v.n > 1:
-            half = v.n // 2
-            ev = np.arange(0, 2 * half, 2)
-            x = V(v.lc.take(ev), v.lo, v.hi)
-            y = V(v.lc.take(ev + 1), v.lo, v.hi)
-            m = self.minmax(f, x, y)
-            if v.n % 2:
-                last = V(v.lc.take(np.array([v.n - 1])), v.lo, v.hi)
-                m = V(self._concat(m.lc, last.lc), m.lo, m.hi)
-            v = m
-        return v
-
-    def _concat(self, a: LC, c: LC) -> LC:
-        t = max(a.t, c.t)
-        pad = lambda lc: LC(  # noqa: E731
-            np.pad(lc.wires, ((0, 0), (0, t - lc.t))),
-            np.pad(lc.cids, ((0, 0), (0, t - lc.t)), constant_values=self.b.ZERO), lc.const)
-        a2, c2 = pad(a), pad(c)
-        if a2.const != c2.const:
-            raise InternalError("concatenating rows with different constants")
-        return LC(np.concatenate([a2.wires, c2.wires]), np.concatenate([a2.cids, c2.cids]),
-                  a2.const)
-
-    def reduce_bool(self, f: str, v: V) -> V:
-        b = self.b
-        if v.n == 1:
-            return v
-        total = V(v.lc.sum_rows(), 0, v.n)
-        if f == "all":
-            return g.is_zero(b, g.lin(b, g.const(v.n), 1, total, -1))
-        return g.b_not(b, g.is_zero(b, total))
-
     def generator(self, e: ast.Generator, loop: Loop | None) -> LV:
         start = int(e.range.start.info.const)
         stop = int(e.range.stop.info.const)
@@ -415,235 +311,4 @@ class Lowerer:
         if v.n == 1 and inner.n > 1:
             v = self.fit(v, V(LC.constant(0, inner.n), 0, 0))[0]
             v = V(v.lc.broadcast(inner.n), v.lo, v.hi)
-        if e.func == "sum":
-            return LV("num", V(v.lc.sum_rows(), v.lo * v.n, v.hi * v.n), body.scale, None)
-        if e.func in ("all", "any"):
-            return LV("bool", self.reduce_bool(e.func, v), 0, None)
-        return LV("num", self.reduce_minmax(e.func, v), body.scale, None)
-
-    # ------------------------------------------------------------ norm comparisons
-    def norm_side(self, prod: NormProduct, loop: Loop | None) -> tuple[V, int, V, int]:
-        """(c, scale_c, P, scale_P): the side is c * sqrt(P)."""
-        b = self.b
-        c, sc = g.const(1), 0
-        for f in prod.factors:
-            x = self.lower(f, loop)
-            c, sc = g.mul(b, *self.fit(c, x.v)), sc + x.scale
-        p, sp = g.const(1), 0
-        for u in prod.norms:
-            x = self.lower(u, None)
-            sq = g.mul(b, x.v, x.v)
-            n2 = V(sq.lc.sum_rows(), 0, sq.hi * sq.n)
-            if p.const != 1:
-                n2 = g.materialise(b, n2)
-                p = g.materialise(b, p)
-            p, sp = g.mul(b, p, n2), sp + 2 * x.scale
-        return c, sc, p, sp
-
-    def norm_compare(self, e: ast.Compare, loop: Loop | None, on_fail_stmt: ast.Assert | None
-                     ) -> V:
-        b = self.b
-        sides = []
-        for node in (e.left, e.right):
-            i = node.info
-            sides.append(i.norm if i.kind == "norm" else NormProduct([node], []))
-        (ca, sca, pa, spa), (cb, scb, pb, spb) = (self.norm_side(s, loop) for s in sides)
-        op = e.op
-        if op in ("<=", ">"):  # A <= B  <=>  B >= A ; A > B <=> not (B >= A)
-            (ca, sca, pa, spa), (cb, scb, pb, spb) = (cb, scb, pb, spb), (ca, sca, pa, spa)
-        # squares at a common scale
-        sqa = g.mul(b, g.mul(b, *self.fit(ca, ca)), g.materialise(b, pa))
-        sqb = g.mul(b, g.mul(b, *self.fit(cb, cb)), g.materialise(b, pb))
-        ssa, ssb = 2 * sca + spa, 2 * scb + spb
-        s = max(ssa, ssb)
-        sqa, sqb = g.shift(b, sqa, s - ssa), g.shift(b, sqb, s - ssb)
-        for v in (sqa, sqb):
-            if max(abs(v.lo), abs(v.hi)) >= MAX_BOUND:
-                raise InternalError("norm comparison bound slipped past the checker")
-        sa = g.ge0(b, ca)
-        sbp = g.ge0(b, g.lin(b, cb, 1, g.const(1), -1))
-        strict_negated = op in ("<", ">")
-        fail = None
-        if on_fail_stmt is not None:
-            fail = self._cos_fail(e, on_fail_stmt, (ca, sca, pa, spa), (cb, scb, pb, spb), op,
-                                  loop)
-        self._last_cos_fail = fail
-        if fail is not None and not strict_negated and sbp.const == 1 and pa.const is not None:
-            # exact only without a norm on the left: a < 0 = P = Q would be true but rejected
-            g.assert_nonneg(b, ca, fail)
-            g.assert_nonneg(b, g.lin(b, sqa, 1, sqb, -1), fail)
-            return g.const(1)
-        c1 = g.ge0(b, g.lin(b, sqa, 1, sqb, -1))
-        c2 = g.ge0(b, g.lin(b, sqb, 1, sqa, -1))
-        not_sbp = g.b_not(b, sbp)
-        u = g.b_and(b, sa, g.b_or(b, not_sbp, c1))
-        w = g.b_and(b, g.b_and(b, g.b_not(b, sa), not_sbp), c2)
-        res = V(g.lin(b, u, 1, w, 1).lc, 0, 1)  # the two cases exclude each other
-        if pa.const is None and pb.const is None:
-            # a < 0 < b with norms on both sides: A >= B only when A = B = 0 (P = Q = 0), i.e.
-            # A² + B² = 0; this third case excludes the other two (it needs ¬sa and sb)
-            z = g.is_zero(b, g.lin(b, sqa, 1, sqb, 1))
-            t = g.b_and(b, g.b_and(b, g.b_not(b, sa), sbp), z)
-            res = V(g.lin(b, res, 1, t, 1).lc, 0, 1)
-        return g.b_not(b, res) if strict_negated else res
-
-    def _cos_fail(self, e, stmt, sa_, sb_, op, loop):
-        def value(w: WitnessState, side, j: int) -> float:
-            c, sc, p, sp = side
-            cv = w.eval(c.lc, True)
-            pv = w.eval(p.lc, True)
-            cv, pv = int(cv[min(j, cv.shape[0] - 1)]), int(pv[min(j, pv.shape[0] - 1)])
-            return (cv / 2.0 ** sc) * (pv / 2.0 ** sp) ** 0.5
-
-        left_is_a = op not in ("<=", ">")
-
-        def fail(w: WitnessState, bad: np.ndarray) -> None:
-            j = int(np.argmax(bad))
-            av, bv = value(w, sa_, j), value(w, sb_, j)
-            lv, rv = (av, bv) if left_is_a else (bv, av)
-            msg = (f"{expr_text(e.left.span)} = {lv:.10g} {NEGATED[e.op]} "
-                   f"{expr_text(e.right.span)} = {rv:.10g}{self._where(loop, j, bad.shape[0])}")
-            raise AssertionFailed(self._with_msg(msg, stmt), e.span)
-
-        return fail
-
-    # ------------------------------------------------------------ assertions
-    @staticmethod
-    def _with_msg(msg: str, stmt: ast.Assert | None) -> str:
-        if stmt is not None and stmt.message:
-            return f"{msg} ({stmt.message})"
-        return msg
-
-    def _where(self, loop: Loop | None, j: int, n: int) -> str:
-        if loop is not None:
-            return f" at {loop.var} = {int(loop.idx[j])}"
-        if n > 1:
-            return f" at index {j}"
-        return ""
-
-    def assert_true(self, e: ast.Expr, loop: Loop | None, stmt: ast.Assert) -> None:
-        b = self.b
-        info = e.info
-        if info.is_const:
-            if info.const:
-                return
-            raise self._never(e, "is always false")
-        if isinstance(e, ast.BoolOp) and e.op == "and":
-            self.assert_true(e.left, loop, stmt)
-            self.assert_true(e.right, loop, stmt)
-            return
-        if isinstance(e, ast.Generator) and e.func == "all":
-            start = int(e.range.start.info.const)
-            stop = int(e.range.stop.info.const)
-            self.assert_true(e.body, Loop(e.var, np.arange(start, stop, dtype=np.int64)), stmt)
-            return
-        if isinstance(e, ast.Call) and e.func == "all" and e.args[0].info.kind == "bool":
-            self.assert_true(e.args[0], loop, stmt)
-            return
-        if isinstance(e, ast.Compare) and e.op in ("<", "<=", ">", ">=", "==", "!=") and not (
-                e.left.info.kind == "norm" or e.right.info.kind == "norm"):
-            d, x, y, s = self.diff(e, loop)
-            fail = self._cmp_fail(e, stmt, x, y, s, loop)
-            if e.op == "==":
-                if d.const is not None and d.const != 0:
-                    raise self._never(e, "can never hold (its sides always differ)")
-                self._assert_zero(d, fail)
-            elif e.op == "!=":
-                if d.const == 0:
-                    raise self._never(e, "can never hold (its sides are always equal)")
-                self._assert_nonzero(d, fail)
-            else:
-                if d.hi < 0:
-                    raise self._never(e, "can never hold for any input (from the bounds of "
-                                      "its sides)")
-                g.assert_nonneg(b, d, fail)
-            return
-        fail = None
-        if isinstance(e, ast.Compare):  # norm comparison
-            v = self.norm_compare(e, loop, stmt)
-            if v.const == 1:
-                return
-            fail = self._last_cos_fail
-        else:
-            v = self.lower(e, loop).v
-        self._assert_one(v, e, stmt, loop, fail)
-
-    @staticmethod
-    def _never(e: ast.Expr, what: str) -> DSLTypeError:
-        """A located error for an asserted condition that no input can satisfy."""
-        return DSLTypeError(f"`{expr_text(e.span)}` {what}, so this assertion never holds",
-                            e.span, "no input can satisfy it: fix or remove the condition")
-
-    def _cmp_fail(self, e: ast.Compare, stmt: ast.Assert, x: LV, y: LV, s: int,
-                  loop: Loop | None):
-        xv, yv = self.at_scale(x, s), self.at_scale(y, s)
-
-        def fail(w: WitnessState, bad: np.ndarray) -> None:
-            j = int(np.argmax(bad))
-            a = w.eval(xv.lc, True)
-            c = w.eval(yv.lc, True)
-            av, cv = a[j if a.shape[0] > 1 else 0], c[j if c.shape[0] > 1 else 0]
-            msg = (f"{_side(e.left, fmt(av, s))} {NEGATED[e.op]} {_side(e.right, fmt(cv, s))}"
-                   f"{self._where(loop, j, bad.shape[0])}")
-            raise AssertionFailed(self._with_msg(msg, stmt), e.span)
-
-        return fail
-
-    def _assert_zero(self, d: V, fail) -> None:
-        b = self.b
-        b.linear(d.lc)
-        big = d.big
-
-        def step(w: WitnessState) -> None:
-            v = w.eval(d.lc, big)
-            bad = np.array([int(t) != 0 for t in v], bool) if v.dtype == object else v != 0
-            if bad.any() and not w.permissive:
-                fail(w, bad)
-
-        b.step(step)
-
-    def _assert_nonzero(self, d: V, fail) -> None:
-        b = self.b
-        n = d.n
-        inv = b.alloc(n, big=True)  # a field inverse: no bound
-        b.constrain(d.lc, b.wires_lc(inv), LC.constant(1))
-        big = d.big
-
-        def step(w: WitnessState) -> None:
-            from omnidsl.field import R
-
-            v = w.eval(d.lc, big)
-            bad = np.array([int(t) % R == 0 for t in v], bool)
-            if bad.any() and not w.permissive:
-                fail(w, bad)
-            w.set(inv, np.array([pow(int(t) % R, -1, R) if int(t) % R else 0 for t in v],
-                                dtype=object))
-
-        b.step(step)
-
-    def _assert_one(self, v: V, e: ast.Expr, stmt: ast.Assert, loop: Loop | None,
-                    fail=None) -> None:
-        b = self.b
-        if v.const is not None:
-            if v.const == 1:
-                return
-            raise self._never(e, "is always false")
-        b.linear(g.lin(b, v, 1, g.const(1), -1).lc)
-
-        def step(w: WitnessState) -> None:
-            r = w.eval(v.lc)
-            bad = r != 1
-            if bad.any() and not w.permissive:
-                if fail is not None:
-                    fail(w, bad)
-                j = int(np.argmax(bad))
-                msg = f"{expr_text(e.span)} is false{self._where(loop, j, bad.shape[0])}"
-                raise AssertionFailed(self._with_msg(msg, stmt), e.span)
-
-        b.step(step)
-
-
-def lower(checked: CheckedRule) -> Lowerer:
-    low = Lowerer(checked)
-    low.run()
-    return low
+        return REGISTRY[e.func].reduce_lower(self, e, v, body.scale)

@@ -187,3 +187,25 @@ class Rule(Node):
     body: list[Stmt]
     file: str
     source: str
+
+
+# ---------------------------------------------------------------- source text
+
+
+def expr_text(span: SourceSpan) -> str:
+    """The source text covered by a span (single or multi line), whitespace-collapsed."""
+    if span.source is None:
+        return "?"
+    lines = span.source.splitlines()
+    end_line = span.end_line or span.line
+    end_col = span.end_column or span.column + 1
+    if not (1 <= span.line <= len(lines)) or end_line > len(lines):
+        return "?"
+    if end_line == span.line:
+        text = lines[span.line - 1][span.column - 1 : end_col - 1]
+    else:
+        parts = [lines[span.line - 1][span.column - 1 :]]
+        parts += lines[span.line : end_line - 1]
+        parts.append(lines[end_line - 1][: end_col - 1])
+        text = " ".join(p.strip() for p in parts)
+    return " ".join(text.split())

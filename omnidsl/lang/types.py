@@ -96,16 +96,3 @@ def encode_const(value: Fraction, scale: int) -> int:
     x = value * (1 << scale)
     assert x.denominator == 1
     return int(x)
-
-
-def mul_bounds(a_lo: int, a_hi: int, b_lo: int, b_hi: int) -> tuple[int, int]:
-    prods = (a_lo * b_lo, a_lo * b_hi, a_hi * b_lo, a_hi * b_hi)
-    return min(prods), max(prods)
-
-
-def floordiv_bounds(lo: int, hi: int, q: int, p: int) -> tuple[int, int]:
-    """Bounds of floor(X*q/p) for X in [lo, hi], p > 0 (q may be negative)."""
-    a, b = lo * q, hi * q
-    if a > b:
-        a, b = b, a
-    return a // p, b // p
