@@ -36,8 +36,8 @@ from typing import Any
 from py_ecc import optimized_bn128 as bn
 from web3.exceptions import TransactionNotFound
 
+from omnidsl import chain as chains
 from omnidsl.field import R
-from omnidsl.market import chains
 from omnidsl.market.demo import run_demo
 from omnidsl.solidity.render import compile_verifier, proof_calldata
 from omnidsl.solidity.snarkjs_ref import build_circuit, tiny_ptau, toy_input, toy_main

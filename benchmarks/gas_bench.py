@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from omnidsl.market import chains
+from omnidsl import chain as chains
 from omnidsl.solidity.compile import SolcServer, compile_sources
 from omnidsl.solidity.render import (
     batch_calldata,

@@ -27,9 +27,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from omnidsl.chain import anvil, connect, deploy, transact  # noqa: E402
 from omnidsl.market import circom_rule as cr  # noqa: E402
 from omnidsl.market.attestation import sign_digest  # noqa: E402
-from omnidsl.market.chains import anvil, connect, deploy, transact  # noqa: E402
 from omnidsl.market.demo import BOND, FEE, REWARD, setup_actors  # noqa: E402
 from omnidsl.solidity.compile import compile_sources  # noqa: E402
 from omnidsl.solidity.render import batch_calldata  # noqa: E402

@@ -2,8 +2,7 @@
 
 Every transaction method returns a :class:`TxResult` (hash, gas used, decoded events) or a typed
 result built from the events; a reverted transaction raises :class:`ChainError` carrying the
-contract's revert reason.  Compiling and deploying goes through ``omnidsl.solidity.compile`` and
-``omnidsl.market.chains.deploy``.
+contract's revert reason (the one transaction helper, :mod:`omnidsl.chain.tx`).
 """
 
 from __future__ import annotations
@@ -14,17 +13,15 @@ from functools import cache
 from typing import Any
 
 from web3 import Web3
-from web3.exceptions import ContractLogicError, Web3Exception
 from web3.logs import DISCARD
 
+from omnidsl.chain.tx import call, gas_limit_of, transact
 from omnidsl.errors import ChainError
 from omnidsl.npm import PROJECT_ROOT
 
 CONTRACTS_DIR = PROJECT_ROOT / "contracts"
 #: Marks "no aggregate binding" for rho/fingerprint indices (Market.NONE).
 NONE_INDEX = 2**32 - 1
-#: Gas head-room over eth_estimateGas (the batch path's cost varies with the fallback).
-GAS_MARGIN = 1.25
 #: Gas offered to submitBatch (capped by the block gas limit).
 BATCH_GAS_CAP = 30_000_000
 #: Default time (s) between the submission deadline and the delivery deadline.
@@ -146,74 +143,34 @@ def compiled_market() -> dict[str, Any]:
     return compile_sources(sources, optimize=True)
 
 
-def _revert_types() -> tuple[type[BaseException], ...]:
-    """Exceptions meaning "the call reverted" (eth-tester raises its own type)."""
-    try:
-        from eth_tester.exceptions import TransactionFailed
-    except ImportError:  # eth-tester is only needed for the embedded chain
-        return (ContractLogicError,)
-    return (ContractLogicError, TransactionFailed)
-
-
-def _reason(exc: BaseException) -> str:
-    msg = getattr(exc, "message", None) or str(exc)
-    return str(msg).replace("execution reverted: ", "")
-
-
 class MarketClient:
     """One deployed Market contract."""
 
-    def __init__(self, w3: Web3, address: str, abi: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, w3: Web3, address: str, abi: list[dict[str, Any]] | None = None,
+                 gas_cap: int | None = None) -> None:
         self.w3 = w3
+        self.gas_cap = gas_cap  # most gas any one transaction is offered (None: block limit)
         self.abi = abi if abi is not None else compiled_market()["Market"].abi
         self.contract = w3.eth.contract(address=Web3.to_checksum_address(address), abi=self.abi)
         self.address = self.contract.address
 
     @classmethod
-    def deploy(cls, w3: Web3, sender: str | None = None) -> MarketClient:
-        """Compile and deploy a fresh Market."""
-        from omnidsl.market.chains import deploy
+    def deploy(cls, w3: Web3, sender: str | None = None,
+               gas_cap: int | None = None) -> MarketClient:
+        """Deploy a fresh Market."""
+        from omnidsl.chain.tx import deploy
 
         cc = compiled_market()["Market"]
-        contract = deploy(w3, cc.abi, cc.bytecode, sender=sender)
-        return cls(w3, contract.address, cc.abi)
+        contract = deploy(w3, cc.abi, cc.bytecode, sender=sender, gas_cap=gas_cap, label="Market")
+        return cls(w3, contract.address, cc.abi, gas_cap=gas_cap)
 
     # ------------------------------------------------------------------ plumbing
     def _send(self, fn: Any, sender: str, value: int = 0, gas: int | None = None) -> TxResult:
-        tx: dict[str, Any] = {"from": Web3.to_checksum_address(sender)}
-        if value:
-            tx["value"] = value
-        name = getattr(fn, "fn_name", "transaction")
-        try:
-            if gas is None:
-                block_limit = int(self.w3.eth.get_block("latest")["gasLimit"])
-                gas = min(int(fn.estimate_gas(tx) * GAS_MARGIN) + 10_000, block_limit)
-            tx["gas"] = gas
-            tx_hash = fn.transact(tx)
-            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=300)
-        except _revert_types() as exc:
-            raise ChainError(f"Market.{name} reverted: {_reason(exc)}") from exc
-        except (Web3Exception, ValueError, ConnectionError, OSError) as exc:
-            raise ChainError(f"Market.{name} failed: {_reason(exc)}") from exc
-        if receipt["status"] != 1:
-            raise ChainError(f"Market.{name} reverted: {self._replay_reason(fn, tx, receipt)}")
+        name = f"Market.{getattr(fn, 'fn_name', 'transaction')}"
+        receipt = transact(self.w3, fn, sender=sender, value=value, gas=gas,
+                           gas_cap=self.gas_cap, label=name)
         return TxResult(tx_hash=receipt["transactionHash"].hex(), gas_used=int(receipt["gasUsed"]),
                         block=int(receipt["blockNumber"]), events=self.decode_events(receipt))
-
-    def _replay_reason(self, fn: Any, tx: dict[str, Any], receipt: Any) -> str:
-        """The revert reason of a mined failed transaction, by replaying it as a call on its own
-        block (same timestamp; a reverted transaction left the contract's state unchanged).  The
-        transaction was sent with explicit gas, so no estimate had reported the reason."""
-        used = int(receipt["gasUsed"])
-        try:
-            fn.call(tx, block_identifier=int(receipt["blockNumber"]))
-        except _revert_types() as exc:
-            return f"{_reason(exc)} (gas used {used:,})"
-        except (Web3Exception, ValueError) as exc:
-            return f"{_reason(exc)} (gas used {used:,})"
-        if used >= int(tx.get("gas", 0)):
-            return f"out of gas (gas used {used:,})"
-        return f"no reason given (gas used {used:,})"
 
     def decode_events(self, receipt: Any) -> list[Event]:
         """All Market events in ``receipt``, in log order."""
@@ -227,12 +184,7 @@ class MarketClient:
         return [e for _, e in sorted(found, key=lambda t: t[0])]
 
     def _call(self, fn: Any) -> Any:
-        try:
-            return fn.call()
-        except _revert_types() as exc:
-            raise ChainError(f"Market.{getattr(fn, 'fn_name', 'call')}: {_reason(exc)}") from exc
-        except (Web3Exception, ValueError, ConnectionError, OSError) as exc:
-            raise ChainError(f"cannot read the market contract: {_reason(exc)}") from exc
+        return call(fn, label=f"Market.{getattr(fn, 'fn_name', 'call')}")
 
     # ------------------------------------------------------------------ transactions
     def create_task(self, spec: TaskSpec, escrow: int, sender: str) -> tuple[int, TxResult]:
@@ -273,7 +225,8 @@ class MarketClient:
         if gas is None:
             # No eth_estimateGas here: on py-evm it would replay the pairings many times, and the
             # batch's cost depends on whether the per-proof fallback runs.  Unused gas is refunded.
-            gas = min(int(self.w3.eth.get_block("latest")["gasLimit"]), BATCH_GAS_CAP)
+            cap = min(BATCH_GAS_CAP, self.gas_cap) if self.gas_cap else BATCH_GAS_CAP
+            gas = gas_limit_of(self.w3, cap)
         fn = self.contract.functions.submitBatch(task_id, list(proofs), list(inputs),
                                                  bytes(signatures))
         res = self._send(fn, sender, gas=gas)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from omnidsl.market.chains import connect, embedded_chain
+    from omnidsl.chain import connect, embedded_chain
     from omnidsl.market.demo import demo_args_summary, run_demo
 
     print(f"omnidsl market demo: {demo_args_summary(args)} on "

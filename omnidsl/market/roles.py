@@ -79,7 +79,7 @@ class ModelOwner:
 
     def deploy_verifier(self, vk: dict[str, Any], name: str = "MarketRuleVerifier") -> str:
         """Render, compile and deploy the rule's Groth16 verifier; returns its address."""
-        from omnidsl.market.chains import deploy
+        from omnidsl.chain import deploy
         from omnidsl.solidity.render import compile_verifier
 
         cc = compile_verifier(vk, name)

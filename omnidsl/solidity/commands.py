@@ -78,7 +78,7 @@ def _export_verifier(args: argparse.Namespace) -> int:
 
 @contextlib.contextmanager
 def _chain(args: argparse.Namespace) -> Iterator[Any]:
-    from omnidsl.market import chains
+    from omnidsl import chain as chains
 
     if args.rpc:
         yield chains.connect(args.rpc)
@@ -90,9 +90,9 @@ def _chain(args: argparse.Namespace) -> Iterator[Any]:
 
 
 def _verify_onchain(args: argparse.Namespace) -> int:
+    from omnidsl import chain as chains
     from omnidsl.errors import ChainError
     from omnidsl.groth16.formats import proof_to_json, read_proof, read_public
-    from omnidsl.market import chains
     from omnidsl.solidity.render import (
         compile_verifier,
         load_vk,

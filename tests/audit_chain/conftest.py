@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from omnidsl.market import chains
+from omnidsl import chain as chains
 from omnidsl.market.client import MarketClient
 from omnidsl.solidity.render import compile_verifier
 from omnidsl.solidity.snarkjs_ref import SnarkjsCircuit, build_circuit, tiny_ptau, toy_main

@@ -12,9 +12,9 @@ from eth_utils import keccak
 from test_market_audit import OWNER_KEY, sign_all, submit
 from web3 import Web3
 
+from omnidsl import chain as chains
 from omnidsl.errors import ChainError
 from omnidsl.field import R
-from omnidsl.market import chains
 from omnidsl.market.attestation import seed_hash
 from omnidsl.market.client import CONTRACTS_DIR, TaskSpec
 from omnidsl.solidity.compile import compile_sources

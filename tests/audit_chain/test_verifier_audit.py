@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from py_ecc.bn128 import FQ, FQ2, G1, add, b2, is_on_curve, multiply, neg
 
+from omnidsl import chain as chains
 from omnidsl.errors import ChainError
 from omnidsl.field import Q, R
-from omnidsl.market import chains
 from omnidsl.solidity.render import batch_calldata
 
 pytestmark = pytest.mark.chain

@@ -70,7 +70,7 @@ def test_accepted_forms():
 
 @pytest.mark.parametrize("value,msg", BAD)
 def test_verify_and_verify_onchain_refuse_alike(proved, capsys, value, msg, monkeypatch):
-    import omnidsl.market.chains as chains
+    import omnidsl.chain as chains
 
     monkeypatch.setattr(chains, "embedded_chain", lambda *a, **k: pytest.fail("chain used"))
     bad = proved / "bad_public.json"
@@ -94,7 +94,7 @@ def test_verify_accepts_the_real_signals(proved, capsys):
 
 
 def test_proof_coordinates_must_be_words(proved, capsys, monkeypatch):
-    import omnidsl.market.chains as chains
+    import omnidsl.chain as chains
 
     monkeypatch.setattr(chains, "embedded_chain", lambda *a, **k: pytest.fail("chain used"))
     proof = json.loads((proved / "proof.json").read_text())

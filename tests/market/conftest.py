@@ -10,7 +10,7 @@ import pytest
 from market_helpers import HERE, AllowList
 from web3 import Web3
 
-from omnidsl.market.chains import deploy, embedded_chain
+from omnidsl.chain import deploy, embedded_chain
 from omnidsl.market.client import MarketClient
 from omnidsl.solidity.compile import compile_sources
 

@@ -124,10 +124,10 @@ def binding_scenario(rule, witness_input, pinned_value: int, dim: int) -> None:
     DO are detected, and auditing one server pins the culprit."""
     import pytest
 
+    from omnidsl.chain import embedded_chain
     from omnidsl.errors import ChainError
     from omnidsl.field import R
     from omnidsl.market.aggregate import fingerprint
-    from omnidsl.market.chains import embedded_chain
     from omnidsl.market.client import Reject
     from omnidsl.market.demo import FEE, REWARD, setup_actors
     from omnidsl.solidity.render import batch_calldata

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from test_market_e2e import DIM, ToySource
 
-from omnidsl.market.chains import anvil
+from omnidsl.chain import anvil
 from omnidsl.market.demo import FEE, REWARD, run_demo
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]

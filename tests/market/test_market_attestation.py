@@ -13,12 +13,12 @@ import secrets
 import pytest
 from lattice import short_preimage
 
+from omnidsl.chain import embedded_chain
 from omnidsl.errors import ChainError, OmniDSLError
 from omnidsl.field import R
 from omnidsl.market import aggregate as agg
 from omnidsl.market import dsl_rule
 from omnidsl.market.attestation import batch_digest, sign_digest
-from omnidsl.market.chains import embedded_chain
 from omnidsl.market.cluster import ServerCluster
 from omnidsl.market.demo import BOND, FEE, REWARD, setup_actors
 from omnidsl.market.roles import bind_label

@@ -12,10 +12,10 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak
 from market_helpers import make_spec, now
 
+from omnidsl.chain import deploy, embedded_chain
 from omnidsl.errors import ChainError
 from omnidsl.field import R
 from omnidsl.market.attestation import seed_hash
-from omnidsl.market.chains import deploy, embedded_chain
 from omnidsl.market.client import MarketClient
 from omnidsl.solidity.compile import compile_sources
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from omnidsl.chain import free_port
 from omnidsl.cli import main
-from omnidsl.market.chains import free_port
 
 
 def test_unreachable_rpc_is_a_clean_error(capsys):

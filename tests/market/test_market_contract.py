@@ -261,7 +261,7 @@ def test_create_task_validation(market, allow_list, accounts, w3):
 def test_withdraw_cannot_be_reentered(market, allow_list, accounts, w3):
     from market_helpers import HERE
 
-    from omnidsl.market.chains import deploy, transact
+    from omnidsl.chain import deploy, transact
     from omnidsl.solidity.compile import compile_sources
 
     src = (HERE / "contracts" / "ReentrantReceiver.sol").read_text()

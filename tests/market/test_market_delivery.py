@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from market_helpers import advance_time
 
+from omnidsl.chain import anvil
 from omnidsl.errors import ChainError
 from omnidsl.market import dsl_rule
-from omnidsl.market.chains import anvil
 from omnidsl.market.demo import BOND, FEE, REWARD, setup_actors
 
 pytestmark = [pytest.mark.chain]

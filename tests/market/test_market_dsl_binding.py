@@ -9,9 +9,9 @@ import pytest
 from market_helpers import binding_scenario
 from test_market_e2e import DIM, ToySource
 
+from omnidsl.chain import embedded_chain
 from omnidsl.market import dsl_rule
 from omnidsl.market.aggregate import fingerprint
-from omnidsl.market.chains import embedded_chain
 from omnidsl.market.demo import FEE, REWARD, run_demo
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]

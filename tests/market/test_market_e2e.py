@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from market_helpers import binding_scenario
 
+from omnidsl.chain import embedded_chain
 from omnidsl.market import circom_rule as cr
-from omnidsl.market.chains import embedded_chain
 from omnidsl.market.demo import FEE, REWARD, run_demo
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]

@@ -19,10 +19,10 @@ import pytest
 from market_helpers import AllowList, account_keys, advance_time, make_spec, now, sign_batch
 from web3 import Web3
 
+from omnidsl.chain import embedded_chain
 from omnidsl.errors import ChainError
 from omnidsl.field import R
 from omnidsl.market.attestation import seed_hash, sign_digest
-from omnidsl.market.chains import embedded_chain
 from omnidsl.market.client import MarketClient
 
 pytestmark = pytest.mark.chain
@@ -39,7 +39,7 @@ def fresh():
     w3 = embedded_chain()
     from market_helpers import HERE
 
-    from omnidsl.market.chains import deploy
+    from omnidsl.chain import deploy
     from omnidsl.solidity.compile import compile_sources
 
     src = (HERE / "contracts" / "AllowListTestVerifier.sol").read_text()

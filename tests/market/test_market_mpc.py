@@ -17,11 +17,11 @@ import pytest
 from test_market_e2e import DIM, ToySource
 
 from omnidsl.backend import get_backend
+from omnidsl.chain import embedded_chain
 from omnidsl.errors import NetworkError, ProofError
 from omnidsl.field import FR_BYTES, R, int_to_bytes, limbs_to_bytes
 from omnidsl.market import aggregate as agg
 from omnidsl.market import demo, dsl_rule
-from omnidsl.market.chains import embedded_chain
 from omnidsl.market.cluster import ServerCluster
 from omnidsl.market.demo import FEE, REWARD, run_demo, setup_actors
 from omnidsl.market.roles import bind_label

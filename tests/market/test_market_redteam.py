@@ -375,7 +375,7 @@ def test_a_second_market_on_the_same_bind_dir_cannot_launder_a_forged_gradient(d
     land under that label; market A's servers found "their" receipt and signed it; the chain paid
     the DO and the MO's aggregate check passed with g_bad inside.  Now every honest server sees
     its pin for A was replaced and refuses."""
-    from omnidsl.market.chains import embedded_chain
+    from omnidsl.chain import embedded_chain
     from omnidsl.market.cluster import ServerCluster
     from omnidsl.market.demo import FEE as DFEE
     from omnidsl.market.demo import REWARD as DREWARD

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from omnidsl import chain as chains
 from omnidsl.backend import get_backend
 from omnidsl.groth16.formats import proof_to_json, public_to_json, vk_to_json
-from omnidsl.market import chains
 from omnidsl.mpc.coordinator import prove_shared
 from omnidsl.solidity.render import compile_verifier, proof_calldata
 from tests.groth16.test_circuits import CASES

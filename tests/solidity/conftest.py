@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from omnidsl.market import chains
+from omnidsl import chain as chains
 from omnidsl.solidity.compile import CompiledContract
 from omnidsl.solidity.render import compile_verifier
 from omnidsl.solidity.snarkjs_ref import (

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
+from omnidsl import chain as chains
 from omnidsl.errors import ChainError
 from omnidsl.field import Q, R
-from omnidsl.market import chains
 from omnidsl.solidity.compile import compile_sources
 from omnidsl.solidity.render import batch_calldata, proof_calldata
 

@@ -1,4 +1,4 @@
-"""omnidsl.market.chains: embedded chain, anvil lifecycle, connect, deploy/transact/call errors."""
+"""omnidsl.chain: embedded chain, anvil lifecycle, connect, deploy/transact/call errors."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import socket
 
 import pytest
 
+from omnidsl import chain as chains
 from omnidsl.errors import ChainError
-from omnidsl.market import chains
 from omnidsl.solidity.compile import compile_sources
 
 pytestmark = pytest.mark.chain

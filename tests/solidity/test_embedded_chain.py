@@ -1,9 +1,9 @@
 """The embedded chain's fast paths other than the precompiles, against eth-tester/py-evm's own.
 
-* gas estimation (omnidsl.solidity.estimator) against py-evm's exact search: for each
+* gas estimation (omnidsl.chain.estimator) against py-evm's exact search: for each
   transaction the estimate is a limit at which it succeeds, at least the exact minimum and at
   most 1.5 % above it; reverts still raise; plain transfers cost 21,000;
-* transaction look-ups by index (omnidsl.solidity.tester_backend): the same receipts,
+* transaction look-ups by index (omnidsl.chain.tester_backend): the same receipts,
   transactions and logs as eth-tester's scan, also for the pending block, after a snapshot
   revert and for unknown hashes.
 """
@@ -17,12 +17,12 @@ from eth.estimators.gas import binary_gas_search_exact
 from eth_tester import PyEVMBackend
 from eth_tester.exceptions import BlockNotFound, TransactionNotFound
 
+from omnidsl import chain as chains
+from omnidsl.chain import estimator
+from omnidsl.chain.tester_backend import IndexedPyEVMBackend
 from omnidsl.errors import ChainError
-from omnidsl.market import chains
-from omnidsl.solidity import estimator
 from omnidsl.solidity.compile import compile_sources
 from omnidsl.solidity.render import batch_calldata, proof_calldata
-from omnidsl.solidity.tester_backend import IndexedPyEVMBackend
 
 pytestmark = pytest.mark.chain
 

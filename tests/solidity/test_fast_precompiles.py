@@ -21,9 +21,9 @@ from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.computation import PragueComputation
 from py_ecc import optimized_bn128 as bn
 
+from omnidsl import chain as chains
+from omnidsl.chain import precompiles
 from omnidsl.field import Q, R
-from omnidsl.market import chains
-from omnidsl.solidity import precompiles
 from omnidsl.solidity.render import batch_calldata, proof_calldata
 
 pytestmark = pytest.mark.chain

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from omnidsl import chain as chains
 from omnidsl.backend import get_backend
 from omnidsl.compiler import compile_file
 from omnidsl.errors import ChainError
@@ -17,7 +18,6 @@ from omnidsl.field import Q, R, limbs_to_bytes
 from omnidsl.groth16.formats import proof_to_json, public_to_json, vk_to_json
 from omnidsl.groth16.prover import prove_plain, public_signals
 from omnidsl.groth16.setup import dev_setup
-from omnidsl.market import chains
 from omnidsl.solidity.render import batch_calldata, compile_verifier, proof_calldata
 from tests.groth16.test_circuits import CASES, CIRCUITS
 

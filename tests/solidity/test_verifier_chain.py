@@ -6,9 +6,9 @@ import copy
 
 import pytest
 
+from omnidsl import chain as chains
 from omnidsl.errors import ChainError
 from omnidsl.field import Q, R
-from omnidsl.market import chains
 from omnidsl.solidity.render import proof_calldata
 
 pytestmark = pytest.mark.chain

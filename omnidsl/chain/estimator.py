@@ -1,7 +1,7 @@
 """A gas estimator for the embedded chain that runs the transaction ~4 times instead of ~14.
 
 py-evm's default (``binary_gas_search_intrinsic_tolerance``) bisects [intrinsic, block gas
-limit] down to 21,000 gas: with the 100M block limit of :func:`omnidsl.market.chains.
+limit] down to 21,000 gas: with the 100M block limit of :func:`omnidsl.chain.providers.
 embedded_chain` that is about 14 executions per ``eth_estimateGas``, and web3 estimates every
 transaction sent without an explicit ``gas`` — half of the demo's on-chain time.
 

@@ -3,7 +3,7 @@
 py-evm computes ecAdd (0x06), ecMul (0x07) and ecPairing (0x08) with py_ecc in pure Python
 (≈ 0.66 s per 4-pair pairing call).  :func:`native_vm` returns a subclass of the fork's VM
 whose computation class maps those three addresses to :mod:`omnidsl._native` (arkworks), for
-the chain :func:`omnidsl.market.chains.embedded_chain` creates; nothing global is patched.
+the chain :func:`omnidsl.chain.providers.embedded_chain` creates; nothing global is patched.
 
 EVM semantics are kept exactly: the input rules of EIP-196/197 (right-padding, (0, 0) and the
 all-zero G2 word as infinity, coordinates < q, on-curve, G2 subgroup, a pairing input length
