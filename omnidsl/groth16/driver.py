@@ -59,6 +59,12 @@ class Groth16Driver(Protocol):
         """Reveal a shared G2 point to all parties (sum of shares)."""
         ...
 
+    def open_g1_product(self, share: G1) -> G1:
+        """Reveal a shared G1 point computed (linearly) from a ``mul_vec`` output or the r·s
+        share — π_C.  Additive drivers open it like any point; in the Shamir scheme such shares
+        have degree 2t and need 2t + 1 parties instead of t + 1."""
+        ...
+
 
 @dataclass(frozen=True)
 class DealtMsmShares:

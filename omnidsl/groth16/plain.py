@@ -41,3 +41,6 @@ class PlainDriver:
 
     def open_g2(self, share: G2) -> G2:
         return share
+
+    def open_g1_product(self, share: G1) -> G1:
+        return self.open_g1(share)

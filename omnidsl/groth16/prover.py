@@ -118,7 +118,7 @@ def prove(pk: ProvingKey, driver: Groth16Driver, backend: Backend,
         pi_c = backend.g1_add(pi_c, backend.g1_mul(a_open, blind.s))
         pi_c = backend.g1_add(pi_c, backend.g1_mul(b1_open, blind.r))
         pi_c = backend.g1_add(pi_c, backend.g1_mul(pk.delta_g1, (R - blind.rs) % R))
-        c_open = driver.open_g1(pi_c)
+        c_open = driver.open_g1_product(pi_c)
     return Proof(a_open, b2_open, c_open)
 
 

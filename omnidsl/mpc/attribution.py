@@ -88,6 +88,11 @@ class DigestNetwork:
         self._add(RECEIVED, frm, data)
         return data
 
+    def recv_within(self, frm: int, timeout: float) -> bytes:
+        data = self.inner.recv_within(frm, timeout)  # type: ignore[attr-defined]
+        self._add(RECEIVED, frm, data)
+        return data
+
     def flush(self) -> None:
         self.inner.flush()
 

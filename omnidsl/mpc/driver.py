@@ -180,6 +180,9 @@ class AdditiveDriver:
             lambda p: p is None or b.g1_is_valid(p), b.g1_add,
         )
 
+    def open_g1_product(self, share: G1) -> G1:
+        return self.open_g1(share)  # additive shares have no degree: same opening
+
     def open_g2(self, share: G2) -> G2:
         b = self.backend
         return self._open(

@@ -7,8 +7,10 @@ transports bind every frame to it and name it in errors.  TCP lives in ``tcp.py`
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -19,6 +21,10 @@ from omnidsl.errors import NetworkError
 RecordHook = Callable[[int, int, str, bytes], None]
 #: the step tag :meth:`LocalHub.abort` puts into every queue
 _ABORT = "\x00abort"
+#: the step tag :meth:`LocalHub.close` puts into the queues from a crashed party
+_CLOSED = "\x00closed"
+
+log = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -65,6 +71,67 @@ def broadcast_exchange(net: Network, payload: bytes) -> list[bytes]:
     return out
 
 
+@dataclass
+class Liveness:
+    """The peers one party still exchanges with (``live``, itself included) and, for every peer
+    it stopped waiting for, why (``dead``: party id → reason).  A dropped peer stays dropped."""
+
+    live: set[int]
+    dead: dict[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def everyone(cls, n_parties: int) -> Liveness:
+        return cls(set(range(n_parties)))
+
+    def drop(self, party: int, reason: str) -> None:
+        self.live.discard(party)
+        self.dead.setdefault(party, reason)
+
+
+def quorum_exchange(net: Network, payload: bytes, need: int, alive: Liveness,
+                    wait_s: float) -> dict[int, bytes]:
+    """One broadcast round that tolerates failed parties (the Shamir scheme's exchanges).
+
+    Sends ``payload`` to every live peer, then waits until every live peer has answered or
+    ``wait_s`` seconds have passed since the round began; a peer that does not answer in time,
+    closed its connection or sent a bad frame is dropped from ``alive`` (with the reason).
+    Returns party id → payload (this party's own included) if at least ``need`` parties answered,
+    else raises NetworkError naming the parties that did not.  Needs ``net.recv_within``."""
+    me = net.party_id
+    peers = sorted(alive.live - {me})
+    for j in peers:
+        net.send(j, payload)
+    try:
+        net.flush()
+    except NetworkError as exc:  # a dead peer's socket; found again (and named) by its recv
+        log.debug("party %d: flush at %s: %s", me, net.step, exc.message)
+    deadline = time.monotonic() + wait_s
+    got = {me: payload}
+    for j in peers:
+        try:
+            got[j] = net.recv_within(j, max(deadline - time.monotonic(), 0.01))  # type: ignore[attr-defined]
+        except NetworkError as exc:
+            alive.drop(j, exc.message)
+            log.info("party %d: dropping party %d at %s: %s", me, j, net.step, exc.message)
+    if len(got) < need:
+        missing = sorted(set(range(net.n_parties)) - set(got))
+        reasons = "; ".join(f"party {j}: {alive.dead.get(j, 'dropped earlier')}"
+                            for j in missing)
+        raise NetworkError(
+            f"party {me}: step {net.step!r} needs {need} parties, only {len(got)} answered "
+            f"({', '.join(map(str, sorted(got)))}); no answer from {_names(missing)} "
+            f"({reasons})",
+            hint=f"{need} live servers are needed for this step")
+    return got
+
+
+def _names(ids: list[int]) -> str:
+    """"party 3" / "parties 2, 3 and 4"."""
+    if len(ids) == 1:
+        return f"party {ids[0]}"
+    return "parties " + ", ".join(map(str, ids[:-1])) + f" and {ids[-1]}"
+
+
 class LocalHub:
     """Shared queues for N in-process parties (threads); ``hub.network(i)`` is party i's view."""
 
@@ -79,6 +146,13 @@ class LocalHub:
         }
         self._lock = threading.Lock()
         self.aborted: str | None = None
+
+    def close(self, party_id: int) -> None:
+        """Simulate party ``party_id`` crashing: its peers' later reads from it fail at once
+        (as a closed TCP connection does), after what it had already sent."""
+        for j in range(self.n_parties):
+            if j != party_id:
+                self._queues[(party_id, j)].put((_CLOSED, b""))
 
     def network(self, party_id: int) -> LocalNetwork:
         return LocalNetwork(self, party_id)
@@ -114,18 +188,26 @@ class LocalNetwork:
         self.hub._queues[(self.party_id, to)].put((self.step, bytes(data)))
 
     def recv(self, frm: int) -> bytes:
+        return self.recv_within(frm, self.hub.timeout)
+
+    def recv_within(self, frm: int, timeout: float) -> bytes:
+        """:meth:`recv` with its own timeout (seconds)."""
         self._check_peer(frm)
         if self.hub.aborted is not None:
             raise NetworkError(f"party {self.party_id}: {self.hub.aborted}")
+        q = self.hub._queues[(frm, self.party_id)]
         try:
-            step, data = self.hub._queues[(frm, self.party_id)].get(timeout=self.hub.timeout)
+            step, data = q.get(timeout=timeout)
         except queue.Empty:
             raise NetworkError(
                 f"party {self.party_id}: no message from party {frm} within "
-                f"{self.hub.timeout:g} s at step {self.step!r}"
+                f"{timeout:g} s at step {self.step!r}"
             ) from None
         if self.hub.aborted is not None:
             raise NetworkError(f"party {self.party_id}: {self.hub.aborted}")
+        if step == _CLOSED:
+            q.put((step, data))  # sticky, as a closed connection
+            raise NetworkError(f"party {frm} closed the connection at step {self.step!r}")
         if step != self.step:
             raise NetworkError(
                 f"party {self.party_id}: party {frm} sent a message for step {step!r} "

@@ -185,8 +185,12 @@ class TcpNetwork:
         self._run(drain_all(), "flush")
 
     def recv(self, frm: int) -> bytes:
+        return self.recv_within(frm, self.timeout)
+
+    def recv_within(self, frm: int, timeout: float) -> bytes:
+        """:meth:`recv` with its own timeout (seconds; quorum exchanges)."""
         conn, chan = self._peer(frm)
-        body = self._run(conn.get(self.timeout, self.step), f"recv from party {frm}")
+        body = self._run(conn.get(timeout, self.step), f"recv from party {frm}")
         _, payload = chan.open(body, self.step)
         self.stats.bytes_received += len(payload)
         self.stats.messages_received += 1
