@@ -47,6 +47,8 @@ __all__ = [
     "g2_sparse_combine",
     "ifft",
     "pairing_check",
+    "poseidon_hash",
+    "poseidon_sboxes",
     "prg_masked",
     "prg_uniform",
     "sparse_matvec",
@@ -118,3 +120,7 @@ def pairing_check(g1: bytes, g2: bytes) -> bool: ...
 def evm_ecadd(data: bytes) -> bytes: ...
 def evm_ecmul(data: bytes) -> bytes: ...
 def evm_ecpairing(data: bytes) -> bytes: ...
+def poseidon_hash(arity: int, inputs: bytes) -> bytes:
+    """circomlib's Poseidon of n instances of ``arity`` (1..16) inputs (n·arity Fr, instance-major)."""
+def poseidon_sboxes(arity: int, inputs: bytes) -> bytes:
+    """Per instance, per S-box but round 0's constant one: s², s⁴, s⁵ (the gadget's wires)."""

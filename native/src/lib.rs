@@ -12,6 +12,7 @@ pub mod fft;
 pub mod fr;
 pub mod msm;
 pub mod points;
+pub mod poseidon;
 pub mod prg;
 pub mod py;
 pub mod sharing;
@@ -25,6 +26,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     sparse::register(m)?;
     msm::register(m)?;
     points::register(m)?;
+    poseidon::register(m)?;
     prg::register(m)?;
     sharing::register(m)?;
     evm::register(m)?;

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from omnidsl.field import R
+from omnidsl.field import R, bytes_to_limbs, ints_to_limbs, limbs_to_bytes, limbs_to_ints
 
 FULL_ROUNDS = 8
 #: partial rounds per state width t (circomlib: the paper's table rounded up, t = 2..17)
@@ -157,6 +157,22 @@ def pack(values: list[int], bits: int) -> list[int]:
     return out
 
 
+def encode(values: list[int]) -> bytes:
+    """Field elements (reduced mod r) as 32-byte little-endian words, the native encoding."""
+    return limbs_to_bytes(ints_to_limbs([v % R for v in values]))
+
+
+def decode(data: bytes) -> list[int]:
+    return limbs_to_ints(bytes_to_limbs(data))
+
+
+def hash_many(arity: int, flat: list[int]) -> list[int]:
+    """Poseidon of len(flat) / arity instances (instance-major inputs), native (Rust)."""
+    from omnidsl import _native
+
+    return decode(_native.poseidon_hash(arity, encode(flat)))
+
+
 def tree_levels(n: int) -> list[list[int]]:
     """Arity of every node, level by level from the leaves, for n packed elements: each level
     groups the previous one in runs of 16 (the last run shorter); a level of one element that
@@ -172,18 +188,24 @@ def tree_levels(n: int) -> list[list[int]]:
             return levels
 
 
-def tree_hash(elements: list[int]) -> int:
+def tree_hash(elements: list[int], native: bool = True) -> int:
+    """Root of the arity-16 tree (``native=False``: the pure-Python reference, slow)."""
     level = list(elements)
     for arities in tree_levels(len(elements)):
-        nxt, pos = [], 0
-        for a in arities:
-            nxt.append(poseidon(level[pos:pos + a]))
-            pos += a
+        q = sum(1 for a in arities if a == MAX_ARITY)
+        nxt = []
+        if q and native:
+            nxt = hash_many(MAX_ARITY, level[:q * MAX_ARITY])
+        elif q:
+            nxt = [poseidon(level[i:i + MAX_ARITY]) for i in range(0, q * MAX_ARITY, MAX_ARITY)]
+        if len(arities) > q:
+            rest = level[q * MAX_ARITY:]
+            nxt.append(hash_many(len(rest), rest)[0] if native else poseidon(rest))
         level = nxt
     return level[0]
 
 
-def commit_vector(values: list[int], bits: int) -> int:
+def commit_vector(values: list[int], bits: int, native: bool = True) -> int:
     """The commitment of a committed input: Poseidon tree over the packed entries."""
-    return tree_hash(pack(values, bits))
+    return tree_hash(pack(values, bits), native)
 

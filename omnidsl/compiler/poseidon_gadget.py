@@ -18,6 +18,7 @@ from functools import cache
 
 import numpy as np
 
+from omnidsl import _native
 from omnidsl.errors import InternalError
 from omnidsl.field import R
 
@@ -69,26 +70,6 @@ def plan(t: int) -> Plan:
     return Plan(t, tuple(sboxes), (tuple(sorted(c0.items())), k0))
 
 
-def trace(inputs: list[list[int]], t: int) -> list[list[int]]:
-    """S-box input values of every instance (``inputs[k]``: its t-1 inputs), in plan order."""
-    p = P.params(t)
-    pl = plan(t)
-    want = {(r, i) for r, i, _, _ in pl.sboxes}
-    out = []
-    for ins in inputs:
-        s = [0, *(v % R for v in ins)]
-        got = []
-        for r in range(p.rounds):
-            s = [(v + c) % R for v, c in zip(s, p.C[r], strict=True)]
-            for i in (range(t) if p.is_full(r) else (0,)):
-                if (r, i) in want:
-                    got.append(s[i])
-                s[i] = P.pow5(s[i])
-            s = [sum(m * v for m, v in zip(row, s, strict=True)) % R for row in p.M]
-        out.append(got)
-    return out
-
-
 def _combo(b: Builder, basis: list[LC], coefs: tuple[tuple[int, int], ...], const: int,
            n: int) -> LC:
     """const + Σ coef·basis[col] as an LC of n rows."""
@@ -133,16 +114,17 @@ def permutation(b: Builder, inputs: list[LC]) -> LC:
         basis.append(l5)
     ins = list(inputs)
 
+    if len(pl.sboxes) != P.params(t).sboxes - 1:
+        raise InternalError("the Poseidon plan skips more than the constant S-box")
+    wires = np.array(sbox_wires, np.int64)  # (S-boxes, 3, n)
+
     def step(w: WitnessState) -> None:
         vals = [np.broadcast_to(w.eval(lc, True), (n,)) for lc in ins]
-        rows = trace([[int(v[k]) for v in vals] for k in range(n)], t)
-        for j, (x2, x4, x5) in enumerate(sbox_wires):
-            s = [row[j] for row in rows]
-            v2 = [x * x % R for x in s]
-            v4 = [x * x % R for x in v2]
-            w.set(x2, np.array(v2, dtype=object))
-            w.set(x4, np.array(v4, dtype=object))
-            w.set(x5, np.array([a * x % R for a, x in zip(v4, s, strict=True)], dtype=object))
+        flat = [int(v[k]) for k in range(n) for v in vals]
+        # native: per instance, per S-box in plan order, (s^2, s^4, s^5)
+        got = np.array(P.decode(_native.poseidon_sboxes(t - 1, P.encode(flat))), dtype=object)
+        got = got.reshape(n, len(sbox_wires), 3).transpose(1, 2, 0)
+        w.set(wires.reshape(-1), got.reshape(-1))
 
     b.step(step)
     coefs, const = pl.out

@@ -51,6 +51,10 @@ def test_hashes_equal_circomlibjs_for_every_arity():
     got = [P.poseidon(j) for j in jobs]
     assert len(jobs) == 16 * 8
     assert got == want
+    for arity in range(1, 17):  # the native (Rust) implementation, batched per arity
+        rows = [(k, j) for k, j in enumerate(jobs) if len(j) == arity]
+        native = P.hash_many(arity, [v for _, j in rows for v in j])
+        assert native == [want[k] for k, _ in rows]
     assert len(set(got)) == len(got)
     assert P.poseidon([1, 2]) == int(
         "7853200120776062878684798364095072458815029376092732009249414926327459813530")
@@ -61,7 +65,9 @@ def test_commitment_is_circomlibjs_tree_over_packed_entries():
     vecs = [[rng.randrange(-(1 << 15), 1 << 15) for _ in range(d)]
             for d in (1, 15, 16, 240, 241, 3841, 7510)]
     jobs = [{"tree": [str(e) for e in P.pack(v, 16)]} for v in vecs]
-    assert circomlibjs(jobs) == [P.commit_vector(v, 16) for v in vecs]
+    want = circomlibjs(jobs)
+    assert want == [P.commit_vector(v, 16) for v in vecs]
+    assert want[:4] == [P.commit_vector(v, 16, native=False) for v in vecs[:4]]
 
 
 def test_packing_layout():
@@ -78,6 +84,10 @@ def test_packing_layout():
         P.poseidon([])
     with pytest.raises(ValueError):
         P.poseidon([0] * 17)
+    with pytest.raises(ValueError, match="1 to 16 inputs"):
+        P.hash_many(17, [0] * 17)
+    with pytest.raises(ValueError, match="not a multiple of the arity"):
+        P.hash_many(2, [0] * 3)
 
 
 def test_tree_shape():
