@@ -6,8 +6,9 @@ compiler fingerprint); the fingerprint hashes the package version and the source
 ``omnidsl/lang``, ``omnidsl/compiler``, ``omnidsl/r1cs`` and ``omnidsl/field.py``, so any change
 to the compiler misses instead of reusing a stale circuit.  An entry stores the optimised R1CS
 (every array, including wire widths, constraint lines and labels) and ``kept``; the witness
-program is not stored (Python closures): a hit re-runs the lowering — linear and cheap — checks
-that it has the recorded -O0 wire count, and skips ``to_r1cs`` and the optimiser.
+program is not stored (Python closures): a hit skips lowering, ``to_r1cs`` and the optimiser
+(``Pipeline.compiled``); a circuit for witnesses then lowers the rule again — linear and cheap —
+and checks it has the recorded -O0 wire and constraint counts (``Pipeline.circuit``).
 
 Location: ``$OMNIDSL_CACHE`` (``off`` disables it), else ``$XDG_CACHE_HOME/omnidsl`` or
 ``~/.cache/omnidsl``; entries live in ``compiled/<key>/`` (``meta.json`` plus one ``.npy`` per
@@ -29,12 +30,11 @@ from pathlib import Path
 import numpy as np
 
 import omnidsl
-from omnidsl.lang.checker import CheckedRule, check
-from omnidsl.lang.parser import parse
+from omnidsl.lang.checker import CheckedRule
 from omnidsl.r1cs.system import R1CS, SparseMatrix
 
-from .circuit import Circuit, compile_checked
-from .lower import Lowerer
+from .circuit import Circuit
+from .pipeline import Compiled, Pipeline
 
 FORMAT = 1
 MAX_ENTRIES = 8
@@ -77,35 +77,27 @@ def compile_cached(source: str, file: str, params: dict[str, int] | None = None,
                    opt_level: int = 2, root: Path | bool | None = True) -> Circuit:
     """Like :func:`compile_rule`, through the cache (``root=True``: :func:`cache_root`;
     ``None``/``False``: no cache)."""
-    checked = check(parse(source, file), params)
-    folder = cache_root() if root is True else (root or None)
-    if folder is None:
-        return compile_checked(checked, opt_level)
-    entry = Path(folder) / "compiled" / cache_key(checked, opt_level)
-    hit = load_entry(entry, checked, opt_level)
-    if hit is not None:
-        return hit
-    circuit = compile_checked(checked, opt_level)
-    store_entry(entry, circuit)
-    return circuit
+    return Pipeline(source, file, params, opt_level, _folder(root)).circuit
 
 
 def compile_file_cached(path: str | Path, params: dict[str, int] | None = None,
                         opt_level: int = 2, root: Path | bool | None = True) -> Circuit:
-    from omnidsl.files import read_text
+    return Pipeline.from_file(path, params, opt_level, _folder(root)).circuit
 
-    p = Path(path)
-    return compile_cached(read_text(p, "rule"), str(p), params, opt_level, root)
+
+def _folder(root: Path | bool | None) -> Path | None:
+    folder = cache_root() if root is True else (root or None)
+    return None if folder is None else Path(folder)
 
 
 # ------------------------------------------------------------------ entries
 _MATS = ("A", "B", "C")
 
 
-def store_entry(entry: Path, circuit: Circuit) -> None:
-    """Write ``circuit`` as a cache entry (best effort: a failure only means no entry)."""
-    r = circuit.r1cs
-    arrays = {"kept": circuit.kept}
+def store_compiled(entry: Path, compiled: Compiled) -> None:
+    """Write a compiled output as a cache entry (best effort: a failure only means no entry)."""
+    r = compiled.r1cs
+    arrays = {"kept": compiled.kept}
     for name in _MATS:
         m = getattr(r, name)
         arrays |= {f"{name}_ptr": m.row_ptr, f"{name}_wire": m.wire, f"{name}_cid": m.coeff_id}
@@ -116,7 +108,7 @@ def store_entry(entry: Path, circuit: Circuit) -> None:
             "n_pub_in": r.n_pub_in, "n_prv_in": r.n_prv_in, "n_labels": r.n_labels,
             "prime": str(r.prime), "coeffs": [str(c) for c in r.coeffs],
             "labels": {str(k): v for k, v in r.labels.items()},
-            "n_wires_o0": circuit.builder.n_wires, "n_constraints_o0": circuit.n_constraints_o0,
+            "n_wires_o0": compiled.n_wires_o0, "n_constraints_o0": compiled.n_constraints_o0,
             "arrays": sorted(arrays)}
     tmp = entry.parent / f".tmp-{secrets.token_hex(8)}"
     try:
@@ -132,8 +124,8 @@ def store_entry(entry: Path, circuit: Circuit) -> None:
     _evict(entry.parent)
 
 
-def load_entry(entry: Path, checked: CheckedRule, opt_level: int) -> Circuit | None:
-    """The cached circuit of ``checked`` (lowered again for its witness program), or None."""
+def load_compiled(entry: Path) -> Compiled | None:
+    """The compiled output stored in ``entry``, or None (a broken entry is removed)."""
     if not (entry / "meta.json").is_file():
         return None
     try:
@@ -150,20 +142,13 @@ def load_entry(entry: Path, checked: CheckedRule, opt_level: int) -> Circuit | N
                     wire_bits=arr.get("wire_bits"))
         kept = arr["kept"]
         _check_shapes(r1cs, kept, meta)
+        compiled = Compiled(r1cs, kept, int(meta["n_wires_o0"]), int(meta["n_constraints_o0"]))
     except (OSError, ValueError, KeyError, TypeError):
-        shutil.rmtree(entry, ignore_errors=True)
-        return None
-    low = Lowerer(checked)
-    b = low.run()
-    b.blocks.clear()
-    b.cache.clear()
-    if b.n_wires != meta["n_wires_o0"]:  # cannot happen for one compiler version: be safe
         shutil.rmtree(entry, ignore_errors=True)
         return None
     now = time.time()
     os.utime(entry, (now, now))
-    return Circuit(r1cs, checked, low.inputs, low.outputs, kept, opt_level, b,
-                   int(meta["n_constraints_o0"]))
+    return compiled
 
 
 def _check_shapes(r: R1CS, kept: np.ndarray, meta: dict) -> None:

@@ -12,13 +12,12 @@ import numpy as np
 
 from omnidsl.errors import InputError, InternalError
 from omnidsl.field import R, limbs_to_ints, signed
-from omnidsl.lang.checker import CheckedRule, check
-from omnidsl.lang.parser import parse
+from omnidsl.lang.checker import CheckedRule
 from omnidsl.r1cs.system import R1CS
 
 from .builder import Builder, WitnessState
 from .check import violated
-from .lower import InputLayout, Lowerer, OutputLayout
+from .lower import InputLayout, OutputLayout
 
 
 @dataclass
@@ -245,40 +244,24 @@ def _parse_raw(text: str) -> int | None:
     return -v if m.group(1) else v
 
 
-def _optimise(r1cs: R1CS, level: int) -> tuple[R1CS, np.ndarray]:
-    if level == 0:
-        return r1cs, np.arange(r1cs.n_wires, dtype=np.int64)
-    from .optimise import optimise
-
-    return optimise(r1cs, level, consume=True)  # the -O0 system is not needed afterwards
-
-
 def compile_checked(checked: CheckedRule, opt_level: int = 2) -> Circuit:
-    if opt_level not in (0, 1, 2):
-        raise ValueError(f"optimisation level must be 0, 1 or 2, not {opt_level}")
-    low = Lowerer(checked)
-    b = low.run()
-    n_pub_out = sum(o.length or 1 for o in low.outputs)
-    n_pub_in = sum(i.info.count for i in low.inputs if i.visibility == "public")
-    n_prv_in = sum(i.info.count for i in low.inputs if i.visibility == "private")
-    full = b.to_r1cs(n_pub_out, n_pub_in, n_prv_in)
-    b.blocks.clear()  # the constraint blocks live on in ``full``; keep peak memory down
-    b.cache.clear()
-    n_o0 = full.n_constraints
-    r1cs, kept = _optimise(full, opt_level)
-    del full
-    return Circuit(r1cs, checked, low.inputs, low.outputs, kept, opt_level, b, n_o0)
+    """Lower, emit and optimise a checked rule (``Pipeline.from_checked(...).circuit``)."""
+    from .pipeline import Pipeline
+
+    return Pipeline.from_checked(checked, opt_level).circuit
 
 
 def compile_rule(source: str, file: str = "<rule>", params: dict[str, int] | None = None,
                  opt_level: int = 2) -> Circuit:
-    """Parse, check and compile a rule's source text."""
-    return compile_checked(check(parse(source, file), params), opt_level)
+    """Parse, check and compile a rule's source text (``Pipeline(...).circuit``)."""
+    from .pipeline import Pipeline
+
+    return Pipeline(source, file, params, opt_level).circuit
 
 
 def compile_file(path: str | Path, params: dict[str, int] | None = None,
                  opt_level: int = 2) -> Circuit:
-    from omnidsl.files import read_text
+    """Read and compile a ``.omni`` file (``Pipeline.from_file(...).circuit``)."""
+    from .pipeline import Pipeline
 
-    p = Path(path)
-    return compile_rule(read_text(p, "rule"), str(p), params, opt_level)
+    return Pipeline.from_file(path, params, opt_level).circuit

@@ -4,7 +4,8 @@
         writes DIR/<stem>.r1cs, DIR/<stem>.sym and DIR/<stem>.json (circuit description) and
         fills the compile cache (omnidsl/compiler/cache.py; --no-cache: neither use nor fill it)
     omnidsl witness RULE.omni input.json -o W.wtns [-O N] [--param ...] [--public public.json]
-                    [--circuit DIR/<stem>.json]   (reuse a compile: no optimisation pass)
+                    [--circuit DIR/<stem>.json]   (reuse a compile's files: no emission, no
+                    optimisation; the witness is checked against DIR/<stem>.r1cs)
         input.json maps input names to numbers (real values, encoded to fixed point) or strings
         (raw field elements); prints the decoded outputs.  Without --circuit the compiled circuit
         comes from the compile cache when an earlier compile/witness/setup of the same rule,
@@ -25,7 +26,8 @@ from omnidsl.errors import FormatError, InputError, SourceSpan
 from omnidsl.files import Outputs, read_text
 
 from .cache import compile_file_cached
-from .circuit import Circuit, compile_file
+from .circuit import Circuit
+from .pipeline import Compiled, Pipeline
 
 
 def parse_params(items: list[str] | None) -> dict[str, int]:
@@ -42,8 +44,8 @@ def parse_params(items: list[str] | None) -> dict[str, int]:
     return out
 
 
-def _source_hash(circuit: Circuit) -> str:
-    return hashlib.sha256(circuit.rule.rule.source.encode("utf-8")).hexdigest()
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def describe(circuit: Circuit, params: dict[str, int]) -> dict[str, Any]:
@@ -51,8 +53,9 @@ def describe(circuit: Circuit, params: dict[str, int]) -> dict[str, Any]:
     r = circuit.r1cs
     return {
         "rule": circuit.name,
-        "source_sha256": _source_hash(circuit),
+        "source_sha256": _sha256(circuit.rule.rule.source),
         "kept_file": None,
+        "r1cs_file": None,
         "file": circuit.rule.rule.file,
         "params": circuit.rule.params,
         "param_overrides": params,
@@ -92,6 +95,7 @@ def compile_command(args: argparse.Namespace) -> int:
     circuit = compile_file_cached(args.rule, params, args.opt, not args.no_cache)
     desc = describe(circuit, params)
     desc["kept_file"] = files["kept.npy"].name
+    desc["r1cs_file"] = files["r1cs"].name
     with outputs.writing() as tmp:
         write_r1cs(tmp(files["r1cs"]), circuit.r1cs)
         write_sym(tmp(files["sym"]), circuit.r1cs)
@@ -143,32 +147,44 @@ def witness_command(args: argparse.Namespace) -> int:
 
 def _witness_from_description(args: argparse.Namespace, params: dict[str, int],
                               data: dict[str, Any]) -> tuple[Circuit, np.ndarray]:
-    """Witness for a circuit compiled earlier (its .json + .kept.npy): the rule is lowered at
-    -O0 only (no optimisation pass), the full witness is checked against the -O0 system and
-    restricted to the optimised wires."""
+    """Witness for a circuit compiled earlier (its .json, .kept.npy and .r1cs): the compiled
+    output is read, not recomputed — the rule is only lowered for its witness program (no
+    emission, no optimisation pass) and the witness is checked against the compiled .r1cs."""
+    from omnidsl.r1cs.r1csfile import read_r1cs
+
     path = Path(args.circuit)
     try:
         desc = json.loads(path.read_text(encoding="utf-8"))
         kept = np.load(path.parent / desc["kept_file"])
+        r1cs_path = path.parent / desc.get("r1cs_file", Path(desc["kept_file"]).name.replace(
+            ".kept.npy", ".r1cs"))
+        opt_level = int(desc.get("opt_level", 2))
     except (OSError, ValueError, KeyError, TypeError) as exc:  # UnicodeDecodeError included
         raise FormatError(f"{path}: not a circuit description written by `omnidsl compile` "
                           f"({exc})") from None
     if not params and desc.get("param_overrides"):
         params = {k: int(v) for k, v in desc["param_overrides"].items()}
-    circuit = compile_file(args.rule, params, 0)
-    if desc.get("source_sha256") != _source_hash(circuit) or desc.get("params") != \
-            circuit.rule.params:
+    pipe = Pipeline.from_file(args.rule, params, opt_level if opt_level in (0, 1, 2) else 2)
+    checked = pipe.checked
+    if desc.get("source_sha256") != _sha256(checked.rule.source) or desc.get("params") != \
+            checked.params:
         raise FormatError(f"{path} was compiled from a different rule text or parameters",
                           hint="re-run `omnidsl compile`, or omit --circuit")
-    if kept.ndim != 1 or kept.shape[0] != desc.get("n_wires") or (
-            kept.size and int(kept.max()) >= circuit.r1cs.n_wires):
-        raise FormatError(f"{path}: its wire map does not fit the rule")
-    if desc.get("n_wires_o0", circuit.r1cs.n_wires) != circuit.r1cs.n_wires or desc.get(
-            "n_constraints_o0", circuit.r1cs.n_constraints) != circuit.r1cs.n_constraints:
+    b = pipe.lowered.builder
+    if desc.get("n_wires_o0") != b.n_wires or desc.get("n_constraints_o0") != \
+            b.n_constraints():
         raise FormatError(f"{path}: compiled by a different omnidsl version (its wire layout "
                           "differs)", hint="re-run `omnidsl compile`, or omit --circuit")
-    full = circuit.witness(data)
-    return circuit, full[kept]
+    if not r1cs_path.is_file():
+        raise FormatError(f"{path}: the compiled system {r1cs_path.name} is missing",
+                          hint="re-run `omnidsl compile`, or omit --circuit")
+    r1cs = read_r1cs(r1cs_path)
+    if kept.ndim != 1 or kept.shape[0] != desc.get("n_wires") or kept.shape[0] != \
+            r1cs.n_wires or (kept.size and (int(kept.max()) >= b.n_wires or int(kept.min()) < 0)):
+        raise FormatError(f"{path}: its wire map does not fit the rule")
+    compiled = Compiled(r1cs, kept.astype(np.int64), b.n_wires, b.n_constraints())
+    circuit = pipe.with_compiled(compiled).circuit
+    return circuit, circuit.witness(data)
 
 
 def _short(v: Any) -> str:

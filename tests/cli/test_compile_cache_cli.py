@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import omnidsl.compiler.cache as cache
+import omnidsl.compiler.pipeline as pipeline
 from omnidsl.cli import main
 from omnidsl.groth16.keys import read_proving_key
 from omnidsl.r1cs.r1csfile import read_r1cs
@@ -42,7 +42,7 @@ def run(capsys, *argv: str) -> tuple[int, str]:
 def test_witness_and_setup_reuse_the_compile(work, capsys, monkeypatch):
     assert run(capsys, "compile", "small.omni", "--param", "D=4", "-o", "out")[0] == 0
     compiled = read_r1cs(work / "out" / "small.r1cs")
-    monkeypatch.setattr(cache, "compile_checked",
+    monkeypatch.setattr(pipeline, "compile_lowered",
                         lambda *a, **k: pytest.fail("recompiled although cached"))
     code, text = run(capsys, "witness", "small.omni", "in.json", "-o", "w.wtns")
     assert code == 0, text
@@ -58,8 +58,8 @@ def test_witness_and_setup_reuse_the_compile(work, capsys, monkeypatch):
 def test_other_level_or_no_cache_compiles(work, capsys, monkeypatch):
     assert run(capsys, "compile", "small.omni", "-o", "out")[0] == 0
     calls = []
-    real = cache.compile_checked
-    monkeypatch.setattr(cache, "compile_checked", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = pipeline.compile_lowered
+    monkeypatch.setattr(pipeline, "compile_lowered", lambda *a, **k: calls.append(1) or real(*a, **k))
     assert run(capsys, "witness", "small.omni", "in.json", "-o", "w.wtns", "-O", "1")[0] == 0
     assert run(capsys, "witness", "small.omni", "in.json", "-o", "w.wtns", "--no-cache")[0] == 0
     assert run(capsys, "setup", "small.omni", "-o", "keys", "--no-cache")[0] == 0

@@ -127,7 +127,8 @@ def test_witness_public_in_missing_folder_writes_nothing(work, capsys):
 def test_witness_output_checked_before_compiling(work, capsys, monkeypatch):
     import omnidsl.compiler.commands as cc
 
-    monkeypatch.setattr(cc, "compile_file", lambda *a, **k: pytest.fail("compiled anyway"))
+    monkeypatch.setattr(cc.Pipeline, "from_file",
+                        classmethod(lambda *a, **k: pytest.fail("compiled anyway")))
     monkeypatch.setattr(cc, "compile_file_cached",
                         lambda *a, **k: pytest.fail("compiled anyway"))
     refused(capsys, "witness", "small.omni", "in.json", "-o", "nodir/w.wtns")

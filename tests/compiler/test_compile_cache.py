@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import omnidsl.compiler.cache as cache
+import omnidsl.compiler.pipeline as pipeline
 from omnidsl.compiler import compile_rule
 from omnidsl.compiler.cache import cache_root, compile_cached
 from omnidsl.groth16.setup import r1cs_equal
@@ -37,7 +38,7 @@ def entries(root: Path) -> list[Path]:
 
 
 def no_compiling(monkeypatch) -> None:
-    monkeypatch.setattr(cache, "compile_checked",
+    monkeypatch.setattr(pipeline, "compile_lowered",
                         lambda *a, **k: pytest.fail("compiled although cached"))
 
 
