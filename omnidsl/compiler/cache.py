@@ -85,6 +85,13 @@ def compile_file_cached(path: str | Path, params: dict[str, int] | None = None,
     return Pipeline.from_file(path, params, opt_level, _folder(root)).circuit
 
 
+def compiled_file(path: str | Path, params: dict[str, int] | None = None, opt_level: int = 2,
+                  root: Path | bool | None = True) -> Compiled:
+    """The compiled output (optimised R1CS, ``kept``) of a rule file, through the cache: a hit
+    neither lowers nor optimises (what ``omnidsl setup`` needs; no witness program)."""
+    return Pipeline.from_file(path, params, opt_level, _folder(root)).compiled
+
+
 def _folder(root: Path | bool | None) -> Path | None:
     folder = cache_root() if root is True else (root or None)
     return None if folder is None else Path(folder)

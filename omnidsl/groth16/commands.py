@@ -83,9 +83,9 @@ def load_circuit(path: str, params: dict[str, int], opt_level: int,
         raise InputError(f"{p}: no such file")
     if p.suffix == ".r1cs":
         return read_r1cs(p)
-    from omnidsl.compiler.cache import compile_file_cached
+    from omnidsl.compiler.cache import compiled_file
 
-    return compile_file_cached(str(p), params, opt_level, cache).r1cs
+    return compiled_file(p, params, opt_level, cache).r1cs
 
 
 def load_keys(keys: str) -> ProvingKey:
