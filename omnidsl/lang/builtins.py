@@ -23,11 +23,12 @@ from typing import Any, Protocol
 from omnidsl.errors import DSLBoundError
 from omnidsl.lang import ast
 from omnidsl.lang.bounds import (
-    FIELD_MAX,
+    abs_bounds,
     aligned,
     bool_info,
     const_info,
     convert_bounds,
+    field_info,
     mul_bounds,
     rescaled_const,
 )
@@ -133,8 +134,7 @@ def check_abs(chk: CheckCtx, e: ast.Call, loop: Any) -> ExprInfo:
     a = _nums(chk, e, loop)[0]
     if a.is_const:
         return const_info(abs(a.const))
-    lo, hi = (a.lo, a.hi) if a.lo >= 0 else (-a.hi, -a.lo) if a.hi <= 0 else (0, a.mag)
-    return ExprInfo("num", a.length, a.scale, lo, hi)
+    return ExprInfo("num", a.length, a.scale, *abs_bounds(a.lo, a.hi))
 
 
 def lower_abs(low: LowerCtx, e: ast.Call, loop: Any) -> Any:
@@ -314,7 +314,7 @@ def check_fingerprint(chk: CheckCtx, e: ast.Call, loop: Any) -> ExprInfo:
     if len(e.args) > 2 and chk.ex(e.args[2], loop).kind != "field":
         raise chk.err(e.args[2], "fingerprint()'s mask must be a `field` value",
                       "declare it `private mask: field;` and pass mask")
-    return ExprInfo("field", None, 0, 0, FIELD_MAX)
+    return field_info()
 
 
 def lower_fingerprint(low: LowerCtx, e: ast.Call, loop: Any) -> Any:

@@ -15,13 +15,13 @@ from fractions import Fraction
 from omnidsl.errors import DSLBoundError, DSLTypeError, SourceSpan
 from omnidsl.lang import ast
 from omnidsl.lang.bounds import (
-    FIELD_MAX,
     aligned,
     bits,
     bool_info,
     const_info,
     copy_info,
     division_pq,
+    field_info,
     floordiv_bounds,
     mul_bounds,
 )
@@ -153,14 +153,14 @@ class ExprChecker:
         if e.id in self.inputs:
             inp = self.inputs[e.id]
             if inp.base == "field":
-                return ExprInfo("field", None, 0, 0, FIELD_MAX)
+                return field_info()
             return ExprInfo("num", inp.length, inp.frac, inp.lo, inp.hi)
         if e.id in self.lets:
             return copy_info(self.lets[e.id])
         if e.id in self.outputs:
             o = self.outputs[e.id]
             if o.kind == "field":
-                return ExprInfo("field", None, 0, 0, FIELD_MAX)
+                return field_info()
             kind = "bool" if o.stmt.value.info.kind == "bool" and o.stmt.type is None else "num"
             return ExprInfo(kind, o.length, o.scale, o.lo, o.hi)
         if loop is not None and e.id == loop.var:
