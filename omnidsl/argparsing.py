@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 #: (flags, add_argument keywords) of the options every (sub-)command accepts.
@@ -65,15 +65,26 @@ class _VerbsAction(argparse._SubParsersAction):
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: Any, option_string: str | None = None) -> None:
-        if self.default_verb and values and not dict.__contains__(self._name_parser_map,
-                                                                   values[0]):
+        if self.default_verb and values and values[0] not in self._name_parser_map:
             values = [self.default_verb, *values]
         super().__call__(parser, namespace, values, option_string)
 
 
-class _AnyChoice(dict):
-    """The choices of a :class:`_VerbsAction` with a default: every word is acceptable (the
-    action routes unknown ones to the default verb)."""
+class _AnyChoice(Mapping[str, argparse.ArgumentParser]):
+    """The choices of a :class:`_VerbsAction` with a default (a view of its verbs): every word
+    is acceptable, the action routes unknown ones to the default verb."""
+
+    def __init__(self, verbs: dict[str, argparse.ArgumentParser]):
+        self.verbs = verbs
+
+    def __getitem__(self, key: str) -> argparse.ArgumentParser:
+        return self.verbs[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.verbs)
+
+    def __len__(self) -> int:
+        return len(self.verbs)
 
     def __contains__(self, key: object) -> bool:
         return True
@@ -87,8 +98,7 @@ def add_verbs(parser: argparse.ArgumentParser, dest: str, default: str | None = 
     assert isinstance(sub, _VerbsAction)
     sub.default_verb = default
     if default:
-        sub.choices = _AnyChoice(sub.choices)
-        sub._name_parser_map = sub.choices
+        sub.choices = _AnyChoice(sub._name_parser_map)
     return sub
 
 

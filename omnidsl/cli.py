@@ -76,7 +76,7 @@ def _mark_help_parsers(parser: argparse.ArgumentParser) -> None:
     usage error prints, and the help shown for a verb given without its sub-verb."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            for child in dict.values(action.choices):
+            for child in action._name_parser_map.values():
                 child.set_defaults(help_parser=child)
                 _mark_help_parsers(child)
 

@@ -1,8 +1,10 @@
 """CLI: ``omnidsl setup``, ``omnidsl prove``, ``omnidsl verify``.
 
-    omnidsl setup RULE.omni|CIRCUIT.r1cs [--ptau FILE] [--param K=V ...] [-O N] [--no-cache] -o DIR
-    omnidsl setup contribute DIR [--name NAME] [--entropy TEXT]
+    omnidsl setup dev RULE.omni|CIRCUIT.r1cs [--param K=V ...] [-O N] [--no-cache] -o DIR
+    omnidsl setup phase2 RULE.omni|CIRCUIT.r1cs --ptau FILE [...] -o DIR
+    omnidsl setup contribute DIR -o NEW_DIR [--name NAME] [--entropy TEXT]
     omnidsl setup verify DIR --ptau FILE [--circuit RULE.omni|CIRCUIT.r1cs ...]
+    (``setup RULE [--ptau FILE] -o DIR`` is the older spelling of dev / phase2)
     omnidsl prove --keys DIR --witness W.wtns -o proof.json --public public.json
     omnidsl verify verification_key.json public.json proof.json
 
@@ -24,17 +26,17 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from omnidsl.errors import FormatError, InputError, ProofError
+from omnidsl.argparsing import add_verbs, describe
+from omnidsl.errors import FormatError, InputError, ProofError, UsageError
 from omnidsl.field import limbs_to_bytes
 from omnidsl.files import Outputs
+from omnidsl.groth16.keydir import PK_NAME, VK_NAME, load_circuit, load_keys
+from omnidsl.groth16.keydir import params as _params
+
+__all__ = ["PK_NAME", "VK_NAME", "load_circuit", "load_keys", "load_witness", "prove_command"]
 
 if TYPE_CHECKING:
-    from omnidsl.backend.base import Backend
     from omnidsl.groth16.keys import ProvingKey
-    from omnidsl.r1cs.system import R1CS
-
-PK_NAME = "proving_key.bin"
-VK_NAME = "verification_key.json"
 
 
 class Progress:
@@ -57,47 +59,6 @@ class Progress:
 
     def close(self) -> None:
         self.bar.close()
-
-
-def _params(items: list[str] | None) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for it in items or []:
-        name, eq, value = it.partition("=")
-        try:
-            if not eq:
-                raise ValueError
-            out[name.strip()] = int(value, 0)
-        except ValueError:
-            raise InputError(f"--param {it!r}: expected NAME=INTEGER") from None
-    return out
-
-
-def load_circuit(path: str, params: dict[str, int], opt_level: int,
-                 cache: bool = True) -> R1CS:
-    """An R1CS from a rule (compiled, through the compile cache unless ``cache`` is false:
-    omnidsl/compiler/cache.py) or a circom-format .r1cs file."""
-    from omnidsl.r1cs.r1csfile import read_r1cs
-
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: no such file")
-    if p.suffix == ".r1cs":
-        return read_r1cs(p)
-    from omnidsl.compiler.cache import compiled_file
-
-    return compiled_file(p, params, opt_level, cache).r1cs
-
-
-def load_keys(keys: str) -> ProvingKey:
-    """The proving key in a key directory (or a proving-key file)."""
-    from omnidsl.groth16.keys import read_proving_key
-
-    p = Path(keys)
-    if p.is_dir():
-        p = p / PK_NAME
-    if not p.exists():
-        raise FormatError(f"{p}: no proving key here", hint="run `omnidsl setup ... -o DIR` first")
-    return read_proving_key(p)
 
 
 def load_witness(path: str) -> bytes:
@@ -123,70 +84,101 @@ def _write_keys(pk: ProvingKey, out: Path, outputs: Outputs) -> None:
         write_vk(pk.vk, tmp(out / VK_NAME))
 
 
-def setup_command(args: argparse.Namespace) -> int:
+def dev_command(args: argparse.Namespace) -> int:
     from omnidsl.backend import get_backend
     from omnidsl.groth16 import setup as S
 
-    backend = get_backend()
-    if args.target == "contribute":
-        if len(args.rest) != 1:
-            raise InputError("usage: omnidsl setup contribute DIR [--name NAME] [--entropy TEXT]")
-        S.check_contributor_name(args.name or "")
-        key_dir = Path(args.rest[0]) if Path(args.rest[0]).is_dir() else Path(args.rest[0]).parent
-        outputs = _key_outputs(key_dir)
-        pk = load_keys(args.rest[0])
-        prog = Progress(1, "contribute")
-        try:
-            pk = S.contribute(pk, backend, (args.entropy or "").encode(), args.name or "",
-                              stage=prog.stage)
-        finally:
-            prog.close()
-        _write_keys(pk, key_dir, outputs)
-        print(f"contribution #{len(pk.contributions)} added to {args.rest[0]}")
-        return 0
-    if args.target == "verify":
-        return _verify_setup(args, backend)
-    if args.rest:
-        raise InputError(f"unexpected arguments: {' '.join(args.rest)}")
-    if not args.out:
-        raise InputError("missing -o DIR (where to write the keys)")
     outputs = _key_outputs(Path(args.out))
-    r1cs = load_circuit(args.target, _params(args.param), args.opt_level, not args.no_cache)
-    if args.ptau:
-        from omnidsl.groth16.ptau import read_ptau
-
-        ptau = read_ptau(args.ptau)
-        prog = Progress(3, "phase 2")
-        try:
-            pk = S.phase2_initial(r1cs, ptau, backend, stage=prog.stage)
-        finally:
-            prog.close()
-            ptau.close()
-        print("initial phase-2 key written (δ = 1): run `omnidsl setup contribute "
-              f"{args.out}` at least once before use", file=sys.stderr)
-    else:
-        print("warning: dev setup — toxic waste from this machine's CSPRNG; keys are for "
-              "testing only (use --ptau FILE and contributions for production)", file=sys.stderr)
-        prog = Progress(2, "dev setup")
-        try:
-            pk = S.dev_setup(r1cs, backend, stage=prog.stage)
-        finally:
-            prog.close()
+    r1cs = load_circuit(args.circuit, _params(args.param), args.opt_level, not args.no_cache)
+    print("warning: dev setup — toxic waste from this machine's CSPRNG; keys are for "
+          "testing only (use `setup phase2` and contributions for production)", file=sys.stderr)
+    prog = Progress(2, "dev setup")
+    try:
+        pk = S.dev_setup(r1cs, get_backend(), stage=prog.stage)
+    finally:
+        prog.close()
     _write_keys(pk, Path(args.out), outputs)
     print(f"keys for {r1cs.n_constraints} constraints (domain {pk.domain_size}) in {args.out}")
     return 0
 
 
-def _verify_setup(args: argparse.Namespace, backend: Backend) -> int:
+def phase2_command(args: argparse.Namespace) -> int:
+    from omnidsl.backend import get_backend
+    from omnidsl.groth16 import setup as S
+    from omnidsl.groth16.ptau import read_ptau
+
+    outputs = _key_outputs(Path(args.out))
+    r1cs = load_circuit(args.circuit, _params(args.param), args.opt_level, not args.no_cache)
+    ptau = read_ptau(args.ptau)
+    prog = Progress(3, "phase 2")
+    try:
+        pk = S.phase2_initial(r1cs, ptau, get_backend(), stage=prog.stage)
+    finally:
+        prog.close()
+        ptau.close()
+    _write_keys(pk, Path(args.out), outputs)
+    print(f"initial phase-2 key for {r1cs.n_constraints} constraints (domain "
+          f"{pk.domain_size}, δ = 1) in {args.out}")
+    print(f"next: `omnidsl setup contribute {args.out} -o {args.out}_0001` at least once before "
+          "use", file=sys.stderr)
+    return 0
+
+
+def legacy_setup_command(args: argparse.Namespace) -> int:
+    """``setup RULE [--ptau FILE] -o DIR``: the spelling before the sub-verbs."""
+    return (phase2_command if args.ptau else dev_command)(args)
+
+
+def contribute_command(args: argparse.Namespace) -> int:
+    """A new key directory with one more contribution; the input key is never changed."""
+    import hashlib
+
+    from omnidsl.backend import get_backend
+    from omnidsl.groth16 import setup as S
+    from omnidsl.groth16.points import g1_to_bytes, g2_to_bytes
+
+    src = Path(args.keys)
+    src_dir = src if src.is_dir() else src.parent
+    if not args.out:
+        raise UsageError("setup contribute writes a new key directory: -o NEW_DIR is required",
+                         hint=f"e.g. `omnidsl setup contribute {args.keys} -o "
+                              f"{src_dir.name}_next` (the input key stays as it is)")
+    out = Path(args.out)
+    if out.resolve() == src_dir.resolve():
+        raise UsageError(f"-o {args.out} is the input key directory: each contribution goes to "
+                         "a new directory (the transcript keeps every earlier key verifiable)")
+    if (out / PK_NAME).exists() or (out / VK_NAME).exists():
+        raise InputError(f"{out} already holds a key: a contribution never overwrites one",
+                         hint="choose a new directory for -o")
+    S.check_contributor_name(args.name or "")
+    outputs = _key_outputs(out)
+    pk = load_keys(args.keys)
+    prog = Progress(1, "contribute")
+    try:
+        pk = S.contribute(pk, get_backend(), (args.entropy or "").encode(), args.name or "",
+                          stage=prog.stage)
+    finally:
+        prog.close()
+    _write_keys(pk, out, outputs)
+    c = pk.contributions[-1]
+    digest = hashlib.sha256(g1_to_bytes(c.delta_g1) + g2_to_bytes(c.delta_g2)
+                            + g1_to_bytes(c.pok_r) + c.pok_z.to_bytes(32, "little")
+                            + c.name.encode()).hexdigest()
+    print(f"contribution #{len(pk.contributions)} written to {out} ({args.keys} unchanged); "
+          f"contribution hash {digest}")
+    return 0
+
+
+def verify_setup_command(args: argparse.Namespace) -> int:
+    from omnidsl.backend import get_backend
     from omnidsl.groth16 import setup as S
     from omnidsl.groth16.ptau import read_ptau
     from omnidsl.groth16.vkcheck import check_vk, check_vk_file
 
-    if len(args.rest) != 1 or not args.ptau:
-        raise InputError("usage: omnidsl setup verify DIR --ptau FILE [--circuit FILE]")
-    pk_path = Path(args.rest[0])
+    backend = get_backend()
+    pk_path = Path(args.keys)
     pk_path = pk_path / PK_NAME if pk_path.is_dir() else pk_path
-    pk = load_keys(args.rest[0])
+    pk = load_keys(args.keys)
     # verifiers read verification_key.json, not the proving key: it must be the same key
     check_vk_file(pk_path.parent / VK_NAME, pk.vk, pk_path.name)
     r1cs = pk.r1cs
@@ -194,7 +186,7 @@ def _verify_setup(args: argparse.Namespace, backend: Backend) -> int:
         r1cs = load_circuit(args.circuit, _params(args.param), args.opt_level,
                             not args.no_cache)
         if not S.r1cs_equal(r1cs, pk.r1cs):
-            raise ProofError(f"the keys in {args.rest[0]} are not for {args.circuit}")
+            raise ProofError(f"the keys in {args.keys} are not for {args.circuit}")
     ptau = read_ptau(args.ptau)
     prog = Progress(6, "verify setup")
     try:
@@ -205,7 +197,7 @@ def _verify_setup(args: argparse.Namespace, backend: Backend) -> int:
         ptau.close()
     if not names:
         raise ProofError("the key has no phase-2 contribution (δ = 1): anyone can forge proofs",
-                         hint=f"run `omnidsl setup contribute {args.rest[0]}`")
+                         hint=f"run `omnidsl setup contribute {args.keys} -o NEW_DIR`")
     check_vk(pk.vk, backend, str(pk_path))  # e.g. a contribution with x = ±1
     print(f"setup OK: {len(names)} contribution(s) verified against {args.ptau}; "
           f"{VK_NAME} matches {PK_NAME}")
@@ -262,21 +254,85 @@ def verify_command(args: argparse.Namespace) -> int:
     return 1
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    s = sub.add_parser("setup", help="Groth16 keys: dev setup, phase 2 from .ptau, contribute",
-                       description=__doc__.split("\n\n")[1])
-    s.add_argument("target", help="RULE.omni | CIRCUIT.r1cs | contribute | verify")
-    s.add_argument("rest", nargs="*", help="key directory (for contribute / verify)")
-    s.add_argument("--ptau", help="snarkjs .ptau (prepared) for a production phase 2")
-    s.add_argument("--param", action="append", metavar="NAME=VALUE", help="rule parameter")
-    s.add_argument("-O", dest="opt_level", type=int, default=2, choices=(0, 1, 2))
-    s.add_argument("--no-cache", action="store_true",
+def _circuit_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("circuit", metavar="CIRCUIT", help="RULE.omni or CIRCUIT.r1cs")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="rule parameter")
+    p.add_argument("-O", dest="opt_level", type=int, default=2, choices=(0, 1, 2),
+                   help="optimisation level of the rule")
+    p.add_argument("--no-cache", action="store_true",
                    help="compile the rule afresh (no compile cache: $OMNIDSL_CACHE)")
-    s.add_argument("-o", "--out", help="output key directory")
-    s.add_argument("--name", help="contributor name recorded in the transcript")
-    s.add_argument("--entropy", help="extra entropy mixed into the OS randomness")
-    s.add_argument("--circuit", help="(verify) check that the keys are for this circuit")
-    s.set_defaults(func=setup_command)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser(
+        "setup", help="Groth16 keys: dev, phase2 (from a .ptau), contribute, verify",
+        **describe("Make Groth16 keys for a circuit.  Production: `setup phase2` from a "
+                   "prepared snarkjs .ptau, then one `setup contribute` per participant (each "
+                   "writes a new key directory), then `setup verify` checks the transcript.  "
+                   "`setup dev` is for tests.  (`setup RULE [--ptau F] -o DIR` still works.)",
+                   ["omnidsl setup dev circuits/norm_bound.omni --param D=8 -o keys",
+                    "omnidsl setup phase2 circuits/norm_bound.omni --param D=8 "
+                    "--ptau pot12.ptau -o keys_0000",
+                    "omnidsl setup contribute keys_0000 -o keys_0001 --name alice",
+                    "omnidsl setup verify keys_0001 --ptau pot12.ptau"]))
+    verbs = add_verbs(s, "verb", default="rule",
+                      metavar="{dev,phase2,contribute,verify}")
+    d = verbs.add_parser(
+        "dev", help="keys from this machine's randomness (tests only)",
+        **describe("Keys from toxic waste drawn on this machine: whoever ran it could forge "
+                   "proofs had they kept it.  For tests and development.",
+                   ["omnidsl setup dev circuits/norm_bound.omni --param D=8 -o keys"]))
+    _circuit_args(d)
+    d.add_argument("-o", "--out", required=True, metavar="DIR", help="key directory to write")
+    d.set_defaults(func=dev_command)
+    p2 = verbs.add_parser(
+        "phase2", help="the initial phase-2 key from a snarkjs .ptau",
+        **describe("The circuit's initial phase-2 key (δ = 1) from a prepared powers-of-tau "
+                   "file (`snarkjs powersoftau prepare phase2`); contribute before use.  The "
+                   "key exported with `zkey export` is the `snarkjs zkey new` of the circuit.",
+                   ["omnidsl setup phase2 build/norm_bound.r1cs --ptau pot12.ptau -o keys_0000"]))
+    _circuit_args(p2)
+    p2.add_argument("--ptau", required=True, help="prepared snarkjs .ptau")
+    p2.add_argument("-o", "--out", required=True, metavar="DIR", help="key directory to write")
+    p2.set_defaults(func=phase2_command)
+    legacy = verbs.add_parser("rule", prog="omnidsl setup",
+                              description="setup RULE [--ptau FILE] -o DIR (older spelling of "
+                                          "`setup dev` / `setup phase2`)")
+    _circuit_args(legacy)
+    legacy.add_argument("--ptau", help="prepared snarkjs .ptau (phase 2)")
+    legacy.add_argument("-o", "--out", required=True, metavar="DIR",
+                        help="key directory to write")
+    legacy.set_defaults(func=legacy_setup_command)
+    c = verbs.add_parser(
+        "contribute", help="one phase-2 contribution, written to a new key directory",
+        **describe("Multiply δ by a fresh secret (OS randomness mixed with --entropy) and "
+                   "write the key with the whole transcript to a new directory; the input key "
+                   "is left as it is, so every step of a ceremony stays on disk and verifiable.",
+                   ["omnidsl setup contribute keys_0000 -o keys_0001 --name alice",
+                    "omnidsl setup contribute keys_0001 -o keys_0002 --name bob "
+                    "--entropy \"$(head -c 32 /dev/urandom | base64)\""]))
+    c.add_argument("keys", metavar="DIR", help="key directory to contribute to (read only)")
+    c.add_argument("-o", "--out", metavar="NEW_DIR",
+                   help="(required) new key directory for the result")
+    c.add_argument("--name", help="contributor name recorded in the transcript")
+    c.add_argument("--entropy", help="extra entropy mixed into the OS randomness")
+    c.set_defaults(func=contribute_command)
+    v = verbs.add_parser(
+        "verify", help="check a key's phase-2 transcript against the .ptau",
+        **describe("Recompute the initial key from the .ptau (and --circuit, if given) and "
+                   "check every contribution's proof of knowledge, δ, the L/H queries and that "
+                   "verification_key.json is the proving key's.",
+                   ["omnidsl setup verify keys_0002 --ptau pot12.ptau",
+                    "omnidsl setup verify keys_0002 --ptau pot12.ptau --circuit "
+                    "circuits/norm_bound.omni --param D=8"]))
+    v.add_argument("keys", metavar="DIR", help="key directory")
+    v.add_argument("--ptau", required=True, help="the prepared .ptau of phase 2")
+    v.add_argument("--circuit", help="also check that the keys are for this circuit")
+    v.add_argument("--param", action="append", metavar="NAME=VALUE", help="rule parameter")
+    v.add_argument("-O", dest="opt_level", type=int, default=2, choices=(0, 1, 2),
+                   help="optimisation level of the rule")
+    v.add_argument("--no-cache", action="store_true", help="compile the rule afresh")
+    v.set_defaults(func=verify_setup_command)
 
     p = sub.add_parser("prove", help="prove a witness with a key directory")
     p.add_argument("--keys", required=True, help="key directory (or proving_key.bin)")

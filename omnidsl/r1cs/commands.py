@@ -41,9 +41,10 @@ class Circuit:
 def load(path: str, params: list[str] | None, opt_level: int, cache: bool,
          sym: str | None) -> Circuit:
     """A ``.r1cs`` (names from ``sym`` or the ``.sym`` beside it) or a compiled rule."""
-    from omnidsl.groth16.commands import _params, load_circuit
+    from omnidsl.groth16.keydir import load_circuit
+    from omnidsl.groth16.keydir import params as parse_params
 
-    r1cs = load_circuit(path, _params(params), opt_level, cache)
+    r1cs = load_circuit(path, parse_params(params), opt_level, cache)
     names: dict[int, str] = {0: "one"}
     if Path(path).suffix == ".r1cs":
         sym_path = Path(sym) if sym else Path(path).with_suffix(".sym")

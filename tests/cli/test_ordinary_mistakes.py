@@ -219,7 +219,8 @@ def test_setup_checks_its_folder_first_and_keeps_the_old_pair(keyed, capsys, mon
 
     monkeypatch.setattr(formats, "write_vk", fail)
     refused(capsys, "setup", "small.omni", "-o", "keys")  # a new pair: never half of it
-    refused(capsys, "setup", "contribute", "keys", "--name", "x")
+    refused(capsys, "setup", "contribute", "keys", "-o", "keys2", "--name", "x")
+    assert not (keyed / "keys2").exists()
     assert {p.name: p.read_bytes() for p in (keyed / "keys").iterdir()} == before
     refused(capsys, "setup", "small.omni", "-o", "fresh/keys")
     assert not (keyed / "fresh").exists()

@@ -57,8 +57,8 @@ def keys(tmp_path_factory, ptau) -> Path:
     """Phase-2 keys from the ptau with one contribution: γ₂ = G₂ (as snarkjs), δ₂ random."""
     d = tmp_path_factory.mktemp("keys")
     write_r1cs(d / "chain.r1cs", chain_circuit(K, n_pub_in=N_IN))
-    assert main(["setup", str(d / "chain.r1cs"), "--ptau", str(ptau), "-o", str(d / "k")]) == 0
-    assert main(["setup", "contribute", str(d / "k"), "--name", "alice"]) == 0
+    assert main(["setup", str(d / "chain.r1cs"), "--ptau", str(ptau), "-o", str(d / "k0")]) == 0
+    assert main(["setup", "contribute", str(d / "k0"), "-o", str(d / "k"), "--name", "alice"]) == 0
     return d / "k"
 
 
@@ -238,18 +238,20 @@ def _snapshot(d: Path) -> dict[str, tuple[bytes, int]]:
 @pytest.mark.parametrize("name", ["é" * 128, "x" * 256, "\udcff"])
 def test_bad_contributor_name_refused_nothing_written(work, name, capsys):
     before = _snapshot(work)
-    assert main(["setup", "contribute", str(work), "--name", name]) == 1
+    nxt = work.parent / "next"
+    assert main(["setup", "contribute", str(work), "-o", str(nxt), "--name", name]) == 1
     err = capsys.readouterr().err
     assert "contributor name" in err and "internal error" not in err
-    assert _snapshot(work) == before
+    assert _snapshot(work) == before and not nxt.exists()
 
 
 def test_contributor_name_limit(work, ptau, backend, capsys):
     """255 UTF-8 bytes is recorded whole and verifies; the API and the writer refuse 256."""
     name = "é" * 127 + "x"  # 255 bytes
-    assert main(["setup", "contribute", str(work), "--name", name]) == 0
-    assert main(["setup", "verify", str(work), "--ptau", str(ptau)]) == 0
-    pk = read_proving_key(work / PK_NAME)
+    nxt = work.parent / "next"
+    assert main(["setup", "contribute", str(work), "-o", str(nxt), "--name", name]) == 0
+    assert main(["setup", "verify", str(nxt), "--ptau", str(ptau)]) == 0
+    pk = read_proving_key(nxt / PK_NAME)
     assert pk.contributions[-1].name == name
     with pytest.raises(InputError, match="256 bytes"):
         S.contribute(pk, backend, name=name + "y")

@@ -83,13 +83,18 @@ def test_phase2_from_snarkjs_ptau(files, ptau, snarkjs, tmp_path, capsys):
     keys = tmp_path / "keys"
     for f in ("chain.r1cs", "chain.wtns"):
         (tmp_path / f).write_bytes((files / f).read_bytes())
+    k0, k1 = tmp_path / "k0", tmp_path / "k1"
     assert main(["setup", str(tmp_path / "chain.r1cs"), "--ptau", str(ptau), "-o",
-                 str(keys)]) == 0
+                 str(k0)]) == 0
     # no contribution yet: the transcript check refuses δ = 1
-    assert main(["setup", "verify", str(keys), "--ptau", str(ptau)]) == 1
+    assert main(["setup", "verify", str(k0), "--ptau", str(ptau)]) == 1
     assert "no phase-2 contribution" in capsys.readouterr().err
-    assert main(["setup", "contribute", str(keys), "--name", "alice", "--entropy", "x"]) == 0
-    assert main(["setup", "contribute", str(keys), "--name", "bob"]) == 0
+    assert main(["setup", "contribute", str(k0), "-o", str(k1), "--name", "alice",
+                 "--entropy", "x"]) == 0
+    assert main(["setup", "contribute", str(k1), "-o", str(keys), "--name", "bob"]) == 0
+    # one key directory per contribution: the earlier ones are still there and verify
+    assert main(["setup", "verify", str(k1), "--ptau", str(ptau)]) == 0
+    assert "1 contribution(s)" in capsys.readouterr().out
     assert main(["setup", "verify", str(keys), "--ptau", str(ptau),
                  "--circuit", str(tmp_path / "chain.r1cs")]) == 0
     assert "2 contribution(s)" in capsys.readouterr().out
@@ -133,9 +138,10 @@ def _tamper(keys: Path, how: str, backend) -> None:
 @pytest.mark.parametrize("how", ["pok", "delta", "g2", "l_query", "h_query", "a_query", "drop"])
 def test_tampered_transcript_fails(files, ptau, tmp_path, how, backend, capsys):
     keys = tmp_path / "keys"
-    assert main(["setup", str(files / "chain.r1cs"), "--ptau", str(ptau), "-o", str(keys)]) == 0
-    assert main(["setup", "contribute", str(keys), "--name", "alice"]) == 0
-    assert main(["setup", "contribute", str(keys), "--name", "mallory"]) == 0
+    k0, k1 = tmp_path / "k0", tmp_path / "k1"
+    assert main(["setup", str(files / "chain.r1cs"), "--ptau", str(ptau), "-o", str(k0)]) == 0
+    assert main(["setup", "contribute", str(k0), "-o", str(k1), "--name", "alice"]) == 0
+    assert main(["setup", "contribute", str(k1), "-o", str(keys), "--name", "mallory"]) == 0
     _tamper(keys, how, backend)
     capsys.readouterr()
     assert main(["setup", "verify", str(keys), "--ptau", str(ptau)]) == 1
