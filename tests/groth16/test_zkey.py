@@ -131,6 +131,9 @@ def test_import_refuses_another_circuit_and_bad_points(work, ptau, snarkjs, caps
     assert "25 wires and 3 public signals, the circuit has 24" in capsys.readouterr().err
     assert main(["zkey", "import", "z1.zkey", "keys", "--circuit", "other.r1cs"]) == 1
     assert "coefficients are not the circuit's" in capsys.readouterr().err
+    # an initial zkey nobody contributed to (δ = γ = 1): anyone could forge proofs with it
+    assert main(["zkey", "import", "z0.zkey", "keys", "--circuit", "c.r1cs"]) == 1
+    assert "vk_delta_2 equals" in capsys.readouterr().err
     assert not (work / "keys").exists()
     c = read_container(work / "z1.zkey", b"zkey", (1,))
     (off, _), = c.sections[5]
