@@ -13,7 +13,6 @@ import random
 from dataclasses import replace
 
 import pytest
-from py_ecc.fields import bn128_FQ2 as FQ2
 
 from omnidsl.errors import FormatError
 from omnidsl.field import Q, R
@@ -29,29 +28,7 @@ from omnidsl.groth16.prover import prove_plain, public_signals
 from omnidsl.groth16.setup import dev_setup
 from omnidsl.groth16.verifier import prepare_vk, verify
 from tests.groth16.handmade import chain_circuit, chain_witness, to_bytes
-
-B2 = FQ2([3, 0]) / FQ2([9, 1])  # the twist's b
-
-
-def _fq2_sqrt(a: FQ2) -> FQ2 | None:
-    """Square root in F_q² (q ≡ 3 mod 4), or None."""
-    a1 = a ** ((Q - 3) // 4)
-    alpha = a1 * a1 * a
-    x0 = a1 * a
-    if alpha == FQ2([Q - 1, 0]):
-        x = FQ2([0, 1]) * x0
-    else:
-        x = (FQ2([1, 0]) + alpha) ** ((Q - 1) // 2) * x0
-    return x if x * x == a else None
-
-
-def _twist_point_outside_subgroup(rng: random.Random):
-    """A point on the twist E'(F_q²) that is (overwhelmingly likely) not in the r-torsion."""
-    while True:
-        x = FQ2([rng.randrange(Q), rng.randrange(Q)])
-        y = _fq2_sqrt(x ** 3 + B2)
-        if y is not None:
-            return ((int(x.coeffs[0]), int(x.coeffs[1])), (int(y.coeffs[0]), int(y.coeffs[1])))
+from tests.groth16.twist import twist_point_outside_subgroup
 
 
 class Mutator:
@@ -62,7 +39,7 @@ class Mutator:
         g1, g2 = backend.g1_generator(), backend.g2_generator()
         self.valid_g1 = [backend.g1_mul(g1, rng.randrange(1, R)) for _ in range(8)]
         self.valid_g2 = [backend.g2_mul(g2, rng.randrange(1, R)) for _ in range(4)]
-        self.bad_g2 = [_twist_point_outside_subgroup(rng) for _ in range(4)]
+        self.bad_g2 = [twist_point_outside_subgroup(rng) for _ in range(4)]
         for p in self.bad_g2:
             assert not backend.g2_is_valid(p)
 

@@ -39,7 +39,7 @@ from omnidsl.groth16.verifier import prepare_vk, verify
 from omnidsl.groth16.vkcheck import check_vk
 from omnidsl.r1cs.r1csfile import write_r1cs
 from tests.groth16.handmade import chain_circuit
-from tests.groth16.test_fuzz import _twist_point_outside_subgroup
+from tests.groth16.twist import twist_point_outside_subgroup
 
 K, N_IN = 20, 2  # 21 constraints + 4 input rows → domain 32 (fits a 2^8 ptau); 3 public signals
 PUBLIC = [11, 22, 33]  # arbitrary: no witness exists for them, the forgery does not need one
@@ -183,7 +183,7 @@ def _dev_keys(d: Path) -> Path:
 def test_verifiers_refuse_degenerate_keys(tmp_path, backend, case, field, reason, capsys):
     keys = _dev_keys(tmp_path)
     g2 = backend.g2_generator()
-    bad = _twist_point_outside_subgroup(random.Random(7))
+    bad = twist_point_outside_subgroup(random.Random(7))
     assert not backend.g2_is_valid(bad)
 
     def change(vk: dict[str, Any]) -> None:

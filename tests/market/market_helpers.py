@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from web3 import Web3
 
 from omnidsl.market.attestation import sign_digest
@@ -209,3 +210,35 @@ def binding_scenario(rule, witness_input, pinned_value: int, dim: int) -> None:
     assert not mo.check_aggregate(tid, mo.reconstruct(dropped))
     outcomes = list(market.contract.events.AggregateChecked().get_logs(from_block=0))
     assert [bool(e["args"]["matched"]) for e in outcomes] == [True, False, False, False]
+
+
+#: Gradient length of the demo-round tests.
+DIM = 8
+
+
+@dataclass
+class ToySource:
+    """A tiny deterministic GradientSource: DO 0 scales its gradient far beyond the bound."""
+
+    owners: int = 3
+    n_params: int = DIM
+    malicious: list[bool] = field(default_factory=list)
+    applied: list[np.ndarray] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.malicious = [i == 0 for i in range(self.owners)]
+        self.base = np.linspace(-0.5, 0.5, DIM)
+
+    def reference(self) -> np.ndarray:
+        return self.base
+
+    def gradients(self) -> list[np.ndarray]:
+        gs = [self.base * (1 + 0.1 * i) for i in range(self.owners)]
+        gs[0] = gs[0] * 10.0  # fits 16 bits, but breaks the L2 bound
+        return gs
+
+    def apply(self, aggregate: np.ndarray, n_accepted: int) -> None:
+        self.applied.append(aggregate.copy())
+
+    def accuracy(self) -> float:
+        return float(len(self.applied))

@@ -5,7 +5,7 @@ aggregate binding."""
 from __future__ import annotations
 
 import pytest
-from test_market_e2e import DIM, ToySource
+from market_helpers import DIM, ToySource
 
 from omnidsl.chain import anvil
 from omnidsl.market.demo import FEE, REWARD, run_demo

@@ -6,8 +6,7 @@ exactly as on the snarkjs path (tests/market/test_market_e2e.py)."""
 from __future__ import annotations
 
 import pytest
-from market_helpers import binding_scenario
-from test_market_e2e import DIM, ToySource
+from market_helpers import DIM, ToySource, binding_scenario
 
 from omnidsl.chain import embedded_chain
 from omnidsl.market import dsl_rule

@@ -5,48 +5,15 @@ aggregate binding catching tampered aggregate shares."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pytest
-from market_helpers import binding_scenario
+from market_helpers import DIM, ToySource, binding_scenario
 
 from omnidsl.chain import embedded_chain
 from omnidsl.market import circom_rule as cr
 from omnidsl.market.demo import FEE, REWARD, run_demo
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
-
-DIM = 8
-
-
-@dataclass
-class ToySource:
-    """A tiny deterministic GradientSource: DO 0 scales its gradient far beyond the bound."""
-
-    owners: int = 3
-    n_params: int = DIM
-    malicious: list[bool] = field(default_factory=list)
-    applied: list[np.ndarray] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.malicious = [i == 0 for i in range(self.owners)]
-        self.base = np.linspace(-0.5, 0.5, DIM)
-
-    def reference(self) -> np.ndarray:
-        return self.base
-
-    def gradients(self) -> list[np.ndarray]:
-        gs = [self.base * (1 + 0.1 * i) for i in range(self.owners)]
-        gs[0] = gs[0] * 10.0  # fits 16 bits, but breaks the L2 bound
-        return gs
-
-    def apply(self, aggregate: np.ndarray, n_accepted: int) -> None:
-        self.applied.append(aggregate.copy())
-
-    def accuracy(self) -> float:
-        return float(len(self.applied))
-
 
 def test_demo_round_with_real_proofs(rule, rule_dir):
     w3 = embedded_chain()

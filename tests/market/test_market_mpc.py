@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
-from test_market_e2e import DIM, ToySource
+from market_helpers import DIM, ToySource
 
 from omnidsl.backend import get_backend
 from omnidsl.chain import embedded_chain

@@ -26,9 +26,9 @@ from omnidsl.mpc.admission import Busy, PreAuth, Rendezvous, ReplayStore, Sessio
 from omnidsl.mpc.config import Limits, file_digest
 from omnidsl.mpc.coordinator import prove_shared
 from omnidsl.mpc.dealer import new_session_id
-from tests.groth16.test_circuits import CASES
+from tests.groth16.cases import CASES
 from tests.mpc.cluster import Cluster, make_keys, wait_until
-from tests.mpc.test_hostile import exchange, material, proc_status
+from tests.mpc.helpers import exchange, material, proc_status
 
 MIB = 1 << 20
 #: docs/mpc.md: 64 pre-authentication connections × ≤ 384 KiB of stream buffer, plus slack for

@@ -10,7 +10,6 @@ import threading
 
 import pytest
 
-from omnidsl.backend import get_backend
 from omnidsl.errors import NetworkError, ProofError
 from omnidsl.groth16.points import g1_to_bytes, g2_to_bytes
 from omnidsl.groth16.prover import dealt_msms, prove, public_signals
@@ -30,21 +29,6 @@ from omnidsl.mpc.coordinator import prove_shared
 from omnidsl.mpc.dealer import deal, expand_material, new_session_id, share_dealt_msms
 from omnidsl.mpc.driver import AdditiveDriver
 from omnidsl.mpc.network import LocalHub
-from tests.groth16.test_circuits import CASES
-from tests.mpc.cluster import make_keys
-
-
-@pytest.fixture(scope="module")
-def be():
-    return get_backend()
-
-
-@pytest.fixture(scope="module")
-def nb(tmp_path_factory, be):
-    params, inputs = CASES["norm_bound"]
-    d = tmp_path_factory.mktemp("nb")
-    pk, z, _ = make_keys("norm_bound", params, inputs, d, be)
-    return d, pk, z
 
 
 def dealing(be, pk, z, n):
@@ -96,7 +80,7 @@ def judge(be, pk, z, mats, replies, vk=None):
 
 
 def test_bad_witness_is_the_owners_error(be, nb):
-    _, pk, z = nb
+    pk, z = nb.pk, nb.z
     check_satisfied(pk, z, be)  # the valid witness passes
     k = pk.n_public + 3  # a private wire
     bad = bytearray(z)
@@ -111,7 +95,7 @@ def test_bad_witness_is_the_owners_error(be, nb):
 
 @pytest.mark.parametrize("n", [2, 3])
 def test_corrupt_party_k_is_named_alone(be, nb, n):
-    _, pk, z = nb
+    pk, z = nb.pk, nb.z
     mats = dealing(be, pk, z, n)
     for k in range(n):
         v = judge(be, pk, z, mats, session(be, pk, mats, corrupt={k}))
@@ -123,7 +107,7 @@ def test_corrupt_party_k_is_named_alone(be, nb, n):
 
 
 def test_honest_session_has_nothing_to_blame(be, nb):
-    _, pk, z = nb
+    pk, z = nb.pk, nb.z
     mats = dealing(be, pk, z, 3)
     replies = session(be, pk, mats)
     v = judge(be, pk, z, mats, replies)
@@ -134,7 +118,7 @@ def test_honest_session_has_nothing_to_blame(be, nb):
 def test_sender_lying_about_its_sends_is_named_with_its_receivers(be, nb):
     """Server 2 sends wrong shares and reports the honest digests: its receivers' reports
     contradict it; both sides of every contradiction are named, nobody else."""
-    _, pk, z = nb
+    pk, z = nb.pk, nb.z
     n = 3
     mats = dealing(be, pk, z, n)
     honest = session(be, pk, mats)
@@ -152,7 +136,7 @@ def test_sender_lying_about_its_sends_is_named_with_its_receivers(be, nb):
 
 def test_receiver_framing_an_honest_sender_never_names_it_alone(be, nb):
     """Every server honest, server 1 claims it received garbage from servers 0 and 2."""
-    _, pk, z = nb
+    pk, z = nb.pk, nb.z
     n = 3
     mats = dealing(be, pk, z, n)
     replies = session(be, pk, mats)
@@ -168,7 +152,7 @@ def test_receiver_framing_an_honest_sender_never_names_it_alone(be, nb):
 
 
 def test_server_returning_another_proof_is_named(be, nb):
-    _, pk, z = nb
+    pk, z = nb.pk, nb.z
     n = 3
     mats = dealing(be, pk, z, n)
     replies = session(be, pk, mats)
@@ -179,7 +163,7 @@ def test_server_returning_another_proof_is_named(be, nb):
 
 
 def test_keys_not_servers_when_the_honest_proof_does_not_verify(be, nb):
-    _, pk, z = nb
+    pk, z = nb.pk, nb.z
     mats = dealing(be, pk, z, 2)
     replies = session(be, pk, mats)
     other = dev_setup(pk.r1cs, be).vk  # the owner verifies with another setup's key
@@ -191,7 +175,7 @@ def test_keys_not_servers_when_the_honest_proof_does_not_verify(be, nb):
 def test_failed_session_without_deviation_blames_nobody_and_stops_early(be, nb):
     """A party that stops after the first opening (a crash): reports cover mul_vec#0 only;
     the re-run judges that step and stops."""
-    _, pk, z = nb
+    pk, z = nb.pk, nb.z
     n = 3
     mats = dealing(be, pk, z, n)
     replies = session(be, pk, mats)
@@ -244,7 +228,7 @@ def test_real_servers_corrupt_server_k_is_named_for_every_k(tmp_path, nb, be):
     the error names exactly server k and the step; an honest session in between succeeds."""
     from tests.mpc.cluster import Cluster
 
-    d, pk, z = nb
+    d, pk, z = nb.keys, nb.pk, nb.z
     n = 3
     with Cluster(tmp_path, n, {"nb": d}).start_all() as cl:
         for k in range(n):
@@ -266,7 +250,7 @@ def test_real_servers_corrupt_server_k_is_named_for_every_k(tmp_path, nb, be):
 @pytest.mark.slow
 def test_real_servers_bad_witness_and_bad_keys_are_not_blamed_on_servers(tmp_path, nb, be,
                                                                          capsys):
-    d, pk, z = nb
+    d, pk, z = nb.keys, nb.pk, nb.z
     from omnidsl.cli import main
     from omnidsl.field import bytes_to_limbs
     from omnidsl.r1cs.wtnsfile import write_wtns

@@ -21,7 +21,6 @@ import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 from scipy.stats import chi2_contingency, ks_2samp
 
-from omnidsl.backend import get_backend
 from omnidsl.compiler import compile_file
 from omnidsl.errors import NetworkError, ProofError
 from omnidsl.field import R, int_to_bytes, limbs_to_bytes
@@ -40,24 +39,8 @@ from omnidsl.mpc.dealer import (
 from omnidsl.mpc.driver import AdditiveDriver
 from omnidsl.mpc.network import LocalHub
 from omnidsl.mpc.server import check_masked, material_from_msg, material_to_msg
-from tests.groth16.test_circuits import CASES
-from tests.mpc.cluster import CIRCUITS, Cluster, make_keys
-from tests.mpc.test_local import FixedPlain, run_parties
-
-
-@pytest.fixture(scope="module")
-def be():
-    return get_backend()
-
-
-@pytest.fixture(scope="module")
-def nb(tmp_path_factory, be):
-    """(key dir, pk, valid witness, circuit) of norm_bound at D = 8."""
-    params, inputs = CASES["norm_bound"]
-    d = tmp_path_factory.mktemp("nb")
-    pk, z, circuit = make_keys("norm_bound", params, inputs, d, be)
-    assert pk.r1cs.wire_bits is not None
-    return d, pk, z, circuit
+from tests.mpc.cluster import CIRCUITS, Cluster
+from tests.mpc.helpers import FixedPlain, run_parties
 
 
 def ints(buf: bytes) -> list[int]:
@@ -192,7 +175,7 @@ def test_below_pow2_matches_integers():
 
 @pytest.mark.parametrize("n", [2, 3, 5])
 def test_deal_bounded_shares_ranges_reconstruction_and_material(be, nb, n):
-    _, pk, z, _ = nb
+    pk, z = nb.pk, nb.z
     bits = pk.r1cs.wire_bits
     npub = pk.n_public + 1
     mats = deal(be, z, npub, pk.domain_size, n, wire_bits=bits)
@@ -228,7 +211,7 @@ def test_deal_bounded_shares_ranges_reconstruction_and_material(be, nb, n):
 
 
 def test_uniform_dealing_has_no_slack(be, nb):
-    _, pk, z, _ = nb
+    pk, z = nb.pk, nb.z
     for mats in (deal(be, z, pk.n_public + 1, pk.domain_size, 3),
                  deal(be, z, pk.n_public + 1, pk.domain_size, 1, wire_bits=pk.r1cs.wire_bits)):
         assert all(m.mask_slack == 0 for m in mats)
@@ -238,7 +221,7 @@ def test_uniform_dealing_has_no_slack(be, nb):
 
 
 def test_dealer_refuses_a_value_over_its_width(be, nb, monkeypatch):
-    d, pk, z, circuit = nb
+    d, pk, z, circuit = nb.keys, nb.pk, nb.z, nb.circuit
     bits = pk.r1cs.wire_bits
     wire = int(np.searchsorted(circuit.kept, next(x.wire for x in circuit.inputs
                                                   if x.name == "g") + 3))
@@ -281,7 +264,7 @@ def test_dealer_refuses_a_value_over_its_width(be, nb, monkeypatch):
 
 @pytest.mark.parametrize("n", [2, 3, 5])
 def test_check_masked_accepts_bounded_shares_and_refuses_clear_wires(be, nb, n):
-    _, pk, z, circuit = nb
+    pk, z, circuit = nb.pk, nb.z, nb.circuit
     bits = pk.r1cs.wire_bits
     npub = pk.n_public + 1
     for _ in range(3):
@@ -389,7 +372,7 @@ def test_the_same_distinguishers_see_a_too_narrow_mask(be, two_gradients, monkey
 def test_bounded_shares_keep_the_servers_msm_scalars_small(be, nb, n):
     """Not a timing test: the servers' B1/L MSMs run on their witness shares, and the native MSM
     picks its 64-bit scalar class when min(v, r − v) < 2^64 — most entries of a bounded share."""
-    _, pk, z, _ = nb
+    pk, z = nb.pk, nb.z
     bits = pk.r1cs.wire_bits
     npub = pk.n_public + 1
     mats = deal(be, z, npub, pk.domain_size, n, wire_bits=bits)
@@ -419,7 +402,7 @@ def version1_key_bytes(pk) -> bytes:
 
 
 def test_key_without_widths_falls_back_to_uniform_masks(be, nb):
-    _, pk, z, _ = nb
+    pk, z = nb.pk, nb.z
     old = loads_proving_key(version1_key_bytes(pk))
     assert old.r1cs.wire_bits is None
     n = 3
@@ -447,7 +430,7 @@ def test_key_without_widths_falls_back_to_uniform_masks(be, nb):
 def test_servers_with_a_version1_key_prove_with_uniform_masks(be, nb, tmp_path):
     """Default prove_shared (bounded) on a key without widths: uniform masks, and the servers
     (holding the same key) prove; a bounded session against that key is refused."""
-    _, pk, z, _ = nb
+    pk, z = nb.pk, nb.z
     keys = tmp_path / "v1"
     keys.mkdir()
     (keys / "proving_key.bin").write_bytes(version1_key_bytes(pk))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import struct
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -23,24 +22,16 @@ from omnidsl.groth16.verifier import verify
 from omnidsl.mpc import codec, frames, handshake
 from omnidsl.mpc.config import file_digest
 from omnidsl.mpc.coordinator import prove_shared
-from omnidsl.mpc.dealer import deal, new_session_id
+from omnidsl.mpc.dealer import new_session_id
 from omnidsl.mpc.limits import encode_open, material_frame_limit
-from omnidsl.mpc.server import material_to_msg
-from tests.groth16.test_circuits import CASES
+from tests.groth16.cases import CASES
 from tests.mpc.cluster import Cluster, make_keys, wait_until
+from tests.mpc.helpers import exchange, material, proc_status
 
 pytestmark = pytest.mark.slow
 
 N = 2
 MIB = 1 << 20
-
-
-def proc_status(pid: int, field: str) -> int:
-    """A /proc/PID/status memory field in bytes (VmRSS, VmHWM)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    raise KeyError(field)
 
 
 @pytest.fixture(scope="module")
@@ -51,26 +42,6 @@ def setup(tmp_path_factory):
     pk, z, _ = make_keys("range", params, inputs, root / "keys", be)
     with Cluster(root / "cl", N, {"range": root / "keys"}, timeout=10).start_all() as cl:
         yield cl, pk, z, be, root / "keys" / "proving_key.bin"
-
-
-def exchange(cl, sid: int, msg: dict | bytes, digest: str, session_id: bytes,
-             opening: bytes | None = None) -> dict | NetworkError:
-    """One data owner ↔ server conversation with crafted content: the reply, or the error."""
-    e = cl.cfg.server(sid)
-    payload = msg if isinstance(msg, bytes) else codec.encode(msg)
-    try:
-        reply = asyncio.run(handshake.owner_exchange(
-            e.host, e.port, sid, e.public_key, session_id, opening or encode_open(digest),
-            payload, cl.cfg.max_frame, 5, 30))
-    except NetworkError as exc:
-        return exc
-    return codec.decode(reply)
-
-
-def material(pk, z, be, party: int, session_id: bytes, digest: str) -> dict:
-    mats = deal(be, z, pk.n_public + 1, pk.domain_size, N, session_id,
-                wire_bits=pk.r1cs.wire_bits)
-    return material_to_msg(mats[party], digest)
 
 
 LAST = N - 1

@@ -3,46 +3,21 @@
 from __future__ import annotations
 
 import secrets
-import threading
 
 import pytest
 
-from omnidsl.backend import get_backend
 from omnidsl.errors import NetworkError, ProofError
 from omnidsl.field import R, int_to_bytes
-from omnidsl.groth16.driver import BlindingShares, Groth16Driver
-from omnidsl.groth16.plain import PlainDriver
+from omnidsl.groth16.driver import Groth16Driver
 from omnidsl.groth16.prover import prove, public_signals
 from omnidsl.groth16.verifier import verify
 from omnidsl.mpc import shares
 from omnidsl.mpc.dealer import blinding_of, deal, expand_material
 from omnidsl.mpc.driver import AdditiveDriver
 from omnidsl.mpc.network import LocalHub
-from tests.groth16.test_circuits import CASES
+from tests.groth16.cases import CASES
 from tests.mpc.cluster import make_keys, opening_bytes_sent
-
-
-@pytest.fixture(scope="module")
-def be():
-    return get_backend()
-
-
-def run_parties(n, fn, timeout=60):
-    out, errs = [None] * n, [None] * n
-
-    def go(i):
-        try:
-            out[i] = fn(i)
-        except BaseException as exc:
-            errs[i] = exc
-
-    ts = [threading.Thread(target=go, args=(i,)) for i in range(n)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(timeout)
-        assert not t.is_alive(), "a party hung"
-    return out, errs
+from tests.mpc.helpers import FixedPlain, run_parties
 
 
 def vec(values):
@@ -99,31 +74,6 @@ def test_silent_party_times_out_naming_it_and_the_step(be):
     d = AdditiveDriver(0, 3, hub.network(0), expand_material(mats[0]), be)
     with pytest.raises(NetworkError, match=r"party 1 within 0.5 s at step 'mul_vec#0'"):
         d.mul_vec(vec([1]), vec([2]))
-
-
-class FixedPlain(PlainDriver):
-    """The plain reference with injected r, s that records what it opens."""
-
-    def __init__(self, witness, backend, r, s):
-        super().__init__(witness, backend)
-        self.r, self.s = r, s
-        self.opened = []
-
-    def blinding(self):
-        return BlindingShares(self.r, self.s, self.r * self.s % R)
-
-    def mul_vec(self, a, b):
-        c = super().mul_vec(a, b)
-        self.product = c
-        return c
-
-    def open_g1(self, share):
-        self.opened.append(share)
-        return share
-
-    def open_g2(self, share):
-        self.opened.append(share)
-        return share
 
 
 @pytest.mark.parametrize("n", [2, 3, 5])

@@ -14,9 +14,9 @@ from omnidsl.field import R, int_to_bytes, limbs_to_bytes
 from omnidsl.mpc import codec, prg, shares
 from omnidsl.mpc.dealer import FixedShares, expand_material
 from omnidsl.mpc.server import check_binding, material_from_msg, material_to_msg, write_pin
-from tests.groth16.test_circuits import CASES
-from tests.mpc import test_split_msm as T
+from tests.groth16.cases import CASES
 from tests.mpc.cluster import make_keys
+from tests.mpc.helpers import NormBound, split_materials
 
 
 @pytest.mark.parametrize("witness_msm", ["split", "servers"])
@@ -24,7 +24,7 @@ def test_last_party_cannot_shift_the_pinned_public_wires(tmp_path, witness_msm):
     be = get_backend()
     params, inputs = CASES["norm_bound"]
     pk, z, circuit = make_keys("norm_bound", params, inputs, tmp_path / "k", be)
-    nb = T.NormBound(tmp_path / "k", pk, z, circuit)
+    nb = NormBound(tmp_path / "k", pk, z, circuit)
     m_pinned = nb.max_norm  # public wire 1 the servers pinned (the market pins `owner` so)
     z_other = limbs_to_bytes(circuit.witness({**inputs, "max_norm": 40.0}))
     m_other = int.from_bytes(z_other[32:64], "little")
@@ -39,7 +39,7 @@ def test_last_party_cannot_shift_the_pinned_public_wires(tmp_path, witness_msm):
     # the owner deals a witness for the OTHER public value, tells every server the pinned one,
     # and puts the difference into the last party's share of public wire 1
     if witness_msm == "split":
-        mats = T.split_materials(be, pk, z_other, n, fixed=fixed, bind_label="t-1")
+        mats = split_materials(be, pk, z_other, n, fixed=fixed, bind_label="t-1")
     else:
         from omnidsl.mpc.dealer import deal
         mats = deal(be, z_other, pk.n_public + 1, pk.domain_size, n, fixed=fixed,

@@ -28,7 +28,7 @@ from omnidsl.groth16.verifier import verify
 from omnidsl.mpc import frames
 from omnidsl.mpc.cluster import free_ports
 from omnidsl.mpc.coordinator import prove_shared
-from tests.groth16.test_circuits import CASES
+from tests.groth16.cases import CASES
 from tests.mpc.cluster import Cluster, make_keys
 
 pytestmark = pytest.mark.slow

@@ -19,15 +19,10 @@ from omnidsl.groth16.verifier import verify
 from omnidsl.mpc import frames
 from omnidsl.mpc.config import Limits
 from omnidsl.mpc.coordinator import prove_shared
-from tests.groth16.test_circuits import CASES
+from tests.groth16.cases import CASES
 from tests.mpc.cluster import Cluster, make_keys, opening_bytes_sent, wait_until
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def be():
-    return get_backend()
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from omnidsl.groth16.verifier import verify
 from omnidsl.mpc.config import load_config, write_config
 from omnidsl.mpc.coordinator import prove_shared
 from omnidsl.r1cs.wtnsfile import write_wtns
-from tests.groth16.test_circuits import CASES
+from tests.groth16.cases import CASES
 from tests.mpc.cluster import Cluster, make_keys
 
 

@@ -13,7 +13,6 @@ import dataclasses
 
 import pytest
 
-from omnidsl.backend import get_backend
 from omnidsl.errors import NetworkError, ProofError
 from omnidsl.field import R
 from omnidsl.groth16.prover import dealt_msms, prove, public_signals
@@ -28,14 +27,9 @@ from omnidsl.mpc.schemes.shamir.dealer import (
     share_points,
 )
 from omnidsl.mpc.schemes.shamir.local import deal_for, run_parties
-from tests.groth16.test_circuits import CASES
+from tests.groth16.cases import CASES
+from tests.mpc.helpers import FixedPlain
 from tests.mpc.shamir_faults import Crashed, crash
-from tests.mpc.test_local import FixedPlain
-
-
-@pytest.fixture(scope="module")
-def be():
-    return get_backend()
 
 
 @pytest.fixture(scope="module")

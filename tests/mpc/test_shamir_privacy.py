@@ -20,7 +20,7 @@ from omnidsl.groth16.points import g1_from_bytes, g2_from_bytes
 from omnidsl.mpc.network import Network
 from omnidsl.mpc.schemes.shamir import poly
 from omnidsl.mpc.schemes.shamir.local import deal_for, run_parties
-from tests.groth16.test_circuits import CASES
+from tests.groth16.cases import CASES
 from tests.mpc.cluster import make_keys
 
 

@@ -8,16 +8,10 @@ import secrets
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
-from omnidsl.backend import get_backend
 from omnidsl.errors import FormatError
 from omnidsl.field import R, int_to_bytes
 from omnidsl.mpc import codec, prg, shares
 from omnidsl.mpc.dealer import PartyMaterial, blinding_of, deal, expand_material
-
-
-@pytest.fixture(scope="module")
-def be():
-    return get_backend()
 
 
 def ints(buf: bytes) -> list[int]:

@@ -12,7 +12,7 @@ from omnidsl.errors import FormatError, ProofError
 from omnidsl.mpc import codec, shares
 from omnidsl.mpc.dealer import deal, expand_material
 from omnidsl.mpc.server import check_masked, material_from_msg, material_to_msg
-from tests.groth16.test_circuits import CASES
+from tests.groth16.cases import CASES
 from tests.mpc.cluster import make_keys
 
 

@@ -13,10 +13,8 @@ import asyncio
 import dataclasses
 import json
 
-import numpy as np
 import pytest
 
-from omnidsl.backend import get_backend
 from omnidsl.cli import main
 from omnidsl.compiler.check import violated
 from omnidsl.errors import NetworkError, ProofError
@@ -45,46 +43,13 @@ from omnidsl.mpc.dealer import (
 from omnidsl.mpc.driver import AdditiveDriver
 from omnidsl.mpc.network import LocalHub
 from omnidsl.mpc.server import read_recording, write_pin
-from tests.groth16.test_circuits import CASES
-from tests.mpc.cluster import Cluster, make_keys
-from tests.mpc.test_local import FixedPlain, run_parties
+from tests.groth16.cases import CASES
+from tests.mpc.cluster import Cluster
+from tests.mpc.helpers import FixedPlain, NormBound, run_parties, split_materials
 
 PAIRING_MSG = "the dealt share of π_B in G2 does not match"
 #: the steps of a split-mode run: π_A, π_B(G2), π_B(G1), then π_C (after the pairing check)
 OPEN_STEPS = ["open_g1#0", "open_g2#0", "open_g1#1", "open_g1#2"]
-
-
-@pytest.fixture(scope="module")
-def be():
-    return get_backend()
-
-
-@dataclasses.dataclass
-class NormBound:
-    keys: object  # key directory
-    pk: object
-    z: bytes  # a valid witness
-    circuit: object
-
-    @property
-    def max_norm(self) -> int:
-        return int.from_bytes(self.z[32:64], "little")
-
-    def grad_wires(self) -> np.ndarray:
-        """Indices of g[0..D-1] in the (optimised) witness."""
-        lay = next(x for x in self.circuit.inputs if x.name == "g")
-        full = np.arange(lay.wire, lay.wire + len(CASES["norm_bound"][1]["g"]))
-        idx = np.searchsorted(np.asarray(self.circuit.kept), full)
-        assert np.array_equal(np.asarray(self.circuit.kept)[idx], full)
-        return idx
-
-
-@pytest.fixture(scope="module")
-def nb(tmp_path_factory, be) -> NormBound:
-    params, inputs = CASES["norm_bound"]
-    d = tmp_path_factory.mktemp("nb")
-    pk, z, circuit = make_keys("norm_bound", params, inputs, d, be)
-    return NormBound(d, pk, z, circuit)
 
 
 class CountingBackend:
@@ -112,16 +77,6 @@ def sum_dealt(be, parts: list[bytes]) -> DealtMsmShares:
     for p in pts[1:]:
         a, b2 = be.g1_add(a, p.a), be.g2_add(b2, p.b2)
     return DealtMsmShares(a, b2)
-
-
-def split_materials(be, pk, shared: bytes, n: int, points: DealtMsmShares | None = None,
-                    **kw):
-    """The dealing of mode split: bounded shares of ``shared`` and point shares of ``points``
-    (by default the true witness MSMs of ``shared``)."""
-    mats = deal(be, shared, pk.n_public + 1, pk.domain_size, n, wire_bits=pk.r1cs.wire_bits,
-                **kw)
-    pts = share_dealt_msms(be, points or dealt_msms(pk, shared, be), n)
-    return [dataclasses.replace(m, witness_msm=p) for m, p in zip(mats, pts, strict=True)]
 
 
 def run_split(be, pk, mats, backends=None):

@@ -19,7 +19,7 @@ from omnidsl.groth16.formats import proof_to_json, public_to_json, vk_to_json
 from omnidsl.groth16.prover import prove_plain, public_signals
 from omnidsl.groth16.setup import dev_setup
 from omnidsl.solidity.render import batch_calldata, compile_verifier, proof_calldata
-from tests.groth16.test_circuits import CASES, CIRCUITS
+from tests.groth16.cases import CASES, CIRCUITS
 
 pytestmark = pytest.mark.chain
 RULES = sorted(CASES)

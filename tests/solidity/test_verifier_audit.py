@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from py_ecc.bn128 import FQ, FQ2, G1, add, b2, is_on_curve, multiply, neg
+from py_ecc.bn128 import FQ, FQ2, G1, add, multiply, neg
 
 from omnidsl import chain as chains
 from omnidsl.errors import ChainError
 from omnidsl.field import Q, R
 from omnidsl.solidity.render import batch_calldata
+from tests.solidity.evm_points import twist_point_outside_subgroup
 
 pytestmark = pytest.mark.chain
 
@@ -20,8 +21,8 @@ REASON = "Groth16Verifier: "
 
 
 @pytest.fixture(scope="module")
-def proofs(prove) -> list[tuple[dict[str, Any], list[str]]]:
-    return prove([(1000 + i, 2000 + i) for i in range(3)])
+def proofs(audit_prove) -> list[tuple[dict[str, Any], list[str]]]:
+    return audit_prove([(1000 + i, 2000 + i) for i in range(3)])
 
 
 def _words(item) -> tuple[list[int], list[int]]:
@@ -44,45 +45,24 @@ def _set_g1(words: list[int], at: int, p) -> list[int]:
     return out
 
 
-def _twist_point_outside_subgroup() -> tuple[FQ2, FQ2]:
-    """A point of y^2 = x^3 + b2 over F_q^2 (the BN254 twist) that is not in G2 (cofactor != 1)."""
-    x0 = 1
-    while True:
-        x = FQ2([x0, 1])
-        rhs = x * x * x + b2
-        if rhs ** ((Q * Q - 1) // 2) == FQ2.one():
-            # q = 3 mod 4: the "complex method" square root in F_q^2
-            a1 = rhs ** ((Q - 3) // 4)
-            alpha = a1 * a1 * rhs
-            x_ = a1 * rhs
-            if alpha == FQ2([Q - 1, 0]):
-                y = FQ2([0, 1]) * x_
-            else:
-                y = (alpha + FQ2.one()) ** ((Q - 1) // 2) * x_
-            assert y * y == rhs and is_on_curve((x, y), b2)
-            if multiply((x, y), R) is not None:
-                return x, y
-        x0 += 1
-
-
-def test_inputs_not_less_than_r_rejected_everywhere(verifier, proofs):
+def test_inputs_not_less_than_r_rejected_everywhere(audit_verifier, proofs):
     words, xs = _words(proofs[0])
     w2, xs2 = batch_calldata(proofs[:2])
-    assert _single(verifier, words, xs) is True
-    assert verifier.functions.verifyBatch(w2, xs2).call() is True
+    assert _single(audit_verifier, words, xs) is True
+    assert audit_verifier.functions.verifyBatch(w2, xs2).call() is True
     for bad in (xs[0] + R, 2**256 - 1, R):
         ys = [bad, xs[1]]
-        assert _single(verifier, words, ys) is False
+        assert _single(audit_verifier, words, ys) is False
         with pytest.raises(ChainError, match="public input not less than r"):
-            _single(verifier, words, ys, revert=True)
+            _single(audit_verifier, words, ys, revert=True)
         # the second proof's last input out of range, in the batch entry points
         zs = [*xs2[:3], xs2[3] + R]
-        assert verifier.functions.verifyBatch(w2, zs).call() is False
+        assert audit_verifier.functions.verifyBatch(w2, zs).call() is False
         with pytest.raises(ChainError, match="public input not less than r"):
-            chains.call(verifier.functions.verifyBatchOrRevert(w2, zs))
+            chains.call(audit_verifier.functions.verifyBatchOrRevert(w2, zs))
 
 
-def test_coordinates_not_less_than_q_rejected(verifier, proofs):
+def test_coordinates_not_less_than_q_rejected(audit_verifier, proofs):
     """Every one of the 8 proof words + q (same residue) is refused, single and batch, with
     false (no revert) from verifyProof/verifyBatch."""
     words, xs = _words(proofs[0])
@@ -90,20 +70,20 @@ def test_coordinates_not_less_than_q_rejected(verifier, proofs):
     for i in range(8):
         bad = list(words)
         bad[i] += Q
-        assert _single(verifier, bad, xs) is False, i
+        assert _single(audit_verifier, bad, xs) is False, i
         with pytest.raises(ChainError, match="proof coordinate not less than q"):
-            _single(verifier, bad, xs, revert=True)
+            _single(audit_verifier, bad, xs, revert=True)
         bb = list(w2)
         bb[8 + i] += Q
-        assert verifier.functions.verifyBatch(bb, xs2).call() is False, i
+        assert audit_verifier.functions.verifyBatch(bb, xs2).call() is False, i
         with pytest.raises(ChainError, match="proof coordinate not less than q"):
-            chains.call(verifier.functions.verifyBatchOrRevert(bb, xs2))
+            chains.call(audit_verifier.functions.verifyBatchOrRevert(bb, xs2))
 
 
-def test_points_off_curve_and_outside_subgroup(verifier, proofs):
+def test_points_off_curve_and_outside_subgroup(audit_verifier, proofs):
     words, xs = _words(proofs[0])
     w2, xs2 = batch_calldata(proofs[:2])
-    gx, gy = _twist_point_outside_subgroup()
+    gx, gy = twist_point_outside_subgroup()
     not_g2 = [int(gx.coeffs[1]), int(gx.coeffs[0]), int(gy.coeffs[1]), int(gy.coeffs[0])]
     variants = {
         "A off curve": _set_g1(words, 0, (FQ(words[0]), FQ(words[1] + 1))),
@@ -112,14 +92,14 @@ def test_points_off_curve_and_outside_subgroup(verifier, proofs):
         "B on the twist, outside G2": [*words[:2], *not_g2, *words[6:]],
     }
     for label, bad in variants.items():
-        assert _single(verifier, bad, xs) is False, label
+        assert _single(audit_verifier, bad, xs) is False, label
         with pytest.raises(ChainError, match="proof point not on the curve"):
-            _single(verifier, bad, xs, revert=True)
-        assert verifier.functions.verifyBatch([*bad, *w2[8:]], xs2).call() is False, label
-        assert verifier.functions.verifyBatch([*w2[:8], *bad], xs2).call() is False, label
+            _single(audit_verifier, bad, xs, revert=True)
+        assert audit_verifier.functions.verifyBatch([*bad, *w2[8:]], xs2).call() is False, label
+        assert audit_verifier.functions.verifyBatch([*w2[:8], *bad], xs2).call() is False, label
 
 
-def test_point_at_infinity_encodings(verifier, proofs):
+def test_point_at_infinity_encodings(audit_verifier, proofs):
     """(0, 0) is the precompiles' encoding of infinity (valid input, not an error).  A = 0, B = 0
     or C = 0 gives a well-formed but false equation: forging with A = 0 needs
     e(C, delta) = e(alpha, beta)^-1 e(L, gamma)^-1, i.e. the discrete logs of the key."""
@@ -128,64 +108,64 @@ def test_point_at_infinity_encodings(verifier, proofs):
     zero_b = [*words[:2], 0, 0, 0, 0, *words[6:]]
     for label, bad in {"A = 0": _set_g1(words, 0, None), "C = 0": _set_g1(words, 6, None),
                        "B = 0": zero_b, "all zero": [0] * 8}.items():
-        assert _single(verifier, bad, xs) is False, label
+        assert _single(audit_verifier, bad, xs) is False, label
         with pytest.raises(ChainError, match="invalid proof"):
-            _single(verifier, bad, xs, revert=True)
-        assert verifier.functions.verifyBatch([*bad, *w2[8:]], xs2).call() is False, label
+            _single(audit_verifier, bad, xs, revert=True)
+        assert audit_verifier.functions.verifyBatch([*bad, *w2[8:]], xs2).call() is False, label
     # A = 0 with C chosen from the public data only (C = -(alpha-ish) guesses) still fails
     forged = _set_g1(_set_g1(words, 0, None), 6, neg(G1))
-    assert _single(verifier, forged, xs) is False
+    assert _single(audit_verifier, forged, xs) is False
 
 
-def test_malleability_is_inherent(verifier, proofs):
+def test_malleability_is_inherent(audit_verifier, proofs):
     """DOCUMENTED: (-A, -B, C) and (sA, B/s, C) are valid proofs of the same statement (Groth16
     is not strongly unforgeable).  Anything keyed on proof bytes would be bypassable; the Market
     keys payment on the owner public input (test_market_audit.test_double_payment_...)."""
     words, xs = _words(proofs[0])
     flipped = [words[0], (Q - words[1]) % Q, words[2], words[3], (Q - words[4]) % Q,
                (Q - words[5]) % Q, words[6], words[7]]
-    assert _single(verifier, flipped, xs) is True
+    assert _single(audit_verifier, flipped, xs) is True
     s = 5
     a = multiply(_g1(words, 0), s)
     bx, by = FQ2([words[3], words[2]]), FQ2([words[5], words[4]])
     bs = multiply((bx, by), pow(s, -1, R))
     rer = [int(a[0]), int(a[1]), int(bs[0].coeffs[1]), int(bs[0].coeffs[0]),
            int(bs[1].coeffs[1]), int(bs[1].coeffs[0]), words[6], words[7]]
-    assert _single(verifier, rer, xs) is True
-    assert verifier.functions.verifyBatch([*words, *flipped, *rer], xs * 3).call() is True
+    assert _single(audit_verifier, rer, xs) is True
+    assert audit_verifier.functions.verifyBatch([*words, *flipped, *rer], xs * 3).call() is True
 
 
-def test_batch_shapes(verifier, proofs):
+def test_batch_shapes(audit_verifier, proofs):
     w2, xs2 = batch_calldata(proofs[:2])
-    assert verifier.functions.verifyBatch([], []).call() is False  # k = 0 is not "all valid"
+    assert audit_verifier.functions.verifyBatch([], []).call() is False  # k = 0 is not "all valid"
     with pytest.raises(ChainError, match="batch lengths do not match"):
-        chains.call(verifier.functions.verifyBatchOrRevert([], []))
+        chains.call(audit_verifier.functions.verifyBatchOrRevert([], []))
     for proofs_, inputs in ((w2[:-1], xs2), (w2, xs2[:-1]), (w2, [*xs2, 0]), (w2[:8], xs2),
                             ([*w2, 0], xs2)):
-        assert verifier.functions.verifyBatch(proofs_, inputs).call() is False
+        assert audit_verifier.functions.verifyBatch(proofs_, inputs).call() is False
         with pytest.raises(ChainError, match="batch lengths do not match"):
-            chains.call(verifier.functions.verifyBatchOrRevert(proofs_, inputs))
+            chains.call(audit_verifier.functions.verifyBatchOrRevert(proofs_, inputs))
     # the same valid proof twice is a batch of two valid proofs
     w, x = _words(proofs[0])
-    assert verifier.functions.verifyBatch([*w, *w], [*x, *x]).call() is True
+    assert audit_verifier.functions.verifyBatch([*w, *w], [*x, *x]).call() is True
 
 
-def test_batch_errors_do_not_cancel(verifier, proofs):
+def test_batch_errors_do_not_cancel(audit_verifier, proofs):
     """Two invalid proofs whose errors cancel under equal weights (C1 + D, C2 - D; or swapped
     inputs) are refused: the weights depend on every proof word and input."""
     w3, xs3 = batch_calldata(proofs[:3])
     d = multiply(G1, 123456789)
     c1, c2 = _g1(w3, 6), _g1(w3, 14)
     bad = _set_g1(_set_g1(w3, 6, add(c1, d)), 14, add(c2, neg(d)))
-    assert verifier.functions.verifyBatch(bad, xs3).call() is False
+    assert audit_verifier.functions.verifyBatch(bad, xs3).call() is False
     # swapping the inputs of proofs 0 and 1 keeps the multiset of statements
     swapped = [*xs3[2:4], *xs3[0:2], *xs3[4:]]
-    assert verifier.functions.verifyBatch(w3, swapped).call() is False
+    assert audit_verifier.functions.verifyBatch(w3, swapped).call() is False
     # the sum of inputs kept equal: x0 + e, x1 - e on the same input index
     e = 1
     shifted = [xs3[0] + e, xs3[1], xs3[2] - e, *xs3[3:]]
-    assert verifier.functions.verifyBatch(w3, shifted).call() is False
-    assert verifier.functions.verifyBatch(w3, xs3).call() is True
+    assert audit_verifier.functions.verifyBatch(w3, shifted).call() is False
+    assert audit_verifier.functions.verifyBatch(w3, xs3).call() is True
 
 
 def _outcome(fn, gas: int) -> bool | None:
@@ -196,14 +176,14 @@ def _outcome(fn, gas: int) -> bool | None:
 
 
 @pytest.mark.parametrize("k", [0, 1, 3])
-def test_gas_precheck_never_reports_valid_as_invalid(verifier, proofs, k):
+def test_gas_precheck_never_reports_valid_as_invalid(audit_verifier, proofs, k):
     """With every gas limit the call reverts or returns true — never false (k = 0: verifyProof;
     k >= 1: verifyBatch of k valid proofs).  Scanned in 500-gas steps around the threshold."""
     if k == 0:
         words, xs = _words(proofs[0])
-        fn = verifier.functions.verifyProof(words[0:2], [words[2:4], words[4:6]], words[6:8], xs)
+        fn = audit_verifier.functions.verifyProof(words[0:2], [words[2:4], words[4:6]], words[6:8], xs)
     else:
-        fn = verifier.functions.verifyBatch(*batch_calldata(proofs[:k]))
+        fn = audit_verifier.functions.verifyBatch(*batch_calldata(proofs[:k]))
     lo, hi = 21_000, 3_000_000
     assert _outcome(fn, hi) is True
     while hi - lo > 500:  # lowest limit that returns true (outcome is monotone above it)
