@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from omnidsl.errors import FormatError, InputError, SourceSpan
+from omnidsl.argparsing import describe as verb_help
+from omnidsl.errors import FormatError, InputError, SourceSpan, UsageError
 from omnidsl.files import Outputs, read_text
 
 from .cache import compile_file_cached
@@ -36,11 +37,11 @@ def parse_params(items: list[str] | None) -> dict[str, int]:
     for item in items or []:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise InputError(f"bad --param {item!r}", hint="write --param NAME=INTEGER")
+            raise UsageError(f"bad --param {item!r}", hint="write --param NAME=INTEGER")
         try:
             out[name.strip()] = int(value.strip(), 0)
         except ValueError:
-            raise InputError(f"--param {name.strip()} needs an integer, got {value!r}") from None
+            raise UsageError(f"--param {name.strip()} needs an integer, got {value!r}") from None
     return out
 
 
@@ -76,7 +77,7 @@ def describe(circuit: Circuit, params: dict[str, int]) -> dict[str, Any]:
 
 def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-O", dest="opt", type=int, choices=(0, 1, 2), default=2,
-                   help="linear-constraint elimination level (default 2)")
+                   help="linear-constraint elimination level")
     p.add_argument("--param", action="append", metavar="NAME=V", help="override a rule param")
     p.add_argument("--no-cache", action="store_true",
                    help="neither use nor fill the compile cache ($OMNIDSL_CACHE, "
@@ -196,15 +197,27 @@ def _short(v: Any) -> str:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("compile", help="compile a rule to .r1cs/.sym",
-                       description="Compile a DSL rule to an R1CS (iden3 .r1cs v1) and .sym.")
+    p = sub.add_parser(
+        "compile", help="compile a rule to .r1cs/.sym",
+        **verb_help("Compile a DSL rule to an R1CS: DIR/<stem>.r1cs (iden3 v1, as circom writes "
+                   "it), DIR/<stem>.sym, and DIR/<stem>.json + .kept.npy (the circuit's layout, "
+                   "for `witness --circuit`).  Fills the compile cache ($OMNIDSL_CACHE).",
+                   ["omnidsl compile circuits/norm_bound.omni --param D=8 -o build --report",
+                    "omnidsl compile circuits/cosine.omni -O1 -o build"]))
     p.add_argument("rule", help="RULE.omni")
     add_common(p)
-    p.add_argument("-o", "--output", default=".", help="output directory (default .)")
+    p.add_argument("-o", "--output", default=".", help="output directory")
     p.add_argument("--report", action="store_true", help="print constraints per DSL line")
     p.set_defaults(func=compile_command)
-    w = sub.add_parser("witness", help="compute a witness (.wtns) from an input JSON",
-                       description="Compute and check a witness for RULE.omni from input.json.")
+    w = sub.add_parser(
+        "witness", help="compute a witness (.wtns) from an input JSON",
+        **verb_help("Compute a witness for RULE.omni from input.json (names → numbers, encoded "
+                   "to fixed point, or strings: raw field elements), check every assertion and "
+                   "constraint, and print the decoded outputs.",
+                   ["omnidsl witness circuits/norm_bound.omni circuits/norm_bound.input.json "
+                    "--param D=8 -o w.wtns",
+                    "omnidsl witness circuits/norm_bound.omni in.json --param D=8 -o w.wtns "
+                    "--public public.json --circuit build/norm_bound.json"]))
     w.add_argument("rule", help="RULE.omni")
     w.add_argument("input", help="input JSON: {name: number | [numbers] | \"field element\"}")
     w.add_argument("-o", "--output", required=True, help="witness file (.wtns)")

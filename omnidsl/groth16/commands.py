@@ -341,7 +341,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--public", default="public.json", help="public signals output")
     p.set_defaults(func=prove_command)
 
-    v = sub.add_parser("verify", help="verify a proof (exit 0 valid, 1 invalid)")
+    v = sub.add_parser(
+        "verify", help="verify a proof (exit 0 valid, 1 invalid)",
+        **describe("Verify a Groth16 proof against a verification key (snarkjs JSON files, "
+                   "as `snarkjs groth16 verify`).  The key is checked first (points on the "
+                   "curve and in the subgroup, no degenerate δ/γ).  Exit 0 if valid, 1 if not.",
+                   ["omnidsl verify keys/verification_key.json public.json proof.json"]))
     v.add_argument("vk", help="verification_key.json")
     v.add_argument("public", help="public.json")
     v.add_argument("proof", help="proof.json")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from omnidsl.errors import FormatError, InputError
+from omnidsl.errors import FormatError, InputError, UsageError
 
 if TYPE_CHECKING:
     from omnidsl.groth16.keys import ProvingKey
@@ -30,7 +30,7 @@ def params(items: list[str] | None) -> dict[str, int]:
                 raise ValueError
             out[name.strip()] = int(value, 0)
         except ValueError:
-            raise InputError(f"--param {it!r}: expected NAME=INTEGER") from None
+            raise UsageError(f"--param {it!r}: expected NAME=INTEGER") from None
     return out
 
 

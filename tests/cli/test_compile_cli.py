@@ -115,7 +115,8 @@ def test_compile_errors_are_one_located_message(tmp_path, capsys, src, msg, line
 
 def test_bad_param_and_missing_file(rule, tmp_path, capsys):
     code, _, err = run(capsys, "compile", str(rule), "--param", "D=x")
-    assert code == 1 and "--param D needs an integer" in err
+    assert code == 2 and "--param D needs an integer" in err  # a usage error
+    assert "usage: omnidsl compile" in err
     code, _, err = run(capsys, "compile", str(rule), "--param", "E=3")
     assert code == 1 and "has no parameter 'E'" in err
     code, _, err = run(capsys, "compile", str(tmp_path / "nope.omni"))
