@@ -20,6 +20,7 @@ that handles the new mode and otherwise calls :func:`prove_command`.  :func:`loa
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -37,6 +38,8 @@ __all__ = ["PK_NAME", "VK_NAME", "load_circuit", "load_keys", "load_witness", "p
 
 if TYPE_CHECKING:
     from omnidsl.groth16.keys import ProvingKey
+
+log = logging.getLogger(__name__)
 
 
 class Progress:
@@ -90,8 +93,8 @@ def dev_command(args: argparse.Namespace) -> int:
 
     outputs = _key_outputs(Path(args.out))
     r1cs = load_circuit(args.circuit, _params(args.param), args.opt_level, not args.no_cache)
-    print("warning: dev setup — toxic waste from this machine's CSPRNG; keys are for "
-          "testing only (use `setup phase2` and contributions for production)", file=sys.stderr)
+    log.warning("dev setup — toxic waste from this machine's CSPRNG; keys are for testing only "
+                "(use `setup phase2` and contributions for production)")
     prog = Progress(2, "dev setup")
     try:
         pk = S.dev_setup(r1cs, get_backend(), stage=prog.stage)
@@ -119,8 +122,8 @@ def phase2_command(args: argparse.Namespace) -> int:
     _write_keys(pk, Path(args.out), outputs)
     print(f"initial phase-2 key for {r1cs.n_constraints} constraints (domain "
           f"{pk.domain_size}, δ = 1) in {args.out}")
-    print(f"next: `omnidsl setup contribute {args.out} -o {args.out}_0001` at least once before "
-          "use", file=sys.stderr)
+    log.warning("next: `omnidsl setup contribute %s -o %s_0001` at least once before use",
+                args.out, args.out)
     return 0
 
 

@@ -15,7 +15,8 @@ def _demo(args: argparse.Namespace) -> int:
     w3 = connect(args.rpc) if args.rpc else embedded_chain()
     run_demo(w3, rounds=args.rounds, owners=args.owners, malicious=args.malicious,
              servers=args.servers, workdir=args.workdir, attack=args.attack,
-             norm_factor=args.norm_factor, ptau=args.ptau, prover=args.prover)
+             norm_factor=args.norm_factor, ptau=args.ptau, prover=args.prover,
+             log=print)
     return 0
 
 

@@ -21,6 +21,7 @@ The ML side plugs in through :class:`GradientSource` (see :class:`DigitsSource`)
 
 from __future__ import annotations
 
+import logging
 import secrets
 import shutil
 import tempfile
@@ -40,6 +41,8 @@ from omnidsl.market import dsl_rule
 from omnidsl.market.client import MarketClient
 from omnidsl.market.cluster import ServerCluster, terminate_raises
 from omnidsl.market.roles import DataOwner, ModelOwner, RuleLayout, Server, bind_label
+
+logger = logging.getLogger(__name__)
 
 #: demo provers: mpc = the DSL rule proved by the servers collaboratively (default); local = the
 #: same rule proved on one machine from the servers' reconstructed shares; snarkjs = circom rule
@@ -427,8 +430,10 @@ def run_demo(w3: Web3, rounds: int = 3, owners: int = 8, malicious: int = 3, ser
              workdir: Path | None = None, attack: str = "mixed", norm_factor: float = 3.0,
              ptau: Path | None = None, source: GradientSource | None = None,
              prover: str = "mpc",
-             log: Callable[[str], None] = print) -> list[RoundReport]:
-    """Run the demo on ``w3``; returns one report per round (and logs progress)."""
+             log: Callable[[str], None] | None = None) -> list[RoundReport]:
+    """Run the demo on ``w3``; returns one report per round.  Progress goes to ``log`` (by
+    default this module's logger at INFO; the CLI prints it)."""
+    log = log or logger.info
     if not 0 <= malicious <= owners or owners < 1 or servers < 2 or rounds < 1:
         raise InputError("need owners >= 1, 0 <= malicious <= owners, servers >= 2, rounds >= 1")
     src = source or DigitsSource(owners, malicious, attack)

@@ -33,7 +33,8 @@ def refused(capsys, *argv: str | Path) -> str:
     code, _, err = run(capsys, *argv)
     assert code == 1, err
     assert "internal error" not in err and "Traceback" not in err, err
-    lines = [ln for ln in err.splitlines() if not ln.startswith("warning: ")]
+    # warnings (the log's "WARNING <logger>: ..." lines) may come first
+    lines = [ln for ln in err.splitlines() if not ln.startswith(("warning: ", "WARNING "))]
     assert "error: " in lines[0], err
     return "\n".join(lines) + "\n"
 
