@@ -18,6 +18,7 @@ from omnidsl.r1cs.system import R1CS
 from .builder import Builder, WitnessState
 from .check import violated
 from .lower import InputLayout, OutputLayout
+from .poseidon import commit_vector
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Circuit:
         if not isinstance(inputs, dict):
             raise InputError("the input must be a JSON object mapping input names to values")
         names = {lay.name for lay in self.inputs}
+        names |= {f"{lay.name}.commitment" for lay in self.inputs if lay.commitment is not None}
         for key in inputs:
             if key not in names:
                 raise InputError(f"unknown input '{key}'",
@@ -86,6 +88,9 @@ class Circuit:
             else:
                 vals = encode_input(lay, inputs[lay.name])
             st.set(np.arange(lay.wire, lay.wire + vals.shape[0]), vals)
+            if lay.commitment is not None:
+                h = commitment(lay, vals, inputs.get(f"{lay.name}.commitment"), forge)
+                st.set(np.array([lay.commitment]), np.array([h], dtype=object))
         for step in b.steps:
             step(st)
         return st.limbs(wires)
@@ -206,6 +211,31 @@ def encode_input(lay: InputLayout, value: Any) -> np.ndarray:
     res = np.empty(len(out), dtype=object)
     res[:] = out
     return res
+
+
+def commitment(lay: InputLayout, vals: np.ndarray, given: Any, forge: bool = False) -> int:
+    """The Poseidon commitment of a committed vector's encoded entries (docs/dsl.md), checked
+    against ``given`` (the optional input ``NAME.commitment``); ``forge``: ``given`` wins."""
+    key = f"{lay.name}.commitment"
+    want = None
+    if given is not None:
+        want = _parse_raw(given) if isinstance(given, str) else given
+        if isinstance(want, bool) or not isinstance(want, int) or not 0 <= want < R:
+            raise InputError(f"input '{key}' must be a field element 0 <= x < r (an integer or "
+                             f"a decimal/0x string), got {str(given)[:80]!r}", lay.info.span)
+        if forge:
+            return want
+    off = 1 << (lay.bits - 1)
+    ints = [int(v) for v in vals]
+    if forge:  # raw values: wrapped into the entry width, as the range check's bits would be
+        ints = [(v + off) % (2 * off) - off for v in ints]
+    h = commit_vector(ints, lay.bits)
+    if want is not None and want != h:
+        raise InputError(f"input '{lay.name}' does not match '{key}': its entries commit to "
+                         f"{h}, not {want}", lay.info.span,
+                         "the vector differs from the committed one (check it against the "
+                         "published commitment)")
+    return h
 
 
 def encode_field(lay: InputLayout, value: Any) -> np.ndarray:

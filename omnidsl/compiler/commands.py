@@ -70,7 +70,8 @@ def describe(circuit: Circuit, params: dict[str, int]) -> dict[str, Any]:
         "outputs": [{"name": o.name, "length": o.length, "scale": o.scale}
                     for o in circuit.outputs],
         "inputs": [{"name": i.name, "visibility": i.visibility, "length": i.length,
-                    "bits": i.bits, "frac": i.frac, "base": i.info.base}
+                    "bits": i.bits, "frac": i.frac, "base": i.info.base,
+                    "committed": i.commitment is not None}
                    for i in circuit.inputs],
     }
 

@@ -27,6 +27,7 @@ from .builder import Builder, width
 from .gadgets import V
 from .lc import LC
 from .norms import NormLowering
+from .poseidon_gadget import commit
 from .values import LV, Loop
 
 __all__ = ["LV", "WIDE", "InputLayout", "Loop", "Lowerer", "OutputLayout"]
@@ -44,6 +45,8 @@ class InputLayout:
     frac: int
     wire: int
     info: InputInfo
+    #: the public commitment wire of a ``committed`` vector (its entries are private wires)
+    commitment: int | None = None
 
 
 @dataclass
@@ -80,15 +83,23 @@ class Lowerer(AssertLowering, NormLowering):
             w = b.alloc(n, big=max(abs(o.lo), abs(o.hi)) >= g.SMALL, bits=bits)
             self.outputs.append(OutputLayout(o.name, o.length, o.scale, int(w[0]), o.kind))
             self._label(o.name, w, o.length)
+        # public signals, then private ones; a committed vector has its commitment among the
+        # public inputs and its entries after the private inputs
         order = [i for i in self.c.inputs if i.visibility == "public"]
         order += [i for i in self.c.inputs if i.visibility == "private"]
+        order += [i for i in self.c.inputs if i.committed]
+        hashes: dict[str, int] = {}
         for inp in order:
+            if inp.committed and inp.name not in hashes:
+                hashes[inp.name] = int(b.alloc(1, big=True)[0])
+                b.labels[hashes[inp.name]] = f"main.{inp.name}.commitment"
+                continue
             # a k-bit input lies in [-2^(k-1), 2^(k-1) - 1] (encode_input enforces it; the
             # range check below proves it), so |v| <= 2^(k-1) < 2^k: width k
             bits = WIRE_BITS_FULL if inp.base == "field" else width(inp.lo, inp.hi)
             w = b.alloc(inp.count, big=inp.bits > 62, bits=bits)
             self.inputs.append(InputLayout(inp.name, inp.visibility, inp.length, inp.bits,
-                                           inp.frac, int(w[0]), inp))
+                                           inp.frac, int(w[0]), inp, hashes.get(inp.name)))
             self._label(inp.name, w, inp.length)
             if inp.base == "field":  # a raw field element: no bound, no range check
                 self.env[inp.name] = LV("field", V(b.wires_lc(w), 0, R - 1), 0, None)
@@ -102,6 +113,11 @@ class Lowerer(AssertLowering, NormLowering):
             b.line = inp.span.line
             bits = g.range_bits(b, self.env[inp.name].v, inp.bits, 1 << (inp.bits - 1))
             self.sign_bits[lay.wire] = (inp.count, bits[:, inp.bits - 1])
+        for lay in self.inputs:  # commitments bind the (range-checked) entries
+            if lay.commitment is not None:
+                b.line = lay.info.span.line
+                h = commit(b, self.env[lay.name].v.lc, lay.bits)
+                b.linear(b.sub(b.wires_lc(np.array([lay.commitment])), h))
         for stmt in self.c.rule.body:
             b.line = stmt.span.line
             self.statement(stmt)

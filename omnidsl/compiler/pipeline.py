@@ -49,8 +49,8 @@ class Lowered:
     def counts(self) -> tuple[int, int, int]:
         """(public outputs, public inputs, private inputs), in wires."""
         return (sum(o.length or 1 for o in self.outputs),
-                sum(i.info.count for i in self.inputs if i.visibility == "public"),
-                sum(i.info.count for i in self.inputs if i.visibility == "private"))
+                sum(i.info.n_public for i in self.inputs),
+                sum(i.info.n_private for i in self.inputs))
 
 
 @dataclass

@@ -146,6 +146,8 @@ class InputDecl(Node):
     visibility: Visibility
     name: str
     type: TypeSpec
+    #: ``committed``: the public signal is the vector's Poseidon commitment, the entries private
+    committed: bool = False
 
 
 # ---------------------------------------------------------------- statements

@@ -109,6 +109,9 @@ class Checker(ExprChecker):
         self._fresh(decl.name, decl)
         t = decl.type
         if t.base == "field":
+            if decl.committed:
+                raise self.err(decl.type, "a `field` input cannot be `committed`",
+                               "commit a vector of fixed or int entries")
             self._field_input(decl)
             return
         length = None
@@ -127,8 +130,18 @@ class Checker(ExprChecker):
         if not 0 <= frac <= MAX_SCALE:
             raise self.err(t, f"frac {frac} is out of range", f"use 0..{MAX_SCALE}",
                            DSLBoundError)
+        if decl.committed:
+            self._check_committed(decl, length)
         self.inputs[decl.name] = InputInfo(decl.name, decl.visibility, t.base, length, bits,
-                                           frac, decl.span)
+                                           frac, decl.span, decl.committed)
+
+    def _check_committed(self, decl: ast.InputDecl, length: int | None) -> None:
+        if decl.visibility != "public":
+            raise self.err(decl, "only a public vector can be `committed`",
+                           "a private input is already hidden: drop `committed`")
+        if length is None:
+            raise self.err(decl.type, "`committed` applies to vectors, not scalars",
+                           f"declare `public {decl.name}: fixed[N] ... committed;`")
 
     def _field_input(self, decl: ast.InputDecl) -> None:
         t = decl.type

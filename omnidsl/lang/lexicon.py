@@ -26,6 +26,7 @@ RESERVED = frozenset(
         "field",
         "bits",
         "frac",
+        "committed",
     ]
 )
 

@@ -222,8 +222,9 @@ class _Builder(Transformer):
         return ast.Param(self._span(meta), self._name(children[0]), children[1])
 
     def input_decl(self, meta, children):
-        vis, name, typ = children
-        return ast.InputDecl(self._span(meta), str(vis), self._name(name), typ)
+        vis, name, typ, committed = children
+        return ast.InputDecl(self._span(meta), str(vis), self._name(name), typ,
+                             committed is not None)
 
     def type_spec(self, meta, children):
         base = str(children[0])

@@ -69,10 +69,23 @@ class InputInfo:
     bits: int
     frac: int
     span: Any
+    #: a public vector given by its commitment (one public signal; the entries are private)
+    committed: bool = False
 
     @property
     def count(self) -> int:
         return 1 if self.length is None else self.length
+
+    @property
+    def n_public(self) -> int:
+        """Public signals: the commitment of a committed vector, else every public entry."""
+        if self.committed:
+            return 1
+        return self.count if self.visibility == "public" else 0
+
+    @property
+    def n_private(self) -> int:
+        return self.count if self.committed or self.visibility == "private" else 0
 
     @property
     def lo(self) -> int:
