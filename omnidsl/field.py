@@ -25,14 +25,6 @@ def int_to_bytes(x: int) -> bytes:
     return (x % R).to_bytes(FR_BYTES, "little")
 
 
-def bytes_to_int(b: bytes) -> int:
-    """Decode 32 bytes LE; raises ValueError if the value is not < r."""
-    v = int.from_bytes(b, "little")
-    if v >= R:
-        raise ValueError(f"field element {v} is not < r")
-    return v
-
-
 def signed(x: int) -> int:
     """The representative of x mod r in (−r/2, r/2]: field value → signed integer."""
     x %= R

@@ -59,7 +59,3 @@ def g1_list(buf: bytes) -> list[G1]:
 
 def g2_array(points: list[G2]) -> bytes:
     return b"".join(g2_to_bytes(p) for p in points)
-
-
-def g2_list(buf: bytes) -> list[G2]:
-    return [g2_from_bytes(buf[i : i + G2_BYTES]) for i in range(0, len(buf), G2_BYTES)]

@@ -23,7 +23,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from web3 import Web3
@@ -32,13 +32,6 @@ from omnidsl.errors import ChainError, OmniDSLError
 from omnidsl.market import aggregate as agg
 from omnidsl.market import attestation as att
 from omnidsl.market.client import BatchResult, MarketClient, TaskSpec
-
-
-class Prover(Protocol):
-    """Makes Groth16 proofs of the market rule in snarkjs JSON layout."""
-
-    def prove_many(self, inputs: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list[str]]]:
-        ...
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,6 @@ def _coeff_words(r1cs: R1CS) -> np.ndarray:
     return np.ascontiguousarray(r1cs.coeff_bytes()).view("<u4").reshape(-1, 8)
 
 
-def encode_constraints(r1cs: R1CS) -> np.ndarray:
-    """The constraint section payload as one little-endian uint32 array."""
-    parts = list(_ConstraintStream(r1cs))
-    return np.concatenate(parts) if parts else np.zeros(0, "<u4")
-
-
 class _ConstraintStream:
     """The constraint section payload, produced in chunks of about ``CHUNK`` terms (a large
     circuit's section is 36 bytes a term: never materialised at once)."""

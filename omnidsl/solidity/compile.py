@@ -238,9 +238,3 @@ def compile_sources(sources: dict[str, str], optimize: bool = True, runs: int = 
             result[f"{file}:{name}"] = cc
             result.setdefault(name, cc)
     return result
-
-
-def solc_version() -> str:
-    """The solc-js version string of the shared server (starts it if needed)."""
-    srv = default_server().start()
-    return srv.version or "unknown"
