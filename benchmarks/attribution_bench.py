@@ -33,9 +33,10 @@ from omnidsl.groth16.points import g1_to_bytes, g2_to_bytes
 from omnidsl.groth16.prover import dealt_msms, prove, prove_plain, public_signals
 from omnidsl.groth16.setup import dev_setup
 from omnidsl.mpc.attribution import DigestNetwork, attribute, check_satisfied
-from omnidsl.mpc.dealer import deal, expand_material, new_session_id, share_dealt_msms
-from omnidsl.mpc.driver import AdditiveDriver
 from omnidsl.mpc.network import LocalHub
+from omnidsl.mpc.schemes.additive import AdditiveDriver
+from omnidsl.mpc.schemes.additive.dealer import deal, share_dealt_msms
+from omnidsl.mpc.schemes.additive.material import expand_material, new_session_id
 from tests.mpc.cluster import make_keys
 
 

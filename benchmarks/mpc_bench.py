@@ -51,7 +51,8 @@ if THREADS > 0:
 
 from omnidsl.backend import get_backend  # noqa: E402
 from omnidsl.groth16.prover import prove_plain  # noqa: E402
-from omnidsl.mpc.coordinator import SHARE_MODES, WITNESS_MSM_MODES, prove_shared  # noqa: E402
+from omnidsl.mpc.coordinator import prove_shared  # noqa: E402
+from omnidsl.mpc.schemes import SHARE_MODES, WITNESS_MSM_MODES  # noqa: E402
 from omnidsl.procs import tune_allocator  # noqa: E402
 from tests.mpc.cluster import Cluster, make_keys  # noqa: E402
 

@@ -44,14 +44,6 @@ class Backend(Protocol):
     def fr_scale(self, a: bytes, k: int) -> bytes: ...  # every element times the scalar k
     def fr_random(self, n: int) -> bytes: ...  # uniform, from the OS CSPRNG
 
-    # ---- Beaver multiplication steps of the additive MPC driver (omnidsl/mpc/driver.py)
-    def fr_sum(self, parts: Sequence[bytes]) -> bytes: ...  # Σ parts; ValueError names party j
-    def beaver_mask(self, a: bytes, b: bytes, x: bytes, y: bytes) -> bytes: ...  # (a−x)‖(b−y)
-    # open d‖e = Σ parts (parts[j]: party j's 2n-element d‖e shares) → (d‖e, [z]+d·[y]+e·[x]
-    # (+ d·e if leader)); ValueError "party j: element #k is not < r" on a bad part
-    def beaver_open(self, parts: Sequence[bytes], x: bytes, y: bytes, z: bytes,
-                    leader: bool) -> tuple[bytes, bytes]: ...
-
     # ---- radix-2 FFTs (len(values)/32 must be a power of two)
     def fft(self, values: bytes) -> bytes: ...
     def ifft(self, values: bytes) -> bytes: ...

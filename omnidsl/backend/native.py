@@ -66,17 +66,6 @@ class NativeBackend:
             raise ValueError("negative length")
         return _native.fr_from_wide(os.urandom(64 * n))
 
-    # ---- Beaver steps
-    def fr_sum(self, parts: Sequence[bytes]) -> bytes:
-        return _native.fr_sum([bytes(p) for p in parts])
-
-    def beaver_mask(self, a: bytes, b: bytes, x: bytes, y: bytes) -> bytes:
-        return _native.beaver_mask(a, b, x, y)
-
-    def beaver_open(self, parts: Sequence[bytes], x: bytes, y: bytes, z: bytes,
-                    leader: bool) -> tuple[bytes, bytes]:
-        return _native.beaver_open([bytes(p) for p in parts], x, y, z, bool(leader))
-
     # ---- FFTs
     def fft(self, values: bytes) -> bytes:
         return _native.fft(values)

@@ -273,33 +273,6 @@ class ReferenceBackend:
         x, y = self._pair(a, b)
         return _fr_bytes([p * q for p, q in zip(x, y, strict=True)])
 
-    def fr_sum(self, parts: Sequence[bytes]) -> bytes:
-        n = len(parts[0]) // 32 if parts else 0
-        acc = [0] * n
-        for j, part in enumerate(parts):
-            if len(part) != n * 32:
-                raise ValueError(f"party {j}: {len(part)} bytes, expected {n * 32}")
-            acc = [p + q for p, q in zip(acc, fr_list(part, f"party {j}"), strict=True)]
-        return _fr_bytes(acc)
-
-    def beaver_mask(self, a: bytes, b: bytes, x: bytes, y: bytes) -> bytes:
-        return self.fr_sub(a, x) + self.fr_sub(b, y)
-
-    def beaver_open(self, parts: Sequence[bytes], x: bytes, y: bytes, z: bytes,
-                    leader: bool) -> tuple[bytes, bytes]:
-        n = len(x) // 32
-        d = e = [0] * n
-        for j, part in enumerate(parts):
-            if len(part) != 2 * n * 32:
-                raise ValueError(f"party {j}: {len(part)} bytes, expected {2 * n * 32}")
-            v = fr_list(part, f"party {j}")
-            d = [p + q for p, q in zip(d, v[:n], strict=True)]
-            e = [p + q for p, q in zip(e, v[n:], strict=True)]
-        xs, ys, zs = fr_list(x, "x"), fr_list(y, "y"), fr_list(z, "z")
-        c = [zi + di * yi + ei * xi + (di * ei if leader else 0)
-             for di, ei, xi, yi, zi in zip(d, e, xs, ys, zs, strict=True)]
-        return _fr_bytes(d) + _fr_bytes(e), _fr_bytes(c)
-
     def fr_scale(self, a: bytes, k: int) -> bytes:
         k = _scalar(k)
         return _fr_bytes([p * k for p in fr_list(a, "a")])

@@ -16,7 +16,6 @@ aggregation vector (g, mask): the mask is one more entry.  See docs/market.md fo
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 
 import numpy as np
@@ -43,14 +42,11 @@ def fingerprint(g: Sequence[int] | np.ndarray, rho: int) -> int:
 
 
 def share_vector(g: Sequence[int] | np.ndarray, n: int) -> list[list[int]]:
-    """Additive shares over F_r of the vector ``g`` for ``n`` parties (fresh CSPRNG randomness)."""
-    if n < 1:
-        raise ValueError("need at least one share")
-    vals = _as_ints(g)
-    shares = [[secrets.randbelow(R) for _ in vals] for _ in range(n - 1)]
-    last = [(v - sum(col)) % R for v, col in zip(vals, zip(*shares, strict=True), strict=True)] \
-        if shares else list(vals)
-    return [*shares, last]
+    """Additive shares over F_r of the vector ``g`` for ``n`` parties (fresh CSPRNG randomness;
+    the additive scheme's sharing, ``mpc/schemes/additive/shares.py``)."""
+    from omnidsl.mpc.schemes.additive.shares import split_ints
+
+    return split_ints(_as_ints(g), n)
 
 
 def add_vectors(vectors: Sequence[Sequence[int]], dim: int) -> list[int]:

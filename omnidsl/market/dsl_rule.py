@@ -145,7 +145,7 @@ class DslRule:
         from omnidsl.field import limbs_to_bytes
         from omnidsl.groth16.formats import proof_to_json, public_to_json
         from omnidsl.mpc.coordinator import prove_shared
-        from omnidsl.mpc.dealer import FixedShares
+        from omnidsl.mpc.schemes import FixedShares
 
         wit = limbs_to_bytes(self.circuit.witness(inp))
         wires = self.gradient_wires()

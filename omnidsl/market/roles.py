@@ -287,7 +287,7 @@ class Server:
     def pin(self, task_id: int) -> None:
         """Write this server's pins for the shares it committed to in ``task_id``."""
         from omnidsl.field import int_to_bytes
-        from omnidsl.mpc.server import write_pin
+        from omnidsl.mpc.binding import write_pin
 
         b = self.binding
         if b is None or task_id not in self.salts:
@@ -320,7 +320,7 @@ class Server:
         disk unchanged: a label names only task and DO, so another market's task with the same
         id (same serve process) or a stale pin could otherwise have produced the receipt."""
         from omnidsl.field import int_to_bytes
-        from omnidsl.mpc.dealer import binding_digest
+        from omnidsl.mpc.binding import binding_digest
 
         key = Web3.to_checksum_address(owner)
         share = self.shares.get(task_id, {}).get(key)

@@ -1,7 +1,8 @@
 """omnidsl.mpc: collaborative Groth16 proving by N secret-shared servers (docs/mpc.md).
 
-Modules: ``prg`` (seed expansion), ``shares``/``dealer`` (the data owner's sharing and triples),
-``driver`` (AdditiveDriver for ``groth16.prover.prove``), ``network`` (Network protocol,
-LocalNetwork), ``frames``/``tcp`` (authenticated TCP transport), ``config`` (servers.toml),
-``server`` (``omnidsl serve``), ``coordinator`` (the data owner's ``prove_shared``), ``commands``.
+Modules: ``schemes`` (the sharing-scheme seam; ``schemes.additive``, ``schemes.shamir``), ``prg``
+(seed expansion), ``messages`` (step names, owner↔server messages), ``binding`` (committed
+shares), ``network`` (Network protocol, LocalNetwork), ``frames``/``tcp``/``handshake``
+(authenticated TCP transport), ``config`` (servers.toml), ``server`` (``omnidsl serve``),
+``admission``, ``coordinator`` (the data owner's ``prove_shared``), ``attribution``, ``commands``.
 """

@@ -32,8 +32,14 @@ from typing import Any
 from omnidsl.errors import NetworkError
 from omnidsl.mpc import codec, frames, handshake
 from omnidsl.mpc.config import Limits, ServersConfig
-from omnidsl.mpc.handshake import STEP_HANDSHAKE, STEP_HELLO, STEP_OPEN, STEP_RESULT, read_frame
-from omnidsl.mpc.limits import OPEN_FRAME_LIMIT
+from omnidsl.mpc.handshake import read_frame
+from omnidsl.mpc.messages import (
+    OPEN_FRAME_LIMIT,
+    STEP_HANDSHAKE,
+    STEP_HELLO,
+    STEP_OPEN,
+    STEP_RESULT,
+)
 from omnidsl.mpc.tcp import PREAUTH_STREAM_LIMIT, STREAM_LIMIT, FrameConn, connect, set_stream_limit
 
 #: session ids remembered for this long (seconds) ...

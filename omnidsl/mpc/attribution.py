@@ -292,15 +292,18 @@ class _Rerun:
 
 
 def attribute(pk: Any, materials: Sequence[Any], replies: Sequence[dict | None], backend: Any,
-              public: list[int], vk: Any = None, timeout: float = 600.0) -> Verdict:
+              public: list[int], vk: Any = None, timeout: float = 600.0,
+              scheme: Any = None) -> Verdict:
     """Judge a failed session: ``materials`` as dealt (one per server), ``replies`` the servers'
     decoded answers (None: no answer), ``pk`` the proving key the servers used, ``public`` and
-    ``vk`` what the proof is verified against (``vk`` defaults to ``pk.vk``)."""
+    ``vk`` what the proof is verified against (``vk`` defaults to ``pk.vk``), ``scheme`` the
+    sharing scheme the materials belong to (default: additive)."""
     from omnidsl.groth16.points import g1_from_bytes, g2_from_bytes
     from omnidsl.groth16.prover import prove
     from omnidsl.groth16.verifier import verify
-    from omnidsl.mpc.dealer import expand_material
-    from omnidsl.mpc.driver import AdditiveDriver
+    from omnidsl.mpc.schemes import get_scheme
+
+    scheme = scheme or get_scheme()
 
     t0 = time.perf_counter()
     n = len(materials)
@@ -322,8 +325,7 @@ def attribute(pk: Any, materials: Sequence[Any], replies: Sequence[dict | None],
 
     def party(i: int) -> None:
         try:
-            driver = AdditiveDriver(i, n, run.nets[i],
-                                    expand_material(materials[i], pk.r1cs.wire_bits), backend)
+            driver = scheme.driver(materials[i], pk, run.nets[i], backend)
             proofs[i] = prove(pk, driver, backend)
         except BaseException as exc:  # reported below; the other parties must not hang
             errors[i] = exc

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from omnidsl.errors import InputError
-from omnidsl.mpc.coordinator import SHARE_MODES, WITNESS_MSM_MODES
+from omnidsl.mpc.schemes import SHARE_MODES, WITNESS_MSM_MODES
 
 
 def serve_command(args: argparse.Namespace) -> int:

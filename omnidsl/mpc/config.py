@@ -10,6 +10,9 @@ assemble_timeout = 10   # seconds from a session's opening until all its peer li
 handshake_timeout = 5   # seconds a new connection has to say hello
 max_unauthenticated = 64  # connections not yet in a session (one more evicts the oldest)
 
+[scheme]                # optional; absent = additive (docs/mpc.md, "Sharing schemes")
+name = "additive"       # or "shamir" (with its parameters, e.g. threshold = 1)
+
 [circuits]              # name = proving-key file or keys directory (relative to this file)
 norm_bound = "keys/norm_bound"
 
@@ -26,13 +29,15 @@ private_key_file = "server0.key"   # read only by server 0 itself (hex, mode 060
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from omnidsl.errors import FormatError, InputError
+from omnidsl.errors import FormatError, InputError, OmniDSLError
 from omnidsl.mpc import frames
+from omnidsl.mpc.schemes import DEFAULT_SCHEME, get_scheme
 
 MAX_SERVERS = 254
 PROVING_KEY_NAMES = ("proving_key.bin", "circuit.pk", "proving_key.pk")
@@ -68,6 +73,8 @@ class ServersConfig:
     max_frame: int = frames.DEFAULT_MAX_FRAME
     circuits: dict[str, Path] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    scheme: str = DEFAULT_SCHEME  # the sharing scheme (omnidsl/mpc/schemes)
+    scheme_params: dict[str, int | str] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -150,7 +157,25 @@ def load_config(path: str | Path) -> ServersConfig:
         if not isinstance(where, str):
             raise _err(p, f"circuits.{name} must be a path")
         circuits[name] = base / where
-    return ServersConfig(p, servers, float(timeout), max_frame, circuits, limits)
+    scheme, params = _scheme(p, data.get("scheme", DEFAULT_SCHEME), len(servers))
+    return ServersConfig(p, servers, float(timeout), max_frame, circuits, limits, scheme, params)
+
+
+def _scheme(p: Path, raw: object, n: int) -> tuple[str, dict[str, int | str]]:
+    """``scheme = "NAME"`` or a ``[scheme]`` table (name + the scheme's parameters)."""
+    if isinstance(raw, str):
+        raw = {"name": raw}
+    if not isinstance(raw, dict) or not isinstance(raw.get("name", DEFAULT_SCHEME), str):
+        raise _err(p, "scheme must be a name or a [scheme] table with a name")
+    params = {k: v for k, v in raw.items() if k != "name"}
+    if any(isinstance(v, bool) or not isinstance(v, int | str) for v in params.values()):
+        raise _err(p, "[scheme] parameters must be integers or strings")
+    name = str(raw.get("name", DEFAULT_SCHEME))
+    try:
+        get_scheme(name, params).check_parties(n)
+    except OmniDSLError as exc:
+        raise _err(p, f"[scheme]: {exc.message}") from None
+    return name, params
 
 
 def _limits(p: Path, net: dict) -> Limits:
@@ -190,7 +215,9 @@ def file_digest(path: Path) -> str:
 def write_config(directory: str | Path, n: int, base_port: int, host: str = "127.0.0.1",
                  circuits: dict[str, str] | None = None, timeout: float = 60.0,
                  max_frame: int = frames.DEFAULT_MAX_FRAME, ports: list[int] | None = None,
-                 limits: Limits | None = None, force: bool = False) -> Path:
+                 limits: Limits | None = None, force: bool = False,
+                 scheme: str = DEFAULT_SCHEME,
+                 scheme_params: dict[str, int | str] | None = None) -> Path:
     """Create ``directory/servers.toml`` and fresh key files for ``n`` servers.
 
     Refuses (InputError, nothing written) if the directory already holds a servers.toml or key
@@ -205,7 +232,10 @@ def write_config(directory: str | Path, n: int, base_port: int, host: str = "127
                  "to replace them (then restart every server), or choose another directory")
     d.mkdir(parents=True, exist_ok=True)
     lines = ["[network]", f"timeout = {timeout!r}", f"max_frame = {max_frame}",
-             *(limits.toml_lines() if limits is not None else []), "", "[circuits]"]
+             *(limits.toml_lines() if limits is not None else []), "", "[scheme]",
+             f"name = {json.dumps(scheme)}",
+             *(f"{k} = {json.dumps(v)}" for k, v in (scheme_params or {}).items()),
+             "", "[circuits]"]
     for name, where in (circuits or {}).items():
         lines.append(f'{name} = "{where}"')
     for i in range(n):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
@@ -21,26 +20,21 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from omnidsl.errors import NetworkError, OmniDSLError, ProofError
-from omnidsl.mpc import codec
+from omnidsl.mpc import codec, messages
 from omnidsl.mpc.attribution import check_satisfied
 from omnidsl.mpc.config import ServersConfig, file_digest
-from omnidsl.mpc.dealer import (
-    FixedShares,
-    PartyMaterial,
-    deal,
-    new_session_id,
-    share_dealt_msms,
-)
 from omnidsl.mpc.handshake import failure_hint, owner_exchange
-from omnidsl.mpc.limits import encode_open
-from omnidsl.mpc.server import material_to_msg
+from omnidsl.mpc.schemes import (
+    DealOptions,
+    FixedShares,
+    Scheme,
+    SessionMaterial,
+    get_scheme,
+    max_failures,
+)
 
 #: how long the data owner waits for a whole proof (servers time out per step much sooner).
 SESSION_TIMEOUT_FACTOR = 10
-#: who computes π_A's and π_B(G2)'s witness MSMs (see prove_shared); the first is the default
-WITNESS_MSM_MODES = ("split", "servers")
-#: how the witness is masked (see prove_shared); the first is the default
-SHARE_MODES = ("bounded", "uniform")
 #: after one server fails, how long to wait for the others' error reports.
 FAILURE_GRACE_S = 2.0
 
@@ -67,6 +61,7 @@ class SharedProof:
     deal_s: float = 0.0
     wall_s: float = 0.0
     dealer_msm_cpu_s: float = 0.0  # mode split: the data owner's CPU for the dealt MSMs
+    failed: dict[int, str] = field(default_factory=dict)  # servers that failed (tolerated)
 
 
 def _stage_cpu(text: str) -> dict[str, float]:
@@ -79,14 +74,19 @@ def _stage_cpu(text: str) -> dict[str, float]:
     return out
 
 
-async def _one_server(cfg: ServersConfig, m: PartyMaterial, digest: str,
+def scheme_of(cfg: ServersConfig) -> Scheme:
+    """The sharing scheme ``cfg`` names (servers.toml ``[scheme]``)."""
+    return get_scheme(cfg.scheme, cfg.scheme_params)
+
+
+async def _one_server(cfg: ServersConfig, scheme: Scheme, m: SessionMaterial, digest: str,
                       timeout: float) -> tuple[dict[str, codec.Value], int]:
     e = cfg.server(m.party_id)
-    payload = codec.encode(material_to_msg(m, digest))
+    payload = messages.encode_session(scheme, m, digest)
     try:
         reply = await owner_exchange(e.host, e.port, m.party_id, e.public_key, m.session_id,
-                                     encode_open(digest), payload, cfg.max_frame, cfg.timeout,
-                                     timeout)
+                                     messages.encode_open(digest), payload, cfg.max_frame,
+                                     cfg.timeout, timeout)
     except NetworkError as exc:
         raise NetworkError(f"server {m.party_id}: {exc.message}", hint=exc.hint) from None
     return codec.decode(reply), len(payload)
@@ -102,14 +102,18 @@ class SessionFailed(NetworkError):
         self.replies = replies
 
 
-async def _run(cfg: ServersConfig, materials: list[PartyMaterial], digest: str,
-               timeout: float) -> list[tuple[dict[str, codec.Value], int]]:
-    """Run the session on every server; on the first failure give the others a moment to
-    report their view of it (which server died, at which step), then cancel them and raise
-    :class:`SessionFailed`.  Returns each server's (reply, material bytes)."""
-    tasks = [asyncio.ensure_future(_one_server(cfg, m, digest, timeout)) for m in materials]
+async def _run(cfg: ServersConfig, materials: list[SessionMaterial], digest: str,
+               timeout: float) -> list[tuple[dict[str, codec.Value], int] | None]:
+    """Run the session on every server.  Returns each server's (reply, material bytes), None for
+    a server that failed while the scheme tolerates it (``schemes.max_failures``).  Once more
+    servers failed than that, give the others a moment to report their view of it (which
+    server died, at which step), then cancel them and raise :class:`SessionFailed`."""
+    scheme = scheme_of(cfg)
+    tolerated = max_failures(scheme, len(materials))
+    tasks = [asyncio.ensure_future(_one_server(cfg, scheme, m, digest, timeout))
+             for m in materials]
     done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    while pending and not any(_failed(t) for t in done):
+    while pending and sum(map(_failed, done)) <= tolerated:
         more, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
         done |= more
     if pending:
@@ -132,10 +136,12 @@ async def _run(cfg: ServersConfig, materials: list[PartyMaterial], digest: str,
             raise exc
         elif not t.result()[0].get("ok"):
             errors.append(f"server {i} reports: {t.result()[0].get('error')}")
-    if errors:
+    if len(errors) > tolerated:
         raise SessionFailed(f"collaborative proof failed: {'; '.join(errors)}",
                             failure_hint(errors), replies)
-    return [t.result() for t in tasks]
+    if errors:
+        log.warning("collaborative proof: tolerated failures: %s", "; ".join(errors))
+    return [None if t in pending or _failed(t) else t.result() for t in tasks]
 
 
 def _failed(t: asyncio.Future) -> bool:
@@ -149,9 +155,10 @@ class _Failure:
     pk_path: Path
     digest: str
     pk: Any  # the key the owner dealt with and verifies against
-    materials: list[PartyMaterial]
+    materials: list[SessionMaterial]
     public: list[int]
     backend: Any
+    scheme: Scheme
     replies: list[dict[str, codec.Value] | None] = field(default_factory=list)
 
     def explain(self, error: OmniDSLError,
@@ -174,7 +181,7 @@ class _Failure:
             log.warning("attribution skipped: %s changed during the session", self.pk_path)
             raise error
         verdict = attribute(pk, self.materials, replies, self.backend, self.public,
-                            vk=self.pk.vk)
+                            vk=self.pk.vk, scheme=self.scheme)
         line = verdict.message()
         if line is None:
             raise error
@@ -203,7 +210,7 @@ def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
     widths + σ bits; uniform where the key has no widths) or "uniform" (masks uniform on F_r)."""
     from omnidsl.groth16.keys import Proof, read_proving_key
     from omnidsl.groth16.points import g1_from_bytes, g2_from_bytes
-    from omnidsl.groth16.prover import dealt_msms, public_signals, validate_witness
+    from omnidsl.groth16.prover import public_signals, validate_witness
     from omnidsl.groth16.verifier import verify
 
     if backend is None:
@@ -213,39 +220,29 @@ def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
     pk_path = Path(pk_path)
     if pk is None:
         pk = read_proving_key(pk_path)
-    if witness_msm not in WITNESS_MSM_MODES:
-        raise ProofError(f"witness_msm must be one of {', '.join(WITNESS_MSM_MODES)}, "
-                         f"not {witness_msm!r}")
-    if shares not in SHARE_MODES:
-        raise ProofError(f"shares must be one of {', '.join(SHARE_MODES)}, not {shares!r}")
+    options = DealOptions(witness_msm=witness_msm, shares=shares, fixed=fixed,
+                          bind_label=bind_label)
+    scheme = scheme_of(cfg)
     validate_witness(pk, witness)
     check_satisfied(pk, witness, backend)  # a bad witness is the owner's error, not the servers'
     t0 = time.perf_counter()
-    try:
-        materials = deal(backend, witness, pk.n_public + 1, pk.domain_size, cfg.n,
-                         new_session_id(), fixed=fixed, bind_label=bind_label,
-                         wire_bits=pk.r1cs.wire_bits if shares == "bounded" else None)
-    except ValueError as exc:
-        raise ProofError(f"cannot deal the witness: {exc}") from None
-    msm_cpu = 0.0
-    if witness_msm == "split":
-        c0 = time.process_time()
-        points = share_dealt_msms(backend, dealt_msms(pk, witness, backend), cfg.n)
-        msm_cpu = time.process_time() - c0
-        materials = [dataclasses.replace(m, witness_msm=p) for m, p in zip(materials, points,
-                                                                           strict=True)]
+    timings: dict[str, float] = {}
+    materials = scheme.deal(pk, witness, cfg.n, backend, options, timings)
     deal_s = time.perf_counter() - t0
     digest = file_digest(pk_path)
     public = public_signals(pk, witness)
-    failed = _Failure(pk_path, digest, pk, materials, public, backend)
+    failed = _Failure(pk_path, digest, pk, materials, public, backend, scheme)
     try:
         results = asyncio.run(_run(cfg, materials, digest, cfg.timeout * SESSION_TIMEOUT_FACTOR))
     except SessionFailed as exc:
         failed.explain(exc, exc.replies)
-    failed.replies = [r for r, _ in results]
+    failed.replies = [r and r[0] for r in results]
     proofs = set()
     reports = []
-    for i, (r, material_bytes) in enumerate(results):
+    for i, res in enumerate(results):
+        if res is None:
+            continue
+        r, material_bytes = res
         try:
             a = g1_from_bytes(codec.need(r, "a", bytes))  # type: ignore[arg-type]
             b = g2_from_bytes(codec.need(r, "b", bytes))  # type: ignore[arg-type]
@@ -267,4 +264,6 @@ def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
             "the servers' proof does not verify; nothing was written or submitted",
             hint="no server could be singled out; retry with other servers",
         ))
-    return SharedProof(proof, public, reports, deal_s, time.perf_counter() - t0, msm_cpu)
+    return SharedProof(proof, public, reports, deal_s, time.perf_counter() - t0,
+                       timings.get("dealer_msm_cpu_s", 0.0),
+                       {i: "failed" for i, res in enumerate(results) if res is None})

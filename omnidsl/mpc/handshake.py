@@ -21,15 +21,16 @@ import asyncio
 
 from omnidsl.errors import NetworkError
 from omnidsl.mpc import frames
+from omnidsl.mpc.messages import (
+    CONFIRM,
+    STEP_HANDSHAKE,
+    STEP_HELLO,
+    STEP_OPEN,
+    STEP_RESULT,
+    STEP_SESSION,
+)
 from omnidsl.mpc.tcp import FrameConn, connect
 
-STEP_HELLO = "hello"
-STEP_HANDSHAKE = "handshake"
-STEP_OPEN = "open"
-STEP_SESSION = "session"
-STEP_RESULT = "result"
-#: payload of the key-confirmation frames
-CONFIRM = b"omnidsl-mpc handshake"
 KEY_HINT = ("nothing was written; the keys in servers.toml must be the ones every server runs "
             "with: re-run `omnidsl servers-init` once and restart every server with that "
             "servers.toml")

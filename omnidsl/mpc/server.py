@@ -5,25 +5,27 @@ Life of a session (up to ``[network] max_sessions`` at once; admission.py):
 1. The data owner connects and the two exchange hellos with fresh ephemeral X25519 keys; the
    server proves it holds its static key (a sealed confirmation).  The data owner names the
    proving key (sealed ``open``), then sends this server's material (seed, explicit shares for the
-   last server) in one sealed frame, read only up to what that key implies (limits.py).
+   last server) in one sealed frame, read only up to what that key implies (the scheme's ``material_frame_limit``).
 2. Server j connects to every server i < j and accepts the servers above it; each link is a
    fresh ephemeral-ephemeral exchange authenticated by both static keys, confirmed both ways
    before ``assemble_timeout`` (handshake.py).
-3. The prover (``groth16.prover.prove``) runs with :class:`AdditiveDriver` over
+3. The prover (``groth16.prover.prove``) runs with the scheme's driver (servers.toml ``[scheme]``;
+   a session naming another scheme is refused) over
    :class:`TcpNetwork` in a worker thread; the result (the opened proof, traffic and CPU time) or
    the error goes back to the data owner.  All connections and shares of the session are then
    dropped; the server keeps serving.
 
 Binding (``--bind-dir DIR``, the market): before proving, the server requires the session to
 name a ``bind_label`` and checks its explicit share of the fixed wires against the pin
-``DIR/<label>.json`` its operator wrote when committing to that share (:func:`check_binding`);
-a data owner who shared one gradient for aggregation cannot have the servers prove another.
+``DIR/<label>.json`` its operator wrote when committing to that share (``check_binding``);
+a data owner who shared one gradient for aggregation cannot have the servers prove another
+(``binding.py``).
 Dealt π_A / π_B(G2) points (mode split) are allowed in bound sessions: π_B1 and L are still
 computed from the witness share, and the pairing check on π_B ties the dealt points to it
 (docs/mpc.md explains why the proof then proves the committed gradient).
 
 Privacy guard: the server refuses a witness share whose private part looks like a clear witness
-(:func:`check_masked`), and it only ever receives seeds and uniformly random shares.
+(the additive scheme's ``shares.check_masked``), and it only ever receives seeds and masked shares.
 """
 
 from __future__ import annotations
@@ -37,22 +39,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from omnidsl.errors import FormatError, NetworkError, OmniDSLError, ProofError
-from omnidsl.mpc import codec, frames, limits
+from omnidsl.mpc import codec, frames, messages
 from omnidsl.mpc.admission import Gate
 from omnidsl.mpc.attribution import DigestNetwork
+from omnidsl.mpc.binding import check_binding, write_bound_receipt
 from omnidsl.mpc.config import ServersConfig, file_digest, proving_key_file
-from omnidsl.mpc.dealer import PartyMaterial, expand_material
-from omnidsl.mpc.handshake import (
-    CONFIRM,
-    STEP_HANDSHAKE,
-    STEP_RESULT,
-    STEP_SESSION,
-    read_frame,
-)
-from omnidsl.mpc.shares import below_pow2, mask_widths
+from omnidsl.mpc.handshake import read_frame
+from omnidsl.mpc.messages import CONFIRM, STEP_HANDSHAKE, STEP_RESULT, STEP_SESSION
+from omnidsl.mpc.schemes import SessionMaterial, get_scheme
 from omnidsl.mpc.tcp import (
     PREAUTH_STREAM_LIMIT,
     STREAM_LIMIT,
@@ -60,138 +55,6 @@ from omnidsl.mpc.tcp import (
     TcpNetwork,
     set_stream_limit,
 )
-
-
-def check_masked(witness_share: bytes, n_public_wires: int,
-                 mask_bits: np.ndarray | None = None) -> None:
-    """Refuse a witness "share" whose private wires are not masked.
-
-    ``mask_bits``: the session's mask width per wire (``shares.mask_widths``; None = uniform
-    masks everywhere).  A share of a wire with mask width w ≥ 40 has magnitude min(v, r − v) below
-    2^(w−20) with probability about 2^−20 (uniform masks: below 2^128 with probability 2^−126),
-    while a clear witness is full of bits and small fixed-point values.  More than
-    4 + n/65536 such entries (expected: < 1) means the data owner sent (part of) its witness in
-    the clear, which this server must never hold.
-    """
-    priv = witness_share[n_public_wires * 32:]
-    n = len(priv) // 32
-    if mask_bits is None:
-        thresholds = np.full(n, 128, dtype=np.int64)
-    else:
-        w = np.asarray(mask_bits, dtype=np.int64)[n_public_wires:]
-        thresholds = np.where(w >= 254, 128, np.maximum(w - 20, 0))
-    small = below_pow2(priv, thresholds)
-    if int(small.sum()) > 4 + n // 65536:
-        raise ProofError(
-            f"refusing the session: {int(small.sum())} private witness entries are not masked",
-            hint="the data owner must send additive shares, never the clear witness",
-        )
-
-
-def write_pin(bind_dir: str | Path, label: str, wires: bytes, share: bytes,
-              public: dict[int, int] | None = None) -> Path:
-    """(The server's operator) pin the share this server committed to under ``label``: it will
-    only prove sessions with that label whose share of ``wires`` is exactly ``share`` and whose
-    public wires ``public`` (index → value) have those values."""
-    import json
-
-    from omnidsl.mpc.dealer import binding_digest
-
-    d = Path(bind_dir)
-    d.mkdir(parents=True, exist_ok=True)
-    out = d / f"{_safe_label(label)}.json"
-    out.write_text(json.dumps({"digest": binding_digest(wires, share).hex(),
-                               "public": {str(k): str(v) for k, v in (public or {}).items()}}))
-    return out
-
-
-def _safe_label(label: str) -> str:
-    if not (0 < len(label) <= 128 and all(c.isalnum() or c in "-_." for c in label)) \
-            or label.startswith("."):
-        raise ProofError(f"bad bind label {label!r}")
-    return label
-
-
-def check_binding(bind_dir: Path, m: PartyMaterial, sid: int) -> None:
-    """Refuse unless ``m``'s share of its fixed wires is the one pinned under its label."""
-    import json
-
-    from omnidsl.mpc.dealer import binding_digest
-
-    if m.bind_label is None or m.fixed_wires is None or m.fixed_share is None:
-        raise ProofError(f"server {sid} refuses to prove: this server only proves shares it "
-                         "committed to, and the session names none (no bind label / fixed wires)",
-                         hint="deal with the committed aggregation shares as fixed shares")
-    pin = Path(bind_dir) / f"{_safe_label(m.bind_label)}.json"
-    try:
-        data = json.loads(pin.read_text())
-    except (OSError, ValueError):
-        raise ProofError(f"server {sid} refuses to prove {m.bind_label}: it committed to no share "
-                         "under that label") from None
-    if binding_digest(m.fixed_wires, m.fixed_share).hex() != data.get("digest"):
-        raise ProofError(f"server {sid} refuses to prove {m.bind_label}: its share of the bound "
-                         "wires differs from the share it committed to",
-                         hint="the data owner must prove the gradient it shared for aggregation")
-    for k, v in data.get("public", {}).items():
-        w = int(k)
-        got = int.from_bytes(m.public[w * 32:(w + 1) * 32], "little") if w < m.n_public else None
-        if got != int(v):
-            raise ProofError(f"server {sid} refuses to prove {m.bind_label}: public wire {w} is "
-                             f"{got}, the commitment was made for {v}")
-
-
-def write_bound_receipt(bind_dir: Path, m: PartyMaterial, result: dict) -> Path:
-    """Record, for the operator, the proof this server's bound session produced: the market
-    role signs a batch only for proofs recorded here (docs/market.md, attestation)."""
-    from omnidsl.groth16.formats import proof_to_json
-    from omnidsl.groth16.keys import Proof
-    from omnidsl.groth16.points import g1_from_bytes, g2_from_bytes
-    from omnidsl.mpc.receipts import write_receipt
-
-    proof = Proof(g1_from_bytes(result["a"]), g2_from_bytes(result["b"]),
-                  g1_from_bytes(result["c"]))
-    public = [int.from_bytes(m.public[i * 32:(i + 1) * 32], "little")
-              for i in range(1, m.n_public)]
-    return write_receipt(bind_dir, _safe_label(m.bind_label or ""), proof_to_json(proof), public)
-
-
-def material_to_msg(m: PartyMaterial, key_digest: str) -> dict[str, codec.Value]:
-    return {
-        "kind": "session", "key_digest": key_digest, "session_id": m.session_id,
-        "party_id": m.party_id, "n_parties": m.n_parties, "seed": m.seed, "n_wires": m.n_wires,
-        "public": m.public, "n_triples": m.n_triples, "witness": m.witness,
-        "triple_z": m.triple_z, "rs": m.rs, "fixed_wires": m.fixed_wires,
-        "fixed_share": m.fixed_share, "bind_label": m.bind_label, "witness_msm": m.witness_msm,
-        "mask_slack": m.mask_slack,
-    }
-
-
-def material_from_msg(msg: dict[str, codec.Value],
-                      check: Callable[[PartyMaterial], None] | None = None
-                      ) -> tuple[PartyMaterial, str]:
-    """Parse a material message; ``check`` (the server's size checks against its proving key)
-    runs before the consistency checks of ``PartyMaterial.validate``."""
-    def opt(key: str, typ: type) -> Any:
-        v = msg.get(key)
-        return None if v is None else codec.need(msg, key, typ)
-
-    m = PartyMaterial(
-        session_id=codec.need(msg, "session_id", bytes), party_id=codec.need(msg, "party_id", int),
-        n_parties=codec.need(msg, "n_parties", int), seed=codec.need(msg, "seed", bytes),
-        n_wires=codec.need(msg, "n_wires", int), public=codec.need(msg, "public", bytes),
-        n_triples=codec.need(msg, "n_triples", int), witness=opt("witness", bytes),
-        triple_z=opt("triple_z", bytes), rs=opt("rs", int),
-        fixed_wires=opt("fixed_wires", bytes), fixed_share=opt("fixed_share", bytes),
-        bind_label=opt("bind_label", str), witness_msm=opt("witness_msm", bytes),
-        mask_slack=opt("mask_slack", int) or 0,
-    )  # type: ignore[arg-type]
-    if check is not None:
-        check(m)
-    try:
-        m.validate()
-    except ValueError as exc:
-        raise FormatError(f"bad session material: {exc}") from None
-    return m, str(codec.need(msg, "key_digest", str))
 
 
 class Recorder:
@@ -240,6 +103,7 @@ class Server:
 
             backend = get_backend()
         self.backend = backend
+        self.scheme = get_scheme(cfg.scheme, cfg.scheme_params)
         self.corrupt = corrupt
         self.crash_at = crash_at
         self.recorder = Recorder(Path(record_dir) / f"server{sid}.bin") if record_dir else None
@@ -310,16 +174,15 @@ class Server:
                    f"when a newer session needed the slot ({self.gate.limits.max_sessions} "
                    "sessions at once)")
             self.log(msg)
-            self._reply(conn, chan, {"kind": "result", "ok": False, "error": msg})
+            self._reply(conn, chan, messages.error_result(msg))
         except OmniDSLError as exc:
             self.log(f"session {tag} failed: {exc.message}")
-            self._reply(conn, chan, {"kind": "result", "ok": False, "error": exc.message,
-                                     "transcript": getattr(exc, "transcript", None)})
+            self._reply(conn, chan, messages.error_result(exc.message,
+                                                          getattr(exc, "transcript", None)))
         except Exception as exc:  # a bug must not kill the server, and the owner must hear it
             msg = f"internal error on server {self.sid}: {type(exc).__name__}: {exc}"
             self.log(msg)
-            self._reply(conn, chan, {"kind": "result", "ok": False, "error": msg,
-                                     "transcript": getattr(exc, "transcript", None)})
+            self._reply(conn, chan, messages.error_result(msg, getattr(exc, "transcript", None)))
         finally:
             for pc, _ in peers.values():
                 pc.close()
@@ -331,15 +194,16 @@ class Server:
     async def _read_material(self, conn: FrameConn, chan: frames.Channel, opening: bytes,
                              deadline: float) -> tuple[bytes, str, Any]:
         """The material frame, read only up to what the named proving key implies."""
-        digest = limits.check_open(codec.decode(opening, max_header=limits.OPEN_FRAME_LIMIT))
+        digest = messages.check_open(codec.decode(opening,
+                                                  max_header=messages.OPEN_FRAME_LIMIT))
         pk = await asyncio.get_running_loop().run_in_executor(None, self._find_key, digest)
-        conn.max_frame = min(self.cfg.max_frame, limits.material_frame_limit(pk))
+        conn.max_frame = min(self.cfg.max_frame, self.scheme.material_frame_limit(pk))
         set_stream_limit(conn.reader, min(STREAM_LIMIT, conn.max_frame))
         body = await read_frame(conn, deadline, STEP_SESSION)
         _, payload = chan.open(body, STEP_SESSION)
         if self.recorder:
             self.recorder(self.sid, frames.OWNER_ID, STEP_SESSION, payload)
-        conn.max_frame = limits.OPEN_FRAME_LIMIT  # the data owner has nothing more to send
+        conn.max_frame = messages.OPEN_FRAME_LIMIT  # the data owner has nothing more to send
         set_stream_limit(conn.reader, PREAUTH_STREAM_LIMIT)
         return payload, digest, pk
 
@@ -372,16 +236,18 @@ class Server:
     async def _run_session(self, payload: bytes, session_id: bytes,
                            peers: dict[int, tuple[FrameConn, frames.Channel]], digest: str,
                            pk: Any, deadline: float) -> dict:
-        msg = codec.decode(payload, max_header=limits.MATERIAL_HEADER_LIMIT)
-        material, named = material_from_msg(
-            msg, check=lambda m: limits.check_material(m, pk, self.cfg.n, self.sid))
+        name, named, msg = messages.decode_session(payload)
+        if name != self.scheme.name:
+            raise FormatError(f"the session uses the {name!r} sharing scheme; server {self.sid} "
+                              f"runs the {self.scheme.name!r} scheme (servers.toml)")
+        material = self.scheme.decode_material(msg, pk, self.cfg.n, self.sid)
         if material.session_id != session_id or named != digest:
             raise FormatError("the material names another session or proving key than its "
                               "opening")
         if self.bind_dir is not None:
             check_binding(self.bind_dir, material, self.sid)
         await self.gate.assemble(session_id, min(self.cfg.max_frame,
-                                                 limits.peer_frame_limit(pk, self.cfg.n)),
+                                                 self.scheme.peer_frame_limit(pk, self.cfg.n)),
                                  deadline, peers)
         self.gate.slots.assembled(session_id)
         if self.recorder:
@@ -400,10 +266,9 @@ class Server:
             write_bound_receipt(self.bind_dir, material, result)
         return result
 
-    def _prove(self, net: DigestNetwork, material: PartyMaterial, pk: Any) -> dict:
+    def _prove(self, net: DigestNetwork, material: SessionMaterial, pk: Any) -> dict:
         from omnidsl.groth16.points import g1_to_bytes, g2_to_bytes
         from omnidsl.groth16.prover import prove
-        from omnidsl.mpc.driver import AdditiveDriver
 
         cpu0 = time.process_time()
         # the links were key-confirmed (a handshake frame both ways) before the session ran
@@ -411,13 +276,9 @@ class Server:
         net.stats.bytes_received += len(CONFIRM) * len(net.peers)
         stages = StageClock(cpu0)
         with stages("expand"):
-            wire_bits = pk.r1cs.wire_bits
-            expanded = expand_material(material, wire_bits)
-            check_masked(expanded.witness, material.n_public,
-                         mask_widths(wire_bits, material.n_wires, material.mask_slack)
-                         if material.mask_slack else None)
-        driver = AdditiveDriver(self.sid, self.cfg.n, net, expanded, self.backend,
-                                corrupt=self.corrupt)
+            driver = self.scheme.driver(material, pk, net, self.backend)
+        if self.corrupt:
+            driver.corrupt = True
         proof = prove(pk, driver, self.backend, stage=stages)
         return {
             "kind": "result", "ok": True, "a": g1_to_bytes(proof.a), "b": g2_to_bytes(proof.b),
@@ -460,5 +321,4 @@ def run_server(cfg: ServersConfig, sid: int, **kw: Any) -> None:
 
 
 
-__all__ = ["Server", "check_binding", "check_masked", "read_recording", "run_server",
-           "write_pin"]
+__all__ = ["Server", "read_recording", "run_server"]

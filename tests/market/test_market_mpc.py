@@ -25,9 +25,11 @@ from omnidsl.market import demo, dsl_rule
 from omnidsl.market.cluster import ServerCluster
 from omnidsl.market.demo import FEE, REWARD, run_demo, setup_actors
 from omnidsl.market.roles import bind_label
-from omnidsl.mpc import shares as sh
-from omnidsl.mpc.dealer import FixedShares, binding_digest, deal, expand_material
-from omnidsl.mpc.server import check_binding, write_pin
+from omnidsl.mpc.binding import binding_digest, check_binding, write_pin
+from omnidsl.mpc.schemes import FixedShares
+from omnidsl.mpc.schemes.additive import shares as sh
+from omnidsl.mpc.schemes.additive.dealer import deal
+from omnidsl.mpc.schemes.additive.material import expand_material
 
 
 @pytest.fixture(scope="module")

@@ -35,8 +35,8 @@ from omnidsl.market import dsl_rule
 from omnidsl.market.attestation import SECP256K1_N, seed_hash
 from omnidsl.market.client import MarketClient
 from omnidsl.market.roles import DataOwner, ModelOwner, ProverBinding, Server, bind_label
+from omnidsl.mpc.binding import check_binding, write_pin
 from omnidsl.mpc.receipts import write_receipt
-from omnidsl.mpc.server import check_binding, write_pin
 
 pytestmark = pytest.mark.chain
 
@@ -334,7 +334,8 @@ def test_the_mask_wire_is_pinned(dsl, tmp_path):
     gradient shares and change only the mask after ρ (which would let it hit any fingerprint,
     no lattice reduction needed): the server whose mask share changed refuses."""
     from omnidsl.backend import get_backend
-    from omnidsl.mpc.dealer import FixedShares, deal
+    from omnidsl.mpc.schemes import FixedShares
+    from omnidsl.mpc.schemes.additive.dealer import deal
 
     be = get_backend()
     owner = "0x" + "ab" * 20

@@ -16,9 +16,9 @@ from omnidsl.groth16.driver import BlindingShares, DealtMsmShares
 from omnidsl.groth16.plain import PlainDriver
 from omnidsl.groth16.prover import dealt_msms
 from omnidsl.mpc import codec, handshake
-from omnidsl.mpc.dealer import deal, share_dealt_msms
-from omnidsl.mpc.limits import encode_open
-from omnidsl.mpc.server import material_to_msg
+from omnidsl.mpc.messages import encode_open
+from omnidsl.mpc.schemes.additive.dealer import deal, share_dealt_msms
+from omnidsl.mpc.schemes.additive.wire import material_to_msg
 from tests.groth16.cases import CASES
 
 

@@ -26,9 +26,10 @@ from omnidsl.mpc.attribution import (
     judge_step,
 )
 from omnidsl.mpc.coordinator import prove_shared
-from omnidsl.mpc.dealer import deal, expand_material, new_session_id, share_dealt_msms
-from omnidsl.mpc.driver import AdditiveDriver
 from omnidsl.mpc.network import LocalHub
+from omnidsl.mpc.schemes.additive import AdditiveDriver
+from omnidsl.mpc.schemes.additive.dealer import deal, share_dealt_msms
+from omnidsl.mpc.schemes.additive.material import expand_material, new_session_id
 
 
 def dealing(be, pk, z, n):

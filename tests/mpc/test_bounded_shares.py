@@ -27,18 +27,14 @@ from omnidsl.field import R, int_to_bytes, limbs_to_bytes
 from omnidsl.groth16.keys import dumps_proving_key, loads_proving_key
 from omnidsl.groth16.prover import dealt_msms, prove, public_signals
 from omnidsl.groth16.verifier import verify
-from omnidsl.mpc import codec, coordinator, prg, shares
-from omnidsl.mpc.dealer import (
-    MAX_MASK_SLACK,
-    blinding_of,
-    check_widths,
-    deal,
-    expand_material,
-    share_dealt_msms,
-)
-from omnidsl.mpc.driver import AdditiveDriver
+from omnidsl.mpc import codec, coordinator, prg
 from omnidsl.mpc.network import LocalHub
-from omnidsl.mpc.server import check_masked, material_from_msg, material_to_msg
+from omnidsl.mpc.schemes import SHARE_MODES, WITNESS_MSM_MODES
+from omnidsl.mpc.schemes.additive import AdditiveDriver, shares
+from omnidsl.mpc.schemes.additive.dealer import blinding_of, check_widths, deal, share_dealt_msms
+from omnidsl.mpc.schemes.additive.material import MAX_MASK_SLACK, expand_material
+from omnidsl.mpc.schemes.additive.shares import check_masked
+from omnidsl.mpc.schemes.additive.wire import material_from_msg, material_to_msg
 from tests.mpc.cluster import CIRCUITS, Cluster
 from tests.mpc.helpers import FixedPlain, run_parties
 
@@ -240,15 +236,15 @@ def test_dealer_refuses_a_value_over_its_width(be, nb, monkeypatch):
         raise NetworkError("test: the network was reached")
 
     monkeypatch.setattr(coordinator, "_run", no_network)
-    cfg = SimpleNamespace(n=2, timeout=1.0)
+    cfg = SimpleNamespace(n=2, timeout=1.0, scheme="additive", scheme_params={})
     for v in (1 << 16, -(1 << 16), 1 << 200):
         with pytest.raises(ValueError, match=f"witness wire #{wire} does not fit its declared "
                                              "width of 16 bits"):
             deal(be, with_value(v), pk.n_public + 1, pk.domain_size, 3, wire_bits=bits)
-        for mode in coordinator.WITNESS_MSM_MODES:
+        for mode in WITNESS_MSM_MODES:
             # prove_shared checks the constraints first (docs/mpc.md, Attribution); the width
             # check in deal stays as the second line (above)
-            for mode_s in coordinator.SHARE_MODES:
+            for mode_s in SHARE_MODES:
                 with pytest.raises(ProofError, match="the witness does not satisfy the rule"):
                     coordinator.prove_shared(cfg, d / "proving_key.bin", with_value(v), be,
                                              pk=pk, witness_msm=mode, shares=mode_s)

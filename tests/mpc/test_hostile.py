@@ -22,8 +22,9 @@ from omnidsl.groth16.verifier import verify
 from omnidsl.mpc import codec, frames, handshake
 from omnidsl.mpc.config import file_digest
 from omnidsl.mpc.coordinator import prove_shared
-from omnidsl.mpc.dealer import new_session_id
-from omnidsl.mpc.limits import encode_open, material_frame_limit
+from omnidsl.mpc.messages import encode_open
+from omnidsl.mpc.schemes.additive.material import new_session_id
+from omnidsl.mpc.schemes.additive.wire import material_frame_limit
 from tests.groth16.cases import CASES
 from tests.mpc.cluster import Cluster, make_keys, wait_until
 from tests.mpc.helpers import exchange, material, proc_status
@@ -65,6 +66,10 @@ CASES_3 = [
     (LAST, {"triple_z": None}, "the last party's triple_z share must be"),
     (LAST, {"rs": R}, "rs share is not < r"),
     (LAST, {"rs": None}, "only (and always) the last party receives an explicit r·s share"),
+    # a session of another sharing scheme than servers.toml names (no downgrade, no confusion)
+    (0, {"scheme": "shamir"}, "the session uses the 'shamir' sharing scheme; server 0 runs the "
+                              "'additive' scheme"),
+    (0, {"scheme": 7}, "message field 'scheme' is not a string"),
 ]
 
 

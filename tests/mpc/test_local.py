@@ -11,10 +11,10 @@ from omnidsl.field import R, int_to_bytes
 from omnidsl.groth16.driver import Groth16Driver
 from omnidsl.groth16.prover import prove, public_signals
 from omnidsl.groth16.verifier import verify
-from omnidsl.mpc import shares
-from omnidsl.mpc.dealer import blinding_of, deal, expand_material
-from omnidsl.mpc.driver import AdditiveDriver
 from omnidsl.mpc.network import LocalHub
+from omnidsl.mpc.schemes.additive import AdditiveDriver, shares
+from omnidsl.mpc.schemes.additive.dealer import blinding_of, deal
+from omnidsl.mpc.schemes.additive.material import expand_material
 from tests.groth16.cases import CASES
 from tests.mpc.cluster import make_keys, opening_bytes_sent
 from tests.mpc.helpers import FixedPlain, run_parties

@@ -17,11 +17,13 @@ from omnidsl.backend import get_backend
 from omnidsl.compiler import compile_file
 from omnidsl.errors import NetworkError
 from omnidsl.field import R, limbs_to_bytes
-from omnidsl.mpc import shares
 from omnidsl.mpc.config import file_digest
 from omnidsl.mpc.coordinator import _run, prove_shared
-from omnidsl.mpc.dealer import PartyMaterial, deal
-from omnidsl.mpc.server import check_masked, read_recording
+from omnidsl.mpc.schemes.additive import shares
+from omnidsl.mpc.schemes.additive.dealer import deal
+from omnidsl.mpc.schemes.additive.material import PartyMaterial
+from omnidsl.mpc.schemes.additive.shares import check_masked
+from omnidsl.mpc.server import read_recording
 from tests.mpc.cluster import CIRCUITS, Cluster, make_keys
 
 pytestmark = pytest.mark.slow

@@ -11,9 +11,12 @@ import pytest
 from omnidsl.backend import get_backend
 from omnidsl.errors import FormatError
 from omnidsl.field import R, int_to_bytes, limbs_to_bytes
-from omnidsl.mpc import codec, prg, shares
-from omnidsl.mpc.dealer import FixedShares, expand_material
-from omnidsl.mpc.server import check_binding, material_from_msg, material_to_msg, write_pin
+from omnidsl.mpc import codec, prg
+from omnidsl.mpc.binding import check_binding, write_pin
+from omnidsl.mpc.schemes import FixedShares
+from omnidsl.mpc.schemes.additive import shares
+from omnidsl.mpc.schemes.additive.material import expand_material
+from omnidsl.mpc.schemes.additive.wire import material_from_msg, material_to_msg
 from tests.groth16.cases import CASES
 from tests.mpc.cluster import make_keys
 from tests.mpc.helpers import NormBound, split_materials
@@ -41,7 +44,7 @@ def test_last_party_cannot_shift_the_pinned_public_wires(tmp_path, witness_msm):
     if witness_msm == "split":
         mats = split_materials(be, pk, z_other, n, fixed=fixed, bind_label="t-1")
     else:
-        from omnidsl.mpc.dealer import deal
+        from omnidsl.mpc.schemes.additive.dealer import deal
         mats = deal(be, z_other, pk.n_public + 1, pk.domain_size, n, fixed=fixed,
                     bind_label="t-1", wire_bits=pk.r1cs.wire_bits)
     last = bytearray(mats[-1].witness)

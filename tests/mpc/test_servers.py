@@ -54,8 +54,11 @@ def test_every_rule_proves_and_verifies(tmp_path, keys, be, n):
             assert all(r.bytes_sent == (n - 1) * per_peer
                        + opening_bytes_sent(r.server, n, 2 * pk.domain_size)
                        for r in res.reports)
-            # only the last server receives explicit shares; the others get seeds
-            assert all(r.material_bytes < 1024 for r in res.reports[:-1])
+            # only the last server receives explicit shares; the others get seeds (and the
+            # public values, which every server gets)
+            assert all(r.material_bytes < 1024 + 32 * (pk.n_public + 1)
+                       for r in res.reports[:-1])
+            assert res.reports[-1].material_bytes > 32 * pk.n_wires
         assert cl.alive() == list(range(n))
 
 

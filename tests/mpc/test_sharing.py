@@ -10,8 +10,10 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
 from omnidsl.errors import FormatError
 from omnidsl.field import R, int_to_bytes
-from omnidsl.mpc import codec, prg, shares
-from omnidsl.mpc.dealer import PartyMaterial, blinding_of, deal, expand_material
+from omnidsl.mpc import codec, prg
+from omnidsl.mpc.schemes.additive import shares
+from omnidsl.mpc.schemes.additive.dealer import blinding_of, deal
+from omnidsl.mpc.schemes.additive.material import PartyMaterial, expand_material
 
 
 def ints(buf: bytes) -> list[int]:

@@ -9,9 +9,12 @@ import pytest
 
 from omnidsl.backend import get_backend
 from omnidsl.errors import FormatError, ProofError
-from omnidsl.mpc import codec, shares
-from omnidsl.mpc.dealer import deal, expand_material
-from omnidsl.mpc.server import check_masked, material_from_msg, material_to_msg
+from omnidsl.mpc import codec
+from omnidsl.mpc.schemes.additive import shares
+from omnidsl.mpc.schemes.additive.dealer import deal
+from omnidsl.mpc.schemes.additive.material import expand_material
+from omnidsl.mpc.schemes.additive.shares import check_masked
+from omnidsl.mpc.schemes.additive.wire import material_from_msg, material_to_msg
 from tests.groth16.cases import CASES
 from tests.mpc.cluster import make_keys
 

@@ -27,22 +27,22 @@ from omnidsl.groth16.points import g1_from_bytes, g2_from_bytes
 from omnidsl.groth16.prover import dealt_msms, prove, prove_plain, public_signals
 from omnidsl.groth16.reduction import DEFAULT_REDUCTION, pad
 from omnidsl.groth16.verifier import verify
-from omnidsl.mpc import codec, coordinator, prg, shares
+from omnidsl.mpc import codec, coordinator, prg
+from omnidsl.mpc.binding import write_pin
 from omnidsl.mpc.cluster import ServerCluster
 from omnidsl.mpc.config import file_digest
-from omnidsl.mpc.dealer import (
+from omnidsl.mpc.network import LocalHub
+from omnidsl.mpc.schemes import WITNESS_MSM_MODES, FixedShares
+from omnidsl.mpc.schemes.additive import AdditiveDriver, shares
+from omnidsl.mpc.schemes.additive import dealer as additive_dealer
+from omnidsl.mpc.schemes.additive.dealer import blinding_of, deal, share_dealt_msms
+from omnidsl.mpc.schemes.additive.material import (
     WITNESS_MSM_BYTES,
-    FixedShares,
-    blinding_of,
-    deal,
     decode_dealt_msms,
     encode_dealt_msms,
     expand_material,
-    share_dealt_msms,
 )
-from omnidsl.mpc.driver import AdditiveDriver
-from omnidsl.mpc.network import LocalHub
-from omnidsl.mpc.server import read_recording, write_pin
+from omnidsl.mpc.server import read_recording
 from tests.groth16.cases import CASES
 from tests.mpc.cluster import Cluster
 from tests.mpc.helpers import FixedPlain, NormBound, run_parties, split_materials
@@ -377,7 +377,7 @@ def test_bound_sessions_accept_split_mode_and_refuse_forgeries(be, nb, tmp_path)
     digest = file_digest(pk_path)
     with ServerCluster(tmp_path / "cl", n, {"nb": nb.keys}, timeout=20, bind=True) as cl:
         honest = committed(z, "task1-0xaa", cl)
-        for mode in coordinator.WITNESS_MSM_MODES:
+        for mode in WITNESS_MSM_MODES:
             res = coordinator.prove_shared(cl.cfg, pk_path, z, be, pk=pk, fixed=honest,
                                            bind_label="task1-0xaa", witness_msm=mode)
             assert verify(pk.vk, res.public, res.proof, be), mode
@@ -443,7 +443,7 @@ def test_cli_modes_through_real_servers(tmp_path, be, nb, monkeypatch, capsys):
             proof.unlink()
             public.unlink()
 
-        real = coordinator.share_dealt_msms
+        real = additive_dealer.share_dealt_msms
 
         def corrupted(which):
             def share(backend, w, n):
@@ -451,13 +451,13 @@ def test_cli_modes_through_real_servers(tmp_path, be, nb, monkeypatch, capsys):
                 return [encode_dealt_msms(d) for d in _shift(backend, pts, which)]
             return share
 
-        monkeypatch.setattr(coordinator, "share_dealt_msms", corrupted("a"))
+        monkeypatch.setattr(additive_dealer, "share_dealt_msms", corrupted("a"))
         capsys.readouterr()
         assert main(base + servers) == 1  # split is the default
         err = capsys.readouterr().err
         assert "does not verify" in err and "Traceback" not in err
         assert not proof.exists() and not public.exists()  # nothing written
-        monkeypatch.setattr(coordinator, "share_dealt_msms", corrupted("b2"))
+        monkeypatch.setattr(additive_dealer, "share_dealt_msms", corrupted("b2"))
         assert main(base + servers) == 1
         err = capsys.readouterr().err
         assert PAIRING_MSG in err and "Traceback" not in err

@@ -1,12 +1,13 @@
-"""Every size a server accepts, derived from the proving key before anything is allocated.
+"""The additive material on the wire: its message fields and every size a server accepts.
 
 A data owner is anyone who can reach the server, so its messages are hostile input.  The server
-reads them in this order, each against a bound fixed before the read:
+reads them in this order, each against a bound fixed before the read (``messages.py`` has the
+first two):
 
 1. the hello (``frames.MAX_HELLO_FRAME`` = 256 bytes);
-2. the sealed ``open`` frame (``OPEN_FRAME_LIMIT``): the proving key's SHA-256 only;
+2. the sealed ``open`` frame (``messages.OPEN_FRAME_LIMIT``): the proving key's SHA-256 only;
 3. the sealed material frame, at most :func:`material_frame_limit` of *that* key, whose JSON
-   header is at most ``MATERIAL_HEADER_LIMIT`` bytes;
+   header is at most ``messages.MATERIAL_HEADER_LIMIT`` bytes;
 4. :func:`check_material`: every count and length equal to what the key implies (n_wires,
    n_public, n_triples = domain, n_parties, party id, the last party's explicit shares, fixed
    wires, mask slack, dealt points) — before a seed is expanded.
@@ -17,19 +18,21 @@ the session's key), and the per-message checks of the driver compare each one to
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from omnidsl.errors import FormatError
 from omnidsl.field import FR_BYTES
-from omnidsl.mpc import codec, shares
-from omnidsl.mpc.dealer import MAX_MASK_SLACK, WITNESS_MSM_BYTES, PartyMaterial
+from omnidsl.mpc import codec
+from omnidsl.mpc.messages import MATERIAL_HEADER_LIMIT, SEAL_OVERHEAD
+from omnidsl.mpc.schemes.additive import shares
+from omnidsl.mpc.schemes.additive.material import (
+    MAX_MASK_SLACK,
+    SCHEME_NAME,
+    WITNESS_MSM_BYTES,
+    PartyMaterial,
+)
 
-#: the sealed frame naming the proving key: {"kind": "open", "key_digest": 64 hex digits}
-OPEN_FRAME_LIMIT = 1024
-#: JSON header of a material message (about 20 fields; a bind label ≤ 128 characters)
-MATERIAL_HEADER_LIMIT = 4096
-#: sealing overhead: version, counter, step (≤ 255 bytes), tag
-SEAL_OVERHEAD = 1 + 8 + 1 + 255 + 16
 _FIXED_BLOBS = 16 + 32 + WITNESS_MSM_BYTES  # session id, seed, dealt points
 
 
@@ -46,20 +49,6 @@ def peer_frame_limit(pk: Any, n_parties: int) -> int:
     """Upper bound of a frame between servers: the opening of d‖e (2·domain elements; a slice
     of it for N ≥ 3) is the largest message; points and the handshake are smaller."""
     return 2 * pk.domain_size * FR_BYTES + SEAL_OVERHEAD + 1024
-
-
-def encode_open(key_digest: str) -> bytes:
-    """The ``open`` message naming the proving key (the data owner's first sealed frame)."""
-    return codec.encode({"kind": "open", "key_digest": key_digest})
-
-
-def check_open(msg: dict[str, Any]) -> str:
-    """The proving key's SHA-256 (hex) named by an ``open`` message."""
-    digest = msg.get("key_digest")
-    if msg.get("kind") != "open" or not isinstance(digest, str) or len(digest) != 64 \
-            or any(c not in "0123456789abcdef" for c in digest):
-        raise FormatError("malformed session opening (expected the proving key's SHA-256)")
-    return digest
 
 
 def check_material(m: PartyMaterial, pk: Any, n_parties: int, sid: int) -> None:
@@ -104,3 +93,58 @@ def check_material(m: PartyMaterial, pk: Any, n_parties: int, sid: int) -> None:
         raise bad(f"dealt MSM shares need {WITNESS_MSM_BYTES} bytes")
     if m.bind_label is not None and not 0 < len(m.bind_label) <= 128:
         raise bad("bind label longer than 128 characters")
+
+
+def material_fields(m: PartyMaterial) -> dict[str, codec.Value]:
+    """The material's message fields (``messages.encode_session`` adds kind, scheme, key)."""
+    return {
+        "session_id": m.session_id, "party_id": m.party_id, "n_parties": m.n_parties,
+        "seed": m.seed, "n_wires": m.n_wires, "public": m.public, "n_triples": m.n_triples,
+        "witness": m.witness, "triple_z": m.triple_z, "rs": m.rs, "fixed_wires": m.fixed_wires,
+        "fixed_share": m.fixed_share, "bind_label": m.bind_label, "witness_msm": m.witness_msm,
+        "mask_slack": m.mask_slack,
+    }
+
+
+def parse_material(msg: Mapping[str, codec.Value],
+                   check: Callable[[PartyMaterial], None] | None = None) -> PartyMaterial:
+    """Parse the material fields; ``check`` (the server's size checks against its proving key)
+    runs before the consistency checks of ``PartyMaterial.validate``."""
+    m_: dict[str, codec.Value] = dict(msg)
+
+    def opt(key: str, typ: type) -> Any:
+        v = m_.get(key)
+        return None if v is None else codec.need(m_, key, typ)
+
+    m = PartyMaterial(
+        session_id=codec.need(m_, "session_id", bytes), party_id=codec.need(m_, "party_id", int),
+        n_parties=codec.need(m_, "n_parties", int), seed=codec.need(m_, "seed", bytes),
+        n_wires=codec.need(m_, "n_wires", int), public=codec.need(m_, "public", bytes),
+        n_triples=codec.need(m_, "n_triples", int), witness=opt("witness", bytes),
+        triple_z=opt("triple_z", bytes), rs=opt("rs", int),
+        fixed_wires=opt("fixed_wires", bytes), fixed_share=opt("fixed_share", bytes),
+        bind_label=opt("bind_label", str), witness_msm=opt("witness_msm", bytes),
+        mask_slack=opt("mask_slack", int) or 0,
+    )  # type: ignore[arg-type]
+    if check is not None:
+        check(m)
+    try:
+        m.validate()
+    except ValueError as exc:
+        raise FormatError(f"bad session material: {exc}") from None
+    return m
+
+
+def material_to_msg(m: PartyMaterial, key_digest: str) -> dict[str, codec.Value]:
+    """The whole ``session`` message body for ``m`` (what ``messages.encode_session`` encodes)."""
+    return {"kind": "session", "scheme": m.scheme, "key_digest": key_digest,
+            **material_fields(m)}
+
+
+def material_from_msg(msg: Mapping[str, codec.Value],
+                      check: Callable[[PartyMaterial], None] | None = None
+                      ) -> tuple[PartyMaterial, str]:
+    """(material, key digest) of a decoded ``session`` message (see :func:`parse_material`)."""
+    if msg.get("scheme", SCHEME_NAME) != SCHEME_NAME:
+        raise FormatError(f"the session uses the {msg.get('scheme')!r} scheme, not additive")
+    return parse_material(msg, check), str(codec.need(dict(msg), "key_digest", str))

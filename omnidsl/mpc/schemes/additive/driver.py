@@ -30,8 +30,9 @@ from omnidsl.groth16.points import (
     g2_from_bytes,
     g2_to_bytes,
 )
-from omnidsl.mpc.dealer import ExpandedMaterial, decode_dealt_msms
 from omnidsl.mpc.network import Network, broadcast_exchange
+from omnidsl.mpc.schemes.additive import beaver
+from omnidsl.mpc.schemes.additive.material import ExpandedMaterial, decode_dealt_msms
 
 #: from this many parties on, openings of vectors are sliced (2 rounds, ≈ 4(N−1)/N vectors of
 #: traffic per party instead of 2(N−1) for one broadcast round)
@@ -96,7 +97,7 @@ class AdditiveDriver:
         self._triple_pos += m
         x, y, z = self.material.x[lo:hi], self.material.y[lo:hi], self.material.z[lo:hi]
         fr = self.backend
-        de_share = fr.beaver_mask(a, b, x, y)
+        de_share = beaver.mask(fr, a, b, x, y)
         if self.corrupt and m:
             de_share = fr.fr_add(de_share, int_to_bytes(1) + bytes((2 * m - 1) * FR_BYTES))
         step = self._step("mul_vec")
@@ -110,7 +111,7 @@ class AdditiveDriver:
                     raise NetworkError(f"party {j} sent {len(part)} bytes at step {step!r}, "
                                        f"expected {2 * m * 32}")
         try:
-            de, c = fr.beaver_open(parts, x, y, z, self.is_leader)
+            de, c = beaver.open_product(fr, parts, x, y, z, self.is_leader)
         except ValueError as exc:
             raise NetworkError(f"non-canonical share at {step!r}: {exc}") from None
         self.opened.append((step, de))
@@ -132,7 +133,7 @@ class AdditiveDriver:
                 raise NetworkError(f"party {j} sent {len(part)} bytes at step {step!r}, "
                                    f"expected {len(piece[me])}")
         try:
-            opened = self.backend.fr_sum(mine)
+            opened = beaver.fr_sum(self.backend, mine)
         except ValueError as exc:
             raise NetworkError(f"non-canonical share at {step!r}: {exc}") from None
         net.step = f"{step}.open"

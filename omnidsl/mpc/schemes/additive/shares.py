@@ -13,6 +13,7 @@ import numpy as np
 
 from omnidsl import _native
 from omnidsl.backend.base import Backend
+from omnidsl.errors import ProofError
 from omnidsl.field import FR_BYTES, R
 from omnidsl.mpc import prg
 
@@ -53,6 +54,20 @@ def split_scalar(value: int, seeds: Sequence[bytes], label: bytes) -> list[int]:
     """Shares of one scalar: seeded for all but the last party."""
     seeded = [prg.expand_scalar(s, label) for s in seeds]
     return [*seeded, (value - sum(seeded)) % R]
+
+
+def split_ints(values: Sequence[int], n: int) -> list[list[int]]:
+    """Additive shares over F_r of a vector of Python ints for ``n`` parties: N−1 uniform
+    vectors (fresh CSPRNG seeds), the last the remainder (the market's aggregation shares)."""
+    if n < 1:
+        raise ValueError("need at least one share")
+    vals = [int(v) % R for v in values]
+    seeds = [prg.new_seed() for _ in range(n - 1)]
+    seeded = [[int.from_bytes(prg.expand(s, b"ints", len(vals))[32 * i:32 * i + 32], "little")
+               for i in range(len(vals))] for s in seeds]
+    last = [(v - sum(col)) % R for v, col in zip(vals, zip(*seeded, strict=True), strict=True)] \
+        if seeded else vals
+    return [*seeded, last]
 
 
 # ---------------------------------------------------------------- bounded (statistical) masks
@@ -96,3 +111,29 @@ def below_pow2(buf: bytes, bits: np.ndarray) -> np.ndarray:
     bits ≥ 254 → always True).  ValueError for a non-canonical element."""
     b = np.clip(np.asarray(bits, dtype=np.int64).reshape(-1), 0, 256).astype("<u2")
     return np.frombuffer(_native.fr_below_pow2(buf, b.tobytes()), dtype=np.uint8).astype(bool)
+
+
+def check_masked(witness_share: bytes, n_public_wires: int,
+                 mask_bits: np.ndarray | None = None) -> None:
+    """Refuse a witness "share" whose private wires are not masked (a server's guard).
+
+    ``mask_bits``: the session's mask width per wire (:func:`mask_widths`; None = uniform
+    masks everywhere).  A share of a wire with mask width w ≥ 40 has magnitude min(v, r − v) below
+    2^(w−20) with probability about 2^−20 (uniform masks: below 2^128 with probability 2^−126),
+    while a clear witness is full of bits and small fixed-point values.  More than
+    4 + n/65536 such entries (expected: < 1) means the data owner sent (part of) its witness in
+    the clear, which this server must never hold.
+    """
+    priv = witness_share[n_public_wires * 32:]
+    n = len(priv) // 32
+    if mask_bits is None:
+        thresholds = np.full(n, 128, dtype=np.int64)
+    else:
+        w = np.asarray(mask_bits, dtype=np.int64)[n_public_wires:]
+        thresholds = np.where(w >= 254, 128, np.maximum(w - 20, 0))
+    small = below_pow2(priv, thresholds)
+    if int(small.sum()) > 4 + n // 65536:
+        raise ProofError(
+            f"refusing the session: {int(small.sum())} private witness entries are not masked",
+            hint="the data owner must send additive shares, never the clear witness",
+        )
