@@ -29,7 +29,7 @@ before proving that it proves exactly what it committed to (:func:`binding_diges
 Bounded masks (``mask_slack`` σ > 0, the default when the proving key carries wire widths): the
 seeded witness shares are ``prg.expand_masked(seed, "witness", widths)`` with widths =
 ``shares.mask_widths(wire_bits, n_wires, σ)`` — uniform on [0, 2^(b+σ)) for a wire of width b —
-instead of uniform on F_r; the statistical argument is in ``omnidsl/mpc/shares.py``.  The dealer
+instead of uniform on F_r; the statistical argument is in ``shares.py``.  The dealer
 refuses a witness with a value outside its wire's declared width (before anything is sent).
 
 Dealt witness MSMs (optional, :func:`share_dealt_msms`, mode "split"): the data owner computes
