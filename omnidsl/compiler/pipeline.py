@@ -8,8 +8,8 @@
 the optimised R1CS and the wire map ``kept`` — is what the compile cache stores
 (``cache.py``) and what ``omnidsl compile`` writes; with a cache folder a hit skips lowering,
 emission and the optimiser (``omnidsl setup`` needs nothing else), and ``circuit`` then lowers
-the rule only for its witness program.  :meth:`Pipeline.with_compiled` takes a compiled output
-read from elsewhere (``omnidsl witness --circuit``).
+the rule only for its witness program (and checks that it lowers to the -O0 sizes the entry
+recorded).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-from omnidsl.errors import FormatError
 from omnidsl.lang import ast
 from omnidsl.lang.checker import CheckedRule, check
 from omnidsl.lang.parser import parse
@@ -149,30 +148,19 @@ class Pipeline:
         lowered = self.lowered
         compiled = self.compiled
         b = lowered.builder
-        if b.blocks:  # the compiled output came from the cache or a file: check it fits
-            sizes = (b.n_wires, b.n_constraints())
-            if sizes != (compiled.n_wires_o0, compiled.n_constraints_o0):
-                if self._entry is None:
-                    raise FormatError(f"{self.file}: the compiled circuit does not fit the rule "
-                                      f"(-O0 wires, constraints {compiled.n_wires_o0}, "
-                                      f"{compiled.n_constraints_o0}; the rule lowers to "
-                                      f"{sizes[0]}, {sizes[1]}): compiled by a different "
-                                      "omnidsl version", hint="compile the rule again")
+        if b.blocks:  # the compiled output came from the cache: check that it fits
+            if (b.n_wires, b.n_constraints()) != (compiled.n_wires_o0, compiled.n_constraints_o0):
                 # cannot happen for one compiler version (the key covers it): be safe
-                from .cache import store_compiled
-
-                shutil.rmtree(self._entry, ignore_errors=True)
+                log.warning("compile cache entry %s does not fit the rule; compiling again",
+                            self._entry)
+                if self._entry is not None:
+                    shutil.rmtree(self._entry, ignore_errors=True)
                 compiled = self.__dict__["compiled"] = compile_lowered(lowered, self.opt_level)
-                store_compiled(self._entry, compiled)
+                if self._entry is not None:
+                    from .cache import store_compiled
+
+                    store_compiled(self._entry, compiled)
             b.blocks.clear()  # not needed: the compiled system exists
             b.cache.clear()
         return Circuit(compiled.r1cs, self.checked, lowered.inputs, lowered.outputs,
                        compiled.kept, self.opt_level, b, compiled.n_constraints_o0)
-
-    def with_compiled(self, compiled: Compiled) -> Pipeline:
-        """Use a compiled output obtained elsewhere (e.g. read from ``omnidsl compile``'s
-        files) instead of emitting and optimising; returns ``self``."""
-        self.__dict__["compiled"] = compiled
-        self.__dict__.pop("circuit", None)
-        self._entry = None
-        return self

@@ -14,7 +14,6 @@ import omnidsl.compiler.pipeline as pipeline
 from omnidsl.cli import main
 from omnidsl.compiler import Pipeline, compile_rule
 from omnidsl.compiler.builder import Builder
-from omnidsl.errors import FormatError
 from omnidsl.groth16.keys import read_proving_key
 from omnidsl.groth16.setup import r1cs_equal
 from omnidsl.r1cs.wtnsfile import read_wtns
@@ -97,12 +96,18 @@ def test_cache_hit_neither_lowers_nor_optimises(tmp_path, monkeypatch):
     assert c.decoded_outputs(c.witness(INPUTS))["s"] == 3.5625
 
 
-def test_a_compiled_output_that_does_not_fit_is_refused():
-    small = Pipeline(SRC, "p.omni", {"D": 4}).compiled
-    p = Pipeline(SRC, "p.omni", {"D": 5}).with_compiled(small)
-    with pytest.raises(FormatError, match="compiled by a different omnidsl version") as exc:
-        _ = p.circuit
-    assert "p.omni" in str(exc.value)
+def test_a_cache_entry_that_does_not_fit_is_compiled_again(tmp_path):
+    first = Pipeline(SRC, "p.omni", None, 2, tmp_path).circuit
+    (entry,) = (tmp_path / "compiled").iterdir()
+    meta = json.loads((entry / "meta.json").read_text())
+    meta["n_constraints_o0"] += 1  # as if another lowering had written it
+    (entry / "meta.json").write_text(json.dumps(meta))
+    again = Pipeline(SRC, "p.omni", None, 2, tmp_path).circuit
+    assert again.n_constraints_o0 == first.n_constraints_o0
+    assert r1cs_equal(again.r1cs, first.r1cs)
+    assert np.array_equal(again.witness(INPUTS), first.witness(INPUTS))
+    meta = json.loads((entry / "meta.json").read_text())  # stored again, right this time
+    assert meta["n_constraints_o0"] == first.n_constraints_o0
 
 
 def test_bad_level_is_refused_at_once():
@@ -128,17 +133,15 @@ def test_setup_takes_the_compiled_output(work, monkeypatch, capsys):
     assert r1cs_equal(pk.r1cs, Pipeline(SRC, "p.omni").compiled.r1cs)
 
 
-def test_witness_from_compile_files_does_not_recompile(work, monkeypatch, capsys):
+def test_witness_from_compile_files_does_not_optimise(work, monkeypatch, capsys):
+    import omnidsl.compiler.optimise as optimise
+
     monkeypatch.setenv("OMNIDSL_CACHE", "off")
     assert main(["compile", "p.omni", "-o", "out"]) == 0
     assert main(["witness", "p.omni", "in.json", "-o", "a.wtns"]) == 0
     n = Counter(monkeypatch)
+    monkeypatch.setattr(optimise, "optimise", lambda *a, **k: pytest.fail("optimised again"))
     code = main(["witness", "p.omni", "in.json", "-o", "b.wtns", "--circuit", "out/p.json"])
     assert code == 0, capsys.readouterr().err
-    assert n.calls == {"parse": 1, "check": 1, "lower": 1}  # no emission, no optimiser
+    assert n.calls == {"parse": 1, "check": 1, "lower": 1, "compile_lowered": 1, "emit": 1}
     assert np.array_equal(read_wtns(work / "a.wtns"), read_wtns(work / "b.wtns"))
-    (work / "out" / "p.r1cs").unlink()
-    code = main(["witness", "p.omni", "in.json", "-o", "c.wtns", "--circuit", "out/p.json"])
-    err = capsys.readouterr().err
-    assert code == 1 and "p.r1cs is missing" in err and "Traceback" not in err
-    assert not (work / "c.wtns").exists()
