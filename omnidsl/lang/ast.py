@@ -79,7 +79,7 @@ class BoolOp(Expr):
 
 @dataclass(eq=False)
 class Call(Expr):
-    """Built-in function call: abs, min, max, dot, norm2, norm, sum, all, any, len, rescale."""
+    """A built-in function call (the functions: the registry, ``lang/builtins.py``)."""
 
     func: str
     args: list[Expr]

@@ -15,6 +15,9 @@ from omnidsl.lang.builtins import REGISTRY, Builtin, generator_names, markdown_t
 from omnidsl.lang.parser import GENERATOR_FUNCS
 
 DSL_MD = Path(__file__).resolve().parents[2] / "docs" / "dsl.md"
+GADGETS_MD = DSL_MD.with_name("gadgets.md")
+#: built-ins that emit no constraint of their own (folded to a constant by the checker)
+NO_COST = {"len"}
 
 
 def test_docs_table_is_the_registry():
@@ -34,6 +37,15 @@ def test_docs_name_every_builtin_and_every_reduction():
     gens = re.search(r"with `f` one of ([^.]*?) evaluates", text.replace("\n", " "))
     assert gens is not None
     assert sorted(re.findall(r"`(\w+)`", gens.group(1))) == sorted(generator_names())
+
+
+def test_every_builtin_has_its_cost_in_gadgets_md():
+    text = GADGETS_MD.read_text(encoding="utf-8")
+    table = text[text.index("## Gadget table"):]
+    table = table[:table.index("\n## ", 1)]
+    for name in set(REGISTRY) - NO_COST:  # a row of the table, or a section of its own
+        assert re.search(rf"^\|[^|\n]*`[^`|]*\b{name}\(", table, re.M) or re.search(
+            rf"^#+ .*`{name}\(", text, re.M), name
 
 
 def test_entries_are_complete():
