@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Protocol
 
-from omnidsl.errors import DSLBoundError
+from omnidsl.errors import DSLBoundError, InternalError
 from omnidsl.lang import ast
 from omnidsl.lang.bounds import (
     abs_bounds,
@@ -95,7 +95,7 @@ class Builtin:
 # ------------------------------------------------------------------ shared rule pieces
 
 
-def _nums(chk: CheckCtx, e: ast.Call, loop: Any) -> list[ExprInfo]:
+def numbers(chk: CheckCtx, e: ast.Call, loop: Any) -> list[ExprInfo]:
     """Check every argument, each must be a number."""
     args = [chk.ex(a, loop) for a in e.args]
     for node, i in zip(e.args, args, strict=True):
@@ -103,9 +103,9 @@ def _nums(chk: CheckCtx, e: ast.Call, loop: Any) -> list[ExprInfo]:
     return args
 
 
-def _vectors(chk: CheckCtx, e: ast.Call, loop: Any) -> list[ExprInfo]:
+def vectors(chk: CheckCtx, e: ast.Call, loop: Any) -> list[ExprInfo]:
     """Check every argument, each must be a non-constant numeric vector."""
-    args = _nums(chk, e, loop)
+    args = numbers(chk, e, loop)
     for node, i in zip(e.args, args, strict=True):
         if i.length is None:
             raise chk.err(node, f"{e.func}() needs a vector", "this is a scalar")
@@ -114,24 +114,25 @@ def _vectors(chk: CheckCtx, e: ast.Call, loop: Any) -> list[ExprInfo]:
     return args
 
 
-def _no_lowering(low: LowerCtx, e: ast.Call, loop: Any) -> Any:
-    from omnidsl.errors import InternalError
-
-    raise InternalError(f"cannot lower call {e.func}")
-
-
-def _reduce_num(chk: CheckCtx, e: ast.Generator, body: ExprInfo) -> None:
+def numeric_body(chk: CheckCtx, e: ast.Generator, body: ExprInfo) -> None:
+    """A reduction's body must be a number that depends on an input."""
     chk.need(e.body, body, "num", f"{e.func}() needs numbers")
     if body.is_const:
         raise chk.err(e.body, f"{e.func}() over a constant body",
                       "the body must depend on an input")
 
 
+def _no_lowering(low: LowerCtx, e: ast.Call, loop: Any) -> Any:
+    """For built-ins the checker folds to a constant (len) or the comparison rules consume
+    (norm): reaching the lowering is a compiler bug."""
+    raise InternalError(f"cannot lower call {e.func}")
+
+
 # ------------------------------------------------------------------ abs
 
 
 def check_abs(chk: CheckCtx, e: ast.Call, loop: Any) -> ExprInfo:
-    a = _nums(chk, e, loop)[0]
+    a = numbers(chk, e, loop)[0]
     if a.is_const:
         return const_info(abs(a.const))
     return ExprInfo("num", a.length, a.scale, *abs_bounds(a.lo, a.hi))
@@ -147,7 +148,7 @@ def lower_abs(low: LowerCtx, e: ast.Call, loop: Any) -> Any:
 
 
 def check_minmax(chk: CheckCtx, e: ast.Call, loop: Any) -> ExprInfo:
-    f, args = e.func, _nums(chk, e, loop)
+    f, args = e.func, numbers(chk, e, loop)
     if len(args) == 1:
         a = args[0]
         if a.length is None:
@@ -176,7 +177,7 @@ def lower_minmax(low: LowerCtx, e: ast.Call, loop: Any) -> Any:
 
 
 def reduce_check_minmax(chk: CheckCtx, e: ast.Generator, body: ExprInfo, n: int) -> ExprInfo:
-    _reduce_num(chk, e, body)
+    numeric_body(chk, e, body)
     return ExprInfo("num", None, body.scale, body.lo, body.hi)
 
 
@@ -188,7 +189,7 @@ def reduce_lower_minmax(low: LowerCtx, e: ast.Generator, v: Any, scale: int) -> 
 
 
 def check_sum(chk: CheckCtx, e: ast.Call, loop: Any) -> ExprInfo:
-    a = _vectors(chk, e, loop)[0]
+    a = vectors(chk, e, loop)[0]
     return ExprInfo("num", None, a.scale, a.lo * a.length, a.hi * a.length)
 
 
@@ -198,7 +199,7 @@ def lower_sum(low: LowerCtx, e: ast.Call, loop: Any) -> Any:
 
 
 def reduce_check_sum(chk: CheckCtx, e: ast.Generator, body: ExprInfo, n: int) -> ExprInfo:
-    _reduce_num(chk, e, body)
+    numeric_body(chk, e, body)
     return ExprInfo("num", None, body.scale, body.lo * n, body.hi * n)
 
 
@@ -233,7 +234,7 @@ def reduce_lower_allany(low: LowerCtx, e: ast.Generator, v: Any, scale: int) -> 
 
 
 def check_dot(chk: CheckCtx, e: ast.Call, loop: Any) -> ExprInfo:
-    a, b = _vectors(chk, e, loop)
+    a, b = vectors(chk, e, loop)
     chk.shape(e, a, b)
     lo, hi = mul_bounds(a.lo, a.hi, b.lo, b.hi)
     return ExprInfo("num", None, a.scale + b.scale, lo * a.length, hi * a.length)
@@ -245,7 +246,7 @@ def lower_dot(low: LowerCtx, e: ast.Call, loop: Any) -> Any:
 
 
 def check_norm2(chk: CheckCtx, e: ast.Call, loop: Any) -> ExprInfo:
-    a = _vectors(chk, e, loop)[0]
+    a = vectors(chk, e, loop)[0]
     return ExprInfo("num", None, 2 * a.scale, 0, a.mag * a.mag * a.length)
 
 
@@ -256,7 +257,7 @@ def lower_norm2(low: LowerCtx, e: ast.Call, loop: Any) -> Any:
 
 def check_norm(chk: CheckCtx, e: ast.Call, loop: Any) -> ExprInfo:
     """``norm(v)``: a marker the comparison rules (``norm_compare``) square away."""
-    _vectors(chk, e, loop)
+    vectors(chk, e, loop)
     return ExprInfo("norm", norm=NormProduct([], [e.args[0]]))
 
 
@@ -284,7 +285,7 @@ def lower_rescale(low: LowerCtx, e: ast.Call, loop: Any) -> Any:
 
 
 def check_len(chk: CheckCtx, e: ast.Call, loop: Any) -> ExprInfo:
-    a = _nums(chk, e, loop)[0]
+    a = numbers(chk, e, loop)[0]
     if a.length is None:
         raise chk.err(e.args[0], "len() needs a vector")
     return const_info(Fraction(a.length))

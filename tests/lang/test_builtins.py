@@ -73,7 +73,7 @@ def test_arity_error_quotes_the_registry_usage(name: str):
 
 
 def _check_cube(chk, e, loop):
-    x = builtins._nums(chk, e, loop)[0]
+    x = builtins.numbers(chk, e, loop)[0]
     if x.is_const:
         return builtins.const_info(x.const ** 3)
     lo, hi = x.lo ** 3, x.hi ** 3  # x ↦ x³ is increasing
@@ -114,7 +114,7 @@ def test_a_new_reduction_needs_only_its_entry(monkeypatch: pytest.MonkeyPatch):
     squares, sumsq(v) / sumsq(f(i) for i in a..b))."""
 
     def check(chk, e, loop):
-        a = builtins._vectors(chk, e, loop)[0]
+        a = builtins.vectors(chk, e, loop)[0]
         return builtins.ExprInfo("num", None, 2 * a.scale, 0, a.mag * a.mag * a.length)
 
     def lower(low, e, loop):
@@ -122,7 +122,7 @@ def test_a_new_reduction_needs_only_its_entry(monkeypatch: pytest.MonkeyPatch):
         return low.value("num", low.g.dot(low.b, u.v, u.v, square=True), 2 * u.scale)
 
     def reduce_check(chk, e, body, n):
-        builtins._reduce_num(chk, e, body)
+        builtins.numeric_body(chk, e, body)
         return builtins.ExprInfo("num", None, 2 * body.scale, 0, body.mag * body.mag * n)
 
     def reduce_lower(low, e, v, scale):
