@@ -1,8 +1,46 @@
-"""Child processes omnidsl starts (anvil, the solc-js server, proving servers): stop them by PID."""
+"""Child processes omnidsl starts (anvil, the solc-js server, proving servers): free ports for
+them, stop them by PID, and turn SIGTERM into SystemExit so ``finally`` blocks stop them."""
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import socket
 import subprocess
+import threading
+from collections.abc import Iterator
+
+
+def free_ports(n: int) -> list[int]:
+    """n distinct TCP ports on 127.0.0.1 that were free a moment ago."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [int(s.getsockname()[1]) for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+@contextlib.contextmanager
+def terminate_raises() -> Iterator[None]:
+    """In the main thread: SIGTERM raises SystemExit, so ``finally`` blocks (stopping the
+    servers) run as they do on Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def stop_process(proc: subprocess.Popen, grace: float = 10.0) -> None:

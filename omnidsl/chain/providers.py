@@ -14,7 +14,6 @@ The dev chains (embedded, anvil) set ``w3.eth.default_account`` to their first f
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from web3 import Web3
 
 from omnidsl.errors import ChainError
 from omnidsl.npm import npm_bin
-from omnidsl.procs import stop_process
+from omnidsl.procs import free_ports, stop_process
 
 #: Block gas limit used by the embedded chain and anvil (batch verification of 32+ proofs and
 #: large verifiers need more than the 30M default of some nodes).
@@ -105,13 +104,6 @@ def connect(rpc_url: str, timeout: float = 30.0) -> Web3:
     return w3
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def anvil(port: int | None = None, gas_limit: int = GAS_LIMIT, code_size_limit: int | None = None,
           hardfork: str | None = None, startup_timeout: float = 30.0,
@@ -120,7 +112,7 @@ def anvil(port: int | None = None, gas_limit: int = GAS_LIMIT, code_size_limit: 
 
     The anvil process started here (and only it) is stopped on exit.
     """
-    port = port or free_port()
+    port = port or free_ports(1)[0]
     args = [str(npm_bin("anvil")), "--host", "127.0.0.1", "--port", str(port),
             "--gas-limit", str(gas_limit), "--silent"]
     if code_size_limit is not None:

@@ -39,8 +39,9 @@ from omnidsl.errors import ChainError, InputError, OmniDSLError
 from omnidsl.market import circom_rule as cr
 from omnidsl.market import dsl_rule
 from omnidsl.market.client import MarketClient
-from omnidsl.market.cluster import ServerCluster, terminate_raises
 from omnidsl.market.roles import DataOwner, ModelOwner, RuleLayout, Server, bind_label
+from omnidsl.mpc.cluster import ServerCluster
+from omnidsl.procs import terminate_raises
 
 logger = logging.getLogger(__name__)
 
@@ -466,7 +467,7 @@ def _run_rounds(w3: Web3, rule: MarketRule, actors: Actors, src: GradientSource,
         if tmp is not None:
             assert isinstance(rule, dsl_rule.DslRule)
             pk_path = rule.write_proving_key(tmp / "keys")
-            cluster = ServerCluster(tmp / "cluster", servers, {"market": tmp / "keys"})
+            cluster = ServerCluster(tmp / "cluster", servers, {"market": tmp / "keys"}, bind=True)
             mpc = MpcProvers(cluster.start_all(), pk_path)
             for k, s in enumerate(actors.servers):
                 s.binding = rule.binding_for(cluster.bind_dir(k))

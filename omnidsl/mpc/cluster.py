@@ -11,7 +11,6 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,25 +19,11 @@ from pathlib import Path
 
 from omnidsl.errors import NetworkError
 from omnidsl.mpc.config import Limits, ServersConfig, load_config, write_config
-from omnidsl.procs import stop_process
+from omnidsl.procs import free_ports, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 60.0
 LOG_LINES = 200
-
-
-def free_ports(n: int) -> list[int]:
-    """n distinct TCP ports on 127.0.0.1 that were free a moment ago."""
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [int(s.getsockname()[1]) for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def _die_with_parent() -> Callable[[], None] | None:

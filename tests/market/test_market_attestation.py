@@ -19,9 +19,9 @@ from omnidsl.field import R
 from omnidsl.market import aggregate as agg
 from omnidsl.market import dsl_rule
 from omnidsl.market.attestation import batch_digest, sign_digest
-from omnidsl.market.cluster import ServerCluster
 from omnidsl.market.demo import BOND, FEE, REWARD, setup_actors
 from omnidsl.market.roles import bind_label
+from omnidsl.mpc.cluster import ServerCluster
 from omnidsl.solidity.render import batch_calldata
 
 DIM = 24  # large enough for a short fingerprint preimage (r^(1/24) ≈ 2^10.6)
@@ -61,7 +61,7 @@ def test_attestation_digest_is_the_contracts(rule):
 @pytest.mark.chain
 def test_lll_binding_bypass_with_a_colluding_server_is_refused_on_chain(rule, tmp_path):
     pk_path = rule.write_proving_key(tmp_path / "keys")
-    with ServerCluster(tmp_path / "cluster", 3, {"market": tmp_path / "keys"},
+    with ServerCluster(tmp_path / "cluster", 3, {"market": tmp_path / "keys"}, bind=True,
                        timeout=20.0) as cluster:
         w3 = embedded_chain()
         actors = setup_actors(w3, rule, n_owners=3, n_servers=3)

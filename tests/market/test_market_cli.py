@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from omnidsl.chain import free_port
 from omnidsl.cli import main
+from omnidsl.procs import free_ports
 
 
 def test_unreachable_rpc_is_a_clean_error(capsys):
-    url = f"http://127.0.0.1:{free_port()}"
+    url = f"http://127.0.0.1:{free_ports(1)[0]}"
     assert main(["market", "demo", "--rpc", url, "--rounds", "1"]) == 1
     err = capsys.readouterr().err
     assert "cannot reach an Ethereum node" in err and "Traceback" not in err

@@ -22,10 +22,10 @@ from omnidsl.errors import NetworkError, ProofError
 from omnidsl.field import FR_BYTES, R, int_to_bytes, limbs_to_bytes
 from omnidsl.market import aggregate as agg
 from omnidsl.market import demo, dsl_rule
-from omnidsl.market.cluster import ServerCluster
 from omnidsl.market.demo import FEE, REWARD, run_demo, setup_actors
 from omnidsl.market.roles import bind_label
 from omnidsl.mpc.binding import binding_digest, check_binding, write_pin
+from omnidsl.mpc.cluster import ServerCluster
 from omnidsl.mpc.schemes import FixedShares
 from omnidsl.mpc.schemes.additive import shares as sh
 from omnidsl.mpc.schemes.additive.dealer import deal
@@ -115,7 +115,7 @@ def test_server_check_binding(dsl, tmp_path):
 @pytest.mark.chain
 def test_do_who_proves_another_gradient_is_refused(dsl, tmp_path):
     pk_path = dsl.write_proving_key(tmp_path / "keys")
-    with ServerCluster(tmp_path / "cluster", 3, {"market": tmp_path / "keys"},
+    with ServerCluster(tmp_path / "cluster", 3, {"market": tmp_path / "keys"}, bind=True,
                        timeout=20.0) as cluster:
         w3 = embedded_chain()
         actors = setup_actors(w3, dsl, n_owners=2, n_servers=3)

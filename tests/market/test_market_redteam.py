@@ -377,15 +377,15 @@ def test_a_second_market_on_the_same_bind_dir_cannot_launder_a_forged_gradient(d
     the DO and the MO's aggregate check passed with g_bad inside.  Now every honest server sees
     its pin for A was replaced and refuses."""
     from omnidsl.chain import embedded_chain
-    from omnidsl.market.cluster import ServerCluster
     from omnidsl.market.demo import FEE as DFEE
     from omnidsl.market.demo import REWARD as DREWARD
     from omnidsl.market.demo import setup_actors
+    from omnidsl.mpc.cluster import ServerCluster
     from omnidsl.solidity.render import batch_calldata
 
     bad = 1000 * 4096
     pk_path = dsl.write_proving_key(tmp_path / "keys")
-    with ServerCluster(tmp_path / "cluster", 3, {"market": tmp_path / "keys"},
+    with ServerCluster(tmp_path / "cluster", 3, {"market": tmp_path / "keys"}, bind=True,
                        timeout=20.0) as cluster:
         w3 = embedded_chain()
         actors = setup_actors(w3, dsl, n_owners=1, n_servers=3)

@@ -181,7 +181,7 @@ def test_cli_reports_unreachable_servers_in_one_line(tmp_path, capsys):
     from omnidsl.backend import get_backend
     from omnidsl.cli import main
     from omnidsl.field import bytes_to_limbs
-    from omnidsl.mpc.cluster import free_ports
+    from omnidsl.procs import free_ports
     from omnidsl.r1cs.wtnsfile import write_wtns
     from tests.mpc.cluster import make_keys
 
