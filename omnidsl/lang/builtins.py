@@ -322,6 +322,33 @@ def lower_fingerprint(low: LowerCtx, e: ast.Call, loop: Any) -> Any:
     return low.value("field", low.fingerprint(e))
 
 
+# ------------------------------------------------------------------ poseidon
+
+
+def check_poseidon(chk: CheckCtx, e: ast.Call, loop: Any) -> ExprInfo:
+    """``poseidon(x1, ..., xn)``: circomlib's Poseidon of 1..16 scalars, a field value."""
+    for node in e.args:
+        info = chk.ex(node, loop)
+        if info.kind not in ("num", "field"):
+            chk.need(node, info, "num", "poseidon() hashes numbers or `field` values")
+        if info.length is not None:
+            raise chk.err(node, "poseidon() takes scalars, not vectors",
+                          "hash entries one by one, or declare the vector `committed`")
+    return field_info()
+
+
+def lower_poseidon(low: LowerCtx, e: ast.Call, loop: Any) -> Any:
+    args = [low.lower(a, None).v for a in e.args]
+    return low.value("field", low.g.poseidon(low.b, args))
+
+
+_POSEIDON_DOC = (
+    "circomlib's Poseidon hash (npm circomlibjs `poseidon([...])`) of 1 to 16 scalars: numbers "
+    "enter as their encodings X = v·2^F embedded in F_r (negatives as r − \\|X\\|), `field` "
+    "values as they are; the result is a `field` value (an output, or an argument of another "
+    "`poseidon`). 3 constraints per S-box: 3·(8t + R_P − 1) for t = n + 1 (240 for two "
+    "inputs, docs/gadgets.md)")
+
 # ------------------------------------------------------------------ the table
 
 _FP_DOC = (
@@ -369,6 +396,8 @@ _TABLE = (
     Builtin("fingerprint", (2, 3),
             "output fp = fingerprint(v, rho[, mask]);  (rho, mask: `field` inputs)",
             "`fingerprint(v, rho[, mask])`", _FP_DOC, check_fingerprint, lower_fingerprint),
+    Builtin("poseidon", tuple(range(1, 17)), "poseidon(x1, ..., xn) with 1 <= n <= 16 scalars",
+            "`poseidon(a, b, ...)`", _POSEIDON_DOC, check_poseidon, lower_poseidon),
 )
 
 #: every built-in by name, in documentation order
