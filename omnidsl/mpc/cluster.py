@@ -19,6 +19,7 @@ from pathlib import Path
 
 from omnidsl.errors import NetworkError
 from omnidsl.mpc.config import Limits, ServersConfig, load_config, write_config
+from omnidsl.mpc.schemes import DEFAULT_SCHEME
 from omnidsl.procs import free_ports, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +48,8 @@ class ServerCluster:
 
     def __init__(self, directory: Path, n: int, circuits: dict[str, Path], timeout: float = 60.0,
                  *, record: bool = False, max_frame: int | None = None, bind: bool = False,
-                 threads: int | None = None, limits: Limits | None = None):
+                 threads: int | None = None, limits: Limits | None = None,
+                 scheme: str = DEFAULT_SCHEME, scheme_params: dict[str, int | str] | None = None):
         self.dir = Path(directory)
         self.n = n
         #: worker threads per server: the N servers share this host's cores, so by default each
@@ -57,7 +59,8 @@ class ServerCluster:
         self.config_path = write_config(self.dir, n, 0,
                                         circuits={k: str(v) for k, v in circuits.items()},
                                         timeout=timeout, ports=free_ports(n), limits=limits,
-                                        force=True, **extra)
+                                        force=True, scheme=scheme,
+                                        scheme_params=scheme_params, **extra)
         self.cfg: ServersConfig = load_config(self.config_path)
         self.record_dir = self.dir / "records" if record else None
         if self.record_dir:

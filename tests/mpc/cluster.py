@@ -32,9 +32,10 @@ class Cluster(ServerCluster):
 
     def __init__(self, directory: Path, n: int, circuits: dict[str, Path], timeout: float = 20.0,
                  record: bool = False, max_frame: int = 1 << 28, threads: int | None = None,
-                 limits=None):
+                 limits=None, scheme: str = "additive", scheme_params=None):
         super().__init__(directory, n, circuits, timeout, record=record, max_frame=max_frame,
-                         threads=threads, limits=limits)
+                         threads=threads, limits=limits, scheme=scheme,
+                         scheme_params=scheme_params)
 
     def start(self, i: int, *extra: str) -> None:
         self.start_server(i, *extra)

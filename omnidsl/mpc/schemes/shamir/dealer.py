@@ -86,6 +86,13 @@ class ShamirMaterial:
     witness: bytes | None = None  # parties ≥ t: share of the private wires
     scalars: bytes | None = None  # parties ≥ t: shares of r ‖ s ‖ m ‖ ζ
     witness_msm: bytes | None = None  # mode split: shares of P_A ‖ P_B2
+    bind_label: str | None = None  # (SessionMaterial field; binding needs fixed wires)
+    fixed_wires: bytes | None = None  # always None: Shamir sessions have no fixed wires
+    fixed_share: bytes | None = None  # always None
+
+    @property
+    def scheme(self) -> str:
+        return SCHEME
 
     @property
     def n_public(self) -> int:
@@ -123,6 +130,8 @@ class ShamirMaterial:
             prg.check_elements(self.scalars)
         if self.witness_msm is not None and len(self.witness_msm) != WITNESS_MSM_BYTES:
             raise ValueError(f"witness MSM shares need {WITNESS_MSM_BYTES} bytes")
+        if self.fixed_wires is not None or self.fixed_share is not None:
+            raise ValueError("the Shamir scheme takes no fixed shares")
         mine = self.digests[32 * self.party_id: 32 * self.party_id + 32]
         if material_digest(self) != mine:
             raise ValueError(f"party {self.party_id}'s material does not match its digest in the "

@@ -12,7 +12,8 @@
   broadcasts its point share, waits for the others up to ``wait_s``, drops (and names) the ones
   that failed, checks that every share received lies on one polynomial of the step's degree
   (only possible with more shares than degree + 1) and interpolates at 0.
-* ``check_consistency`` (step ``consistency#0``, run before anything is opened): every party
+* ``check_consistency`` (step ``consistency#0``, run at the prover's first call, before
+  anything is computed or opened): every party
   opens v = Σ ρ_k·z_k + ρ_r·r + ρ_s·s + m over its private witness shares, with ρ expanded from
   the commitment root (dealer.py) and m the dealt check mask, together with the root itself; it
   needs 2t + 1 parties, equal roots, and the values on one degree-t polynomial — otherwise the
@@ -83,6 +84,7 @@ class ShamirDriver:
 
     # ---- local operations
     def witness_share(self) -> bytes:
+        self.check_consistency()  # the prover's first call: check before computing anything
         return self.shares.witness
 
     def mul_vec(self, a: bytes, b: bytes) -> bytes:

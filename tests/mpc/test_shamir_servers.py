@@ -1,0 +1,98 @@
+"""The Shamir scheme with real `omnidsl serve` processes over TCP (servers.toml ``[scheme]``).
+
+N = 5, t = 1 and N = 3, t = 1 prove and verify with the plain verifier; two of five servers
+crashing mid-proof still give a verified proof (the data owner names them as failed); three
+crashing give one error naming them; a session dealt for another threshold is refused.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from omnidsl.backend import get_backend
+from omnidsl.errors import OmniDSLError
+from omnidsl.groth16.prover import public_signals
+from omnidsl.groth16.verifier import verify
+from omnidsl.mpc.coordinator import prove_shared
+from omnidsl.mpc.schemes.shamir import dealer
+from tests.groth16.test_circuits import CASES
+from tests.mpc.cluster import Cluster, make_keys
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def be():
+    return get_backend()
+
+
+@pytest.fixture(scope="module")
+def nb(tmp_path_factory, be):
+    params, inputs = CASES["norm_bound"]
+    d = tmp_path_factory.mktemp("keys") / "nb"
+    pk, z, _ = make_keys("norm_bound", params, inputs, d, be)
+    return d, pk, z
+
+
+def shamir_cluster(tmp_path, nb, n, t, wait_s=10):
+    return Cluster(tmp_path, n, {"nb": nb[0]}, timeout=20, scheme="shamir",
+                   scheme_params={"threshold": t, "wait_s": wait_s})
+
+
+@pytest.mark.parametrize("n,t", [(5, 1), (3, 1), (5, 2)])
+def test_shamir_servers_prove_and_verify(tmp_path, nb, be, n, t):
+    d, pk, z = nb
+    with shamir_cluster(tmp_path, nb, n, t).start_all() as cl:
+        for mode in ("split", "servers"):
+            res = prove_shared(cl.cfg, d / "proving_key.bin", z, be, pk=pk, witness_msm=mode)
+            assert verify(pk.vk, public_signals(pk, z), res.proof, be)
+            assert len(res.reports) == n and res.failed == {}
+            # server↔server traffic: the consistency value and four point shares per peer, plus
+            # the link's key confirmation — independent of the circuit size
+            per_peer = 64 + 3 * 64 + 128 + len(b"omnidsl-mpc handshake")
+            assert all(r.bytes_sent == (n - 1) * per_peer for r in res.reports)
+
+
+def test_two_of_five_servers_crash_mid_proof_and_the_proof_verifies(tmp_path, nb, be):
+    d, pk, z = nb
+    with shamir_cluster(tmp_path, nb, 5, 1) as cl:
+        cl.start_all({3: ["--test-crash-at", "open_g2#0"], 4: ["--test-crash-at", "open_g1#1"]})
+        res = prove_shared(cl.cfg, d / "proving_key.bin", z, be, pk=pk)
+        assert verify(pk.vk, public_signals(pk, z), res.proof, be)
+        assert set(res.failed) == {3, 4}
+        assert sorted(r.server for r in res.reports) == [0, 1, 2]
+        assert cl.wait_exit(3) == 17 and cl.wait_exit(4) == 17
+        cl.start_all()  # the survivors kept serving; the restarted two join the next proof
+        res = prove_shared(cl.cfg, d / "proving_key.bin", z, be, pk=pk)
+        assert verify(pk.vk, public_signals(pk, z), res.proof, be) and res.failed == {}
+
+
+def test_three_of_five_servers_crash_and_the_error_names_them(tmp_path, nb, be):
+    d, pk, z = nb
+    with shamir_cluster(tmp_path, nb, 5, 1) as cl:
+        cl.start_all({i: ["--test-crash-at", "open_g1#0"] for i in (2, 3, 4)})
+        with pytest.raises(OmniDSLError) as info:
+            prove_shared(cl.cfg, d / "proving_key.bin", z, be, pk=pk)
+        msg = info.value.message
+        assert "collaborative proof failed" in msg
+        for i in (2, 3, 4):
+            assert f"server {i}" in msg
+        assert "needs 3 parties, only 2 answered (0, 1)" in msg
+        assert "no answer from parties 2, 3 and 4" in msg
+
+
+def test_a_session_dealt_for_another_threshold_is_refused(tmp_path, nb, be, monkeypatch):
+    d, pk, z = nb
+    real = dealer.deal
+
+    def lower_t(backend, witness, n_public, n_parties, threshold, **kw):
+        return real(backend, witness, n_public, n_parties, threshold - 1, **kw)
+
+    with shamir_cluster(tmp_path, nb, 5, 2).start_all() as cl:
+        monkeypatch.setattr(dealer, "deal", lower_t)
+        with pytest.raises(OmniDSLError, match=r"dealt with threshold t = 1; servers\.toml says "
+                                               r"t = 2"):
+            prove_shared(cl.cfg, d / "proving_key.bin", z, be, pk=pk)
+        monkeypatch.setattr(dealer, "deal", real)
+        res = prove_shared(cl.cfg, d / "proving_key.bin", z, be, pk=pk)
+        assert verify(pk.vk, public_signals(pk, z), res.proof, be)
