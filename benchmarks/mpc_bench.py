@@ -2,6 +2,7 @@
 
     python benchmarks/mpc_bench.py [--sizes 1000,7450] [--parties 2,3,5] [--reps 3]
                                    [--configs split/bounded,servers/uniform] [--threads 1]
+                                   [--schemes additive,shamir:1,shamir:2]
 
 For each gradient size D, server count N and configuration (witness-MSM mode / masks, see
 docs/mpc.md): median wall time of the data owner's whole `prove_shared` (deal + servers +
@@ -13,6 +14,12 @@ time includes some contention.  "split/bounded" is the default; "servers/uniform
 taken literally (every witness MSM on uniform 254-bit shares).  The "owner CPU" column is the
 data owner's CPU for the MSMs it deals (mode split).  A per-stage CPU breakdown of the slowest
 server of each row follows the table.
+
+Schemes (``--schemes``): ``additive`` runs every ``--configs`` entry; ``shamir:T`` runs the
+Shamir scheme with threshold T (only for N ≥ 2T + 1) in mode split (its shares are uniform on
+F_r by construction, so the masks setting does not apply).  "sent/server" is what a server
+sends to the other servers; "material" is what the data owner sends to the (largest-receiving)
+server.
 
 Threads: by default every process — the plain prover here and each server — uses ONE worker
 thread (``--threads``; 0 = the library default, all cores).  N servers on one 2-core machine with
@@ -72,6 +79,20 @@ def parse_configs(text: str) -> list[tuple[str, str]]:
     return out
 
 
+def parse_schemes(text: str) -> list[tuple[str, int]]:
+    """``additive,shamir:1`` → [("additive", 0), ("shamir", 1)]."""
+    out = []
+    for item in text.split(","):
+        name, _, t = item.partition(":")
+        if name == "additive" and not t:
+            out.append((name, 0))
+        elif name == "shamir" and t.isdigit() and int(t) >= 1:
+            out.append((name, int(t)))
+        else:
+            raise SystemExit(f"--schemes: {item!r} is neither additive nor shamir:T (T ≥ 1)")
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000,7450")
@@ -79,11 +100,14 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1,
                     help="worker threads per process (plain and each server); 0 = all cores")
+    ap.add_argument("--schemes", default="additive",
+                    help="comma-separated: additive, shamir:T (threshold T)")
     ap.add_argument("--configs", default="split/bounded,servers/uniform",
                     help="comma-separated MODE/SHARES pairs (modes: split, servers; shares: "
                          "bounded, uniform)")
     args = ap.parse_args()
     configs = parse_configs(args.configs)
+    schemes = parse_schemes(args.schemes)
     tune_allocator()  # as `omnidsl serve` does: the plain baseline gets the same allocator
     be = get_backend()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -109,24 +133,34 @@ def main() -> int:
             plain_cpu = statistics.median(cpus)
             rows.append({"d": d, "n": 1, "config": "plain", "domain": pk.domain_size,
                          "wall": statistics.median(walls), "cpu": plain_cpu, "sent": 0,
-                         "ratio": 1.0, "per": 0.0, "deal": 0.0, "owner": 0.0, "stages": {}})
+                         "ratio": 1.0, "per": 0.0, "deal": 0.0, "owner": 0.0, "material": 0,
+                         "stages": {}})
             for n in parties:
-                with Cluster(Path(tmp) / f"c{d}_{n}", n, {"nb": keydir}, timeout=120,
-                             threads=args.threads or os.cpu_count()) as cl:
-                    cl.start_all()
-                    for mode, shares in configs:
-                        row = run_config(cl, keydir, pk, z, be, mode, shares, args.reps)
-                        row.update(d=d, n=n, config=f"{mode}/{shares}", domain=pk.domain_size,
-                                   ratio=row["cpu"] / plain_cpu)
-                        rows.append(row)
+                for scheme, t in schemes:
+                    if scheme == "shamir" and 2 * t + 1 > n:
+                        continue
+                    params = {"threshold": t} if scheme == "shamir" else None
+                    runs = configs if scheme == "additive" else [("split", "uniform")]
+                    with Cluster(Path(tmp) / f"c{d}_{n}_{scheme}{t}", n, {"nb": keydir},
+                                 timeout=120, threads=args.threads or os.cpu_count(),
+                                 scheme=scheme, scheme_params=params) as cl:
+                        cl.start_all()
+                        for mode, shares in runs:
+                            row = run_config(cl, keydir, pk, z, be, mode, shares, args.reps)
+                            label = f"{mode}/{shares}" if scheme == "additive" \
+                                else f"shamir t={t}"
+                            row.update(d=d, n=n, config=label, domain=pk.domain_size,
+                                       ratio=row["cpu"] / plain_cpu)
+                            rows.append(row)
     print(f"{'D':>6} {'N':>3} {'config':>15} {'domain':>7} {'wall s':>8} {'CPU/server s':>13} "
-          f"{'sent/server':>12} {'CPU ratio':>10} {'sent/(n·32)':>12} {'deal s':>7} "
-          f"{'owner CPU s':>12}")
+          f"{'sent/server':>12} {'CPU ratio':>10} {'sent/(n·32)':>12} {'material':>10} "
+          f"{'deal s':>7} {'owner CPU s':>12}")
     for r in rows:
         label = "-" if r["n"] == 1 else str(r["n"])
         print(f"{r['d']:>6} {label:>3} {r['config']:>15} {r['domain']:>7} {r['wall']:>8.3f} "
-              f"{r['cpu']:>13.3f} {r['sent'] / 1e6:>10.2f}MB {r['ratio']:>9.2f}x "
-              f"{r['per']:>12.2f} {r['deal']:>7.3f} {r['owner']:>12.3f}")
+              f"{r['cpu']:>13.3f} {r['sent'] / 1e6:>10.3f}MB {r['ratio']:>9.2f}x "
+              f"{r['per']:>12.2f} {r['material'] / 1e6:>8.2f}MB {r['deal']:>7.3f} "
+              f"{r['owner']:>12.3f}")
     print("CPU ratio = max CPU of one server / plain prover CPU (target ≤ 1.3); sent/(n·32) = "
           "payload bytes a server sends per domain element (O(domain): 2 for N = 2, "
           "4(N−1)/N with sliced openings for N ≥ 3); owner CPU = the data owner's CPU for the "
@@ -146,7 +180,7 @@ def run_config(cl, keydir: Path, pk, z: bytes, be, mode: str, shares: str, reps:
                             shares=shares)
 
     once()
-    walls, cpu_max, sent, deals, owner, stages = [], [], [], [], [], []
+    walls, cpu_max, sent, deals, owner, stages, material = [], [], [], [], [], [], []
     for _ in range(reps):
         res = once()
         walls.append(res.wall_s)
@@ -156,10 +190,12 @@ def run_config(cl, keydir: Path, pk, z: bytes, be, mode: str, shares: str, reps:
         cpu_max.append(worst.cpu_s)
         stages.append(worst.stage_cpu)
         sent.append(max(r.wire_bytes_sent for r in res.reports))
+        material.append(max(r.material_bytes for r in res.reports))
     median_rep = sorted(range(reps), key=lambda k: cpu_max[k])[reps // 2]
     return {"wall": statistics.median(walls), "cpu": statistics.median(cpu_max),
             "sent": max(sent), "per": max(sent) / (pk.domain_size * 32),
             "deal": statistics.median(deals), "owner": statistics.median(owner),
+            "material": max(material),
             "stages": stages[median_rep]}
 
 
