@@ -9,39 +9,24 @@ from __future__ import annotations
 
 import pytest
 
-from omnidsl.backend import get_backend
 from omnidsl.errors import OmniDSLError
 from omnidsl.groth16.prover import public_signals
 from omnidsl.groth16.verifier import verify
 from omnidsl.mpc.coordinator import prove_shared
 from omnidsl.mpc.schemes.shamir import dealer
-from tests.groth16.test_circuits import CASES
-from tests.mpc.cluster import Cluster, make_keys
+from tests.mpc.cluster import Cluster
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def be():
-    return get_backend()
-
-
-@pytest.fixture(scope="module")
-def nb(tmp_path_factory, be):
-    params, inputs = CASES["norm_bound"]
-    d = tmp_path_factory.mktemp("keys") / "nb"
-    pk, z, _ = make_keys("norm_bound", params, inputs, d, be)
-    return d, pk, z
-
-
 def shamir_cluster(tmp_path, nb, n, t, wait_s=10):
-    return Cluster(tmp_path, n, {"nb": nb[0]}, timeout=20, scheme="shamir",
+    return Cluster(tmp_path, n, {"nb": nb.keys}, timeout=20, scheme="shamir",
                    scheme_params={"threshold": t, "wait_s": wait_s})
 
 
 @pytest.mark.parametrize("n,t", [(5, 1), (3, 1), (5, 2)])
 def test_shamir_servers_prove_and_verify(tmp_path, nb, be, n, t):
-    d, pk, z = nb
+    d, pk, z = nb.keys, nb.pk, nb.z
     with shamir_cluster(tmp_path, nb, n, t).start_all() as cl:
         for mode in ("split", "servers"):
             res = prove_shared(cl.cfg, d / "proving_key.bin", z, be, pk=pk, witness_msm=mode)
@@ -54,7 +39,7 @@ def test_shamir_servers_prove_and_verify(tmp_path, nb, be, n, t):
 
 
 def test_two_of_five_servers_crash_mid_proof_and_the_proof_verifies(tmp_path, nb, be):
-    d, pk, z = nb
+    d, pk, z = nb.keys, nb.pk, nb.z
     with shamir_cluster(tmp_path, nb, 5, 1) as cl:
         cl.start_all({3: ["--test-crash-at", "open_g2#0"], 4: ["--test-crash-at", "open_g1#1"]})
         res = prove_shared(cl.cfg, d / "proving_key.bin", z, be, pk=pk)
@@ -68,7 +53,7 @@ def test_two_of_five_servers_crash_mid_proof_and_the_proof_verifies(tmp_path, nb
 
 
 def test_three_of_five_servers_crash_and_the_error_names_them(tmp_path, nb, be):
-    d, pk, z = nb
+    d, pk, z = nb.keys, nb.pk, nb.z
     with shamir_cluster(tmp_path, nb, 5, 1) as cl:
         cl.start_all({i: ["--test-crash-at", "open_g1#0"] for i in (2, 3, 4)})
         with pytest.raises(OmniDSLError) as info:
@@ -82,7 +67,7 @@ def test_three_of_five_servers_crash_and_the_error_names_them(tmp_path, nb, be):
 
 
 def test_a_session_dealt_for_another_threshold_is_refused(tmp_path, nb, be, monkeypatch):
-    d, pk, z = nb
+    d, pk, z = nb.keys, nb.pk, nb.z
     real = dealer.deal
 
     def lower_t(backend, witness, n_public, n_parties, threshold, **kw):
