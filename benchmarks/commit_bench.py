@@ -90,13 +90,13 @@ def deploy(d: int) -> dict:
     return {"setup_s": t_setup, "runtime_bytes": size}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="7510")
     ap.add_argument("--circom-timeout", type=float, default=1800.0)
     ap.add_argument("--no-circom", action="store_true")
     ap.add_argument("--deploy", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     from omnidsl.compiler.poseidon_gadget import commitment_cost
 
     print("cosine rule, reference committed (circuits/cosine_committed.omni) vs public "
