@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -42,6 +43,11 @@ from omnidsl.mpc.messages import (
 )
 from omnidsl.mpc.tcp import PREAUTH_STREAM_LIMIT, STREAM_LIMIT, FrameConn, connect, set_stream_limit
 
+#: A logger or one that tags its lines (the server's ``[server N]`` adapter).
+Log = logging.Logger | logging.LoggerAdapter[logging.Logger]
+
+_log = logging.getLogger(__name__)
+
 #: session ids remembered for this long (seconds) ...
 REPLAY_TTL_S = 3600.0
 #: ... and at most this many (16 bytes + bookkeeping each: < 1 MiB)
@@ -55,9 +61,9 @@ class Busy(Exception):
 class PreAuth:
     """The registry of pre-authentication connections (their handler tasks)."""
 
-    def __init__(self, cap: int, log: Callable[[str], None] | None = None):
+    def __init__(self, cap: int, log: Log | None = None):
         self.cap = cap
-        self.log = log or (lambda msg: None)
+        self.log = log or _log
         self._tasks: OrderedDict[int, asyncio.Task[Any]] = OrderedDict()
         self._ids = itertools.count()
         self.evicted = 0
@@ -69,8 +75,8 @@ class PreAuth:
             old.cancel()
             self.evicted += 1
             if self.evicted in (1, 10, 100) or self.evicted % 1000 == 0:
-                self.log(f"{self.evicted} unauthenticated connection(s) evicted so far "
-                         f"(more than {self.cap} at once)")
+                self.log.warning("%d unauthenticated connection(s) evicted so far (more than %d at "
+                                 "once)", self.evicted, self.cap)
         token = next(self._ids)
         self._tasks[token] = task
         return token
@@ -230,7 +236,7 @@ class Gate:
     """The server's front door (see the module docstring)."""
 
     def __init__(self, cfg: ServersConfig, sid: int, private_key: bytes, on_owner: OwnerSession,
-                 log: Callable[[str], None]):
+                 log: Log = _log):
         self.cfg = cfg
         self.sid = sid
         self.private_key = private_key
@@ -272,12 +278,13 @@ class Gate:
             conn.peer = f"server {hello.sender}"
             kept = await self._park(conn, hello, body, token)
         except asyncio.CancelledError:
-            self.log(f"dropped an unauthenticated connection ({conn.peer}): more than "
-                     f"{self.limits.max_unauthenticated} at once, or shutting down")
+            self.log.warning("dropped an unauthenticated connection (%s): more than %d at once, "
+                             "or shutting down", conn.peer, self.limits.max_unauthenticated)
         except (NetworkError, TimeoutError) as exc:
-            self.log(f"rejected a connection: {exc}")
+            self.log.warning("rejected a connection: %s", exc)
         except Exception as exc:
-            self.log(f"internal error on a connection: {type(exc).__name__}: {exc}")
+            self.log.error("internal error on a connection: %s: %s", type(exc).__name__, exc,
+                           exc_info=self.log.isEnabledFor(logging.DEBUG))
         finally:
             self.preauth.release(token)
             if not kept:
@@ -330,8 +337,8 @@ class Gate:
             raise NetworkError(f"duplicate connection from server {peer} for session "
                                f"{sid.hex()[:8]}") from None
         if not claimed:
-            self.log(f"server {peer}'s connection for session {sid.hex()[:8]} found no session "
-                     f"here within {self.assemble_s:g} s")
+            self.log.warning("server %d's connection for session %s found no session here within "
+                             "%g s", peer, sid.hex()[:8], self.assemble_s)
         return claimed
 
     async def assemble(self, session_id: bytes, frame_limit: int, deadline: float,

@@ -75,7 +75,8 @@ class ServerCluster:
 
     def start_server(self, i: int, *extra: str) -> None:
         """Start server i (extra CLI arguments appended) and wait until it listens."""
-        cmd = [sys.executable, "-m", "omnidsl.cli", "serve", "--id", str(i), "--config",
+        # -v: the servers' INFO lines (listening, each session done) land in ``self.logs``
+        cmd = [sys.executable, "-m", "omnidsl.cli", "serve", "-v", "--id", str(i), "--config",
                str(self.config_path), "--threads", str(self.threads), *extra]
         if self.record_dir:
             cmd += ["--record-dir", str(self.record_dir)]

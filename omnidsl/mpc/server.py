@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import struct
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -85,12 +85,21 @@ def read_recording(path: str | Path) -> list[tuple[int, str, bytes]]:
     return out
 
 
+log = logging.getLogger(__name__)
+
+
+class ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """This module's logger with every line tagged ``[server N]`` (N = ``extra["sid"]``)."""
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        return f"[server {self.extra['sid']}] {msg}", kwargs  # type: ignore[index]
+
+
 class Server:
     """One server process: listens on its configured port and runs proving sessions."""
 
     def __init__(self, cfg: ServersConfig, sid: int, backend: Any = None, corrupt: bool = False,
                  crash_at: str | None = None, record_dir: str | Path | None = None,
-                 log: Callable[[str], None] | None = None,
                  bind_dir: str | Path | None = None, listen: tuple[str, int] | None = None):
         self.cfg = cfg
         self.listen = listen
@@ -107,7 +116,7 @@ class Server:
         self.corrupt = corrupt
         self.crash_at = crash_at
         self.recorder = Recorder(Path(record_dir) / f"server{sid}.bin") if record_dir else None
-        self.log = log or (lambda msg: print(f"[server {sid}] {msg}", file=sys.stderr, flush=True))
+        self.log = ServerLog(log, {"sid": sid})
         self.gate = Gate(cfg, sid, self.private_key, self._owner_session, self.log)
         self._keys: dict[str, tuple[Path, Any]] = {}  # digest → (file, ProvingKey)
         self._digests: dict[Path, tuple[int, int, str]] = {}  # file → (mtime, size, SHA-256)
@@ -148,7 +157,7 @@ class Server:
         host, port = self.listen or (self.entry.host, self.entry.port)
         srv = await asyncio.start_server(self.gate.on_conn, host, port,
                                          limit=PREAUTH_STREAM_LIMIT)
-        self.log(f"listening on {host}:{port}")
+        self.log.info("listening on %s:%d", host, port)
         if ready:
             ready()
         async with srv:
@@ -166,22 +175,22 @@ class Server:
             result = await self._watch_owner(conn, chan, session_id, opening, peers)
             result["wall_s"] = repr(time.perf_counter() - t0)
             self._reply(conn, chan, result)
-            self.log(f"session {tag} done")
+            self.log.info("session %s done", tag)
         except asyncio.CancelledError:
             if not self.gate.slots.was_evicted(session_id):
                 raise
             msg = (f"server {self.sid} dropped session {tag}: its peers had not all connected "
                    f"when a newer session needed the slot ({self.gate.limits.max_sessions} "
                    "sessions at once)")
-            self.log(msg)
+            self.log.warning(msg)
             self._reply(conn, chan, messages.error_result(msg))
         except OmniDSLError as exc:
-            self.log(f"session {tag} failed: {exc.message}")
+            self.log.warning("session %s failed: %s", tag, exc.message)
             self._reply(conn, chan, messages.error_result(exc.message,
                                                           getattr(exc, "transcript", None)))
         except Exception as exc:  # a bug must not kill the server, and the owner must hear it
             msg = f"internal error on server {self.sid}: {type(exc).__name__}: {exc}"
-            self.log(msg)
+            self.log.error(msg, exc_info=self.log.isEnabledFor(logging.DEBUG))
             self._reply(conn, chan, messages.error_result(msg, getattr(exc, "transcript", None)))
         finally:
             for pc, _ in peers.values():
