@@ -143,10 +143,10 @@ class Lowerer(AssertLowering, NormLowering):
         b = self.b
         lay = next(o for o in self.outputs if o.name == stmt.name)
         val = stmt.value
-        if isinstance(val, ast.Call) and val.func == "fingerprint":
-            # Horner's last accumulator is the output wire itself: no copy constraint
-            v = self.fingerprint(val, lay.wire)
-            self.env[stmt.name] = LV("field", v, 0, None)
+        entry = REGISTRY.get(val.func) if isinstance(val, ast.Call) else None
+        if entry is not None and entry.lower_output is not None:
+            # the gadget writes the output wire itself (no copy constraint)
+            self.env[stmt.name] = entry.lower_output(self, val, lay.wire)
             return
         x = self.lower(stmt.value, None)
         v = x.v
@@ -298,11 +298,6 @@ class Lowerer(AssertLowering, NormLowering):
     def value(self, kind: str, v: V, scale: int = 0, length: int | None = None) -> LV:
         """A lowered value (for the registry's lowerings)."""
         return LV(kind, v, scale, length)
-
-    def fingerprint(self, e: ast.Call, out: int | None = None) -> V:
-        vec, rho = self.lower(e.args[0], None), self.lower(e.args[1], None)
-        mask = self.lower(e.args[2], None).v if len(e.args) > 2 else None
-        return g.fingerprint(self.b, vec.v, rho.v, out, mask)
 
     def call(self, e: ast.Call, loop: Loop | None) -> LV:
         return REGISTRY[e.func].lower(self, e, loop)

@@ -38,7 +38,7 @@ from omnidsl.lang.types import MAX_SCALE, ExprInfo, NormProduct
 class CheckCtx(Protocol):
     """What a type/bound rule may use of the checker (``omnidsl.lang.expressions``)."""
 
-    fp_call: ast.Call | None
+    output_call: ast.Call | None
 
     def ex(self, e: ast.Expr, loop: Any) -> ExprInfo: ...
     def need(self, node: ast.Expr, info: ExprInfo, kind: str, msg: str) -> None: ...
@@ -60,7 +60,6 @@ class LowerCtx(Protocol):
     def fit(self, *vals: Any) -> list: ...
     def length_of(self, *xs: Any) -> int | None: ...
     def known_sign(self, x: Any) -> Any: ...
-    def fingerprint(self, e: ast.Call, out: int | None = None) -> Any: ...
 
 
 CheckFn = Callable[[CheckCtx, ast.Call, Any], ExprInfo]
@@ -69,6 +68,8 @@ LowerFn = Callable[[LowerCtx, ast.Call, Any], Any]
 ReduceCheckFn = Callable[[CheckCtx, ast.Generator, ExprInfo, int], ExprInfo]
 #: generator form: (lowering, generator, body batch V with one row per element, body scale) -> LV
 ReduceLowerFn = Callable[[LowerCtx, ast.Generator, Any, int], Any]
+#: output form: (lowering, call, first wire of the output) -> LV whose value is on those wires
+OutputLowerFn = Callable[[LowerCtx, ast.Call, int], Any]
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,10 @@ class Builtin:
     lower: LowerFn
     reduce_check: ReduceCheckFn | None = None
     reduce_lower: ReduceLowerFn | None = None
+    #: the call may only be the whole value of an output (``chk.output_call`` is it then)
+    output_only: bool = False
+    #: lower ``output o = f(...)`` straight into o's wires (no copy constraint); else ``lower``
+    lower_output: OutputLowerFn | None = None
 
     @property
     def is_reduction(self) -> bool:
@@ -296,10 +301,10 @@ def check_len(chk: CheckCtx, e: ast.Call, loop: Any) -> ExprInfo:
 
 def check_fingerprint(chk: CheckCtx, e: ast.Call, loop: Any) -> ExprInfo:
     """``fingerprint(v, rho)``: Σ_i v_i·ρ^(i+1) mod r, a field value (outputs only)."""
-    if e is not chk.fp_call:
+    if e is not chk.output_call:
         raise chk.err(e, "fingerprint() can only be the whole value of an output",
                       "write `output fp = fingerprint(g, rho);`")
-    chk.fp_call = None  # not again inside its own arguments
+    chk.output_call = None  # not again inside its own arguments
     v, rho = chk.ex(e.args[0], loop), chk.ex(e.args[1], loop)
     if v.kind in ("norm", "field"):
         chk.need(e.args[0], v, "num", "fingerprint() needs a numeric vector")
@@ -318,8 +323,15 @@ def check_fingerprint(chk: CheckCtx, e: ast.Call, loop: Any) -> ExprInfo:
     return field_info()
 
 
-def lower_fingerprint(low: LowerCtx, e: ast.Call, loop: Any) -> Any:
-    return low.value("field", low.fingerprint(e))
+def lower_fingerprint(low: LowerCtx, e: ast.Call, loop: Any, out: int | None = None) -> Any:
+    vec, rho = low.lower(e.args[0], None), low.lower(e.args[1], None)
+    mask = low.lower(e.args[2], None).v if len(e.args) > 2 else None
+    return low.value("field", low.g.fingerprint(low.b, vec.v, rho.v, out, mask))
+
+
+def lower_fingerprint_output(low: LowerCtx, e: ast.Call, wire: int) -> Any:
+    """Horner's last accumulator is the output wire itself."""
+    return lower_fingerprint(low, e, None, wire)
 
 
 # ------------------------------------------------------------------ poseidon
@@ -395,7 +407,8 @@ _TABLE = (
             check_len, _no_lowering),
     Builtin("fingerprint", (2, 3),
             "output fp = fingerprint(v, rho[, mask]);  (rho, mask: `field` inputs)",
-            "`fingerprint(v, rho[, mask])`", _FP_DOC, check_fingerprint, lower_fingerprint),
+            "`fingerprint(v, rho[, mask])`", _FP_DOC, check_fingerprint, lower_fingerprint,
+            output_only=True, lower_output=lower_fingerprint_output),
     Builtin("poseidon", tuple(range(1, 17)), "poseidon(x1, ..., xn) with 1 <= n <= 16 scalars",
             "`poseidon(a, b, ...)`", _POSEIDON_DOC, check_poseidon, lower_poseidon),
 )

@@ -68,7 +68,7 @@ class Checker(ExprChecker):
         self.inputs: dict[str, InputInfo] = {}
         self.lets: dict[str, ExprInfo] = {}
         self.outputs: dict[str, OutputInfo] = {}
-        self.fp_call = None
+        self.output_call = None
 
     # ------------------------------------------------------------ rule
     def run(self) -> CheckedRule:
@@ -176,11 +176,12 @@ class Checker(ExprChecker):
         elif isinstance(stmt, ast.Output):
             self._fresh(stmt.name, stmt)
             v = stmt.value
-            self.fp_call = v if isinstance(v, ast.Call) and v.func == "fingerprint" else None
+            entry = REGISTRY.get(v.func) if isinstance(v, ast.Call) else None
+            self.output_call = v if entry is not None and entry.output_only else None
             try:
                 info = self.ex(stmt.value, None)
             finally:
-                self.fp_call = None
+                self.output_call = None
             if info.kind == "field":
                 self.field_output(stmt)
                 return

@@ -59,8 +59,8 @@ class ExprChecker:
     inputs: dict[str, InputInfo]
     lets: dict[str, ExprInfo]
     outputs: dict
-    #: the one fingerprint() call allowed right now (the whole value of an output)
-    fp_call: ast.Call | None = None
+    #: the one call of an output-only built-in allowed right now (the whole value of an output)
+    output_call: ast.Call | None = None
 
     def err(self, node: ast.Node | SourceSpan, msg: str, hint: str | None = None,
             cls: type = DSLTypeError) -> Exception:

@@ -3,6 +3,7 @@ from it, and a new built-in added through one table entry only."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -135,3 +136,19 @@ def test_a_new_reduction_needs_only_its_entry(monkeypatch: pytest.MonkeyPatch):
            "output b = sumsq(v[i] - 1 for i in 1..4); }")
     c = compile_rule(src, "s.omni")
     assert c.decoded_outputs(c.witness({"v": [1, 2, -3, 4]})) == {"a": 30, "b": 1 + 16 + 9}
+
+
+def test_an_output_only_builtin_needs_only_its_entry(monkeypatch: pytest.MonkeyPatch):
+    """``output_only`` and ``lower_output`` are read from the entry: a copy of fingerprint()
+    under another name is confined to outputs and written into the output wire directly."""
+    monkeypatch.setitem(REGISTRY, "fp2", dataclasses.replace(REGISTRY["fingerprint"],
+                                                            name="fp2"))
+    head = "rule F { private v: int[4] bits 8; public rho: field; "
+    a = compile_rule(head + "output h = fingerprint(v, rho); }", "f.omni", opt_level=0)
+    b = compile_rule(head + "output h = fp2(v, rho); }", "f.omni", opt_level=0)
+    assert b.r1cs.to_rows() == a.r1cs.to_rows()  # no copy constraint: D products only...
+    assert b.r1cs.n_constraints == 4 + 4 * 9 + 0  # ...plus the range checks of v (8 bits + 1)
+    inputs = {"v": [1, -2, 3, 4], "rho": "7"}
+    assert b.decoded_outputs(b.witness(inputs)) == a.decoded_outputs(a.witness(inputs))
+    with pytest.raises(DSLTypeError, match="can only be the whole value of an output"):
+        compile_rule(head + "let h = fp2(v, rho); }", "f.omni")
