@@ -51,6 +51,16 @@ RULES: dict[str, tuple[dict[str, int], dict[str, tuple[int, int]], list[dict]]] 
         {"g": [1, 0, 0, 0], "ref": [0] * 4, "tau": 0, "max_norm": 1, "min_norm": 1},
         {"g": [1] * 4, "ref": [32767] * 4, "tau": 4096, "max_norm": 2, "min_norm": 2},
     ]),
+    # the same rule with the reference committed (its commitment is computed in the circuit)
+    "cosine_committed": ({"D": 4}, {"g": I16, "ref": I16, "tau": I16, "max_norm": I32,
+                          "min_norm": (1, 1 << 12)}, [
+        {"g": [-32768] * 4, "ref": [-32768] * 4, "tau": 4096, "max_norm": -(1 << 31),
+         "min_norm": 65536},
+        {"g": [32767] * 4, "ref": [-32768] * 4, "tau": -32768, "max_norm": (1 << 31) - 1,
+         "min_norm": 1},
+        {"g": [1, 0, 0, 0], "ref": [0] * 4, "tau": 0, "max_norm": 1, "min_norm": 1},
+        {"g": [1] * 4, "ref": [32767] * 4, "tau": 4096, "max_norm": 2, "min_norm": 2},
+    ]),
     "mean_output": ({"D": 4}, {"g": (-16384, 16384), "clip": I16}, [
         {"g": [-16384] * 4, "clip": 32767},
         {"g": [16384] * 4, "clip": 16384},
