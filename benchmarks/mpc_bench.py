@@ -1,8 +1,12 @@
-"""Collaborative (N secret-shared servers over TCP) against plain Groth16 proving of norm_bound.
+"""Collaborative (N secret-shared servers over TCP) against plain Groth16 proving of a rule.
 
     python benchmarks/mpc_bench.py [--sizes 1000,7450] [--parties 2,3,5] [--reps 3]
                                    [--configs split/bounded,servers/uniform] [--threads 1]
                                    [--schemes additive,shamir:1,shamir:2]
+                                   [--rule norm_bound|cosine_committed]
+
+The rule is circuits/norm_bound.omni by default; ``--rule cosine_committed`` proves the
+FLTrust rule against a committed reference (circuits/cosine_committed.omni) instead.
 
 For each gradient size D, server count N and configuration (witness-MSM mode / masks, see
 docs/mpc.md): median wall time of the data owner's whole `prove_shared` (deal + servers +
@@ -68,6 +72,19 @@ def gradient(d: int) -> list[float]:
     return [((i * 37) % 200 - 100) / 100.0 for i in range(d)]
 
 
+def rule_inputs(rule: str, d: int) -> dict:
+    """Satisfying inputs of the benchmarked rule at D."""
+    g = gradient(d)
+    norm = sum(x * x for x in g) ** 0.5
+    if rule == "norm_bound":
+        return {"g": g, "max_norm": float(int(norm) + 2)}
+    if rule == "cosine_committed":  # the reference: g with every 7th entry zeroed
+        ref = [0.0 if i % 7 == 0 else x for i, x in enumerate(g)]
+        return {"g": g, "ref": ref, "tau": 0.5, "max_norm": float(int(norm) + 2),
+                "min_norm": 0.5}
+    raise SystemExit(f"--rule: {rule!r} is neither norm_bound nor cosine_committed")
+
+
 def parse_configs(text: str) -> list[tuple[str, str]]:
     out = []
     for item in text.split(","):
@@ -96,6 +113,7 @@ def parse_schemes(text: str) -> list[tuple[str, int]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000,7450")
+    ap.add_argument("--rule", default="norm_bound", help="norm_bound or cosine_committed")
     ap.add_argument("--parties", default="2,3,5")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1,
@@ -115,12 +133,10 @@ def main() -> int:
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         for d in sizes:
-            g = gradient(d)
-            max_norm = float(int(sum(x * x for x in g) ** 0.5) + 2)
             t = time.perf_counter()
             keydir = Path(tmp) / f"k{d}"
-            pk, z, circuit = make_keys("norm_bound", {"D": d}, {"g": g, "max_norm": max_norm},
-                                       keydir, be)
+            pk, z, circuit = make_keys(args.rule, {"D": d}, rule_inputs(args.rule, d), keydir,
+                                       be)
             print(f"D={d}: {circuit.r1cs.n_constraints} constraints, domain {pk.domain_size}, "
                   f"setup {time.perf_counter() - t:.1f} s", file=sys.stderr)
             prove_plain(pk, z, be)  # warm-up (loads the bases)
