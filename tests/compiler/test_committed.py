@@ -111,3 +111,16 @@ def test_entries_stay_range_checked(circuit):
     full = circuit.full_witness(raw, forge=True)
     assert violated(circuit.r1cs, full[circuit.kept]).size > 0
     assert np.asarray(full).shape[1] == 4
+
+
+@pytest.mark.parametrize("bits, d", [(1, 600), (8, 40), (63, 20), (100, 5), (240, 3)])
+def test_every_width_packs_and_commits_as_documented(bits, d):
+    src = (f"rule R(D = {d}) {{\n    public v: int[D] bits {bits} committed;\n"
+           f"    output s = v[0];\n}}\n")
+    c = compile_rule(src, "r.omni")
+    rng = random.Random(bits)
+    vals = [rng.randrange(-(1 << (bits - 1)), 1 << (bits - 1)) for _ in range(d)]
+    vals[0] = -(1 << (bits - 1))
+    w = c.witness({"v": [str(x) for x in vals]})
+    assert c.public_signals(w)[1] == P.commit_vector(vals, bits)
+    assert len(P.pack(vals, bits)) == -(-d // (253 // bits))
