@@ -27,6 +27,7 @@ G2 coordinates c0 then c1, the point at infinity all zeros.
 from __future__ import annotations
 
 import hashlib
+import logging
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,8 @@ from omnidsl.groth16.points import (
 )
 from omnidsl.r1cs.binfile import container_bytes, read_container, write_chunks
 from omnidsl.r1cs.system import R1CS
+
+log = logging.getLogger(__name__)
 
 GROTH16 = 1
 N_SECTIONS = 10
@@ -121,37 +124,57 @@ def _fr_bytes(values: list[int]) -> bytes:
     return b"".join(v.to_bytes(32, "little") for v in values)
 
 
-def _combine(backend: Backend, rows: list[list[tuple[int, int]]], points: bytes) -> bytes:
-    """Row r of the result = Σ c·points[i] over its (i, c) terms (trusted points)."""
-    row_ptr = np.zeros(len(rows) + 1, np.int64)
-    np.cumsum([len(r) for r in rows], out=row_ptr[1:])
-    idx = np.array([i for r in rows for i, _ in r], np.int64)
-    coeff = np.frombuffer(_fr_bytes([c % R for r in rows for _, c in r]), "<u8").reshape(-1, 4)
-    return trusted_call(backend.g1_sparse_combine, row_ptr, idx, np.ascontiguousarray(coeff),
-                        points)
+def _limbs(values: list[int]) -> np.ndarray:
+    """Field elements (reduced mod r here) as (k, 4) u64 limbs."""
+    return np.frombuffer(_fr_bytes([v % R for v in values]), "<u8").reshape(-1, 4)
+
+
+def _combine(backend: Backend, row_ptr: np.ndarray, idx: np.ndarray, coeff: np.ndarray,
+             points: bytes) -> bytes:
+    """Row r of the result = Σ coeff·points[idx] over its terms (trusted points)."""
+    return trusted_call(backend.g1_sparse_combine, np.ascontiguousarray(row_ptr, np.int64),
+                        np.ascontiguousarray(idx, np.int64),
+                        np.ascontiguousarray(coeff, np.uint64).reshape(-1, 4), points)
+
+
+def _diagonal(backend: Backend, idx: np.ndarray, coeff: np.ndarray, points: bytes) -> bytes:
+    """out_r = coeff_r·points[idx_r]."""
+    return _combine(backend, np.arange(idx.shape[0] + 1), idx, coeff, points)
+
+
+_ONE, _MINUS_ONE = _limbs([1])[0], _limbs([-1])[0]
 
 
 def group_dft(backend: Backend, points: bytes, omega: int) -> bytes:
     """out_k = Σ_j ω^(jk)·P_j over G1 points (n a power of two): radix-2, two sparse
-    combinations a level (twiddles, then ± butterflies), n·log n group operations."""
+    combinations a level (twiddles, then ± butterflies), n·log n group additions and
+    n/2·log n multiplications by twiddles."""
     n = len(points) // G1_BYTES
     bits = n.bit_length() - 1
-    rev = [int(format(i, f"0{bits}b")[::-1], 2) if bits else 0 for i in range(n)]
-    a = _combine(backend, [[(rev[i], 1)] for i in range(n)], points)
+    i = np.arange(n, dtype=np.int64)
+    rev = np.zeros(n, np.int64)
+    for b in range(bits):
+        rev |= ((i >> b) & 1) << (bits - 1 - b)
+    a = _diagonal(backend, rev, np.tile(_ONE, (n, 1)), points)
     m = 2
     while m <= n:
-        w_m = pow(omega, n // m, R)
         half = m // 2
-        tw = [pow(w_m, j, R) for j in range(half)]
-        odd = [k + j + half for k in range(0, n, m) for j in range(half)]
-        t = _combine(backend, [[(i, tw[(i % m) - half])] for i in odd], a)  # t = w^j·A[odd]
-        both = a + t  # indices: A at 0..n−1, t at n + (position in odd)
-        rows: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-        for pos, i in enumerate(odd):
-            u = i - half
-            rows[u] = [(u, 1), (n + pos, 1)]
-            rows[i] = [(u, 1), (n + pos, -1)]
-        a = _combine(backend, rows, both)
+        w_m = pow(omega, n // m, R)
+        tw = [1] * half
+        for j in range(1, half):
+            tw[j] = tw[j - 1] * w_m % R
+        odd = i[(i % m) >= half]  # the second input of every butterfly
+        t = _diagonal(backend, odd, _limbs(tw)[odd % m - half], a)  # t = w^j·A[odd]
+        u = odd - half
+        # rows u: A[u] + t, rows odd: A[u] − t (t is appended after A, at n + position)
+        idx = np.empty((n, 2), np.int64)
+        coeff = np.empty((n, 2, 4), np.uint64)
+        pos = n + np.arange(odd.shape[0], dtype=np.int64)
+        idx[u, 0], idx[u, 1], idx[odd, 0], idx[odd, 1] = u, pos, u, pos
+        coeff[:, 0] = _ONE
+        coeff[u, 1], coeff[odd, 1] = _ONE, _MINUS_ONE
+        a = _combine(backend, np.arange(0, 2 * n + 1, 2), idx.reshape(-1), coeff, a + t)
+        log.debug("group FFT over %d points: level %d of %d", n, m.bit_length() - 1, bits)
         m *= 2
     return a
 
@@ -169,8 +192,11 @@ def h_to_zkey(backend: Backend, h_query: bytes, n: int) -> bytes:
     """Our H query ([τ^j·Z(τ)/δ], j < n − 1) → the zkey's hExps (see the module doc)."""
     w_n, g = _roots(n)
     g_inv, c = pow(g, -1, R), -pow(2 * n, -1, R) % R
+    scale = [c] * n
+    for j in range(1, n):
+        scale[j] = scale[j - 1] * g_inv % R
     pts = h_query + bytes(G1_BYTES)  # the j = n − 1 term: see the module doc
-    scaled = _combine(backend, [[(j, c * pow(g_inv, j, R))] for j in range(n)], pts)
+    scaled = _diagonal(backend, np.arange(n, dtype=np.int64), _limbs(scale), pts)
     return group_dft(backend, scaled, pow(w_n, -1, R))
 
 
@@ -178,7 +204,10 @@ def h_from_zkey(backend: Backend, h_exps: bytes, n: int) -> bytes:
     """The zkey's hExps → our H query (n − 1 points)."""
     w_n, g = _roots(n)
     d = group_dft(backend, h_exps, w_n)
-    return _combine(backend, [[(j, -2 * pow(g, j, R))] for j in range(n - 1)], d)
+    scale = [R - 2] * (n - 1)
+    for j in range(1, n - 1):
+        scale[j] = scale[j - 1] * g % R
+    return _diagonal(backend, np.arange(n - 1, dtype=np.int64), _limbs(scale), d)
 
 
 # ------------------------------------------------------------------ coefficients
