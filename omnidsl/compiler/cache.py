@@ -2,7 +2,7 @@
 optimisation pass ``omnidsl compile`` (or an earlier call) already did.
 
 An entry is keyed by the SHA-256 of (rule source, effective parameters, optimisation level,
-compiler fingerprint); the fingerprint hashes the package version and the source of
+compiler digest); the compiler digest hashes the package version and the source of
 ``omnidsl/lang``, ``omnidsl/compiler``, ``omnidsl/r1cs`` and ``omnidsl/field.py``, so any change
 to the compiler misses instead of reusing a stale circuit.  An entry stores the optimised R1CS
 (every array, including wire widths, constraint lines and labels) and ``kept``; the witness
@@ -39,7 +39,7 @@ from .pipeline import Compiled, Pipeline
 FORMAT = 1
 MAX_ENTRIES = 8
 MAX_BYTES = 4 << 30  # and at most this much on disk (the newest entry is always kept)
-_FINGERPRINT: str | None = None
+_DIGEST: str | None = None
 
 
 def cache_root() -> Path | None:
@@ -51,10 +51,10 @@ def cache_root() -> Path | None:
     return Path(base) / "omnidsl"
 
 
-def compiler_fingerprint() -> str:
+def compiler_digest() -> str:
     """SHA-256 over the package version and the compiler's source files."""
-    global _FINGERPRINT
-    if _FINGERPRINT is None:
+    global _DIGEST
+    if _DIGEST is None:
         pkg = Path(omnidsl.__file__).resolve().parent
         h = hashlib.sha256(f"omnidsl {omnidsl.__version__} cache {FORMAT}".encode())
         files = [pkg / "field.py"]
@@ -62,14 +62,14 @@ def compiler_fingerprint() -> str:
             files += sorted(p for p in (pkg / sub).iterdir() if p.suffix in (".py", ".lark"))
         for f in files:
             h.update(f.relative_to(pkg).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
-        _FINGERPRINT = h.hexdigest()
-    return _FINGERPRINT
+        _DIGEST = h.hexdigest()
+    return _DIGEST
 
 
 def cache_key(checked: CheckedRule, opt_level: int) -> str:
     data = {"source": hashlib.sha256(checked.rule.source.encode("utf-8")).hexdigest(),
             "params": sorted(checked.params.items()), "opt_level": opt_level,
-            "compiler": compiler_fingerprint()}
+            "compiler": compiler_digest()}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 

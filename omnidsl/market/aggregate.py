@@ -102,7 +102,7 @@ def binding_holds(aggregate: Sequence[int] | np.ndarray, rho: int, fp_sum: int) 
     return fingerprint(aggregate, rho) == fp_sum % R
 
 
-def check_binding(aggregate: Sequence[int] | np.ndarray, rho: int, fp_sum: int,
+def check_aggregate(aggregate: Sequence[int] | np.ndarray, rho: int, fp_sum: int,
                   task_id: int | None = None) -> None:
     """Raise :class:`AggregateMismatch` unless the aggregate matches the on-chain fingerprints."""
     if not binding_holds(aggregate, rho, fp_sum):

@@ -2,7 +2,7 @@
 
 A server started with ``--bind-dir DIR`` proves only sessions that name a ``bind_label`` and whose
 share of the fixed wires is the one its operator pinned under that label (:func:`write_pin`,
-:func:`check_binding`); after a bound proof it records a receipt (:func:`write_bound_receipt`)
+:func:`check_pin`); after a bound proof it records a receipt (:func:`write_bound_receipt`)
 that the market role signs batches from.  Scheme-independent: it reads the ``bind_label``,
 ``fixed_wires``, ``fixed_share`` and ``public`` fields every session material has.
 """
@@ -45,7 +45,7 @@ def write_pin(bind_dir: str | Path, label: str, wires: bytes, share: bytes,
     return out
 
 
-def check_binding(bind_dir: Path, m: SessionMaterial, sid: int) -> None:
+def check_pin(bind_dir: Path, m: SessionMaterial, sid: int) -> None:
     """Refuse unless ``m``'s share of its fixed wires is the one pinned under its label."""
     if m.bind_label is None or m.fixed_wires is None or m.fixed_share is None:
         raise ProofError(f"server {sid} refuses to prove: this server only proves shares it "
@@ -84,4 +84,4 @@ def write_bound_receipt(bind_dir: Path, m: SessionMaterial, result: dict) -> Pat
     return write_receipt(bind_dir, safe_label(m.bind_label or ""), proof_to_json(proof), public)
 
 
-__all__ = ["binding_digest", "check_binding", "safe_label", "write_bound_receipt", "write_pin"]
+__all__ = ["binding_digest", "check_pin", "safe_label", "write_bound_receipt", "write_pin"]

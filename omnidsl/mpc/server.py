@@ -17,7 +17,7 @@ Life of a session (up to ``[network] max_sessions`` at once; admission.py):
 
 Binding (``--bind-dir DIR``, the market): before proving, the server requires the session to
 name a ``bind_label`` and checks its explicit share of the fixed wires against the pin
-``DIR/<label>.json`` its operator wrote when committing to that share (``check_binding``);
+``DIR/<label>.json`` its operator wrote when committing to that share (``check_pin``);
 a data owner who shared one gradient for aggregation cannot have the servers prove another
 (``binding.py``).
 Dealt π_A / π_B(G2) points (mode split) are allowed in bound sessions: π_B1 and L are still
@@ -43,7 +43,7 @@ from omnidsl.errors import FormatError, NetworkError, OmniDSLError, ProofError
 from omnidsl.mpc import codec, frames, messages
 from omnidsl.mpc.admission import Gate
 from omnidsl.mpc.attribution import DigestNetwork
-from omnidsl.mpc.binding import check_binding, write_bound_receipt
+from omnidsl.mpc.binding import check_pin, write_bound_receipt
 from omnidsl.mpc.config import ServersConfig, file_digest, proving_key_file
 from omnidsl.mpc.handshake import read_frame
 from omnidsl.mpc.messages import CONFIRM, STEP_HANDSHAKE, STEP_RESULT, STEP_SESSION
@@ -95,7 +95,7 @@ class ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
         return f"[server {self.extra['sid']}] {msg}", kwargs  # type: ignore[index]
 
 
-class Server:
+class ProvingServer:
     """One server process: listens on its configured port and runs proving sessions."""
 
     def __init__(self, cfg: ServersConfig, sid: int, backend: Any = None, corrupt: bool = False,
@@ -254,7 +254,7 @@ class Server:
             raise FormatError("the material names another session or proving key than its "
                               "opening")
         if self.bind_dir is not None:
-            check_binding(self.bind_dir, material, self.sid)
+            check_pin(self.bind_dir, material, self.sid)
         await self.gate.assemble(session_id, min(self.cfg.max_frame,
                                                  self.scheme.peer_frame_limit(pk, self.cfg.n)),
                                  deadline, peers)
@@ -321,7 +321,7 @@ class StageClock:
 
 def run_server(cfg: ServersConfig, sid: int, **kw: Any) -> None:
     """Blocking: serve until interrupted."""
-    server = Server(cfg, sid, **kw)
+    server = ProvingServer(cfg, sid, **kw)
     try:
         asyncio.run(server.serve_forever(ready=lambda: print(f"ready {sid}", flush=True)))
     except OSError as exc:
@@ -330,4 +330,4 @@ def run_server(cfg: ServersConfig, sid: int, **kw: Any) -> None:
 
 
 
-__all__ = ["Server", "read_recording", "run_server"]
+__all__ = ["ProvingServer", "read_recording", "run_server"]

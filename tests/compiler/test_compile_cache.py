@@ -72,7 +72,7 @@ def test_every_key_component_misses(root, monkeypatch):
     compile_cached(SRC, "t.omni", {"D": 7})
     compile_cached(SRC, "t.omni", None, 1)
     compile_cached(SRC.replace("<= 3", "<= 4"), "t.omni")
-    monkeypatch.setattr(cache, "_FINGERPRINT", "another compiler")
+    monkeypatch.setattr(cache, "_DIGEST", "another compiler")
     compile_cached(SRC, "t.omni")
     assert len(entries(root)) == 5
 

@@ -42,13 +42,13 @@ def test_binding_accepts_honest_and_rejects_tampering(n_servers):
     shares = [agg.add_vectors([per_do[j][s] for j in accepted], d) for s in range(n_servers)]
     total = agg.reconstruct(shares)
     assert total == [sum(gs[j][i] for j in accepted) for i in range(d)]
-    agg.check_binding(total, rho, fp_sum)
+    agg.check_aggregate(total, rho, fp_sum)
     for _ in range(20):  # random tampering of one server's share
         bad = [list(s) for s in shares]
         s, i = secrets.randbelow(n_servers), secrets.randbelow(d)
         bad[s][i] = (bad[s][i] + 1 + secrets.randbelow(R - 1)) % R
         with pytest.raises(agg.AggregateMismatch, match="does not match"):
-            agg.check_binding(agg.reconstruct(bad), rho, fp_sum, task_id=1)
+            agg.check_aggregate(agg.reconstruct(bad), rho, fp_sum, task_id=1)
 
 
 def test_commitment_binds_every_share_and_the_salt():

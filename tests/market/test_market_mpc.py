@@ -24,7 +24,7 @@ from omnidsl.market import aggregate as agg
 from omnidsl.market import demo, dsl_rule
 from omnidsl.market.demo import FEE, REWARD, run_demo, setup_actors
 from omnidsl.market.roles import bind_label
-from omnidsl.mpc.binding import binding_digest, check_binding, write_pin
+from omnidsl.mpc.binding import binding_digest, check_pin, write_pin
 from omnidsl.mpc.cluster import ServerCluster
 from omnidsl.mpc.schemes import FixedShares
 from omnidsl.mpc.schemes.additive import shares as sh
@@ -78,7 +78,7 @@ def test_dealer_refuses_fixed_shares_of_another_gradient(dsl):
              fixed=FixedShares(wires, [_vec(p) for p in pieces]))
 
 
-def test_server_check_binding(dsl, tmp_path):
+def test_server_check_pin(dsl, tmp_path):
     be = get_backend()
     owner = "0x" + "ab" * 20
     wires = [int(w) for w in dsl.gradient_wires()]
@@ -91,20 +91,20 @@ def test_server_check_binding(dsl, tmp_path):
     good = deal(be, _witness(dsl, GRAD_V, owner), dsl.pk.n_public + 1, 16, 2, fixed=fixed,
                 bind_label="task7-ab")
     for i, m in enumerate(good):
-        check_binding(tmp_path / f"s{i}", m, i)
+        check_pin(tmp_path / f"s{i}", m, i)
     # a fresh sharing of another gradient: every server refuses
     other = deal(be, _witness(dsl, OTHER_V, owner), dsl.pk.n_public + 1, 16, 2,
                  bind_label="task7-ab")
     with pytest.raises(ProofError, match=r"must prove|no bind label"):
-        check_binding(tmp_path / "s0", other[0], 0)
+        check_pin(tmp_path / "s0", other[0], 0)
     # the committed shares on the gradient wires, but the owner public input changed
     thief = deal(be, _witness(dsl, GRAD_V, "0x" + "cd" * 20), dsl.pk.n_public + 1, 16, 2,
                  fixed=fixed, bind_label="task7-ab")
     with pytest.raises(ProofError, match="public wire"):
-        check_binding(tmp_path / "s1", thief[1], 1)
+        check_pin(tmp_path / "s1", thief[1], 1)
     # an unknown label, and a label that tries to leave the directory
     with pytest.raises(ProofError, match="committed to no share"):
-        check_binding(tmp_path / "s0", dataclasses.replace(good[0], bind_label="task8-ab"), 0)
+        check_pin(tmp_path / "s0", dataclasses.replace(good[0], bind_label="task8-ab"), 0)
     with pytest.raises(ProofError, match="bad bind label"):
         write_pin(tmp_path, "../x", wb, _vec(pieces[0]))
     assert binding_digest(wb, _vec(pieces[0])) != binding_digest(wb, _vec(pieces[1]))

@@ -35,7 +35,7 @@ from omnidsl.market import dsl_rule
 from omnidsl.market.attestation import SECP256K1_N, seed_hash
 from omnidsl.market.client import MarketClient
 from omnidsl.market.roles import DataOwner, ModelOwner, ProverBinding, Server, bind_label
-from omnidsl.mpc.binding import check_binding, write_pin
+from omnidsl.mpc.binding import check_pin, write_pin
 from omnidsl.mpc.receipts import write_receipt
 
 pytestmark = pytest.mark.chain
@@ -359,9 +359,9 @@ def test_the_mask_wire_is_pinned(dsl, tmp_path):
     wit = limbs_to_bytes(dsl.circuit.witness(dsl.witness_input(moved, owner, 12345, 1 << 20)))
     mats = deal(be, wit, dsl.pk.n_public + 1, 16, 2,
                 fixed=FixedShares(wires, [vec(p) for p in shifted]), bind_label="task3-ab")
-    check_binding(tmp_path / "s0", mats[0], 0)  # server 0's share did not change
+    check_pin(tmp_path / "s0", mats[0], 0)  # server 0's share did not change
     with pytest.raises(ProofError, match="differs from the share it committed to"):
-        check_binding(tmp_path / "s1", mats[1], 1)
+        check_pin(tmp_path / "s1", mats[1], 1)
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ from omnidsl.backend import get_backend
 from omnidsl.errors import FormatError
 from omnidsl.field import R, int_to_bytes, limbs_to_bytes
 from omnidsl.mpc import codec, prg
-from omnidsl.mpc.binding import check_binding, write_pin
+from omnidsl.mpc.binding import check_pin, write_pin
 from omnidsl.mpc.schemes import FixedShares
 from omnidsl.mpc.schemes.additive import shares
 from omnidsl.mpc.schemes.additive.material import expand_material
@@ -52,9 +52,9 @@ def test_last_party_cannot_shift_the_pinned_public_wires(tmp_path, witness_msm):
     mats = [dataclasses.replace(m, public=z[:64]) for m in mats[:-1]] + [
         dataclasses.replace(mats[-1], public=z[:64], witness=bytes(last))]
     for i, m in enumerate(mats[:-1]):
-        check_binding(tmp_path / f"pin{i}", m, i)  # the pin itself is satisfied
+        check_pin(tmp_path / f"pin{i}", m, i)  # the pin itself is satisfied
         expand_material(m, pk.r1cs.wire_bits)
-    check_binding(tmp_path / f"pin{n - 1}", mats[-1], n - 1)
+    check_pin(tmp_path / f"pin{n - 1}", mats[-1], n - 1)
     with pytest.raises(ValueError, match="must be 0 on the public wires"):
         expand_material(mats[-1], pk.r1cs.wire_bits)  # validate(): also runs on receipt
     with pytest.raises(FormatError, match="must be 0 on the public wires"):

@@ -34,7 +34,7 @@ def test_server_refuses_a_session_with_a_too_small_mask_slack(tmp_path, monkeypa
     bits = np.asarray(pk.r1cs.wire_bits, np.int64) + 8
     assert shares.below_pow2(diff, bits).all()
     monkeypatch.undo()  # the server runs the real code
-    # what a server does on receipt (server.Server._run_session / _prove) must refuse it
+    # what a server does on receipt (server.ProvingServer._run_session / _prove) must refuse it
     with pytest.raises((FormatError, ProofError, ValueError)):
         m, _ = material_from_msg(codec.decode(codec.encode(material_to_msg(last, "d"))))
         assert m.mask_slack < honest_slack
