@@ -42,6 +42,7 @@ CORPUS = [
     "output p = x if y > 0 else -x;",
     "output a = max(abs(v[i] - w[i]) for i in 0..D) <= t; assert x == y or x > 2;",
     "output a = sum(sum(v[j] for j in 0..D) for i in 0..D);",
+    "output h = poseidon(x, y); output k = poseidon(rho, poseidon(v[0]), t * 2);",
     # misuse: the error message and location are the digest
     "output a = fingerprint(v, x);", "output a = min(x);", "output a = dot(v);",
     "output a = foo(x);", "output a = sum(x);", "let f = fingerprint(v, rho);",
@@ -50,6 +51,7 @@ CORPUS = [
     "output a = sum(1 for i in 0..D);", "output a = mnx(v);", "output a = abs(x, y);",
     "output a = fingerprint(v, rho, x);", "output abs = 3;", "output a = norm(v);",
     "output a = rescale(x, 300);", "output a = dot(v, x);", "output a = max(v, 1, 2);",
+    "output h = poseidon(v);", "output h = poseidon(x > 1);", "let h = poseidon(x) + 1;",
 ]
 
 
