@@ -14,8 +14,8 @@ verification), the median CPU time per server (process CPU of the server during 
 the server's report; the max over servers), payload bytes sent per server, and the ratios
 CPU/server ÷ plain CPU and bytes ÷ (domain size · 32).  Servers are real processes on 127.0.0.1
 (`omnidsl serve`); with fewer cores than servers, wall time includes waiting for a core and CPU
-time includes some contention.  "split/bounded" is the default; "servers/uniform" is DESIGN §6
-taken literally (every witness MSM on uniform 254-bit shares).  The "owner CPU" column is the
+time includes some contention.  "split/bounded" is the default; "servers/uniform" runs
+every witness MSM on uniform 254-bit shares (docs/mpc.md, mode servers).  The "owner CPU" column is the
 data owner's CPU for the MSMs it deals (mode split).  A per-stage CPU breakdown of the slowest
 server of each row follows the table.
 

@@ -1,4 +1,4 @@
-"""The Groth16 prover, written once against :class:`Groth16Driver` (DESIGN §6 steps 3–4).
+"""The Groth16 prover, written once against :class:`Groth16Driver` (docs/groth16.md, "Prover").
 
 With :class:`~omnidsl.groth16.plain.PlainDriver` it is the single-machine prover; with the MPC
 ``AdditiveDriver`` every party runs this same function on its shares.

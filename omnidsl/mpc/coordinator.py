@@ -205,7 +205,7 @@ def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
     (servers started with ``--bind-dir`` check them against their pins; see docs/mpc.md).
     ``witness_msm``: "split" (the data owner deals point shares of π_A's and π_B(G2)'s witness
     MSMs, the servers compute [π_B1] and [L] and check e(π_B1, g2) = e(g1, π_B2)) or "servers"
-    (every witness MSM on the shares, DESIGN §6 as written); both bind the proof to the shared
+    (every witness MSM on the shares: docs/mpc.md, "Protocol", step 7); both bind the proof to the shared
     witness (docs/mpc.md).  ``shares``: "bounded" (statistically hiding masks of the key's wire
     widths + σ bits; uniform where the key has no widths) or "uniform" (masks uniform on F_r)."""
     from omnidsl.groth16.keys import Proof, read_proving_key
