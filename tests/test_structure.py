@@ -1,0 +1,221 @@
+"""Structural rules of the tree (issue 12): small modules, the coordinator independent of the
+server, and docs/architecture.md naming only what exists.
+
+The import-graph rules between subpackages (no cycle, `solidity` does not import `market`) are
+in ``tests/test_import_graph.py``; this file adds the module-level rules inside ``omnidsl.mpc``.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PKG = ROOT / "omnidsl"
+NATIVE = ROOT / "native" / "src"
+
+#: "No module over about 500 lines" (no exemptions).
+MAX_LINES = 500
+
+
+def _lines(path: Path) -> int:
+    return len(path.read_text(encoding="utf-8").splitlines())
+
+
+def oversized(files: list[Path], root: Path = ROOT, limit: int = MAX_LINES) -> list[tuple[str, int]]:
+    """(path relative to ``root``, line count) of every file over ``limit`` lines."""
+    return sorted((str(p.relative_to(root)), n) for p in files if (n := _lines(p)) > limit)
+
+
+def test_no_python_module_over_500_lines() -> None:
+    files = sorted(PKG.rglob("*.py"))
+    assert len(files) > 50  # the walk found the package
+    assert oversized(files) == []
+
+
+def test_no_native_module_over_500_lines() -> None:
+    files = sorted(NATIVE.rglob("*.rs"))
+    assert any(p.name == "lib.rs" for p in files)
+    assert oversized(files) == []
+
+
+def test_the_size_check_sees_a_long_file(tmp_path: Path) -> None:
+    long = tmp_path / "long.py"
+    long.write_text("x = 1\n" * (MAX_LINES + 1))
+    short = tmp_path / "short.py"
+    short.write_text("x = 1\n" * MAX_LINES)
+    assert oversized([long, short], tmp_path) == [("long.py", MAX_LINES + 1)]
+
+
+# ------------------------------------------------------------------ module imports in omnidsl
+
+
+def module_name(path: Path, root: Path = ROOT) -> str:
+    """omnidsl/mpc/server.py -> 'omnidsl.mpc.server'; a package's __init__.py -> the package."""
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported_modules(path: Path, root: Path = ROOT) -> set[str]:
+    """Every omnidsl module ``path`` imports (also inside functions; relative imports resolved;
+    ``from omnidsl.x import y`` counts as ``omnidsl.x.y`` when that is a module, else as
+    ``omnidsl.x``)."""
+    me = module_name(path, root)
+    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            found.add(mod)
+            found |= {f"{mod}.{a.name}" for a in node.names}
+    return {m for m in found if m.split(".")[0] == "omnidsl" and _module_file(m, root) is not None}
+
+
+def _module_file(name: str, root: Path) -> Path | None:
+    base = root.joinpath(*name.split("."))
+    for p in (base.with_suffix(".py"), base / "__init__.py"):
+        if p.is_file():
+            return p
+    return None
+
+
+def module_graph() -> dict[str, set[str]]:
+    """omnidsl module -> the omnidsl modules it imports."""
+    return {module_name(p): imported_modules(p) - {module_name(p)}
+            for p in sorted(PKG.rglob("*.py"))}
+
+
+def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    """Every module ``start`` imports, directly or through others (a package counts with its
+    ``__init__``, which importing any of its modules runs)."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        m = todo.pop()
+        for dep in graph.get(m, ()):
+            parents = [".".join(dep.split(".")[:k]) for k in range(2, dep.count(".") + 1)]
+            for d in [dep, *parents]:
+                if d not in seen:
+                    seen.add(d)
+                    todo.append(d)
+    return seen
+
+
+def _coordinator_modules(graph: dict[str, set[str]]) -> list[str]:
+    mods = [m for m in graph if m == "omnidsl.mpc.coordinator"
+            or m.startswith("omnidsl.mpc.coordinator.")]
+    assert mods, "omnidsl.mpc.coordinator not found"
+    return mods
+
+
+def _is_server(m: str) -> bool:
+    return m == "omnidsl.mpc.server" or m.startswith("omnidsl.mpc.server.")
+
+
+def test_the_coordinator_does_not_import_the_server() -> None:
+    graph = module_graph()
+    assert any(graph[c] for c in _coordinator_modules(graph))  # its imports were read
+    direct = sorted(m for c in _coordinator_modules(graph) for m in graph[c] if _is_server(m))
+    assert direct == []
+
+
+def test_the_coordinator_does_not_reach_the_server_through_other_modules() -> None:
+    graph = module_graph()
+    paths = sorted(m for c in _coordinator_modules(graph) for m in reachable(graph, c)
+                   if _is_server(m))
+    assert paths == []
+
+
+def test_the_import_reader_resolves_relative_and_lazy_imports(tmp_path: Path) -> None:
+    pkg = tmp_path / "omnidsl" / "mpc"
+    pkg.mkdir(parents=True)
+    for name in ("__init__.py", "server.py", "codec.py"):
+        (pkg / name).write_text("")
+    (tmp_path / "omnidsl" / "__init__.py").write_text("")
+    (pkg / "coordinator.py").write_text(
+        "from . import codec\n\ndef f():\n    from .server import x\n")
+    got = imported_modules(pkg / "coordinator.py", tmp_path)
+    assert {"omnidsl.mpc.codec", "omnidsl.mpc.server"} <= got
+    graph = {"a.b": {"a.b.c.d"}, "a.b.c.d": {"a.x"}, "a.x": set()}
+    assert reachable(graph, "a.b") == {"a.b", "a.b.c", "a.b.c.d", "a.x"}
+
+
+# ------------------------------------------------------------------ docs/architecture.md
+
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+_PATH = re.compile(r"^[\w./<>*-]+(\.(py|rs|md|sol|toml|j2|omni)|/)$")
+_DOTTED = re.compile(r"^omnidsl(\.\w+)+$")
+
+
+def named_paths(text: str) -> list[str]:
+    """The file and folder names in backticks (``lang/parser.py``, ``mpc/``, ``omnidsl/cli.py``)."""
+    return [t for t in re.findall(r"`([^`\n]+)`", text) if _PATH.match(t) and "/" in t]
+
+
+def path_exists(name: str) -> bool:
+    """Relative to the repository or to ``omnidsl/``; ``<stage>`` stands for any folder."""
+    pattern = re.sub(r"<[^>]+>", "*", name.rstrip("/"))
+    return any(any(base.glob(pattern)) for base in (ROOT, PKG))
+
+
+def dotted_exists(name: str) -> bool:
+    """``omnidsl.lang.checker.CheckedRule``: a module, then attributes of it."""
+    parts = name.split(".")
+    for k in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:k]))
+        except ImportError:
+            continue
+        for attr in parts[k:]:
+            if not hasattr(obj, attr):
+                return False
+            obj = getattr(obj, attr)
+        return True
+    return False
+
+
+def test_architecture_names_only_files_that_exist() -> None:
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    names = named_paths(text)
+    assert len(names) >= 10  # the table was read
+    assert [n for n in names if not path_exists(n)] == []
+
+
+def test_architecture_names_only_modules_and_classes_that_exist() -> None:
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    names = [t for t in re.findall(r"`([^`\n]+)`", text) if _DOTTED.match(t)]
+    assert len(names) >= 5
+    assert [n for n in names if not dotted_exists(n)] == []
+
+
+@pytest.mark.parametrize(("name", "exists"), [
+    ("lang/parser.py", True), ("omnidsl/cli.py", True), ("mpc/", True),
+    ("omnidsl/<stage>/commands.py", True), ("lang/nothing.py", False), ("DESIGN.md", False),
+])
+def test_the_path_check_tells_existing_from_missing(name: str, exists: bool) -> None:
+    assert path_exists(name) is exists
+    assert dotted_exists("omnidsl.field.R") and not dotted_exists("omnidsl.field.NoSuchName")
+
+
+def test_nothing_cites_the_design_document() -> None:
+    """"DESIGN §6" was a file outside the repository: cite docs/ instead."""
+    roots = [PKG, ROOT / "docs", ROOT / "benchmarks", NATIVE, ROOT / "contracts"]
+    files = [p for r in roots if r.exists() for p in r.rglob("*")
+             if p.is_file() and p.suffix in {".py", ".md", ".rs", ".sol", ".j2", ".toml"}]
+    files += [ROOT / "README.md"]
+    assert len(files) > 50
+    assert sorted(str(p.relative_to(ROOT)) for p in files
+                  if "DESIGN §" in p.read_text(encoding="utf-8", errors="replace")) == []
