@@ -120,7 +120,10 @@ class Lowerer(AssertLowering, NormLowering):
                 b.linear(b.sub(b.wires_lc(np.array([lay.commitment])), h))
         for stmt in self.c.rule.body:
             b.line = stmt.span.line
-            self.statement(stmt)
+            try:
+                self.statement(stmt)
+            except InternalError as exc:  # a compiler bug: say which statement triggered it
+                raise InternalError(f"{exc} (while lowering {stmt.span})") from exc
         return b
 
     def _label(self, name: str, wires: np.ndarray, length: int | None) -> None:

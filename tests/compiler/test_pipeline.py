@@ -145,3 +145,16 @@ def test_witness_from_compile_files_does_not_optimise(work, monkeypatch, capsys)
     assert code == 0, capsys.readouterr().err
     assert n.calls == {"parse": 1, "check": 1, "lower": 1, "compile_lowered": 1, "emit": 1}
     assert np.array_equal(read_wtns(work / "a.wtns"), read_wtns(work / "b.wtns"))
+
+
+def test_a_lowering_bug_names_the_statement(monkeypatch):
+    import omnidsl.compiler.gadgets as gadgets
+    from omnidsl.errors import InternalError
+
+    def broken(*a, **k):
+        raise InternalError("mul broke")
+
+    monkeypatch.setattr(gadgets, "mul", broken)
+    # the first product is abs(g[i])'s, in the assertion on line 4
+    with pytest.raises(InternalError, match=r"mul broke \(while lowering p\.omni:4:5\)"):
+        _ = Pipeline(SRC, "p.omni").circuit
