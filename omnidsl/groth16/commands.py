@@ -31,7 +31,7 @@ from omnidsl.argparsing import add_verbs, describe
 from omnidsl.errors import FormatError, InputError, ProofError, UsageError
 from omnidsl.field import limbs_to_bytes
 from omnidsl.files import Outputs
-from omnidsl.groth16.keydir import PK_NAME, VK_NAME, load_circuit, load_keys
+from omnidsl.groth16.keydir import MPC_NAME, PK_NAME, VK_NAME, load_circuit, load_keys
 from omnidsl.groth16.keydir import params as _params
 
 __all__ = ["PK_NAME", "VK_NAME", "load_circuit", "load_keys", "load_witness", "prove_command"]
@@ -153,6 +153,12 @@ def contribute_command(args: argparse.Namespace) -> int:
     if (out / PK_NAME).exists() or (out / VK_NAME).exists():
         raise InputError(f"{out} already holds a key: a contribution never overwrites one",
                          hint="choose a new directory for -o")
+    if (src_dir / MPC_NAME).exists():
+        raise InputError(f"{src_dir} was imported from a snarkjs zkey: its transcript is "
+                         "snarkjs's, an omnidsl contribution could not be verified after it",
+                         hint="contribute with snarkjs: `omnidsl zkey export DIR k.zkey`, "
+                              "`snarkjs zkey contribute k.zkey k2.zkey`, then `omnidsl zkey "
+                              "import k2.zkey NEW_DIR --circuit CIRCUIT`")
     S.check_contributor_name(args.name or "")
     outputs = _key_outputs(out)
     pk = load_keys(args.keys)
@@ -181,6 +187,10 @@ def verify_setup_command(args: argparse.Namespace) -> int:
     backend = get_backend()
     pk_path = Path(args.keys)
     pk_path = pk_path / PK_NAME if pk_path.is_dir() else pk_path
+    if (pk_path.parent / MPC_NAME).exists():
+        raise ProofError(f"{pk_path.parent} was imported from a snarkjs zkey: its transcript "
+                         "is snarkjs's", hint=f"`omnidsl zkey export {args.keys} k.zkey`, then "
+                         f"`snarkjs zkey verify CIRCUIT.r1cs {args.ptau} k.zkey`")
     pk = load_keys(args.keys)
     # verifiers read verification_key.json, not the proving key: it must be the same key
     check_vk_file(pk_path.parent / VK_NAME, pk.vk, pk_path.name)

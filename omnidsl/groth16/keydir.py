@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 PK_NAME = "proving_key.bin"
 VK_NAME = "verification_key.json"
+#: section 10 of an imported zkey (snarkjs's ceremony transcript), kept in the key directory
+MPC_NAME = "snarkjs_mpc.bin"
 
 
 def params(items: list[str] | None) -> dict[str, int]:

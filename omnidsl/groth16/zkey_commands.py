@@ -21,11 +21,9 @@ from pathlib import Path
 from omnidsl.argparsing import add_verbs, describe
 from omnidsl.errors import FormatError
 from omnidsl.files import Outputs
+from omnidsl.groth16.keydir import MPC_NAME
 
 log = logging.getLogger(__name__)
-
-#: section 10 of an imported zkey (snarkjs's ceremony transcript), kept in the key directory
-MPC_NAME = "snarkjs_mpc.bin"
 
 
 def export_command(args: argparse.Namespace) -> int:

@@ -112,6 +112,12 @@ def test_snarkjs_ceremony_imports_and_proves(work, ptau, snarkjs, capsys):
     Path("public.json").write_text(json.dumps([str(int(pub[0]) + 1), *pub[1:]]))
     assert "OK!" not in sj(snarkjs, "groth16", "verify", "vk.json", "public.json",
                            "proof.json", ok=False)
+    # its transcript is snarkjs's: omnidsl neither extends nor checks it, and says so
+    capsys.readouterr()
+    assert main(["setup", "contribute", "keys", "-o", "k3", "--name", "carol"]) == 1
+    assert "snarkjs zkey contribute" in capsys.readouterr().err and not Path("k3").exists()
+    assert main(["setup", "verify", "keys", "--ptau", str(ptau)]) == 1
+    assert "snarkjs zkey verify" in capsys.readouterr().err
     # exported again, the ceremony's transcript goes with it: snarkjs still verifies it
     assert main(["zkey", "export", "keys", "again.zkey"]) == 0
     out = sj(snarkjs, "zkey", "verify", "c.r1cs", ptau, "again.zkey")
