@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -103,9 +104,12 @@ def add_verbs(parser: argparse.ArgumentParser, dest: str, default: str | None = 
 
 
 def describe(summary: str, examples: Sequence[str], details: str = "") -> dict[str, str]:
-    """``description`` and ``epilog`` keywords for ``add_parser``: what the verb does, then its
-    examples (one command line each)."""
-    desc = summary.strip() + ("\n\n" + details.strip("\n") if details else "")
+    """``description`` and ``epilog`` keywords for ``add_parser``: what the verb does (paragraphs
+    refilled to 78 columns), ``details`` kept as written, then its examples (one command line
+    each)."""
+    desc = "\n\n".join(textwrap.fill(" ".join(par.split()), 78)
+                       for par in summary.strip().split("\n\n"))
+    desc += "\n\n" + details.strip("\n") if details else ""
     epilog = "example" + ("s" if len(examples) > 1 else "") + ":\n" + "\n".join(
         f"  {e}" for e in examples)
     return {"description": desc, "epilog": epilog}
