@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import omnidsl.backend
@@ -29,3 +31,11 @@ def chain(backend):
     z = to_bytes(chain_witness(12, [5, 7, 11], 3))
     proof = prove_plain(pk, z, backend)
     return pk, z, public_signals(pk, z), proof
+
+
+@pytest.fixture(scope="module")
+def ptau(tmp_path_factory) -> Path:
+    """A 2^8 powers-of-tau prepared for phase 2 (test_snarkjs.py makes its own with snarkjs)."""
+    from omnidsl.solidity.snarkjs_ref import tiny_ptau
+
+    return tiny_ptau(tmp_path_factory.mktemp("ptau"), power=8)

@@ -46,13 +46,6 @@ PUBLIC = [11, 22, 33]  # arbitrary: no witness exists for them, the forgery does
 
 
 @pytest.fixture(scope="module")
-def ptau(tmp_path_factory) -> Path:
-    from omnidsl.solidity.snarkjs_ref import tiny_ptau
-
-    return tiny_ptau(tmp_path_factory.mktemp("ptau"), power=8)
-
-
-@pytest.fixture(scope="module")
 def keys(tmp_path_factory, ptau) -> Path:
     """Phase-2 keys from the ptau with one contribution: γ₂ = G₂ (as snarkjs), δ₂ random."""
     d = tmp_path_factory.mktemp("keys")

@@ -35,13 +35,6 @@ def sj(snarkjs: Path, *args: str | Path, ok: bool = True) -> str:
     return proc.stdout + proc.stderr
 
 
-@pytest.fixture(scope="module")
-def ptau(tmp_path_factory) -> Path:
-    from omnidsl.solidity.snarkjs_ref import tiny_ptau
-
-    return tiny_ptau(tmp_path_factory.mktemp("ptau"), power=8)
-
-
 @pytest.fixture()
 def work(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.chdir(tmp_path)

@@ -7,10 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from market_helpers import HERE, AllowList
+from market_helpers import DIM, HERE, AllowList
 from web3 import Web3
 
 from omnidsl.chain import deploy, embedded_chain
+from omnidsl.market import dsl_rule
 from omnidsl.market.client import MarketClient
 from omnidsl.solidity.compile import compile_sources
 
@@ -51,3 +52,7 @@ def accounts(w3: Web3) -> dict[str, object]:
     return {"mo": acc[0], "servers": list(acc[1:4]), "outsider": acc[4], "dos": list(acc[5:10])}
 
 
+@pytest.fixture(scope="module")
+def dsl() -> dsl_rule.DslRule:
+    """The market rule in the DSL at dimension DIM (compiled, dev keys)."""
+    return dsl_rule.setup(DIM)

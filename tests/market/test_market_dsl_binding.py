@@ -16,11 +16,6 @@ from omnidsl.market.demo import FEE, REWARD, run_demo
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def dsl() -> dsl_rule.DslRule:
-    return dsl_rule.setup(DIM)
-
-
 def test_layout_matches_the_rule(dsl):
     lay = dsl.layout
     assert dsl.binding and lay.n_public == dsl.circuit.r1cs.n_public == 4

@@ -32,11 +32,6 @@ from omnidsl.mpc.schemes.additive.dealer import deal
 from omnidsl.mpc.schemes.additive.material import expand_material
 
 
-@pytest.fixture(scope="module")
-def dsl() -> dsl_rule.DslRule:
-    return dsl_rule.setup(DIM)
-
-
 def _vec(values) -> bytes:
     return b"".join(int_to_bytes(int(v) % R) for v in values)
 

@@ -31,7 +31,6 @@ from web3 import Web3
 from omnidsl.errors import ChainError, ProofError
 from omnidsl.field import FR_BYTES, R, int_to_bytes, limbs_to_bytes
 from omnidsl.market import aggregate as agg
-from omnidsl.market import dsl_rule
 from omnidsl.market.attestation import SECP256K1_N, seed_hash
 from omnidsl.market.client import MarketClient
 from omnidsl.market.roles import DataOwner, ModelOwner, ProverBinding, Server, bind_label
@@ -323,11 +322,6 @@ def test_a_bound_server_attests_only_its_committed_and_still_pinned_shares(marke
 
 
 # ---------------------------------------------------------------- a malicious DO
-
-@pytest.fixture(scope="module")
-def dsl() -> dsl_rule.DslRule:
-    return dsl_rule.setup(DIM)
-
 
 def test_the_mask_wire_is_pinned(dsl, tmp_path):
     """Holds: the fingerprint mask is one of the bound wires, so a DO cannot keep its committed
