@@ -95,6 +95,16 @@ class Circuit:
             step(st)
         return st.limbs(wires)
 
+    def commitment(self, name: str, values: Any) -> int:
+        """The public commitment of the ``committed`` input ``name`` for ``values`` (encoded as
+        the witness encodes them): what a task pins and a data owner checks before proving."""
+        lay = next((x for x in self.inputs if x.name == name), None)
+        if lay is None or lay.commitment is None:
+            committed = [x.name for x in self.inputs if x.commitment is not None]
+            raise InputError(f"'{name}' is not a committed input of rule {self.name}",
+                             hint="committed inputs: " + (", ".join(committed) or "none"))
+        return commitment(lay, encode_input(lay, values), None)
+
     def public_signals(self, witness: np.ndarray) -> list[int]:
         """Outputs then public inputs, as field elements (snarkjs public.json order)."""
         return limbs_to_ints(witness[1 : 1 + self.r1cs.n_public])

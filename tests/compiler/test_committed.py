@@ -55,6 +55,18 @@ def test_public_commitment_is_the_documented_hash(circuit):
     assert P.commit_vector(_enc(ref), 16) == P.poseidon(P.pack(_enc(ref), 16))  # 2 elements
 
 
+def test_circuit_computes_the_commitment_to_pin(circuit):
+    ref = _vec(20, 5)
+    h = circuit.commitment("ref", ref)
+    assert h == P.commit_vector(_enc(ref), 16)
+    w = circuit.witness({"g": ref, "ref": ref, "tau": 0.5, "ref.commitment": str(h)})
+    assert circuit.public_signals(w)[0] == h
+    with pytest.raises(InputError, match="'g' is not a committed input of rule C"):
+        circuit.commitment("g", ref)
+    with pytest.raises(InputError, match="needs 20 values"):
+        circuit.commitment("ref", ref[:3])
+
+
 def test_given_commitment_is_checked(circuit):
     ref = _vec(20, 2)
     h = P.commit_vector(_enc(ref), 16)
