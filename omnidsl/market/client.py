@@ -291,14 +291,6 @@ class MarketClient:
         """What ``reclaim`` pays the task owner once the delivery deadline has passed."""
         return int(self._call(self.contract.functions.reclaimable(task_id)))
 
-    def delivered_of(self, task_id: int, server: str) -> bytes:
-        addr = Web3.to_checksum_address(server)
-        return bytes(self._call(self.contract.functions.deliveredOf(task_id, addr)))
-
-    def seed_hash_of(self, task_id: int, server: str) -> bytes:
-        addr = Web3.to_checksum_address(server)
-        return bytes(self._call(self.contract.functions.seedHashOf(task_id, addr)))
-
     def servers(self, task_id: int) -> list[str]:
         return [str(a) for a in self._call(self.contract.functions.serversOf(task_id))]
 

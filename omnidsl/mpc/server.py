@@ -120,7 +120,6 @@ class ProvingServer:
         self.gate = Gate(cfg, sid, self.private_key, self._owner_session, self.log)
         self._keys: dict[str, tuple[Path, Any]] = {}  # digest → (file, ProvingKey)
         self._digests: dict[Path, tuple[int, int, str]] = {}  # file → (mtime, size, SHA-256)
-        self.sessions_done = 0
 
     # ---- proving keys
     def _find_key(self, digest: str) -> Any:
@@ -195,7 +194,6 @@ class ProvingServer:
         finally:
             for pc, _ in peers.values():
                 pc.close()
-            self.sessions_done += 1
         with contextlib.suppress(NetworkError):
             await conn.drain()
         conn.close()

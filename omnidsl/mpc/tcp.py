@@ -46,7 +46,6 @@ class FrameConn:
         self.peer = peer
         self.queue: asyncio.Queue[bytes | NetworkError] = asyncio.Queue(QUEUE_FRAMES)
         self._task: asyncio.Task[None] | None = None
-        self.bytes_in = 0
         self.bytes_out = 0
 
     async def read_body(self) -> bytes:
@@ -58,7 +57,6 @@ class FrameConn:
             body = await self.reader.readexactly(n)
         except (asyncio.IncompleteReadError, ConnectionError) as exc:
             raise NetworkError(f"{self.peer} closed the connection ({type(exc).__name__})") from None
-        self.bytes_in += 4 + n
         return body
 
     def start_reader(self) -> None:
