@@ -165,10 +165,14 @@ def named_paths(text: str) -> list[str]:
     return [t for t in re.findall(r"`([^`\n]+)`", text) if _PATH.match(t) and "/" in t]
 
 
-def path_exists(name: str) -> bool:
-    """Relative to the repository or to ``omnidsl/``; ``<stage>`` stands for any folder."""
-    pattern = re.sub(r"<[^>]+>", "*", name.rstrip("/"))
-    return any(any(base.glob(pattern)) for base in (ROOT, PKG))
+def path_exists(name: str, here: Path | None = None) -> bool:
+    """Relative to the repository, to ``omnidsl/`` or to ``here`` (the naming file's folder);
+    ``<stage>`` stands for any folder."""
+    pattern = re.sub(r"<[^>]+>", "*", name.rstrip("/")).removeprefix("./")
+    if not pattern or pattern.startswith(("/", "~", "..")):
+        return False
+    bases = [ROOT, PKG] + ([here] if here else [])
+    return any(any(base.glob(pattern)) for base in bases)
 
 
 def dotted_exists(name: str) -> bool:
@@ -199,6 +203,37 @@ def test_architecture_names_only_modules_and_classes_that_exist() -> None:
     names = [t for t in re.findall(r"`([^`\n]+)`", text) if _DOTTED.match(t)]
     assert len(names) >= 5
     assert [n for n in names if not dotted_exists(n)] == []
+
+
+#: The documents that name files: docs/*.md, every README.
+DOCS = sorted((ROOT / "docs").glob("*.md")) + sorted(
+    p for p in ROOT.rglob("README.md")
+    if not {"node_modules", "target", ".venv"} & set(p.relative_to(ROOT).parts))
+
+
+def doc_bases(doc: Path) -> Path | None:
+    """Where a document's relative names start besides the repository and ``omnidsl/``: a
+    README's folder; for docs/<stage>.md, ``omnidsl/<stage>/``."""
+    if doc.name == "README.md":
+        return doc.parent
+    stage = PKG / doc.stem
+    return stage if stage.is_dir() else None
+
+
+def test_docs_name_only_source_files_that_exist() -> None:
+    """Every source file a document names in backticks (``.py``, ``.rs``, ``.sol``, ``.j2``,
+    ``.omni``, ``.md``) exists; folders and paths outside the repository are not checked."""
+    assert len(DOCS) >= 10
+    missing, checked = [], 0
+    for doc in DOCS:
+        for name in named_paths(doc.read_text(encoding="utf-8")):
+            if name.endswith("/") or name.startswith(("../", "~")):
+                continue
+            checked += 1
+            if not path_exists(name, doc_bases(doc)):
+                missing.append(f"{doc.relative_to(ROOT)}: {name}")
+    assert checked >= 50
+    assert missing == []
 
 
 @pytest.mark.parametrize(("name", "exists"), [
