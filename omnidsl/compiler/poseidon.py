@@ -52,36 +52,56 @@ class Params:
         return self.full * self.t + self.partial
 
 
+def _shrink_table() -> list[tuple[int, int]]:
+    """Self-shrinking of 8 LFSR bits (4 pairs (a, b), a first): (emitted bits, how many)."""
+    out = []
+    for byte in range(256):
+        v = k = 0
+        for pair in range(4):
+            if (byte >> (2 * pair)) & 1:
+                v, k = (v << 1) | ((byte >> (2 * pair + 1)) & 1), k + 1
+        out.append((v, k))
+    return out
+
+
+_SHRINK = _shrink_table()
+
+
 class Grain:
-    """The Poseidon paper's Grain LFSR in self-shrinking mode (80-bit state)."""
+    """The Poseidon paper's Grain LFSR in self-shrinking mode (80-bit state).
+
+    State bit j is s_j (s_0 the oldest); s_{80+i} = s_{62+i} ⊕ s_{51+i} ⊕ s_{38+i} ⊕ s_{23+i}
+    ⊕ s_{13+i} ⊕ s_i.  The nearest tap is 18 bits back, so 16 new bits are computed at once."""
 
     def __init__(self, t: int, full: int, partial: int) -> None:
         seed = ((1, 2), (0, 4), (FIELD_BITS, 12), (t, 12), (full, 10), (partial, 10),
                 ((1 << 30) - 1, 30))
-        self.s: list[int] = []
+        bits: list[int] = []
         for value, n in seed:
-            self.s += [(value >> (n - 1 - j)) & 1 for j in range(n)]
-        for _ in range(160):
-            self._clock()
+            bits += [(value >> (n - 1 - j)) & 1 for j in range(n)]
+        self.state = sum(b << j for j, b in enumerate(bits))
+        for _ in range(10):  # 160 clocks discarded
+            self._clock16()
+        self.buf = self.nbuf = 0
 
-    def _clock(self) -> int:
-        s = self.s
-        new = s[62] ^ s[51] ^ s[38] ^ s[23] ^ s[13] ^ s[0]
-        s.pop(0)
-        s.append(new)
+    def _clock16(self) -> int:
+        """16 clocks; bit k of the result is the k-th new bit."""
+        s = self.state
+        new = ((s >> 62) ^ (s >> 51) ^ (s >> 38) ^ (s >> 23) ^ (s >> 13) ^ s) & 0xFFFF
+        self.state = (s >> 16) | (new << 64)
         return new
 
-    def bit(self) -> int:
-        while True:
-            first, second = self._clock(), self._clock()
-            if first:
-                return second
-
     def number(self, n: int = FIELD_BITS) -> int:
-        v = 0
-        for _ in range(n):
-            v = (v << 1) | self.bit()
-        return v
+        """The next n output bits as an integer, the first bit most significant."""
+        while self.nbuf < n:
+            new = self._clock16()
+            for byte in (new & 0xFF, new >> 8):
+                v, k = _SHRINK[byte]
+                self.buf, self.nbuf = (self.buf << k) | v, self.nbuf + k
+        self.nbuf -= n
+        out = self.buf >> self.nbuf
+        self.buf &= (1 << self.nbuf) - 1
+        return out
 
     def field(self) -> int:
         """A uniform field element: 254-bit samples below r (rejection)."""

@@ -61,10 +61,11 @@ def plan(t: int) -> Plan:
             acc: Coefs = {}
             const = 0
             for m, (c, k) in zip(row, state, strict=True):
-                for col, v in c.items():
-                    acc[col] = (acc.get(col, 0) + m * v) % R
+                for col, v in c.items():  # reduced once per entry, below
+                    acc[col] = acc.get(col, 0) + m * v
                 const += m * k
-            new.append(({col: v for col, v in acc.items() if v}, const % R))
+            red = ((col, v % R) for col, v in acc.items())
+            new.append(({col: v for col, v in red if v}, const % R))
         state = new
     c0, k0 = state[0]
     return Plan(t, tuple(sboxes), (tuple(sorted(c0.items())), k0))
