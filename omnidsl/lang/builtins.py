@@ -415,9 +415,8 @@ _TABLE = (
 
 #: every built-in by name, in documentation order
 REGISTRY: dict[str, Builtin] = {b.name: b for b in _TABLE}
-#: the built-in names (reserved: no param, input, let or output may use one)
-BUILTIN_NAMES: tuple[str, ...] = tuple(REGISTRY)
-#: the functions that accept a generator ``f(body for i in a..b)``
+#: the functions that accept a generator ``f(body for i in a..b)`` (at import; the parser and
+#: the checker ask the registry, see :func:`generator_names`)
 GENERATOR_FUNCS: frozenset[str] = frozenset(b.name for b in _TABLE if b.is_reduction)
 
 
