@@ -6,6 +6,7 @@ The tools come from the project's own ``package.json``/``package-lock.json``; a 
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 from omnidsl.errors import OmniDSLError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+log = logging.getLogger(__name__)
 
 
 class ToolError(OmniDSLError):
@@ -26,6 +29,7 @@ def node_modules() -> Path:
         npm = shutil.which("npm")
         if npm is None:
             raise ToolError("npm not found; install Node.js 20 to use solc-js, anvil and snarkjs")
+        log.info("installing the pinned npm tools: npm ci in %s", PROJECT_ROOT)
         proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                               cwd=PROJECT_ROOT, capture_output=True, text=True)
         if proc.returncode != 0:

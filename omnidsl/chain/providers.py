@@ -14,6 +14,7 @@ The dev chains (embedded, anvil) set ``w3.eth.default_account`` to their first f
 from __future__ import annotations
 
 import contextlib
+import logging
 import subprocess
 import time
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ from web3 import Web3
 from omnidsl.errors import ChainError
 from omnidsl.npm import npm_bin
 from omnidsl.procs import free_ports, stop_process
+
+log = logging.getLogger(__name__)
 
 #: Block gas limit used by the embedded chain and anvil (batch verification of 32+ proofs and
 #: large verifiers need more than the 30M default of some nodes).
@@ -138,6 +141,7 @@ def anvil(port: int | None = None, gas_limit: int = GAS_LIMIT, code_size_limit: 
             time.sleep(0.05)
         w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 120}))
         w3.eth.default_account = w3.eth.accounts[0]
+        log.info("anvil listening on %s (pid %d)", url, proc.pid)
         yield w3
     finally:
         stop_process(proc)

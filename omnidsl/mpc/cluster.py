@@ -9,6 +9,7 @@ when the parent dies.  The market demo, the tests and ``benchmarks/mpc_bench.py`
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import signal
 import subprocess
@@ -21,6 +22,8 @@ from omnidsl.errors import NetworkError
 from omnidsl.mpc.config import Limits, ServersConfig, load_config, write_config
 from omnidsl.mpc.schemes import DEFAULT_SCHEME
 from omnidsl.procs import free_ports, stop_process
+
+log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 60.0
@@ -108,6 +111,7 @@ class ServerCluster:
             tail = " | ".join(self.logs[i][-3:])
             raise NetworkError(f"server {i} did not start: {tail or 'no output'}",
                                hint="is the port free? run `omnidsl serve` by hand to see why")
+        log.info("server %d started (pid %d, %s)", i, p.pid, self.config_path)
 
     def start_all(self, extra: dict[int, list[str]] | None = None) -> ServerCluster:
         """Start every server not already running (all are stopped again if one fails)."""

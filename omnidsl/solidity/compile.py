@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import logging
 import os
 import selectors
 import shutil
@@ -29,6 +30,8 @@ from typing import Any, NamedTuple
 from omnidsl.errors import ChainError, SourceSpan
 from omnidsl.npm import ToolError, node_package
 from omnidsl.procs import stop_process
+
+log = logging.getLogger(__name__)
 
 SERVER_JS = Path(__file__).with_name("solc_server.js")
 _PREFIX = "@@omnidsl@@ "
@@ -71,6 +74,7 @@ class SolcServer:
         )
         hello = self._read_reply()
         self.version = hello.get("version")
+        log.info("solc-js %s loaded (node pid %d)", self.version, self._proc.pid)
         return self
 
     def close(self) -> None:
