@@ -27,6 +27,7 @@ from omnidsl.files import os_error_message
 
 #: Stages that contribute sub-commands, in pipeline order.
 COMMAND_MODULES = (
+    "omnidsl.examples.commands",
     "omnidsl.compiler.commands",
     "omnidsl.r1cs.commands",
     "omnidsl.groth16.commands",
