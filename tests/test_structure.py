@@ -153,6 +153,37 @@ def test_the_import_reader_resolves_relative_and_lazy_imports(tmp_path: Path) ->
     assert reachable(graph, "a.b") == {"a.b", "a.b.c", "a.b.c.d", "a.x"}
 
 
+# ------------------------------------------------------------------ logging
+
+
+def is_cli_layer(path: Path) -> bool:
+    """The CLI (``cli.py``), the command modules and scripts run as ``python -m`` may print
+    their results; every other module reports through ``logging``."""
+    text = path.read_text(encoding="utf-8")
+    return (path.name == "cli.py" or path.stem.endswith("commands")
+            or 'if __name__ == "__main__"' in text)
+
+
+def prints(path: Path) -> list[int]:
+    """Lines of the ``print(...)`` calls in ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Name) and n.func.id == "print"]
+
+
+def test_library_modules_log_instead_of_printing() -> None:
+    files = [p for p in sorted(PKG.rglob("*.py")) if not is_cli_layer(p)]
+    assert len(files) > 50
+    found = [f"{p.relative_to(ROOT)}:{n}" for p in files for n in prints(p)]
+    assert found == []
+
+
+def test_the_print_finder_sees_calls(tmp_path: Path) -> None:
+    f = tmp_path / "m.py"
+    f.write_text("def f(log):\n    log('x')\n    print('y')\n")
+    assert prints(f) == [3]
+
+
 # ------------------------------------------------------------------ docs/architecture.md
 
 ARCHITECTURE = ROOT / "docs" / "architecture.md"

@@ -36,7 +36,9 @@ def serve_command(args: argparse.Namespace) -> int:
             raise InputError(f"--listen {args.listen!r}: expected HOST:PORT")
         listen = (host, int(port))
     tune_allocator()
-    run_server(cfg, args.id, corrupt=args.test_corrupt_shares, crash_at=args.test_crash_at,
+    # "ready ID" on stdout: what ServerCluster (omnidsl/mpc/cluster.py) waits for
+    run_server(cfg, args.id, ready=lambda: print(f"ready {args.id}", flush=True),
+               corrupt=args.test_corrupt_shares, crash_at=args.test_crash_at,
                record_dir=args.record_dir, bind_dir=args.bind_dir, listen=listen)
     return 0
 

@@ -317,11 +317,12 @@ class StageClock:
         return ";".join(f"{k}={v:.4f}" for k, v in [*self.spent.items(), ("other", rest)])
 
 
-def run_server(cfg: ServersConfig, sid: int, **kw: Any) -> None:
-    """Blocking: serve until interrupted."""
+def run_server(cfg: ServersConfig, sid: int, ready: Callable[[], None] | None = None,
+               **kw: Any) -> None:
+    """Blocking: serve until interrupted; ``ready()`` once the port listens."""
     server = ProvingServer(cfg, sid, **kw)
     try:
-        asyncio.run(server.serve_forever(ready=lambda: print(f"ready {sid}", flush=True)))
+        asyncio.run(server.serve_forever(ready=ready))
     except OSError as exc:
         raise NetworkError(f"server {sid} cannot listen on {server.entry.host}:"
                            f"{server.entry.port}: {exc.strerror}") from None
