@@ -2,6 +2,7 @@
 
     omnidsl serve --id I --config servers.toml
     omnidsl servers-init N -o DIR [--port P] [--circuit NAME=KEYDIR ...] [--force]
+                         [--scheme additive|shamir [--threshold T]]
     omnidsl prove-shared --servers servers.toml --keys DIR --witness w.wtns -o proof.json --public public.json
     omnidsl prove --servers servers.toml ...   (same as prove-shared; plain `prove` otherwise)
     ... [--witness-msm split|servers] [--shares bounded|uniform]   (docs/mpc.md)
@@ -14,8 +15,14 @@ import os
 import sys
 from pathlib import Path
 
-from omnidsl.errors import InputError
-from omnidsl.mpc.schemes import SHARE_MODES, WITNESS_MSM_MODES
+from omnidsl.errors import InputError, OmniDSLError
+from omnidsl.mpc.schemes import (
+    DEFAULT_SCHEME,
+    SHARE_MODES,
+    WITNESS_MSM_MODES,
+    get_scheme,
+    scheme_names,
+)
 
 
 def serve_command(args: argparse.Namespace) -> int:
@@ -54,9 +61,19 @@ def servers_init_command(args: argparse.Namespace) -> int:
         if not eq or not name.isidentifier():
             raise InputError(f"--circuit {item!r}: expected NAME=KEYDIR")
         circuits[name] = str(Path(where).resolve())
+    params: dict[str, int | str] = {}
+    if args.threshold is not None:
+        if args.scheme != "shamir":
+            raise InputError(f"--threshold applies to the shamir scheme, not {args.scheme}")
+        params["threshold"] = args.threshold
+    try:
+        get_scheme(args.scheme, params).check_parties(args.n)
+    except OmniDSLError as exc:
+        raise InputError(f"--scheme {args.scheme}: {exc.message}", hint=exc.hint) from None
     out = write_config(args.out, args.n, args.port, circuits=circuits, timeout=args.timeout,
-                       force=args.force)
-    print(f"{out}: {args.n} servers on ports {args.port}..{args.port + args.n - 1}")
+                       force=args.force, scheme=args.scheme, scheme_params=params)
+    print(f"{out}: {args.n} servers on ports {args.port}..{args.port + args.n - 1} "
+          f"({args.scheme} sharing{', t = ' + str(args.threshold) if params else ''})")
     return 0
 
 
@@ -123,6 +140,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a key directory the servers can prove for")
     i.add_argument("--force", action="store_true", help="replace an existing servers.toml and "
                    "key files in DIR (servers running with the old keys must be restarted)")
+    i.add_argument("--scheme", choices=scheme_names(), default=DEFAULT_SCHEME,
+                   help="how the witness is shared (docs/mpc.md, Sharing schemes)")
+    i.add_argument("--threshold", type=int, metavar="T",
+                   help="shamir: privacy against T servers, 2T + 1 ≤ N (default 1)")
     i.set_defaults(func=servers_init_command)
 
     p = sub.add_parser("prove-shared", help="prove with secret-shared servers (data owner side)")

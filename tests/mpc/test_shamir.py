@@ -196,7 +196,10 @@ def test_inconsistent_witness_shares_are_caught_before_anything_opens(be, nb, cr
     for i in (0, 1, 2):
         err = run.errors[i]
         assert isinstance(err, ProofError)
-        assert "do not lie on one polynomial of degree 1" in err.message
+        if crashed:  # 3 shares of degree 1: an error is detected, not located
+            assert "do not lie on one polynomial of degree 1" in err.message
+        else:  # 5 shares: the odd one out is named
+            assert "the shares dealt to party 2 are off the polynomial of degree 1" in err.message
         assert run.drivers[i].opened == []
 
 
@@ -235,13 +238,79 @@ def test_dealt_pi_a_of_another_witness_gives_a_rejected_proof(be, nb):
     assert not ok(pk, z, proof, be) and not ok(pk, z2, proof, be)
 
 
-def test_inconsistent_dealt_points_are_caught_when_opened(be, nb):
+def test_a_party_dealt_points_off_the_polynomial_is_dropped_when_opened(be, nb):
     pk, z, _ = nb
     mats = deal_for(pk, z, 5, 1, be)
     other = share_points(be, dealt_msms(pk, z, be), 5, 1)  # another random sharing of P_A
     mats = recommit([dataclasses.replace(m, witness_msm=other[3]) if i == 3 else m
                      for i, m in enumerate(mats)])
     run = run_parties(pk, mats, be, wait_s=10)
-    assert run.proofs == {}
-    assert all("at step 'open_g1#0' do not lie on one polynomial of degree 1" in str(e)
-               for e in run.errors.values())
+    assert set(run.errors) == {3}  # it alone holds a point off the others' polynomial
+    assert "its own share at step 'open_g1#0' is off the polynomial" in str(run.errors[3])
+    assert ok(pk, z, run.proof(), be)  # the others decode around it
+    for i in (0, 1, 2, 4):
+        assert "off the polynomial of degree 1 at step 'open_g1#0'" in run.drivers[i].alive.dead[3]
+
+
+# ---------------------------------------------------------------- lying servers
+class Liar:
+    """A network that replaces party ``who``'s point share by another valid point at ``steps``."""
+
+    def __init__(self, inner, steps, be):
+        self.inner, self.steps, self.be = inner, steps, be
+        self.party_id, self.n_parties = inner.party_id, inner.n_parties
+
+    @property
+    def step(self):
+        return self.inner.step
+
+    @step.setter
+    def step(self, value):
+        self.inner.step = value
+
+    def send(self, to, data):
+        if self.inner.step in self.steps:
+            from omnidsl.groth16.points import g1_to_bytes
+
+            data = g1_to_bytes(self.be.g1_mul(self.be.g1_generator(), 12345)) \
+                if len(data) == 64 else bytes(len(data) - 1) + b"\x07"
+        self.inner.send(to, data)
+
+    def recv(self, frm):
+        return self.inner.recv(frm)
+
+    def recv_within(self, frm, timeout):
+        return self.inner.recv_within(frm, timeout)
+
+    def flush(self):
+        self.inner.flush()
+
+
+@pytest.mark.parametrize("liars,steps", [({2: ["open_g1#0"]}, ["open_g1#0"]),
+                                         ({1: ["open_g1#2"]}, ["open_g1#2"]),
+                                         ({0: ["open_g1#1"], 4: ["open_g2#0"]},
+                                          ["open_g1#1", "open_g2#0"])])
+def test_lying_servers_are_decoded_around_named_and_dropped(be, nb, liars, steps):
+    """N = 5, t = 1: a degree-1 opening of 5 shares corrects 2 wrong ones, π_C (degree 2) 1;
+    a malformed share (the G2 step) is dropped like a wrong one."""
+    pk, z, _ = nb
+    run = run_parties(pk, deal_for(pk, z, 5, 1, be), be, wait_s=10,
+                      wrap=lambda i, net: Liar(net, liars[i], be) if i in liars else net)
+    assert ok(pk, z, run.proof(), be)
+    honest = [i for i in range(5) if i not in liars]
+    for i in honest:
+        assert set(run.drivers[i].alive.dead) == set(liars)
+        for j, why in run.drivers[i].alive.dead.items():
+            assert f"at step '{liars[j][0]}'" in why
+            assert "off the polynomial" in why or "malformed" in why
+
+
+def test_too_many_liars_for_pi_c_abort_with_a_clear_error(be, nb):
+    pk, z, _ = nb
+    liars = {1: ["open_g1#2"], 3: ["open_g1#2"]}
+    run = run_parties(pk, deal_for(pk, z, 5, 1, be), be, wait_s=10,
+                      wrap=lambda i, net: Liar(net, liars[i], be) if i in liars else net)
+    assert set(run.proofs) <= {1, 3}  # a liar sees one wrong share (the other's) and corrects it
+    assert all(ok(pk, z, p, be) for p in run.proofs.values())  # never a wrong accepted value
+    for i in (0, 2, 4):
+        assert "at step 'open_g1#2' do not lie on one polynomial of degree 2" in str(run.errors[i])

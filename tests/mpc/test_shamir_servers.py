@@ -81,3 +81,21 @@ def test_a_session_dealt_for_another_threshold_is_refused(tmp_path, nb, be, monk
         monkeypatch.setattr(dealer, "deal", real)
         res = prove_shared(cl.cfg, d / "proving_key.bin", z, be, pk=pk)
         assert verify(pk.vk, public_signals(pk, z), res.proof, be)
+
+
+def test_servers_init_writes_the_scheme_and_refuses_impossible_thresholds(tmp_path, capsys):
+    from omnidsl.cli import main
+    from omnidsl.mpc.config import load_config
+
+    assert main(["servers-init", "5", "-o", str(tmp_path / "a"), "--scheme", "shamir",
+                 "--threshold", "2"]) == 0
+    cfg = load_config(tmp_path / "a" / "servers.toml")
+    assert (cfg.scheme, cfg.scheme_params) == ("shamir", {"threshold": 2})
+    assert "(shamir sharing, t = 2)" in capsys.readouterr().out
+    assert main(["servers-init", "5", "-o", str(tmp_path / "b"), "--scheme", "shamir",
+                 "--threshold", "3"]) != 0
+    err = capsys.readouterr().err
+    assert "2t + 1 ≤ N" in err and "with 5 servers t can be at most 2" in err
+    assert main(["servers-init", "3", "-o", str(tmp_path / "c"), "--threshold", "1"]) != 0
+    assert "--threshold applies to the shamir scheme" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()

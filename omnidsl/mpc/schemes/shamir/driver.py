@@ -10,8 +10,9 @@
 * Openings (``open_g1``, ``open_g2``: degree t, need t + 1 parties; ``open_g1_product``:
   degree 2t, needs 2t + 1) are one quorum round (``network.quorum_exchange``): every live party
   broadcasts its point share, waits for the others up to ``wait_s``, drops (and names) the ones
-  that failed, checks that every share received lies on one polynomial of the step's degree
-  (only possible with more shares than degree + 1) and interpolates at 0.
+  that failed, decodes the shares as a Reed–Solomon codeword (``poly.decode``: with m shares of
+  degree d, up to ⌊(m − d − 1)/2⌋ shares off the polynomial are found, their senders dropped and
+  named; more, or this party's own share off it, abort) and interpolates at 0.
 * ``check_consistency`` (step ``consistency#0``, run at the prover's first call, before
   anything is computed or opened): every party
   opens v = Σ ρ_k·z_k + ρ_r·r + ρ_s·s + m over its private witness shares, with ρ expanded from
@@ -114,6 +115,11 @@ class ShamirDriver:
         self.quorums.append((self.net.step, sorted(got)))
         return got
 
+    def _drop(self, party: int, why: str) -> None:
+        """Stop exchanging with a party that sent something wrong (named in ``alive.dead``)."""
+        log.warning("party %d: dropping party %d: %s", self.party_id, party, why)
+        self.alive.drop(party, f"party {party} {why}")
+
     def check_consistency(self) -> None:
         """Step ``consistency#0`` (see the module docstring); ProofError on inconsistency."""
         if self._checked:
@@ -140,13 +146,18 @@ class ShamirDriver:
             values[j] = int.from_bytes(part[32:], "little")
             if values[j] >= R:
                 raise NetworkError(f"party {j} sent a non-canonical value at step {step!r}")
-        bad = poly.mismatches(values, self.t, poly.scalar_combiner())
-        if bad:
+        off = poly.decode(values, self.t, poly.scalar_combiner())
+        if off:
+            raise ProofError(
+                f"party {self.party_id}: the shares dealt to {_plural(off)} are off the "
+                f"polynomial of degree {self.t} through the others' ({_plural(sorted(values))} "
+                f"answered); nothing was opened",
+                hint="the data owner dealt inconsistent Shamir shares")
+        if off is None:
             raise ProofError(
                 f"party {self.party_id}: the shares dealt to {_plural(sorted(values))} do not "
-                f"lie on one polynomial of degree {self.t} ({_plural(bad)} off the polynomial "
-                f"of {_plural(sorted(values)[: self.t + 1])}); nothing was opened",
-                hint="the data owner dealt inconsistent Shamir shares")
+                f"lie on one polynomial of degree {self.t} (no polynomial fits all but a few); "
+                f"nothing was opened", hint="the data owner dealt inconsistent Shamir shares")
         self._checked = True
 
     def _open(self, kind: str, encoded: bytes, size: int, degree: int, decode, valid, combine):
@@ -155,19 +166,29 @@ class ShamirDriver:
         got = self._exchange(encoded, degree + 1)
         points = {}
         for j, part in got.items():
-            if len(part) != size:
-                raise NetworkError(f"party {j} sent {len(part)} bytes at step {step!r}")
-            p = decode(part)
-            if not valid(p):
-                raise NetworkError(f"party {j} sent an invalid curve point at step {step!r}")
-            points[j] = p
-        bad = poly.mismatches(points, degree, combine)
-        if bad:
+            p = decode(part) if len(part) == size else None
+            if len(part) != size or not valid(p):
+                self._drop(j, f"sent a malformed share ({len(part)} bytes) at step {step!r}")
+            else:
+                points[j] = p
+        off = poly.decode(points, degree, combine)
+        if off is None:
             raise ProofError(
                 f"party {self.party_id}: the shares of {_plural(sorted(points))} at step "
-                f"{step!r} do not lie on one polynomial of degree {degree} ({_plural(bad)} off "
-                f"the polynomial of {_plural(sorted(points)[: degree + 1])})",
-                hint="a server sent a wrong share, or the data owner dealt inconsistent points")
+                f"{step!r} do not lie on one polynomial of degree {degree}, nor do all but a "
+                f"correctable few", hint="servers sent wrong shares, or the data owner dealt "
+                "inconsistent points")
+        if self.party_id in off:
+            raise ProofError(
+                f"party {self.party_id}: its own share at step {step!r} is off the polynomial "
+                f"of degree {degree} through the shares of {_plural(sorted(set(points) - set(off)))}",
+                hint="the data owner dealt this server inconsistent points, or it is faulty")
+        for j in off:
+            self._drop(j, f"sent a share off the polynomial of degree {degree} at step {step!r}")
+            del points[j]
+        if len(points) < degree + 1:
+            raise ProofError(f"party {self.party_id}: step {step!r} needs {degree + 1} valid "
+                             f"shares, only {_plural(sorted(points))} sent one")
         total = poly.interpolate(points, degree, combine)
         self.opened.append((step, total))
         return total

@@ -11,6 +11,7 @@ linear combination runs in the native backend (``fr_scale``/``fr_add``, ``g1_mul
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
@@ -87,6 +88,33 @@ def mismatches(shares: Mapping[int, P], degree: int, combine: Callable[[list[P],
     xs = [point(k) for k in base]
     vals = [shares[k] for k in base]
     return [j for j in ids[degree + 1:] if combine(vals, lagrange(xs, point(j))) != shares[j]]
+
+
+def decode(shares: Mapping[int, P], degree: int, combine: Callable[[list[P], list[int]], P],
+           ) -> list[int] | None:
+    """Unique decoding of a Reed–Solomon codeword with few errors: the parties off the one
+    polynomial of degree ≤ ``degree`` that all but at most e = ⌊(m − degree − 1)/2⌋ of the m
+    shares lie on ([] when all agree), or None when no polynomial is that close.  (Two such
+    polynomials would agree on ≥ m − 2e ≥ degree + 1 points, so the answer is unique.)"""
+    off = mismatches(shares, degree, combine)
+    if not off:
+        return []
+    ids = sorted(shares)
+    budget = (len(ids) - degree - 1) // 2
+    if budget == 0:
+        return None
+    for base in itertools.combinations(ids, degree + 1):
+        xs = [point(k) for k in base]
+        vals = [shares[k] for k in base]
+        bad = []
+        for j in ids:
+            if j not in base and combine(vals, lagrange(xs, point(j))) != shares[j]:
+                bad.append(j)
+                if len(bad) > budget:
+                    break
+        if len(bad) <= budget:
+            return bad
+    return None
 
 
 def interpolate(shares: Mapping[int, P], degree: int,
