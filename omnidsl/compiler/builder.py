@@ -16,7 +16,7 @@ from omnidsl.errors import InternalError
 from omnidsl.field import R, int64_to_limbs, ints_to_limbs
 from omnidsl.r1cs.system import R1CS, WIRE_BITS_FULL, SparseMatrix
 
-from .lc import LC, SMALL, CoeffTable, add
+from .lc import LC, SMALL, SignedCoeffTable, add
 
 #: width of a small (int64) wire when nothing tighter is known: |v| < 2^62 (lc.SMALL)
 SMALL_BITS = SMALL.bit_length() - 1
@@ -30,7 +30,7 @@ def width(lo: int, hi: int) -> int:
 class WitnessState:
     """Wire values during witness generation: int64 where small, Python ints where big."""
 
-    def __init__(self, n_wires: int, bigmask: np.ndarray, table: CoeffTable,
+    def __init__(self, n_wires: int, bigmask: np.ndarray, table: SignedCoeffTable,
                  permissive: bool = False):
         #: tests only: keep going past failed assertions/range checks (to forge witnesses)
         self.permissive = permissive
@@ -110,7 +110,7 @@ Step = Callable[[WitnessState], None]
 
 class Builder:
     def __init__(self) -> None:
-        self.table = CoeffTable()
+        self.table = SignedCoeffTable()
         self.ONE = self.table.id(1)
         self.ZERO = self.table.id(0)
         self.n_wires = 1

@@ -1,7 +1,7 @@
 """Batches of linear combinations, stored densely as (n, t) arrays of wires and coefficient ids.
 
 Row k of an :class:`LC` is ``const + sum_j coeffs[cid[k, j]] * wire[k, j]``.  Coefficients are
-exact signed integers kept once in a :class:`CoeffTable`; the constant is shared by all rows
+exact signed integers kept once in a :class:`SignedCoeffTable`; the constant is shared by all rows
 (the DSL has no per-element constants).  ``n == 1`` with ``scalar=True`` broadcasts.
 """
 
@@ -14,7 +14,7 @@ import numpy as np
 SMALL = 1 << 62
 
 
-class CoeffTable:
+class SignedCoeffTable:
     """Distinct signed integer coefficients; ids are int32."""
 
     def __init__(self) -> None:
@@ -104,7 +104,7 @@ class LC:
         return LC(self.wires.reshape(1, -1), self.cids.reshape(1, -1), self.const * n)
 
 
-def add(a: LC, b: LC, table: CoeffTable, kb: int = 1) -> LC:
+def add(a: LC, b: LC, table: SignedCoeffTable, kb: int = 1) -> LC:
     """a + kb*b (rows broadcast)."""
     if kb != 1:
         b = scale(b, kb, table)
@@ -114,7 +114,7 @@ def add(a: LC, b: LC, table: CoeffTable, kb: int = 1) -> LC:
               np.concatenate([a.cids, b.cids], axis=1), a.const + b.const)
 
 
-def scale(a: LC, k: int, table: CoeffTable) -> LC:
+def scale(a: LC, k: int, table: SignedCoeffTable) -> LC:
     if k == 1:
         return a
     if k == 0:

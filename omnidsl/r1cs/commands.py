@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class Circuit:
+class NamedR1CS:
     """An R1CS with what is known about it: wire names and the rule's source file."""
 
     r1cs: R1CS
@@ -39,7 +39,7 @@ class Circuit:
 
 
 def load(path: str, params: list[str] | None, opt_level: int, cache: bool,
-         sym: str | None) -> Circuit:
+         sym: str | None) -> NamedR1CS:
     """A ``.r1cs`` (names from ``sym`` or the ``.sym`` beside it) or a compiled rule."""
     from omnidsl.groth16.keydir import load_circuit
     from omnidsl.groth16.keydir import params as parse_params
@@ -54,13 +54,13 @@ def load(path: str, params: list[str] | None, opt_level: int, cache: bool,
             for s in read_sym(sym_path):
                 if s.wire >= 0:
                     names.setdefault(s.wire, s.name)
-        return Circuit(r1cs, names, None)
+        return NamedR1CS(r1cs, names, None)
     w2l = (np.arange(r1cs.n_wires) if r1cs.wire_to_label is None
            else np.asarray(r1cs.wire_to_label))
     for wire, label in enumerate(w2l.tolist()):
         if label in r1cs.labels:
             names.setdefault(wire, r1cs.labels[label])
-    return Circuit(r1cs, names, path)
+    return NamedR1CS(r1cs, names, path)
 
 
 def _signed(v: int) -> str:
@@ -68,7 +68,7 @@ def _signed(v: int) -> str:
     return str(v - R) if v > R // 2 else str(v)
 
 
-def lc_text(c: Circuit, which: str, k: int) -> str:
+def lc_text(c: NamedR1CS, which: str, k: int) -> str:
     """Row ``k`` of matrix ``which`` as snarkjs prints it: ``3main.x +main.y -1``."""
     m = getattr(c.r1cs, which)
     out = ""
@@ -84,11 +84,11 @@ def lc_text(c: Circuit, which: str, k: int) -> str:
     return out
 
 
-def constraint_text(c: Circuit, k: int) -> str:
+def constraint_text(c: NamedR1CS, k: int) -> str:
     return f"[ {lc_text(c, 'A', k)} ] * [ {lc_text(c, 'B', k)} ] - [ {lc_text(c, 'C', k)} ] = 0"
 
 
-def where(c: Circuit, k: int) -> str:
+def where(c: NamedR1CS, k: int) -> str:
     """``rule.omni:12`` for constraint ``k`` when the rule is known, else ''."""
     lines = c.r1cs.constraint_line
     if c.source is None or lines is None or k >= len(lines) or int(lines[k]) <= 0:
@@ -99,7 +99,7 @@ def where(c: Circuit, k: int) -> str:
 # ------------------------------------------------------------------ commands
 
 
-def _circuit(args: argparse.Namespace) -> Circuit:
+def _circuit(args: argparse.Namespace) -> NamedR1CS:
     return load(args.circuit, args.param, args.opt_level, not args.no_cache,
                 getattr(args, "sym", None))
 
@@ -126,7 +126,7 @@ def _limbs(values: bytes, k: int) -> int:
     return int.from_bytes(values[32 * k: 32 * k + 32], "little")
 
 
-def check_witness(c: Circuit, witness: np.ndarray, what: str) -> None:
+def check_witness(c: NamedR1CS, witness: np.ndarray, what: str) -> None:
     """Raise :class:`ProofError` naming the first constraint ``witness`` does not satisfy
     (its text with signal names, the three values, the rule line when known)."""
     from omnidsl.backend import get_backend
