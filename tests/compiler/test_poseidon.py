@@ -95,3 +95,6 @@ def test_tree_shape():
     assert P.tree_levels(16) == [[16]]
     assert P.tree_levels(17) == [[16, 1], [2]]
     assert P.tree_levels(501) == [[16] * 31 + [5], [16, 16], [2]]
+    e = list(range(100, 117))  # the documented examples (docs/dsl.md, committed inputs)
+    assert P.tree_hash(e[:1]) == P.poseidon(e[:1])
+    assert P.tree_hash(e) == P.poseidon([P.poseidon(e[:16]), P.poseidon(e[16:])])
