@@ -22,6 +22,7 @@ from typing import Any
 
 from web3 import Web3
 
+from omnidsl.chain.options import EVM_VERSIONS
 from omnidsl.errors import ChainError
 from omnidsl.npm import npm_bin
 from omnidsl.procs import free_ports, stop_process
@@ -31,8 +32,6 @@ log = logging.getLogger(__name__)
 #: Block gas limit used by the embedded chain and anvil (batch verification of 32+ proofs and
 #: large verifiers need more than the 30M default of some nodes).
 GAS_LIMIT = 100_000_000
-#: EVM versions (hard forks) a dev chain can run and solc can target, oldest first.
-EVM_VERSIONS = ("shanghai", "cancun", "prague")
 
 
 def check_evm_version(evm_version: str) -> str:

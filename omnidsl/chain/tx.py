@@ -108,12 +108,12 @@ def _replay_reason(fn: Any, tx: dict[str, Any], receipt: Any) -> str:
     """The revert reason of a mined failed transaction, by replaying it as a call on its own
     block (same timestamp; a reverted transaction left the contract's state unchanged)."""
     used = int(receipt["gasUsed"])
+    if used >= int(tx.get("gas", 0)):  # a revert returns the unused gas; this used it all
+        return f"out of gas (all {used:,} gas used)"
     try:
         fn.call(tx, block_identifier=int(receipt["blockNumber"]))
     except failure_types() as exc:
         return f"{revert_reason(exc)} (gas used {used:,})"
-    if used >= int(tx.get("gas", 0)):
-        return f"out of gas (gas used {used:,})"
     return f"no reason given (gas used {used:,})"
 
 
@@ -137,7 +137,7 @@ def transact(w3: Web3, fn: Any, sender: str | None = None, gas: int | None = Non
         raise ChainError(f"{name} failed: {revert_reason(exc)}", hint=_where(fn)) from exc
     if receipt["status"] != 1:
         raise ChainError(f"{name} reverted: {_replay_reason(fn, tx, receipt)}",
-                         hint=_where(fn, f"transaction {receipt['transactionHash'].hex()}"))
+                         hint=_where(fn, f"transaction {Web3.to_hex(receipt['transactionHash'])}"))
     return receipt
 
 
@@ -164,7 +164,7 @@ def deploy(w3: Web3, abi: list[dict[str, Any]], bytecode: str, *args: Any,
         raise ChainError(f"{label} deployment failed: {revert_reason(exc)}", hint=hint) from exc
     if receipt["status"] != 1 or not receipt.get("contractAddress"):
         raise ChainError(f"{label} deployment reverted (gas used {receipt['gasUsed']:,})",
-                         hint=f"{hint}; transaction {receipt['transactionHash'].hex()}")
+                         hint=f"{hint}; transaction {Web3.to_hex(receipt['transactionHash'])}")
     return w3.eth.contract(address=receipt["contractAddress"], abi=abi)
 
 

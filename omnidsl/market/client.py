@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from web3 import Web3
 from web3.logs import DISCARD
 
+from omnidsl.chain import artifacts
 from omnidsl.chain.tx import call, gas_limit_of, transact
 from omnidsl.errors import ChainError
-from omnidsl.npm import PROJECT_ROOT
 
-CONTRACTS_DIR = PROJECT_ROOT / "contracts"
 #: Marks "no aggregate binding" for rho/fingerprint indices (Market.NONE).
 NONE_INDEX = 2**32 - 1
 #: Gas offered to submitBatch (capped by the block gas limit).
@@ -134,15 +132,6 @@ class BatchResult:
         return self.tx.gas_used
 
 
-@cache
-def compiled_market() -> dict[str, Any]:
-    """Compile Market.sol (+ interface) once per process; contract name -> CompiledContract."""
-    from omnidsl.solidity.compile import compile_sources
-
-    sources = {p.name: p.read_text() for p in sorted(CONTRACTS_DIR.glob("*.sol"))}
-    return compile_sources(sources, optimize=True)
-
-
 class MarketClient:
     """One deployed Market contract."""
 
@@ -150,17 +139,17 @@ class MarketClient:
                  gas_cap: int | None = None) -> None:
         self.w3 = w3
         self.gas_cap = gas_cap  # most gas any one transaction is offered (None: block limit)
-        self.abi = abi if abi is not None else compiled_market()["Market"].abi
+        self.abi = abi if abi is not None else artifacts.market().abi
         self.contract = w3.eth.contract(address=Web3.to_checksum_address(address), abi=self.abi)
         self.address = self.contract.address
 
     @classmethod
     def deploy(cls, w3: Web3, sender: str | None = None,
                gas_cap: int | None = None) -> MarketClient:
-        """Deploy a fresh Market."""
+        """Deploy a fresh Market (the shipped artifact: no compiler needed)."""
         from omnidsl.chain.tx import deploy
 
-        cc = compiled_market()["Market"]
+        cc = artifacts.market()
         contract = deploy(w3, cc.abi, cc.bytecode, sender=sender, gas_cap=gas_cap, label="Market")
         return cls(w3, contract.address, cc.abi, gas_cap=gas_cap)
 

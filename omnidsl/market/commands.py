@@ -5,18 +5,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from omnidsl.chain.options import add_chain_options, config_from_args
+
 
 def _demo(args: argparse.Namespace) -> int:
-    from omnidsl.chain import connect, embedded_chain
+    from omnidsl.chain.config import open_chain
     from omnidsl.market.demo import demo_args_summary, run_demo
 
-    print(f"omnidsl market demo: {demo_args_summary(args)} on "
-          f"{args.rpc or 'the embedded chain (eth-tester)'}")
-    w3 = connect(args.rpc) if args.rpc else embedded_chain()
-    run_demo(w3, rounds=args.rounds, owners=args.owners, malicious=args.malicious,
-             servers=args.servers, workdir=args.workdir, attack=args.attack,
-             norm_factor=args.norm_factor, ptau=args.ptau, prover=args.prover,
-             log=print)
+    config = config_from_args(args)
+    print(f"omnidsl market demo: {demo_args_summary(args)} on {config.describe()}")
+    with open_chain(config) as chain:
+        run_demo(chain.w3, rounds=args.rounds, owners=args.owners, malicious=args.malicious,
+                 servers=args.servers, workdir=args.workdir, attack=args.attack,
+                 norm_factor=args.norm_factor, ptau=args.ptau, prover=args.prover,
+                 gas_cap=config.gas_cap, log=print)
     return 0
 
 
@@ -24,7 +26,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     market = sub.add_parser("market", help="the OmniLytics+ data market (contract, roles, demo)")
     msub = market.add_subparsers(dest="market_command", metavar="SUBCOMMAND")
     demo = msub.add_parser("demo", help="run training rounds through the market contract")
-    demo.add_argument("--rpc", help="JSON-RPC URL of a node (default: embedded eth-tester chain)")
     demo.add_argument("--rounds", type=int, default=3)
     demo.add_argument("--owners", type=int, default=8, help="data owners")
     demo.add_argument("--malicious", type=int, default=3, help="how many of them are malicious")
@@ -42,5 +43,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     demo.add_argument("--workdir", type=Path, default=None,
                       help="where the rule's keys are made/cached (default ~/.cache/omnidsl/market)")
     demo.add_argument("--ptau", type=Path, default=None, help="prepared powers-of-tau file")
+    add_chain_options(demo)
     demo.set_defaults(func=_demo)
     market.set_defaults(func=lambda args: (market.print_help(), 2)[1])

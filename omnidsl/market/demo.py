@@ -223,13 +223,16 @@ def _stage(times: dict[str, float], name: str) -> Iterator[None]:
     times[name] = times.get(name, 0.0) + time.perf_counter() - t0
 
 
-def setup_actors(w3: Web3, rule: MarketRule, n_owners: int, n_servers: int) -> Actors:
-    """Deploy the market and the rule's verifier; create MO, servers and DOs."""
-    base = w3.eth.accounts
-    if len(base) < 1:
-        raise ChainError("the node has no unlocked account to fund the demo")
-    funder = base[0]
-    market = MarketClient.deploy(w3, sender=funder)
+def setup_actors(w3: Web3, rule: MarketRule, n_owners: int, n_servers: int,
+                 gas_cap: int | None = None) -> Actors:
+    """Deploy the market and the rule's verifier; create MO, servers and DOs, funded by the
+    chain's configured sender (``w3.eth.default_account``, see omnidsl.chain.config)."""
+    funder = w3.eth.default_account
+    if not funder:
+        raise ChainError("the market demo needs a funded signer on this chain",
+                         hint="--key-file FILE or --key-env VAR (docs/chain.md)")
+    funder = str(funder)
+    market = MarketClient.deploy(w3, sender=funder, gas_cap=gas_cap)
     extra = _local_accounts(w3, 1 + n_servers + n_owners, funder, 10**18)
     mo = ModelOwner(market, extra[0].address, rule.layout, rule.rule_hash)
     mo.deploy_verifier(rule.vk)
@@ -430,7 +433,7 @@ def format_summary(reports: list[RoundReport], malicious: list[bool], initial_ac
 def run_demo(w3: Web3, rounds: int = 3, owners: int = 8, malicious: int = 3, servers: int = 3,
              workdir: Path | None = None, attack: str = "mixed", norm_factor: float = 3.0,
              ptau: Path | None = None, source: GradientSource | None = None,
-             prover: str = "mpc",
+             prover: str = "mpc", gas_cap: int | None = None,
              log: Callable[[str], None] | None = None) -> list[RoundReport]:
     """Run the demo on ``w3``; returns one report per round.  Progress goes to ``log`` (by
     default this module's logger at INFO; the CLI prints it)."""
@@ -451,7 +454,7 @@ def run_demo(w3: Web3, rounds: int = 3, owners: int = 8, malicious: int = 3, ser
         rule = cr.setup(src.n_params, work / f"rule_{src.n_params}", ptau=ptau)
     else:
         raise InputError(f"unknown prover {prover!r}", hint="choose " + ", ".join(PROVERS))
-    actors = setup_actors(w3, rule, owners, servers)
+    actors = setup_actors(w3, rule, owners, servers, gas_cap)
     log(f"rule ready, market at {actors.mo.market.address}, verifier at {actors.mo.verifier} "
         f"({time.perf_counter() - t0:.1f}s)")
     tmp = Path(tempfile.mkdtemp(prefix="omnidsl-market-servers-")) if prover == "mpc" else None

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from omnidsl.chain.options import add_chain_options
 from omnidsl.errors import FormatError
 from omnidsl.files import Outputs
 
@@ -26,16 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     v = sub.add_parser("verify-onchain",
                        help="deploy the verifier and check a proof on an EVM; prints gas used")
-    chain = v.add_mutually_exclusive_group()
-    chain.add_argument("--rpc", metavar="URL", help="JSON-RPC URL of a node (unlocked account)")
-    chain.add_argument("--embedded", action="store_true",
-                       help="in-process eth-tester chain (default)")
-    chain.add_argument("--anvil", action="store_true",
-                       help="start the project's anvil on 127.0.0.1 for this command")
     v.add_argument("--vk", required=True, help="verification_key.json (or key directory)")
     v.add_argument("--proof", required=True, help="proof.json (snarkjs layout)")
     v.add_argument("--public", required=True, help="public.json (list of decimal strings)")
-    v.add_argument("--address", help="use a verifier already deployed at this address (--rpc)")
+    v.add_argument("--address", help="use a verifier already deployed at this address (its ABI "
+                                     "is the shipped one: no compiler, no transaction needed)")
+    add_chain_options(v)
     v.set_defaults(func=_verify_onchain)
 
 
@@ -76,21 +71,12 @@ def _export_verifier(args: argparse.Namespace) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def _chain(args: argparse.Namespace) -> Iterator[Any]:
-    from omnidsl import chain as chains
-
-    if args.rpc:
-        yield chains.connect(args.rpc)
-    elif args.anvil:
-        with chains.anvil() as w3:
-            yield w3
-    else:
-        yield chains.embedded_chain()
-
-
 def _verify_onchain(args: argparse.Namespace) -> int:
-    from omnidsl import chain as chains
+    from omnidsl.chain.artifacts import verifier_abi
+    from omnidsl.chain.config import open_chain
+    from omnidsl.chain.options import config_from_args
+    from omnidsl.chain.providers import GAS_LIMIT
+    from omnidsl.chain.tx import gas_used
     from omnidsl.errors import ChainError
     from omnidsl.groth16.formats import proof_to_json, read_proof, read_public
     from omnidsl.solidity.render import (
@@ -101,6 +87,7 @@ def _verify_onchain(args: argparse.Namespace) -> int:
         vk_file,
     )
 
+    config = config_from_args(args)
     vk = load_vk(args.vk)
     where = str(vk_file(args.vk))
     n = vk_constants(vk, where)["n"]  # refuses an unsound key (vkcheck.py) before any chain
@@ -111,20 +98,31 @@ def _verify_onchain(args: argparse.Namespace) -> int:
     if len(public) != n:
         raise FormatError(f"{args.public}: {len(public)} public inputs, the key expects {n}")
     a, b, c, x = proof_calldata(proof_to_json(proof), [str(v) for v in public])
-    compiled = compile_verifier(vk, source=where)
-    with _chain(args) as w3:
-        if args.address:
+    if args.address:
+        compiled = None
+    else:
+        compiled = compile_verifier(vk, source=where, evm_version=config.evm_version)
+    with open_chain(config) as chain:
+        w3 = chain.w3
+        if compiled is None:
             if not w3.is_address(args.address):
                 raise ChainError(f"--address {args.address!r} is not an address")
-            verifier = w3.eth.contract(address=w3.to_checksum_address(args.address),
-                                       abi=compiled.abi)
+            address = w3.to_checksum_address(args.address)
+            if not w3.eth.get_code(address):
+                raise ChainError(f"--address {address}: no contract there on {config.describe()}")
+            verifier = w3.eth.contract(address=address, abi=verifier_abi(n))
         else:
-            verifier = chains.deploy(w3, compiled.abi, compiled.bytecode)
+            verifier = chain.deploy(compiled.abi, compiled.bytecode, label="verifier")
         fn = verifier.functions.verifyProof(a, b, c, x) if n else \
             verifier.functions.verifyProof(a, b, c)
-        valid = bool(chains.call(fn, gas=chains.GAS_LIMIT // 4))
-        total, execution = chains.gas_used(w3, fn, gas=chains.GAS_LIMIT // 4)
+        gas = min(GAS_LIMIT // 4, chain.gas_limit())
+        valid = bool(chain.call(fn, gas=gas))
+        measured = gas_used(w3, fn, gas=gas, sender=chain.sender) if chain.sender else None
     print(f"verifier: {verifier.address}")
     print(f"valid: {'true' if valid else 'false'}")
-    print(f"gas used: {total} (execution {execution}, intrinsic {total - execution})")
+    if measured is None:
+        print("gas used: not measured (no signer: --key-file or --key-env)")
+    else:
+        total, execution = measured
+        print(f"gas used: {total} (execution {execution}, intrinsic {total - execution})")
     return 0 if valid else 1

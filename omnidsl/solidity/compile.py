@@ -25,26 +25,20 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
+from omnidsl.chain.artifacts import CompiledContract
 from omnidsl.errors import ChainError, SourceSpan
 from omnidsl.npm import ToolError, node_package
 from omnidsl.procs import stop_process
 
+__all__ = ["CompiledContract", "SolcServer", "compile_sources", "default_server"]
 log = logging.getLogger(__name__)
 
 SERVER_JS = Path(__file__).with_name("solc_server.js")
 _PREFIX = "@@omnidsl@@ "
-#: EVM version both chains (py-evm's Cancun/Prague VMs and anvil) execute.
+#: EVM version solc targets by default; both chains (py-evm's Cancun/Prague VMs, anvil) run it.
 DEFAULT_EVM_VERSION = "cancun"
-
-
-class CompiledContract(NamedTuple):
-    """ABI (list of dicts), creation bytecode and runtime bytecode (both ``0x``-prefixed hex)."""
-
-    abi: list[dict[str, Any]]
-    bytecode: str
-    deployed_bytecode: str
 
 
 class SolcServer:

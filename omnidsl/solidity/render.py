@@ -23,10 +23,11 @@ from py_ecc.bn128 import FQ, FQ2, b, b2, is_on_curve
 import omnidsl
 from omnidsl.backend.base import G1 as G1Point
 from omnidsl.backend.base import G2 as G2Point
+from omnidsl.chain.artifacts import CompiledContract
 from omnidsl.errors import ChainError, FormatError
 from omnidsl.field import Q, R
 from omnidsl.files import not_text_error
-from omnidsl.solidity.compile import CompiledContract, compile_sources
+from omnidsl.solidity.compile import DEFAULT_EVM_VERSION, compile_sources
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 TEMPLATE = "verifier_groth16.sol.j2"
@@ -230,10 +231,13 @@ def check_code_size(name: str, deployed_bytecode: str, n_public: int | None = No
 
 def compile_verifier(vk: dict[str, Any], contract_name: str = "Groth16Verifier",
                      optimize: bool = True, unroll_max: int = UNROLL_MAX,
-                     source: str = "verification key") -> CompiledContract:
-    """Render and compile the verifier for ``vk``; checks the EIP-170 code-size limit."""
+                     source: str = "verification key",
+                     evm_version: str | None = None) -> CompiledContract:
+    """Render and compile the verifier for ``vk``; checks the EIP-170 code-size limit.
+    ``evm_version`` is solc's target (default :data:`DEFAULT_EVM_VERSION`)."""
     code = render_verifier(vk, contract_name, unroll_max, source)
-    out = compile_sources({f"{contract_name}.sol": code}, optimize=optimize)
+    out = compile_sources({f"{contract_name}.sol": code}, optimize=optimize,
+                          evm_version=evm_version or DEFAULT_EVM_VERSION)
     cc = out[contract_name]
     check_code_size(contract_name, cc.deployed_bytecode, int(vk.get("nPublic", 0)))
     return cc

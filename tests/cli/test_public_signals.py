@@ -70,15 +70,15 @@ def test_accepted_forms():
 
 @pytest.mark.parametrize("value,msg", BAD)
 def test_verify_and_verify_onchain_refuse_alike(proved, capsys, value, msg, monkeypatch):
-    import omnidsl.chain as chains
+    import omnidsl.chain.providers as providers
 
-    monkeypatch.setattr(chains, "embedded_chain", lambda *a, **k: pytest.fail("chain used"))
+    monkeypatch.setattr(providers, "embedded_chain", lambda *a, **k: pytest.fail("chain used"))
     bad = proved / "bad_public.json"
     bad.write_text(json.dumps(["8", value], ensure_ascii=False), encoding="utf-8")
     vk, proof = proved / "keys" / "verification_key.json", proved / "proof.json"
     errors = []
     for argv in (["verify", vk, bad, proof],
-                 ["verify-onchain", "--embedded", "--vk", vk, "--proof", proof, "--public", bad]):
+                 ["verify-onchain", "--chain", "embedded", "--vk", vk, "--proof", proof, "--public", bad]):
         code = main([str(a) for a in argv])
         err = capsys.readouterr().err
         assert code == 1, err
@@ -94,9 +94,9 @@ def test_verify_accepts_the_real_signals(proved, capsys):
 
 
 def test_proof_coordinates_must_be_words(proved, capsys, monkeypatch):
-    import omnidsl.chain as chains
+    import omnidsl.chain.providers as providers
 
-    monkeypatch.setattr(chains, "embedded_chain", lambda *a, **k: pytest.fail("chain used"))
+    monkeypatch.setattr(providers, "embedded_chain", lambda *a, **k: pytest.fail("chain used"))
     proof = json.loads((proved / "proof.json").read_text())
     proof["pi_a"][0] = "-" + proof["pi_a"][0]
     (proved / "neg_proof.json").write_text(json.dumps(proof))
@@ -109,7 +109,7 @@ def test_proof_coordinates_must_be_words(proved, capsys, monkeypatch):
 
 @pytest.mark.chain
 def test_verify_onchain_accepts_the_real_signals(proved, capsys):
-    code = main(["verify-onchain", "--embedded", "--vk", str(proved / "keys"), "--proof",
+    code = main(["verify-onchain", "--chain", "embedded", "--vk", str(proved / "keys"), "--proof",
                  str(proved / "proof.json"), "--public", str(proved / "public.json")])
     out = capsys.readouterr().out
     assert code == 0 and "valid: true" in out

@@ -85,7 +85,7 @@ def _verifier_cmds(vk: Path, d: Path) -> dict[str, list[str]]:
     return {
         "verify": ["verify", str(vk), public, proof],
         "export-verifier": ["export-verifier", str(vk), "-o", str(d / "V.sol")],
-        "verify-onchain": ["verify-onchain", "--embedded", "--vk", str(vk), "--proof", proof,
+        "verify-onchain": ["verify-onchain", "--chain", "embedded", "--vk", str(vk), "--proof", proof,
                            "--public", public],
     }
 

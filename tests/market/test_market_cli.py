@@ -8,7 +8,7 @@ from omnidsl.procs import free_ports
 
 def test_unreachable_rpc_is_a_clean_error(capsys):
     url = f"http://127.0.0.1:{free_ports(1)[0]}"
-    assert main(["market", "demo", "--rpc", url, "--rounds", "1"]) == 1
+    assert main(["market", "demo", "--chain", url, "--rounds", "1"]) == 1
     err = capsys.readouterr().err
     assert "cannot reach an Ethereum node" in err and "Traceback" not in err
 

@@ -16,7 +16,8 @@ from omnidsl import chain as chains
 from omnidsl.errors import ChainError
 from omnidsl.field import R
 from omnidsl.market.attestation import seed_hash
-from omnidsl.market.client import CONTRACTS_DIR, TaskSpec
+from omnidsl.market.client import TaskSpec
+from omnidsl.solidity.artifacts import CONTRACTS_DIR
 from omnidsl.solidity.compile import compile_sources
 from omnidsl.solidity.render import batch_calldata
 

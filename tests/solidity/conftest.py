@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from omnidsl import chain as chains
-from omnidsl.solidity.compile import CompiledContract
+from omnidsl.chain.artifacts import CompiledContract
 from omnidsl.solidity.render import compile_verifier
 from omnidsl.solidity.snarkjs_ref import (
     SnarkjsCircuit,
