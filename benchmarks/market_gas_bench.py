@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--owners", type=int, default=8)
     ap.add_argument("--dim", type=int, default=7450)
     ap.add_argument("--chunk", type=int, default=500)
-    ap.add_argument("--rpc", help="use this node instead of starting anvil")
+    ap.add_argument("--rpc", help="use this dev node (unlocked accounts) instead of starting anvil")
     ap.add_argument("--workdir", type=Path, default=None)
     args = ap.parse_args(argv)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="omnidsl_market_bench_"))
@@ -148,7 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.rpc:
-        return run(connect(args.rpc))
+        w3 = connect(args.rpc)
+        # a dev node (anvil/hardhat): its unlocked accounts play the owners, explicitly
+        w3.eth.default_account = w3.eth.accounts[0]
+        return run(w3)
     with anvil() as w3:
         return run(w3)
 
