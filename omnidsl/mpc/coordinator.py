@@ -107,15 +107,22 @@ async def _run(cfg: ServersConfig, materials: list[SessionMaterial], digest: str
     """Run the session on every server.  Returns each server's (reply, material bytes), None for
     a server that failed while the scheme tolerates it (``schemes.max_failures``).  Once more
     servers failed than that, give the others a moment to report their view of it (which
-    server died, at which step), then cancel them and raise :class:`SessionFailed`."""
+    server died, at which step), then cancel them and raise :class:`SessionFailed`.  Once
+    N − max_failures servers answered with a proof, the others get the same moment and are then
+    cancelled and counted as failed (a hung server must not hold a proof the quorum made)."""
     scheme = scheme_of(cfg)
     tolerated = max_failures(scheme, len(materials))
     tasks = [asyncio.ensure_future(_one_server(cfg, scheme, m, digest, timeout))
              for m in materials]
     done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    while pending and sum(map(_failed, done)) <= tolerated:
+
+    def enough() -> bool:
+        return len(done) - sum(map(_failed, done)) >= len(tasks) - tolerated
+
+    while pending and sum(map(_failed, done)) <= tolerated and not enough():
         more, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
         done |= more
+    quorum_done = enough()
     if pending:
         more, pending = await asyncio.wait(pending, timeout=FAILURE_GRACE_S)
         done |= more
@@ -127,7 +134,9 @@ async def _run(cfg: ServersConfig, materials: list[SessionMaterial], digest: str
     for i, t in enumerate(tasks):
         replies.append(None if t in pending or t.exception() is not None else t.result()[0])
         if t in pending:
-            errors.append(f"server {i}: no answer (cancelled after another server failed)")
+            errors.append(f"server {i}: no answer within {FAILURE_GRACE_S:g} s after "
+                          f"{len(tasks) - tolerated} servers returned the proof" if quorum_done
+                          else f"server {i}: no answer (cancelled after another server failed)")
             continue
         exc = t.exception()
         if isinstance(exc, OmniDSLError):

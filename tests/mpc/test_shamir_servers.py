@@ -7,6 +7,12 @@ crashing give one error naming them; a session dealt for another threshold is re
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
 import pytest
 
 from omnidsl.errors import OmniDSLError
@@ -14,7 +20,7 @@ from omnidsl.groth16.prover import public_signals
 from omnidsl.groth16.verifier import verify
 from omnidsl.mpc.coordinator import prove_shared
 from omnidsl.mpc.schemes.shamir import dealer
-from tests.mpc.cluster import Cluster
+from tests.mpc.cluster import Cluster, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -99,3 +105,51 @@ def test_servers_init_writes_the_scheme_and_refuses_impossible_thresholds(tmp_pa
     assert main(["servers-init", "3", "-o", str(tmp_path / "c"), "--threshold", "1"]) != 0
     assert "--threshold applies to the shamir scheme" in capsys.readouterr().err
     assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_server_frozen_mid_proof_is_dropped_and_the_owner_does_not_wait_for_it(
+        tmp_path, be):
+    """SIGSTOP server 4 once it has spent 0.3 s of CPU in the session: its peers drop it after
+    wait_s, and the data owner returns the quorum's proof 2 s after it arrives (not after the
+    session timeout)."""
+    from tests.mpc.cluster import make_keys
+
+    d = 1000
+    g = [((i * 37) % 200 - 100) / 100.0 for i in range(d)]
+    pk, z, _ = make_keys("norm_bound", {"D": d}, {"g": g, "max_norm": 40.0}, tmp_path / "k", be)
+    with Cluster(tmp_path / "c", 5, {"nb": tmp_path / "k"}, timeout=60, scheme="shamir",
+                 scheme_params={"threshold": 1, "wait_s": 3}).start_all() as cl:
+        # a first proof loads the key everywhere, so the CPU counted below is proving
+        prove_shared(cl.cfg, tmp_path / "k" / "proving_key.bin", z, be, pk=pk)
+        pid = cl.procs[4].pid
+        cpu0 = _cpu_s(pid)
+        out: dict = {}
+
+        def owner() -> None:
+            t0 = time.monotonic()
+            try:
+                out["res"] = prove_shared(cl.cfg, tmp_path / "k" / "proving_key.bin", z, be,
+                                          pk=pk)
+            except Exception as exc:  # reported below
+                out["err"] = exc
+            out["s"] = time.monotonic() - t0
+
+        th = threading.Thread(target=owner)
+        th.start()
+        assert wait_until(lambda: _cpu_s(pid) - cpu0 > 0.3, 60)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            th.join(120)
+            assert not th.is_alive()
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert "err" not in out, out.get("err")
+        res = out["res"]
+        assert verify(pk.vk, public_signals(pk, z), res.proof, be)
+        assert set(res.failed) == {4}
+        assert out["s"] < 60  # the session timeout would be 600 s
