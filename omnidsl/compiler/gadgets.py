@@ -18,7 +18,7 @@ from omnidsl.field import R
 
 from .builder import Builder, WitnessState, width
 from .lc import LC, SMALL, add, scale
-from .poseidon_gadget import permutation
+from .poseidon_gadget import commit, permutation
 
 FailFn = Callable[[WitnessState, np.ndarray], None]
 
@@ -429,11 +429,23 @@ def reduce_bool(b: Builder, f: str, v: V) -> V:
     return b_not(b, is_zero(b, total))
 
 
-def poseidon(b: Builder, xs: list[V]) -> V:
-    """circomlib's Poseidon of 1..16 scalars (integers embedded in F_r, field values as they
-    are) in one fresh wire holding the reduced hash.  Cost 3·(8t + R_P − 1) + 1 linear."""
-    h = permutation(b, [x.lc for x in xs])
+def _field_wire(b: Builder, h: LC) -> V:
+    """A one-row field LC copied into one fresh wire holding its reduced value (1 linear)."""
     out = b.alloc(1, big=True)
     b.linear(b.sub(b.wires_lc(out), h))
     b.step(lambda w: w.set(out, np.array([int(w.eval(h, True)[0]) % R], dtype=object)))
     return V(b.wires_lc(out), 0, R - 1)
+
+
+def commitment(b: Builder, v: V, bits: int) -> V:
+    """The committed-input commitment of the rows of v (signed ``bits``-bit values, which v's
+    proven bound guarantees), in one wire.  Cost: poseidon_gadget.commitment_cost + 1."""
+    if v.lo < -(1 << (bits - 1)) or v.hi >= 1 << (bits - 1):
+        raise InternalError(f"commitment entries outside {bits} bits")
+    return _field_wire(b, commit(b, v.lc, bits))
+
+
+def poseidon(b: Builder, xs: list[V]) -> V:
+    """circomlib's Poseidon of 1..16 scalars (integers embedded in F_r, field values as they
+    are) in one fresh wire holding the reduced hash.  Cost 3·(8t + R_P − 1) + 1 linear."""
+    return _field_wire(b, permutation(b, [x.lc for x in xs]))

@@ -60,3 +60,25 @@ def test_misuse_is_a_located_error(body, msg):
     with pytest.raises(DSLTypeError, match=re.escape(msg)) as e:
         compile_rule(src, "r.omni")
     assert "r.omni:4:" in str(e.value)
+
+
+def test_commitment_of_a_vector_equals_the_committed_input_commitment():
+    src = """rule C(D = 40) {
+    private g: fixed[D] bits 16 frac 12;
+    public ref: fixed[D] bits 16 frac 12 committed;
+    output hg = commitment(g);
+    output h2 = commitment(g * 2);
+}
+"""
+    c = compile_rule(src, "c.omni")
+    vals = [(-1) ** i * i / 64 for i in range(40)]
+    w = c.witness({"g": vals, "ref": vals})
+    enc = [round(x * 4096) for x in vals]
+    pub = c.public_signals(w)
+    assert pub[0] == pub[2] == P.commit_vector(enc, 16)  # hg = ref's commitment (same values)
+    assert pub[1] == P.commit_vector([2 * x for x in enc], 17)  # g * 2: 17-bit interval
+    forged = c.full_witness({"g": enc, "ref": enc}, forge=True, force={1: (pub[0] + 1) % R})
+    assert violated(c.r1cs, forged[c.kept]).size > 0
+    with pytest.raises(DSLTypeError, match=re.escape("commitment() needs a vector")):
+        compile_rule("rule R {\n    private x: int bits 8;\n    output h = commitment(x);\n}\n",
+                     "r.omni")
