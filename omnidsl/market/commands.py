@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from omnidsl.argparsing import describe
 from omnidsl.chain.options import add_chain_options, config_from_args
 
 
@@ -23,17 +24,28 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    market = sub.add_parser("market", help="the OmniLytics+ data market (contract, roles, demo)")
+    market = sub.add_parser(
+        "market", help="the OmniLytics+ data market (contract, roles, demo)",
+        **describe("The OmniLytics+ data market: a contract where a model owner pays data owners "
+                   "whose gradients provably satisfy the rule (docs/market.md).",
+                   ["omnidsl market demo", "omnidsl market demo --chain anvil --rounds 2"]))
     msub = market.add_subparsers(dest="market_command", metavar="SUBCOMMAND")
-    demo = msub.add_parser("demo", help="run training rounds through the market contract")
-    demo.add_argument("--rounds", type=int, default=3)
+    demo = msub.add_parser(
+        "demo", help="run training rounds through the market contract",
+        **describe("Run federated-training rounds through the market contract: data owners "
+                   "(some malicious) submit secret-shared gradients, the servers prove the rule "
+                   "for each, the contract pays the accepted ones; prints each round's table.",
+                   ["omnidsl market demo",
+                    "omnidsl market demo --rounds 5 --owners 10 --malicious 4 --attack scaling",
+                    "omnidsl market demo --chain anvil --prover local"]))
+    demo.add_argument("--rounds", type=int, default=3, help="training rounds")
     demo.add_argument("--owners", type=int, default=8, help="data owners")
     demo.add_argument("--malicious", type=int, default=3, help="how many of them are malicious")
-    demo.add_argument("--servers", type=int, default=3)
+    demo.add_argument("--servers", type=int, default=3, help="proving servers")
     demo.add_argument("--attack", default="mixed",
                       help="mixed | scaling | gaussian_noise | sign_flip | label_flip")
     demo.add_argument("--prover", choices=("mpc", "local", "snarkjs", "omnidsl"), default="mpc",
-                      help="mpc (default, = omnidsl): the DSL rule proved collaboratively by the "
+                      help="mpc (= omnidsl): the DSL rule proved collaboratively by the "
                            "N server processes (omnidsl serve), each checking it proves the shares "
                            "it committed to; local: the same rule proved on one machine (for "
                            "speed comparisons); snarkjs: an equivalent circom rule proved by "

@@ -7,14 +7,22 @@ import json
 from pathlib import Path
 from typing import Any
 
+from omnidsl.argparsing import describe
 from omnidsl.chain.options import add_chain_options
 from omnidsl.errors import FormatError
 from omnidsl.files import Outputs
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("export-verifier",
-                       help="render (and compile) the Solidity verifier of a verification key")
+    p = sub.add_parser(
+        "export-verifier", help="render (and compile) the Solidity verifier of a verification key",
+        **describe("Render the Solidity verifier of a verification key (refused if the key is "
+                   "unsound: docs/verifier.md), compile it with the project's solc-js, and "
+                   "write the source (and with --abi/--bin the ABI and creation bytecode); all "
+                   "files or none.",
+                   ["omnidsl export-verifier keys -o Verifier.sol --abi --bin",
+                    "omnidsl export-verifier keys/verification_key.json -o NormVerifier.sol "
+                    "--name NormVerifier"]))
     p.add_argument("keys", help="verification_key.json, or a key directory containing it")
     p.add_argument("-o", "--output", default="Verifier.sol", help="Solidity file to write")
     p.add_argument("--name", default="Groth16Verifier", help="contract name")
@@ -23,8 +31,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="also write <output>.bin (creation bytecode, hex)")
     p.set_defaults(func=_export_verifier)
 
-    v = sub.add_parser("verify-onchain",
-                       help="deploy the verifier and check a proof on an EVM; prints gas used")
+    v = sub.add_parser(
+        "verify-onchain", help="deploy the verifier and check a proof on an EVM; prints gas used",
+        **describe("Deploy the key's verifier (or use --address) on a chain and call "
+                   "verifyProof with the proof and public signals; prints validity and gas.  "
+                   "Exit 0 if the contract accepts the proof, 1 if not.",
+                   ["omnidsl verify-onchain --chain embedded --vk keys --proof proof.json "
+                    "--public public.json",
+                    "omnidsl verify-onchain --chain http://127.0.0.1:8545 --key-env DEPLOYER_KEY "
+                    "--vk keys --proof proof.json --public public.json"]))
     v.add_argument("--vk", required=True, help="verification_key.json (or key directory)")
     v.add_argument("--proof", required=True, help="proof.json (snarkjs layout)")
     v.add_argument("--public", required=True, help="public.json (list of decimal strings)")

@@ -18,8 +18,7 @@ from omnidsl.cli import build_parser, main, version
 
 ROOT = Path(__file__).resolve().parents[2]
 #: verbs whose parsers other work is restructuring; described once it has landed
-PENDING = {"prove", "serve", "servers-init", "prove-shared", "export-verifier", "verify-onchain",
-           "market", "market demo"}
+PENDING = {"prove", "serve", "servers-init", "prove-shared"}
 
 
 def verbs() -> list[tuple[tuple[str, ...], argparse.ArgumentParser]]:
