@@ -397,7 +397,7 @@ def last_delta(mpc: bytes) -> bytes | None:
 def proving_key(zk: ZKey, r1cs: R1CS, backend: Backend, what: str) -> ProvingKey:
     """Our proving key from a parsed zkey and the circuit it was made for (its C matrix is not
     in the zkey).  Checks: the circuit's shape and A/B coefficients are the zkey's, every point
-    is on its curve (G2: in the subgroup)."""
+    is on its curve (G2: in the subgroup), [β]₁/[β]₂ and [δ]₁/[δ]₂ have the same exponents."""
     from omnidsl.groth16.reduction import DEFAULT_REDUCTION
 
     if (zk.n_vars, zk.n_public) != (r1cs.n_wires, r1cs.n_public):
@@ -424,6 +424,15 @@ def proving_key(zk: ZKey, r1cs: R1CS, backend: Backend, what: str) -> ProvingKey
                     (g1_from_bytes(zk.delta_g1), "delta1")):
         if p is None or not backend.g1_is_valid(p):
             raise FormatError(f"{what}: {name} is not a valid G1 point")
+    g1, g2 = backend.g1_generator(), backend.g2_generator()
+    vk = zk.vk
+    for p1, p2, name in ((g1_from_bytes(zk.beta_g1), vk.beta_g2, "beta"),
+                         (g1_from_bytes(zk.delta_g1), vk.delta_g2, "delta")):
+        # the prover blinds with [δ]₁ and [β]₁ in G1, verifiers pair with [δ]₂, [β]₂: the same
+        # exponents, or proofs would not verify (or, for δ, not hide the witness as expected)
+        if p2 is None or not backend.g2_is_valid(p2) or not backend.pairing_check(
+                [(p1, g2), (backend.g1_neg(g1), p2)]):
+            raise FormatError(f"{what}: {name} in G1 and {name} in G2 differ")
     pk = ProvingKey(zk.vk, g1_from_bytes(zk.beta_g1), g1_from_bytes(zk.delta_g1), zk.a, zk.b1,
                     zk.b2, h_from_zkey(backend, zk.h, n), zk.c, r1cs, n)
     pk.check_shapes()

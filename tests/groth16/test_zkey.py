@@ -142,6 +142,20 @@ def test_import_refuses_another_circuit_and_bad_points(work, ptau, snarkjs, caps
     assert main(["zkey", "import", "bad.zkey", "keys", "--circuit", "c.r1cs"]) == 1
     err = capsys.readouterr().err
     assert "bad.zkey: section A" in err and "Traceback" not in err
+    # δ in G1 replaced by another valid point (2·δ₁): G1 and G2 disagree
+    from omnidsl.backend import get_backend
+    from omnidsl.groth16 import zkey as Z
+    from omnidsl.groth16.points import g1_from_bytes, g1_to_bytes
+
+    be = get_backend()
+    (hoff, _), = c.sections[2]
+    d1 = hoff + 84 + 64 + 64 + 128 + 128  # after α₁, β₁, β₂, γ₂
+    raw2 = bytearray(c.data)
+    delta = g1_from_bytes(Z.from_montgomery(bytes(raw2[d1: d1 + 64]), "δ₁"))
+    raw2[d1: d1 + 64] = Z.to_montgomery(g1_to_bytes(be.g1_add(delta, delta)))
+    (work / "delta.zkey").write_bytes(bytes(raw2))
+    assert main(["zkey", "import", "delta.zkey", "keys", "--circuit", "c.r1cs"]) == 1
+    assert "delta in G1 and delta in G2 differ" in capsys.readouterr().err
     (work / "cut.zkey").write_bytes(bytes(raw[: len(raw) // 2]))
     assert main(["zkey", "import", "cut.zkey", "keys", "--circuit", "c.r1cs"]) == 1
     assert "truncated" in capsys.readouterr().err
