@@ -14,7 +14,7 @@ from typing import Any
 
 from omnidsl import _native
 from omnidsl.backend.base import G1, G2
-from omnidsl.backend.reference import (
+from omnidsl.backend.codec import (
     coeff_bytes,
     g1_from_bytes,
     g1_to_bytes,

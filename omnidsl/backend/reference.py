@@ -1,8 +1,7 @@
 """Reference backend: py-ecc (``optimized_bn128``) and a pure-Python NTT.
 
 Slow but simple; it is the oracle the native backend is tested against.  Encodings are those of
-``omnidsl.backend.base``.  The point/vector encoding helpers at the top of this module are pure
-Python and shared with the native backend.
+``omnidsl.backend.base`` (``omnidsl.backend.codec``).
 """
 
 from __future__ import annotations
@@ -17,150 +16,18 @@ from py_ecc.optimized_bn128 import optimized_curve as oc
 from py_ecc.optimized_bn128 import optimized_pairing as op
 
 from omnidsl.backend.base import COSET_SHIFT, G1, G2, TWO_ADIC_ROOT, TWO_ADICITY
-from omnidsl.field import Q, R
+from omnidsl.backend.codec import (
+    csr_arrays,
+    fr_bytes,
+    fr_list,
+    g1_list,
+    g1_to_bytes,
+    g2_list,
+    g2_to_bytes,
+)
+from omnidsl.field import R
 
-__all__ = [
-    "ReferenceBackend",
-    "coeff_bytes",
-    "csr_arrays",
-    "fr_list",
-    "g1_array",
-    "g1_from_bytes",
-    "g1_to_bytes",
-    "g2_array",
-    "g2_from_bytes",
-    "g2_to_bytes",
-    "i64_bytes",
-]
-
-# ------------------------------------------------------------------ encodings (shared)
-
-
-def _coord(v: Any, what: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise ValueError(f"{what} must be an int, got {type(v).__name__}")
-    if not 0 <= v < Q:
-        raise ValueError(f"{what} is not < q")
-    return v
-
-
-def g1_to_bytes(p: G1) -> bytes:
-    """G1 point (x, y) or None → 64 bytes (checks coordinates < q, not the curve equation)."""
-    if p is None:
-        return bytes(64)
-    try:
-        x, y = p
-    except (TypeError, ValueError):
-        raise ValueError("a G1 point is a pair (x, y) of ints or None") from None
-    x, y = _coord(x, "G1 x coordinate"), _coord(y, "G1 y coordinate")
-    if x == 0 and y == 0:
-        raise ValueError("(0, 0) is not a G1 point (the point at infinity is None)")
-    return x.to_bytes(32, "little") + y.to_bytes(32, "little")
-
-
-def g1_from_bytes(b: bytes) -> G1:
-    """64 bytes → (x, y) or None."""
-    if len(b) != 64:
-        raise ValueError(f"a G1 point is 64 bytes, got {len(b)}")
-    if not any(b):
-        return None
-    return int.from_bytes(b[:32], "little"), int.from_bytes(b[32:], "little")
-
-
-def g2_to_bytes(p: G2) -> bytes:
-    """G2 point ((x_c0, x_c1), (y_c0, y_c1)) or None → 128 bytes (coordinates < q checked)."""
-    if p is None:
-        return bytes(128)
-    try:
-        (a, b), (c, d) = p
-    except (TypeError, ValueError):
-        raise ValueError("a G2 point is ((x_c0, x_c1), (y_c0, y_c1)) of ints or None") from None
-    cs = [_coord(v, "G2 coordinate") for v in (a, b, c, d)]
-    if not any(cs):
-        raise ValueError("all-zero coordinates are not a G2 point (infinity is None)")
-    return b"".join(v.to_bytes(32, "little") for v in cs)
-
-
-def g2_from_bytes(b: bytes) -> G2:
-    """128 bytes → ((x_c0, x_c1), (y_c0, y_c1)) or None."""
-    if len(b) != 128:
-        raise ValueError(f"a G2 point is 128 bytes, got {len(b)}")
-    if not any(b):
-        return None
-    v = [int.from_bytes(b[i : i + 32], "little") for i in range(0, 128, 32)]
-    return (v[0], v[1]), (v[2], v[3])
-
-
-def g1_array(b: bytes) -> list[G1]:
-    """G1 point array bytes → list of points (no curve check)."""
-    if len(b) % 64:
-        raise ValueError(f"G1 point array length {len(b)} is not a multiple of 64")
-    return [g1_from_bytes(b[i : i + 64]) for i in range(0, len(b), 64)]
-
-
-def g2_array(b: bytes) -> list[G2]:
-    """G2 point array bytes → list of points (no curve check)."""
-    if len(b) % 128:
-        raise ValueError(f"G2 point array length {len(b)} is not a multiple of 128")
-    return [g2_from_bytes(b[i : i + 128]) for i in range(0, len(b), 128)]
-
-
-def fr_list(b: bytes, what: str = "field vector") -> list[int]:
-    """n*32 bytes → ints, each checked < r."""
-    if len(b) % 32:
-        raise ValueError(f"{what}: length {len(b)} is not a multiple of 32")
-    out = [int.from_bytes(b[i : i + 32], "little") for i in range(0, len(b), 32)]
-    for i, v in enumerate(out):
-        if v >= R:
-            raise ValueError(f"{what}: element #{i} is not < r")
-    return out
-
-
-def _fr_bytes(vals: Sequence[int]) -> bytes:
-    return b"".join((v % R).to_bytes(32, "little") for v in vals)
-
-
-def i64_bytes(a: Any, what: str) -> bytes:
-    """A 1-D integer array (numpy or sequence) → little-endian int64 bytes."""
-    arr = np.asarray(a)
-    if arr.ndim != 1 or not (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
-        raise ValueError(f"{what} must be a 1-D integer array")
-    return np.ascontiguousarray(arr, dtype="<i8").tobytes()
-
-
-def coeff_bytes(c: Any) -> bytes:
-    """Coefficients as (nnz, 4) uint64 limbs (or already nnz*32 bytes) → bytes."""
-    if isinstance(c, bytes | bytearray | memoryview):
-        return bytes(c)
-    arr = np.asarray(c)
-    if arr.ndim != 2 or arr.shape[1] != 4:
-        raise ValueError(f"coefficient limbs must have shape (nnz, 4), got {arr.shape}")
-    return np.ascontiguousarray(arr, dtype="<u8").tobytes()
-
-
-def csr_arrays(
-    row_ptr: Any, idx: Any, coeff_limbs: Any, ncols: int
-) -> tuple[list[int], list[int], list[int]]:
-    """Validate a CSR matrix (same rules as the native kernel) → (row_ptr, idx, coeffs) lists."""
-    rp = np.frombuffer(i64_bytes(row_ptr, "row_ptr"), dtype="<i8").tolist()
-    ix = np.frombuffer(i64_bytes(idx, "idx"), dtype="<i8").tolist()
-    cs = fr_list(coeff_bytes(coeff_limbs), "coefficients")
-    if not rp:
-        raise ValueError("row_ptr must have at least one entry (0)")
-    if rp[0] != 0:
-        raise ValueError(f"row_ptr[0] must be 0, got {rp[0]}")
-    for i in range(len(rp) - 1):
-        if rp[i + 1] < rp[i]:
-            raise ValueError(f"row_ptr decreases at row {i}")
-    if rp[-1] != len(ix):
-        raise ValueError(f"row_ptr ends at {rp[-1]} but there are {len(ix)} column indices")
-    if len(cs) != len(ix):
-        raise ValueError(f"{len(cs)} coefficients for {len(ix)} column indices")
-    for k, c in enumerate(ix):
-        if not 0 <= c < ncols:
-            raise ValueError(f"column index {c} at entry {k} is out of range 0..{ncols}")
-    return rp, ix, cs
-
+__all__ = ["ReferenceBackend"]
 
 def _scalar(k: int) -> int:
     if isinstance(k, bool) or not isinstance(k, int | np.integer):
@@ -263,19 +130,19 @@ class ReferenceBackend:
 
     def fr_add(self, a: bytes, b: bytes) -> bytes:
         x, y = self._pair(a, b)
-        return _fr_bytes([p + q for p, q in zip(x, y, strict=True)])
+        return fr_bytes([p + q for p, q in zip(x, y, strict=True)])
 
     def fr_sub(self, a: bytes, b: bytes) -> bytes:
         x, y = self._pair(a, b)
-        return _fr_bytes([p - q for p, q in zip(x, y, strict=True)])
+        return fr_bytes([p - q for p, q in zip(x, y, strict=True)])
 
     def fr_mul(self, a: bytes, b: bytes) -> bytes:
         x, y = self._pair(a, b)
-        return _fr_bytes([p * q for p, q in zip(x, y, strict=True)])
+        return fr_bytes([p * q for p, q in zip(x, y, strict=True)])
 
     def fr_scale(self, a: bytes, k: int) -> bytes:
         k = _scalar(k)
-        return _fr_bytes([p * k for p in fr_list(a, "a")])
+        return fr_bytes([p * k for p in fr_list(a, "a")])
 
     def fr_inv(self, a: bytes) -> bytes:
         """Elementwise inverse (ValueError on a zero element)."""
@@ -283,24 +150,24 @@ class ReferenceBackend:
         for i, v in enumerate(x):
             if v == 0:
                 raise ValueError(f"element #{i} is zero and has no inverse")
-        return _fr_bytes([pow(v, -1, R) for v in x])
+        return fr_bytes([pow(v, -1, R) for v in x])
 
     def fr_random(self, n: int) -> bytes:
         if n < 0:
             raise ValueError("negative length")
         raw = os.urandom(64 * n)
-        return _fr_bytes([int.from_bytes(raw[i : i + 64], "little") for i in range(0, len(raw), 64)])
+        return fr_bytes([int.from_bytes(raw[i : i + 64], "little") for i in range(0, len(raw), 64)])
 
     # ---- FFTs
     def fft(self, values: bytes) -> bytes:
         v = fr_list(values, "values")
-        return _fr_bytes(_ntt(v, _root(_pow2_len(v))))
+        return fr_bytes(_ntt(v, _root(_pow2_len(v))))
 
     def ifft(self, values: bytes) -> bytes:
         v = fr_list(values, "values")
         n = _pow2_len(v)
         ninv = pow(n, -1, R)
-        return _fr_bytes([x * ninv for x in _ntt(v, pow(_root(n), -1, R))])
+        return fr_bytes([x * ninv for x in _ntt(v, pow(_root(n), -1, R))])
 
     def coset_fft(self, values: bytes) -> bytes:
         v = fr_list(values, "values")
@@ -309,7 +176,7 @@ class ReferenceBackend:
         for x in v:
             s.append(x * g % R)
             g = g * COSET_SHIFT % R
-        return _fr_bytes(_ntt(s, _root(n)))
+        return fr_bytes(_ntt(s, _root(n)))
 
     def coset_ifft(self, values: bytes) -> bytes:
         c = fr_list(self.ifft(values))
@@ -317,13 +184,13 @@ class ReferenceBackend:
         for x in c:
             out.append(x * g)
             g = g * ginv % R
-        return _fr_bytes(out)
+        return fr_bytes(out)
 
     # ---- sparse
     def sparse_matvec(self, row_ptr: Any, wire: Any, coeff_limbs: Any, z: bytes) -> bytes:
         zs = fr_list(z, "z")
         rp, ix, cs = csr_arrays(row_ptr, wire, coeff_limbs, len(zs))
-        return _fr_bytes(
+        return fr_bytes(
             [sum(cs[k] * zs[ix[k]] for k in range(rp[r], rp[r + 1])) for r in range(len(rp) - 1)]
         )
 
@@ -340,23 +207,23 @@ class ReferenceBackend:
     def g1_sparse_combine(
         self, row_ptr: Any, idx: Any, coeff_limbs: Any, points: bytes, *, unchecked: bool = False
     ) -> bytes:
-        pts = [_j1(p, not unchecked) for p in g1_array(points)]
+        pts = [_j1(p, not unchecked) for p in g1_list(points)]
         out = self._combine(row_ptr, idx, coeff_limbs, pts, oc.Z1)
         return b"".join(g1_to_bytes(_a1(p)) for p in out)
 
     def g2_sparse_combine(
         self, row_ptr: Any, idx: Any, coeff_limbs: Any, points: bytes, *, unchecked: bool = False
     ) -> bytes:
-        pts = [_j2(p, not unchecked) for p in g2_array(points)]
+        pts = [_j2(p, not unchecked) for p in g2_list(points)]
         out = self._combine(row_ptr, idx, coeff_limbs, pts, oc.Z2)
         return b"".join(g2_to_bytes(_a2(p)) for p in out)
 
     # ---- bases
     def load_g1(self, points: bytes, *, unchecked: bool = False) -> list[_Pt]:
-        return [_j1(p, not unchecked) for p in g1_array(points)]
+        return [_j1(p, not unchecked) for p in g1_list(points)]
 
     def load_g2(self, points: bytes, *, unchecked: bool = False) -> list[_Pt]:
-        return [_j2(p, not unchecked) for p in g2_array(points)]
+        return [_j2(p, not unchecked) for p in g2_list(points)]
 
     def _msm(self, bases: list[_Pt], scalars: bytes, zero: _Pt) -> _Pt:
         ks = fr_list(scalars, "scalars")
@@ -389,13 +256,13 @@ class ReferenceBackend:
 
     def g1_array_scale(self, points: bytes, k: int, *, unchecked: bool = False) -> bytes:
         k = _scalar(k)
-        pts = [_j1(p, not unchecked) for p in g1_array(points)]
+        pts = [_j1(p, not unchecked) for p in g1_list(points)]
         return b"".join(g1_to_bytes(_a1(oc.multiply(p, k))) for p in pts)
 
     def g2_array_scale(self, points: bytes, k: int, *, unchecked: bool = False) -> bytes:
         """Every point of a G2 point array times k."""
         k = _scalar(k)
-        pts = [_j2(p, not unchecked) for p in g2_array(points)]
+        pts = [_j2(p, not unchecked) for p in g2_list(points)]
         return b"".join(g2_to_bytes(_a2(oc.multiply(p, k))) for p in pts)
 
     # ---- single points

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from omnidsl import _native
-from omnidsl.backend.reference import g1_from_bytes, g1_to_bytes, g2_from_bytes, g2_to_bytes
+from omnidsl.backend.codec import g1_from_bytes, g1_to_bytes, g2_from_bytes, g2_to_bytes
 from omnidsl.field import Q, R
 from tests.backend.helpers import twist_point_outside_subgroup
 
