@@ -30,14 +30,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from omnidsl.backend import get_backend
 from omnidsl.groth16.keys import read_proving_key
 from omnidsl.groth16.points import g1_to_bytes, g2_to_bytes
-from omnidsl.groth16.prover import dealt_msms, prove, prove_plain, public_signals
+from omnidsl.groth16.prover import check_satisfied, dealt_msms, prove, prove_plain, public_signals
 from omnidsl.groth16.setup import dev_setup
-from omnidsl.mpc.attribution import DigestNetwork, attribute, check_satisfied
+from omnidsl.mpc.attribution import DigestNetwork, attribute
 from omnidsl.mpc.network import LocalHub
 from omnidsl.mpc.schemes.additive import AdditiveDriver
 from omnidsl.mpc.schemes.additive.dealer import deal, share_dealt_msms
 from omnidsl.mpc.schemes.additive.material import expand_material, new_session_id
 from tests.mpc.cluster import make_keys
+from tests.mpc.faults import CorruptingDriver
 
 
 def gradient(d: int) -> list[float]:
@@ -52,8 +53,9 @@ def session(be, pk, mats, corrupt=()):
 
     def party(i):
         net = DigestNetwork(hub.network(i))
-        d = AdditiveDriver(i, n, net, expand_material(mats[i], pk.r1cs.wire_bits), be,
-                           corrupt=i in corrupt)
+        d = AdditiveDriver(i, n, net, expand_material(mats[i], pk.r1cs.wire_bits), be)
+        if i in corrupt:
+            d = CorruptingDriver(d)
         p = prove(pk, d, be)
         replies[i] = {"ok": True, "a": g1_to_bytes(p.a), "b": g2_to_bytes(p.b),
                       "c": g1_to_bytes(p.c), "transcript": net.encode()}

@@ -9,7 +9,7 @@ The rule is circuits/norm_bound.omni by default; ``--rule cosine_committed`` pro
 FLTrust rule against a committed reference (circuits/cosine_committed.omni) instead.
 
 For each gradient size D, server count N and configuration (witness-MSM mode / masks, see
-docs/mpc.md): median wall time of the data owner's whole `prove_shared` (deal + servers +
+docs/mpc.md): median wall time of the data owner's whole `prove(..., parties=servers)` (deal + servers +
 verification), the median CPU time per server (process CPU of the server during its session, from
 the server's report; the max over servers), payload bytes sent per server, and the ratios
 CPU/server ÷ plain CPU and bytes ÷ (domain size · 32).  Servers are real processes on 127.0.0.1
@@ -62,9 +62,9 @@ if THREADS > 0:
 
 from omnidsl.backend import get_backend  # noqa: E402
 from omnidsl.groth16.prover import prove_plain  # noqa: E402
-from omnidsl.mpc.coordinator import prove_shared  # noqa: E402
 from omnidsl.mpc.schemes import SHARE_MODES, WITNESS_MSM_MODES  # noqa: E402
 from omnidsl.procs import tune_allocator  # noqa: E402
+from omnidsl.proving import prove  # noqa: E402
 from tests.mpc.cluster import Cluster, make_keys  # noqa: E402
 
 
@@ -192,8 +192,8 @@ def main() -> int:
 def run_config(cl, keydir: Path, pk, z: bytes, be, mode: str, shares: str, reps: int) -> dict:
     """Warm-up + ``reps`` proofs in one configuration; the row's measured columns."""
     def once():
-        return prove_shared(cl.cfg, keydir / "proving_key.bin", z, be, pk=pk, witness_msm=mode,
-                            shares=shares)
+        return prove(pk, z, parties=cl.cfg, pk_path=keydir / "proving_key.bin", backend=be,
+                     witness_msm=mode, shares=shares)
 
     once()
     walls, cpu_max, sent, deals, owner, stages, material = [], [], [], [], [], [], []

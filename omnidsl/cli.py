@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "omnidsl.r1cs.commands",
     "omnidsl.groth16.commands",
     "omnidsl.groth16.zkey_commands",
+    "omnidsl.proving.commands",
     "omnidsl.mpc.commands",
     "omnidsl.solidity.commands",
     "omnidsl.market.commands",

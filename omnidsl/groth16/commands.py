@@ -1,20 +1,17 @@
-"""CLI: ``omnidsl setup``, ``omnidsl prove``, ``omnidsl verify``.
+"""CLI: ``omnidsl setup``, ``omnidsl verify``.
 
     omnidsl setup dev RULE.omni|CIRCUIT.r1cs [--param K=V ...] [-O N] [--no-cache] -o DIR
     omnidsl setup phase2 RULE.omni|CIRCUIT.r1cs --ptau FILE [...] -o DIR
     omnidsl setup contribute DIR -o NEW_DIR [--name NAME] [--entropy TEXT]
     omnidsl setup verify DIR --ptau FILE [--circuit RULE.omni|CIRCUIT.r1cs ...]
     (``setup RULE [--ptau FILE] -o DIR`` is the older spelling of dev / phase2)
-    omnidsl prove --keys DIR --witness W.wtns -o proof.json --public public.json
     omnidsl verify verification_key.json public.json proof.json
 
 A key directory holds ``proving_key.bin`` (format in docs/groth16.md) and
 ``verification_key.json`` (snarkjs layout).
 
-Extending ``prove`` (for ``omnidsl.mpc.commands``, registered after this module): the parser is
-``subparsers.choices["prove"]``; add options to it and ``set_defaults(func=...)`` with a function
-that handles the new mode and otherwise calls :func:`prove_command`.  :func:`load_keys` and
-:func:`load_witness` give the inputs with the same checks and messages as here.
+``omnidsl prove`` (every mode: plain, in process, servers) is ``omnidsl/proving/commands.py``;
+:func:`load_keys` and :func:`load_witness` give its inputs with the same checks and messages.
 """
 
 from __future__ import annotations
@@ -28,13 +25,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from omnidsl.argparsing import add_verbs, describe
-from omnidsl.errors import FormatError, InputError, ProofError, UsageError
+from omnidsl.errors import InputError, ProofError, UsageError
 from omnidsl.field import limbs_to_bytes
 from omnidsl.files import Outputs
 from omnidsl.groth16.keydir import MPC_NAME, PK_NAME, VK_NAME, load_circuit, load_keys
 from omnidsl.groth16.keydir import params as _params
 
-__all__ = ["PK_NAME", "VK_NAME", "load_circuit", "load_keys", "load_witness", "prove_command"]
+__all__ = ["PK_NAME", "VK_NAME", "load_circuit", "load_keys", "load_witness"]
 
 if TYPE_CHECKING:
     from omnidsl.groth16.keys import ProvingKey
@@ -217,34 +214,6 @@ def verify_setup_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def prove_command(args: argparse.Namespace) -> int:
-    from omnidsl.backend import get_backend
-    from omnidsl.groth16.formats import write_proof, write_public
-    from omnidsl.groth16.prover import prove_plain, public_signals
-
-    if not (args.keys and args.witness):
-        raise InputError("prove needs --keys DIR and --witness FILE.wtns")
-    outputs = Outputs([args.out, args.public])  # before proving: written together, or neither
-    pk = load_keys(args.keys)
-    z = load_witness(args.witness)
-    if len(z) // 32 != pk.n_wires:
-        raise FormatError(f"{args.witness}: {len(z) // 32} wires, but the keys in {args.keys} are "
-                          f"for a circuit with {pk.n_wires}",
-                          hint="the witness and the keys come from different circuits")
-    backend = get_backend()
-    prog = Progress(8, "prove")
-    try:
-        proof = prove_plain(pk, z, backend, stage=prog.stage)
-    finally:
-        prog.close()
-    with outputs.writing() as tmp:
-        write_proof(proof, tmp(args.out))
-        if args.public:
-            write_public(public_signals(pk, z), tmp(args.public))
-    print(f"proof written to {args.out}")
-    return 0
-
-
 def verify_command(args: argparse.Namespace) -> int:
     from omnidsl.backend import get_backend
     from omnidsl.groth16.formats import read_proof, read_public, read_vk
@@ -346,13 +315,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="optimisation level of the rule")
     v.add_argument("--no-cache", action="store_true", help="compile the rule afresh")
     v.set_defaults(func=verify_setup_command)
-
-    p = sub.add_parser("prove", help="prove a witness with a key directory")
-    p.add_argument("--keys", required=True, help="key directory (or proving_key.bin)")
-    p.add_argument("--witness", help="witness .wtns")
-    p.add_argument("-o", "--out", default="proof.json", help="proof output (snarkjs JSON)")
-    p.add_argument("--public", default="public.json", help="public signals output")
-    p.set_defaults(func=prove_command)
 
     v = sub.add_parser(
         "verify", help="verify a proof (exit 0 valid, 1 invalid)",

@@ -59,6 +59,12 @@ class Groth16Driver(Protocol):
         """Reveal a shared G2 point to all parties (sum of shares)."""
         ...
 
+    def dealt_msm_shares(self) -> DealtMsmShares | None:
+        """This party's shares of the witness MSMs of π_A and π_B(G2) when the input owner
+        dealt them (mode split, see :class:`DealtMsmShares`), else None (the prover computes
+        every MSM from the witness share)."""
+        ...
+
     def open_g1_product(self, share: G1) -> G1:
         """Reveal a shared G1 point computed (linearly) from a ``mul_vec`` output or the r·s
         share — π_C.  Additive drivers open it like any point; in the Shamir scheme such shares
@@ -71,11 +77,11 @@ class DealtMsmShares:
     """This party's additive shares of the two witness MSMs the input owner may deal (no
     blinding, no α/β): ``a`` = Σ z_i·A_i (G1) and ``b2`` = Σ z_i·B_i (G2).
 
-    Optional driver method ``dealt_msm_shares() -> DealtMsmShares | None``: a driver whose input
-    owner computed these points on its clear witness and dealt them returns them; the prover then
-    skips those two MSMs, still computes [π_B] in G1 and [L] from its witness share, and after
-    opening checks e(π_B1, g2) = e(g1, π_B2) (docs/mpc.md, "mode split").  Drivers without the
-    method (or returning None) get every MSM computed from their witness share."""
+    ``Groth16Driver.dealt_msm_shares()``: a driver whose input owner computed these points on its
+    clear witness and dealt them returns them; the prover then skips those two MSMs, still
+    computes [π_B] in G1 and [L] from its witness share, and after opening checks
+    e(π_B1, g2) = e(g1, π_B2) (docs/mpc.md, "mode split").  Drivers returning None get every MSM
+    computed from their witness share."""
 
     a: G1
     b2: G2

@@ -22,20 +22,26 @@ from omnidsl.groth16.reduction import DEFAULT_REDUCTION, QAP, Reduction, pad
 StageHook = Callable[[str], AbstractContextManager[object]]
 
 
-def _no_stage(_name: str) -> AbstractContextManager[object]:
+def no_stage(_name: str) -> AbstractContextManager[object]:
     return nullcontext()
 
 
-def check_witness(pk: ProvingKey, a: bytes, b: bytes, c: bytes, backend: Backend) -> None:
-    """Plain mode only: the witness has the right shape and satisfies every constraint."""
+def check_satisfied(pk: ProvingKey, witness: bytes, backend: Backend) -> None:
+    """The full witness satisfies every constraint of ``pk``'s circuit, else ProofError naming
+    the first one that fails (checked once, before proving or dealing anything)."""
+    qap = DEFAULT_REDUCTION.qap(pk.r1cs)
     m = pk.r1cs.n_constraints
-    ab = backend.fr_mul(a[: m * 32], b[: m * 32])
-    if ab != c[: m * 32]:
-        bad = np.frombuffer(ab, "<u8").reshape(-1, 4) != np.frombuffer(c[: m * 32], "<u8").reshape(
-            -1, 4)
-        k = int(np.argmax(bad.any(axis=1)))
-        raise ProofError(f"the witness does not satisfy constraint #{k} of {m}",
-                         hint="was the witness computed for this circuit and these inputs?")
+    a, b, c = (backend.sparse_matvec(x.row_ptr, x.idx, x.coeff, witness)[:m * 32]
+               for x in (qap.A, qap.B, qap.C))
+    ab = backend.fr_mul(a, b)
+    if ab != c:
+        bad = (np.frombuffer(ab, "<u8").reshape(-1, 4)
+               != np.frombuffer(c, "<u8").reshape(-1, 4)).any(axis=1)
+        raise ProofError(
+            f"the witness does not satisfy the rule: constraint #{int(np.argmax(bad))} of {m} "
+            "fails (nothing was sent, nothing was proved)",
+            hint="compute the witness for this circuit, its parameters and your inputs "
+                 "(`omnidsl witness`)")
 
 
 def validate_witness(pk: ProvingKey, z: bytes) -> None:
@@ -52,7 +58,7 @@ def validate_witness(pk: ProvingKey, z: bytes) -> None:
 
 
 def compute_h(pk: ProvingKey, qap: QAP, driver: Groth16Driver, backend: Backend,
-              reduction: Reduction = DEFAULT_REDUCTION, stage: StageHook = _no_stage) -> bytes:
+              reduction: Reduction = DEFAULT_REDUCTION, stage: StageHook = no_stage) -> bytes:
     """(Shares of) the coefficients of h = (a·b − c)/Z (the QAP witness map)."""
     n = qap.domain_size
     z = driver.witness_share()
@@ -60,8 +66,6 @@ def compute_h(pk: ProvingKey, qap: QAP, driver: Groth16Driver, backend: Backend,
         a = backend.sparse_matvec(qap.A.row_ptr, qap.A.idx, qap.A.coeff, z)
         b = backend.sparse_matvec(qap.B.row_ptr, qap.B.idx, qap.B.coeff, z)
         c = backend.sparse_matvec(qap.C.row_ptr, qap.C.idx, qap.C.coeff, z)
-        if driver.n_parties == 1:
-            check_witness(pk, a, b, c, backend)
     with stage("FFTs"):
         a_c = backend.coset_fft(backend.ifft(pad(a, n)))
         b_c = backend.coset_fft(backend.ifft(pad(b, n)))
@@ -76,7 +80,7 @@ def compute_h(pk: ProvingKey, qap: QAP, driver: Groth16Driver, backend: Backend,
 
 
 def prove(pk: ProvingKey, driver: Groth16Driver, backend: Backend,
-          reduction: Reduction = DEFAULT_REDUCTION, stage: StageHook = _no_stage) -> Proof:
+          reduction: Reduction = DEFAULT_REDUCTION, stage: StageHook = no_stage) -> Proof:
     """One party's run of the Groth16 prover; returns the opened proof (same for all parties)."""
     qap = reduction.qap(pk.r1cs)
     n = qap.domain_size
@@ -86,13 +90,11 @@ def prove(pk: ProvingKey, driver: Groth16Driver, backend: Backend,
     z = driver.witness_share()
     if len(z) != pk.n_wires * 32:
         raise ProofError(f"witness has {len(z) // 32} wires, the proving key expects {pk.n_wires}")
-    if driver.n_parties == 1:
-        validate_witness(pk, z)
 
     h = compute_h(pk, qap, driver, backend, reduction, stage)
 
     blind = driver.blinding()
-    dealt = _dealt_msms(driver)
+    dealt = driver.dealt_msm_shares()
     first_private = (pk.n_public + 1) * 32
     with stage("MSM A, B, L"):
         w = dealt or dealt_msms(pk, z, backend)
@@ -134,12 +136,6 @@ def check_b_consistent(b1: G1, b2: G2, backend: Backend) -> None:
         )
 
 
-def _dealt_msms(driver: Groth16Driver) -> DealtMsmShares | None:
-    """The driver's dealt witness-MSM shares, if it has the optional method and they exist."""
-    get = getattr(driver, "dealt_msm_shares", None)
-    return get() if callable(get) else None
-
-
 def dealt_msms(pk: ProvingKey, witness: bytes, backend: Backend) -> DealtMsmShares:
     """The witness MSMs of π_A and π_B (G2) on the full witness (what the data owner deals in
     mode split): exactly the points the prover computes from ``z`` before blinding."""
@@ -149,10 +145,13 @@ def dealt_msms(pk: ProvingKey, witness: bytes, backend: Backend) -> DealtMsmShar
 
 
 def prove_plain(pk: ProvingKey, witness: bytes, backend: Backend,
-                stage: StageHook = _no_stage) -> Proof:
-    """Single-machine proof of a full witness (n_wires*32 bytes)."""
+                stage: StageHook = no_stage) -> Proof:
+    """Single-machine proof of a full witness (n_wires*32 bytes), checked first (shape, wire 0,
+    every constraint); not verified (``omnidsl.proving.prove`` verifies)."""
     from omnidsl.groth16.plain import PlainDriver
 
+    validate_witness(pk, witness)
+    check_satisfied(pk, witness, backend)
     return prove(pk, PlainDriver(witness, backend), backend, stage=stage)
 
 

@@ -141,11 +141,11 @@ class DslRule:
                                                                          list[str]], Any]:
         """The data owner's side: compute the witness of ``inp``, deal it with ``shares`` (one
         vector per server, its aggregation share) as the fixed shares of the gradient wires, let
-        the servers prove, verify.  Returns ((proof.json, public.json), SharedProof)."""
+        the servers prove, verify.  Returns ((proof.json, public.json), ProofResult)."""
         from omnidsl.field import limbs_to_bytes
         from omnidsl.groth16.formats import proof_to_json, public_to_json
-        from omnidsl.mpc.coordinator import prove_shared
         from omnidsl.mpc.schemes import FixedShares
+        from omnidsl.proving import prove
 
         wit = limbs_to_bytes(self.circuit.witness(inp))
         wires = self.gradient_wires()
@@ -154,8 +154,8 @@ class DslRule:
             raise InternalError("the gradient wires do not hold the aggregation vector")
         fixed = FixedShares([int(w) for w in wires],
                             [b"".join(int_to_bytes(int(v) % R) for v in sh) for sh in shares])
-        res = prove_shared(cfg, pk_path, wit, backend=self.backend, pk=self.pk, fixed=fixed,
-                           bind_label=label)
+        res = prove(self.pk, wit, parties=cfg, pk_path=pk_path, backend=self.backend,
+                    fixed=fixed, bind_label=label)
         return (proof_to_json(res.proof), public_to_json(res.public)), res
 
 

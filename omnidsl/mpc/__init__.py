@@ -4,5 +4,6 @@ Modules: ``schemes`` (the sharing-scheme seam; ``schemes.additive``, ``schemes.s
 (seed expansion), ``messages`` (step names, owner↔server messages), ``binding`` (committed
 shares), ``network`` (Network protocol, LocalNetwork), ``frames``/``tcp``/``handshake``
 (authenticated TCP transport), ``config`` (servers.toml), ``server`` (``omnidsl serve``),
-``admission``, ``coordinator`` (the data owner's ``prove_shared``), ``attribution``, ``commands``.
+``admission``, ``coordinator`` (the data owner's ``run_session``), ``local`` (N parties in
+process), ``attribution``, ``commands``.  The entry point is ``omnidsl.proving.prove``.
 """

@@ -359,28 +359,5 @@ def attribute(pk: Any, materials: Sequence[Any], replies: Sequence[dict | None],
     return verdict
 
 
-def check_satisfied(pk: Any, witness: bytes, backend: Any) -> None:
-    """The data owner's witness satisfies every constraint of ``pk``'s circuit, else ProofError
-    naming the first one that fails (called before anything is dealt or sent)."""
-    import numpy as np
-
-    from omnidsl.errors import ProofError
-    from omnidsl.groth16.reduction import DEFAULT_REDUCTION
-
-    qap = DEFAULT_REDUCTION.qap(pk.r1cs)
-    m = pk.r1cs.n_constraints
-    a, b, c = (backend.sparse_matvec(x.row_ptr, x.idx, x.coeff, witness)[:m * 32]
-               for x in (qap.A, qap.B, qap.C))
-    ab = backend.fr_mul(a, b)
-    if ab != c:
-        bad = (np.frombuffer(ab, "<u8").reshape(-1, 4)
-               != np.frombuffer(c, "<u8").reshape(-1, 4)).any(axis=1)
-        raise ProofError(
-            f"the witness does not satisfy the rule: constraint #{int(np.argmax(bad))} of {m} "
-            "fails (nothing was sent to the servers)",
-            hint="compute the witness for this circuit, its parameters and your inputs "
-                 "(`omnidsl witness`)")
-
-
-__all__ = ["Blame", "DigestNetwork", "Verdict", "attribute", "check_satisfied", "decode_transcript",
+__all__ = ["Blame", "DigestNetwork", "Verdict", "attribute", "decode_transcript",
            "encode_transcript", "judge_step"]

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from omnidsl.errors import NetworkError
@@ -76,10 +76,13 @@ class ServerCluster:
         """Where server i's operator pins the shares it committed to (``--bind-dir``)."""
         return self.dir / "pins" / f"server{i}"
 
-    def start_server(self, i: int, *extra: str) -> None:
-        """Start server i (extra CLI arguments appended) and wait until it listens."""
+    def start_server(self, i: int, *extra: str,
+                     entry: Sequence[str] = ("omnidsl.cli", "serve")) -> None:
+        """Start server i (extra CLI arguments appended) and wait until it listens; ``entry``:
+        the module run with ``python -m`` and its leading arguments (tests start a faulty
+        server module with the same options)."""
         # -v: the servers' INFO lines (listening, each session done) land in ``self.logs``
-        cmd = [sys.executable, "-m", "omnidsl.cli", "serve", "-v", "--id", str(i), "--config",
+        cmd = [sys.executable, "-m", *entry, "-v", "--id", str(i), "--config",
                str(self.config_path), "--threads", str(self.threads), *extra]
         if self.record_dir:
             cmd += ["--record-dir", str(self.record_dir)]

@@ -3,29 +3,26 @@
     omnidsl serve --id I --config servers.toml
     omnidsl servers-init N -o DIR [--port P] [--circuit NAME=KEYDIR ...] [--force]
                          [--scheme additive|shamir [--threshold T]]
-    omnidsl prove-shared --servers servers.toml --keys DIR --witness w.wtns -o proof.json --public public.json
-    omnidsl prove --servers servers.toml ...   (same as prove-shared; plain `prove` otherwise)
-    ... [--witness-msm split|servers] [--shares bounded|uniform]   (docs/mpc.md)
+
+The data owner's side is ``omnidsl prove --servers servers.toml`` (``omnidsl/proving``).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 from omnidsl.errors import InputError, OmniDSLError
-from omnidsl.mpc.schemes import (
-    DEFAULT_SCHEME,
-    SHARE_MODES,
-    WITNESS_MSM_MODES,
-    get_scheme,
-    scheme_names,
-)
+from omnidsl.mpc.schemes import DEFAULT_SCHEME, get_scheme, scheme_names
 
 
 def serve_command(args: argparse.Namespace) -> int:
+    return serve_with(args)
+
+
+def serve_with(args: argparse.Namespace, server_class: type | None = None) -> int:
+    """Run ``omnidsl serve`` with ``args`` (``server_class``: a Server subclass, for tests)."""
     from omnidsl.mpc.config import load_config
     from omnidsl.mpc.server import run_server
     from omnidsl.procs import tune_allocator
@@ -45,9 +42,22 @@ def serve_command(args: argparse.Namespace) -> int:
     tune_allocator()
     # "ready ID" on stdout: what ServerCluster (omnidsl/mpc/cluster.py) waits for
     run_server(cfg, args.id, ready=lambda: print(f"ready {args.id}", flush=True),
-               corrupt=args.test_corrupt_shares, crash_at=args.test_crash_at,
-               record_dir=args.record_dir, bind_dir=args.bind_dir, listen=listen)
+               server_class=server_class, record_dir=args.record_dir, bind_dir=args.bind_dir,
+               listen=listen)
     return 0
+
+
+def serve_options(s: argparse.ArgumentParser) -> None:
+    """The options of ``omnidsl serve``."""
+    s.add_argument("--id", type=int, required=True, help="this server's id in servers.toml")
+    s.add_argument("--config", required=True, help="servers.toml")
+    s.add_argument("--threads", type=int, help="worker threads for the maths (default: all "
+                   "cores; give co-located servers a share of the cores each)")
+    s.add_argument("--record-dir", help="(testing) append every received payload to DIR/serverI.bin")
+    s.add_argument("--bind-dir", help="only prove shares pinned in DIR by this server's operator "
+                   "(the market: a server proves exactly the shares it committed to)")
+    s.add_argument("--listen", metavar="HOST:PORT", help="listen here instead of the address "
+                   "servers.toml lists for this server (behind NAT or a port forward)")
 
 
 def servers_init_command(args: argparse.Namespace) -> int:
@@ -77,58 +87,9 @@ def servers_init_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def prove_shared_command(args: argparse.Namespace) -> int:
-    from omnidsl.files import Outputs
-    from omnidsl.groth16.commands import PK_NAME, load_keys, load_witness
-    from omnidsl.groth16.formats import write_proof, write_public
-    from omnidsl.mpc.config import load_config
-    from omnidsl.mpc.coordinator import prove_shared
-
-    if not args.witness:
-        raise InputError("missing --witness W.wtns")
-    outputs = Outputs([args.out, args.public])  # before the servers work: both, or neither
-    cfg = load_config(args.servers)
-    pk = load_keys(args.keys)
-    pk_path = Path(args.keys) / PK_NAME if Path(args.keys).is_dir() else Path(args.keys)
-    witness = load_witness(args.witness)
-    res = prove_shared(cfg, pk_path, witness, pk=pk,
-                       witness_msm=args.witness_msm or WITNESS_MSM_MODES[0],
-                       shares=args.shares or SHARE_MODES[0])
-    with outputs.writing() as tmp:
-        write_proof(res.proof, tmp(args.out))
-        write_public(res.public, tmp(args.public))
-    sent = max(r.bytes_sent for r in res.reports)
-    print(f"proof by {cfg.n} servers verified in {res.wall_s:.2f} s "
-          f"(max {sent / 1e6:.2f} MB sent per server) → {args.out}, {args.public}",
-          file=sys.stderr)
-    return 0
-
-
-WITNESS_MSM_HELP = ("split (default): compute π_A's and π_B(G2)'s witness MSMs here and deal "
-                    "them as point shares, the servers check them by a pairing; servers: every "
-                    "MSM on the shares (docs/mpc.md)")
-SHARES_HELP = ("bounded (default): statistically hiding masks sized by the key's wire widths "
-               "(2^-40), much cheaper MSMs for the servers; uniform: masks uniform on F_r")
-
-
-def _mode_options(p: argparse.ArgumentParser, prefix: str = "") -> None:
-    p.add_argument("--witness-msm", choices=WITNESS_MSM_MODES, help=prefix + WITNESS_MSM_HELP)
-    p.add_argument("--shares", choices=SHARE_MODES, help=prefix + SHARES_HELP)
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("serve", help="run one collaborative proving server")
-    s.add_argument("--id", type=int, required=True, help="this server's id in servers.toml")
-    s.add_argument("--config", required=True, help="servers.toml")
-    s.add_argument("--threads", type=int, help="worker threads for the maths (default: all "
-                   "cores; give co-located servers a share of the cores each)")
-    s.add_argument("--record-dir", help="(testing) append every received payload to DIR/serverI.bin")
-    s.add_argument("--bind-dir", help="only prove shares pinned in DIR by this server's operator "
-                   "(the market: a server proves exactly the shares it committed to)")
-    s.add_argument("--listen", metavar="HOST:PORT", help="listen here instead of the address "
-                   "servers.toml lists for this server (behind NAT or a port forward)")
-    s.add_argument("--test-corrupt-shares", action="store_true", help=argparse.SUPPRESS)
-    s.add_argument("--test-crash-at", metavar="STEP", help=argparse.SUPPRESS)
+    serve_options(s)
     s.set_defaults(func=serve_command)
 
     i = sub.add_parser("servers-init", help="write servers.toml and key files for N servers")
@@ -145,28 +106,3 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--threshold", type=int, metavar="T",
                    help="shamir: privacy against T servers, 2T + 1 ≤ N (default 1)")
     i.set_defaults(func=servers_init_command)
-
-    p = sub.add_parser("prove-shared", help="prove with secret-shared servers (data owner side)")
-    p.add_argument("--servers", required=True, help="servers.toml")
-    p.add_argument("--keys", required=True, help="key directory (or proving_key.bin)")
-    p.add_argument("--witness", required=True, help="witness .wtns")
-    p.add_argument("-o", "--out", default="proof.json", help="proof output (snarkjs JSON)")
-    p.add_argument("--public", default="public.json", help="public signals output")
-    _mode_options(p)
-    p.set_defaults(func=prove_shared_command)
-
-    prove = sub.choices.get("prove")
-    if prove is not None:  # `omnidsl prove --servers FILE` = prove-shared
-        prove.add_argument("--servers", help="servers.toml: prove with secret-shared servers")
-        _mode_options(prove, "with --servers: ")
-        plain = prove.get_default("func")
-
-        def dispatch(args: argparse.Namespace) -> int:
-            if getattr(args, "servers", None):
-                return prove_shared_command(args)
-            if getattr(args, "witness_msm", None) or getattr(args, "shares", None):
-                raise InputError("--witness-msm/--shares need --servers servers.toml",
-                                 hint="the plain prover computes every MSM itself")
-            return plain(args)
-
-        prove.set_defaults(func=dispatch)

@@ -1,7 +1,9 @@
-"""The data owner's side: share the witness, deal, drive the servers, verify the proof.
+"""The data owner's side: deal for the scheme servers.toml names, drive the servers, collect the
+proof, and explain a failure (attribution).
 
-``prove_shared`` is the whole flow; nothing is returned (and the CLI writes nothing) unless every
-server returned the same proof and it verifies against the verification key.
+:func:`run_session` is called by ``omnidsl.proving.prove(pk, witness, parties=cfg)``, which checks
+the witness first and verifies the proof after: nothing is returned (and the CLI writes nothing)
+unless every server that answered returned the same proof and it verifies.
 
 Defaults (docs/mpc.md): ``witness_msm="split"`` — the data owner computes π_A's and π_B(G2)'s
 witness MSMs on its clear witness and deals them as point shares, the servers compute π_B1 and L
@@ -15,16 +17,19 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
 from omnidsl.errors import NetworkError, OmniDSLError, ProofError
+from omnidsl.groth16.result import PartyReport, ProofResult
 from omnidsl.mpc import codec, messages
-from omnidsl.mpc.attribution import check_satisfied
 from omnidsl.mpc.config import ServersConfig, file_digest
 from omnidsl.mpc.handshake import failure_hint, owner_exchange
 from omnidsl.mpc.schemes import (
+    SHARE_MODES,
+    WITNESS_MSM_MODES,
     DealOptions,
     FixedShares,
     Scheme,
@@ -41,27 +46,8 @@ FAILURE_GRACE_S = 2.0
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class ServerReport:
-    server: int
-    cpu_s: float
-    wall_s: float
-    bytes_sent: int
-    bytes_received: int
-    wire_bytes_sent: int
-    material_bytes: int
-    stage_cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per proving stage
-
-
-@dataclass
-class SharedProof:
-    proof: Any  # omnidsl.groth16.keys.Proof
-    public: list[int]
-    reports: list[ServerReport] = field(default_factory=list)
-    deal_s: float = 0.0
-    wall_s: float = 0.0
-    dealer_msm_cpu_s: float = 0.0  # mode split: the data owner's CPU for the dealt MSMs
-    failed: dict[int, str] = field(default_factory=dict)  # servers that failed (tolerated)
+#: one server's costs (the result type is shared by every proving mode)
+ServerReport = PartyReport
 
 
 def _stage_cpu(text: str) -> dict[str, float]:
@@ -204,36 +190,31 @@ def _plural(ids: list[int]) -> str:
         "servers " + ", ".join(map(str, ids[:-1])) + f" and {ids[-1]}"
 
 
-def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
-                 backend: Any = None, pk: Any = None, fixed: FixedShares | None = None,
-                 bind_label: str | None = None, witness_msm: str = "split",
-                 shares: str = "bounded") -> SharedProof:
-    """Share ``witness`` among the servers of ``cfg``, get the proof, verify it, return it.
+def run_session(cfg: ServersConfig, pk_path: str | Path, witness: bytes, backend: Any,
+                pk: Any, fixed: FixedShares | None = None, bind_label: str | None = None,
+                witness_msm: str = WITNESS_MSM_MODES[0], shares: str = SHARE_MODES[0]
+                ) -> tuple[ProofResult, Callable[[OmniDSLError], NoReturn]]:
+    """Share ``witness`` (checked by the caller: shape and constraints) among the servers of
+    ``cfg`` with the scheme it names and collect the one proof they open.  Returns the
+    *unverified* result and ``explain(error)``, which raises the error naming the server(s) to
+    blame (attribution) — ``omnidsl.proving.prove`` verifies and calls it on failure.
 
     ``fixed``/``bind_label``: use given shares for some wires and name what they are bound to
     (servers started with ``--bind-dir`` check them against their pins; see docs/mpc.md).
     ``witness_msm``: "split" (the data owner deals point shares of π_A's and π_B(G2)'s witness
     MSMs, the servers compute [π_B1] and [L] and check e(π_B1, g2) = e(g1, π_B2)) or "servers"
-    (every witness MSM on the shares: docs/mpc.md, "Protocol", step 7); both bind the proof to the shared
-    witness (docs/mpc.md).  ``shares``: "bounded" (statistically hiding masks of the key's wire
-    widths + σ bits; uniform where the key has no widths) or "uniform" (masks uniform on F_r)."""
-    from omnidsl.groth16.keys import Proof, read_proving_key
+    (every witness MSM on the shares: docs/mpc.md, "Protocol", step 7); both bind the proof to
+    the shared witness (docs/mpc.md).  ``shares``: "bounded" (statistically hiding masks of the
+    key's wire widths + σ bits; uniform where the key has no widths) or "uniform" (masks uniform
+    on F_r)."""
+    from omnidsl.groth16.keys import Proof
     from omnidsl.groth16.points import g1_from_bytes, g2_from_bytes
-    from omnidsl.groth16.prover import public_signals, validate_witness
-    from omnidsl.groth16.verifier import verify
+    from omnidsl.groth16.prover import public_signals
 
-    if backend is None:
-        from omnidsl.backend import get_backend
-
-        backend = get_backend()
-    pk_path = Path(pk_path)
-    if pk is None:
-        pk = read_proving_key(pk_path)
     options = DealOptions(witness_msm=witness_msm, shares=shares, fixed=fixed,
                           bind_label=bind_label)
     scheme = scheme_of(cfg)
-    validate_witness(pk, witness)
-    check_satisfied(pk, witness, backend)  # a bad witness is the owner's error, not the servers'
+    pk_path = Path(pk_path)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     materials = scheme.deal(pk, witness, cfg.n, backend, options, timings)
@@ -267,12 +248,7 @@ def prove_shared(cfg: ServersConfig, pk_path: str | Path, witness: bytes,
     if len(proofs) != 1:
         failed.explain(ProofError("the servers returned different proofs; nothing was written",
                                   hint="a server is faulty or malicious"))
-    proof = Proof(*proofs.pop())
-    if not verify(pk.vk, public, proof, backend):
-        failed.explain(ProofError(
-            "the servers' proof does not verify; nothing was written or submitted",
-            hint="no server could be singled out; retry with other servers",
-        ))
-    return SharedProof(proof, public, reports, deal_s, time.perf_counter() - t0,
-                       timings.get("dealer_msm_cpu_s", 0.0),
-                       {i: "failed" for i, res in enumerate(results) if res is None})
+    result = ProofResult(Proof(*proofs.pop()), public, cfg.n, reports, deal_s,
+                         time.perf_counter() - t0, timings.get("dealer_msm_cpu_s", 0.0),
+                         {i: "failed" for i, res in enumerate(results) if res is None})
+    return result, failed.explain

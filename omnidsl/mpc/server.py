@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from omnidsl.errors import FormatError, NetworkError, OmniDSLError, ProofError
+from omnidsl.groth16.driver import Groth16Driver
 from omnidsl.mpc import codec, frames, messages
 from omnidsl.mpc.admission import Gate
 from omnidsl.mpc.attribution import DigestNetwork
@@ -47,6 +48,7 @@ from omnidsl.mpc.binding import check_pin, write_bound_receipt
 from omnidsl.mpc.config import ServersConfig, file_digest, proving_key_file
 from omnidsl.mpc.handshake import read_frame
 from omnidsl.mpc.messages import CONFIRM, STEP_HANDSHAKE, STEP_RESULT, STEP_SESSION
+from omnidsl.mpc.network import Network
 from omnidsl.mpc.schemes import SessionMaterial, get_scheme
 from omnidsl.mpc.tcp import (
     PREAUTH_STREAM_LIMIT,
@@ -98,8 +100,8 @@ class ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
 class ProvingServer:
     """One server process: listens on its configured port and runs proving sessions."""
 
-    def __init__(self, cfg: ServersConfig, sid: int, backend: Any = None, corrupt: bool = False,
-                 crash_at: str | None = None, record_dir: str | Path | None = None,
+    def __init__(self, cfg: ServersConfig, sid: int, backend: Any = None,
+                 record_dir: str | Path | None = None,
                  bind_dir: str | Path | None = None, listen: tuple[str, int] | None = None):
         self.cfg = cfg
         self.listen = listen
@@ -113,13 +115,20 @@ class ProvingServer:
             backend = get_backend()
         self.backend = backend
         self.scheme = get_scheme(cfg.scheme, cfg.scheme_params)
-        self.corrupt = corrupt
-        self.crash_at = crash_at
         self.recorder = Recorder(Path(record_dir) / f"server{sid}.bin") if record_dir else None
         self.log = ServerLog(log, {"sid": sid})
         self.gate = Gate(cfg, sid, self.private_key, self._owner_session, self.log)
         self._keys: dict[str, tuple[Path, Any]] = {}  # digest → (file, ProvingKey)
         self._digests: dict[Path, tuple[int, int, str]] = {}  # file → (mtime, size, SHA-256)
+
+    # ---- the session's network and driver (subclasses wrap them: tests/mpc/faults.py)
+    def network(self, tcp: TcpNetwork) -> Network:
+        """The network the prover runs over (the session's TCP links)."""
+        return tcp
+
+    def driver(self, material: SessionMaterial, pk: Any, net: Network) -> Groth16Driver:
+        """The scheme's driver for this session's material."""
+        return self.scheme.driver(material, pk, net, self.backend)
 
     # ---- proving keys
     def _find_key(self, digest: str) -> Any:
@@ -261,8 +270,8 @@ class ProvingServer:
             for j in peers:
                 self.recorder(self.sid, j, STEP_HANDSHAKE, CONFIRM)
         loop = asyncio.get_running_loop()
-        net = DigestNetwork(TcpNetwork(self.sid, self.cfg.n, loop, peers, self.cfg.timeout,
-                                       record=self.recorder, crash_at=self.crash_at))
+        net = DigestNetwork(self.network(TcpNetwork(self.sid, self.cfg.n, loop, peers,
+                                                    self.cfg.timeout, record=self.recorder)))
         try:
             result = await loop.run_in_executor(None, self._prove, net, material, pk)
         except Exception as exc:  # the owner judges who deviated from these digests
@@ -283,9 +292,7 @@ class ProvingServer:
         net.stats.bytes_received += len(CONFIRM) * len(net.peers)
         stages = StageClock(cpu0)
         with stages("expand"):
-            driver = self.scheme.driver(material, pk, net, self.backend)
-        if self.corrupt:
-            driver.corrupt = True
+            driver = self.driver(material, pk, net)
         proof = prove(pk, driver, self.backend, stage=stages)
         return {
             "kind": "result", "ok": True, "a": g1_to_bytes(proof.a), "b": g2_to_bytes(proof.b),
@@ -318,9 +325,10 @@ class StageClock:
 
 
 def run_server(cfg: ServersConfig, sid: int, ready: Callable[[], None] | None = None,
-               **kw: Any) -> None:
-    """Blocking: serve until interrupted; ``ready()`` once the port listens."""
-    server = ProvingServer(cfg, sid, **kw)
+               server_class: type[ProvingServer] | None = None, **kw: Any) -> None:
+    """Blocking: serve until interrupted; ``ready()`` once the port listens (``server_class``:
+    a subclass, for tests)."""
+    server = (server_class or ProvingServer)(cfg, sid, **kw)
     try:
         asyncio.run(server.serve_forever(ready=ready))
     except OSError as exc:

@@ -143,7 +143,6 @@ class TcpNetwork:
         peers: dict[int, tuple[FrameConn, frames.Channel]],
         timeout: float,
         record: RecordHook | None = None,
-        crash_at: str | None = None,
     ):
         self.party_id = party_id
         self.n_parties = n_parties
@@ -153,7 +152,6 @@ class TcpNetwork:
         self.timeout = timeout
         self.record = record
         self.stats = TrafficStats()
-        self.crash_at = crash_at  # test hook: the process exits abruptly when reaching this step
 
     def _peer(self, j: int) -> tuple[FrameConn, frames.Channel]:
         try:
@@ -161,14 +159,7 @@ class TcpNetwork:
         except KeyError:
             raise ValueError(f"server {self.party_id} has no connection to party {j}") from None
 
-    def _check_crash(self) -> None:
-        if self.crash_at is not None and self.step == self.crash_at:
-            import os
-
-            os._exit(17)  # simulate a crash in the middle of the protocol
-
     def send(self, to: int, data: bytes) -> None:
-        self._check_crash()
         conn, chan = self._peer(to)
         body = chan.seal(self.step, data)
         self.stats.bytes_sent += len(data)

@@ -66,7 +66,7 @@ def test_wrong_witness_is_refused(chain, backend):
     pk, z, _pub, _proof = chain
     bad = bytearray(z)
     bad[32 * 6] ^= 1  # a private wire
-    with pytest.raises(ProofError, match="does not satisfy constraint"):
+    with pytest.raises(ProofError, match="does not satisfy the rule: constraint #"):
         prove_plain(pk, bytes(bad), backend)
     with pytest.raises(ProofError, match="wires"):
         prove_plain(pk, z[:-32], backend)

@@ -28,7 +28,8 @@ def make_keys(rule: str, params: dict[str, int], inputs: dict, out: Path, backen
 
 
 class Cluster(ServerCluster):
-    """The tests' cluster: ``start(i, *extra)`` (re)starts one server (e.g. with a crash hook)."""
+    """The tests' cluster: ``start(i, *extra)`` (re)starts one server (e.g. with a crash hook:
+    ``--test-crash-at STEP``, ``--test-corrupt-shares``, see tests/mpc/faults.py)."""
 
     def __init__(self, directory: Path, n: int, circuits: dict[str, Path], timeout: float = 20.0,
                  record: bool = False, max_frame: int = 1 << 28, threads: int | None = None,
@@ -39,6 +40,13 @@ class Cluster(ServerCluster):
 
     def start(self, i: int, *extra: str) -> None:
         self.start_server(i, *extra)
+
+    def start_server(self, i: int, *extra: str, entry=("omnidsl.cli", "serve")) -> None:
+        """A server given a ``--test-*`` fault option runs ``tests.mpc.faults`` instead of
+        ``omnidsl serve`` (fault injection lives only in tests)."""
+        if any(a.startswith("--test-") for a in extra):
+            entry = ("tests.mpc.faults",)
+        super().start_server(i, *extra, entry=entry)
 
     def __enter__(self) -> Cluster:  # tests start servers themselves (start_all / start)
         return self

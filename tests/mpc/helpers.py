@@ -122,3 +122,12 @@ def material(pk, z, be, party: int, session_id: bytes, digest: str, n: int = 2) 
     mats = deal(be, z, pk.n_public + 1, pk.domain_size, n, session_id,
                 wire_bits=pk.r1cs.wire_bits)
     return material_to_msg(mats[party], digest)
+
+
+def prove_shared(cfg, pk_path, witness, backend=None, pk=None, **options):
+    """The data owner's run with the servers of ``cfg``, through the one entry point
+    (``omnidsl.proving.prove``: checks, deals, drives the servers, verifies)."""
+    from omnidsl.proving import prove
+
+    return prove(pk if pk is not None else pk_path, witness, parties=cfg, pk_path=pk_path,
+                 backend=backend, **options)

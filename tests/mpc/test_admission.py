@@ -24,11 +24,10 @@ from omnidsl.groth16.verifier import verify
 from omnidsl.mpc import codec, frames
 from omnidsl.mpc.admission import Busy, PreAuth, Rendezvous, ReplayStore, SessionSlots
 from omnidsl.mpc.config import Limits, file_digest
-from omnidsl.mpc.coordinator import prove_shared
 from omnidsl.mpc.schemes.additive.material import new_session_id
 from tests.groth16.cases import CASES
 from tests.mpc.cluster import Cluster, make_keys, wait_until
-from tests.mpc.helpers import exchange, material, proc_status
+from tests.mpc.helpers import exchange, material, proc_status, prove_shared
 
 MIB = 1 << 20
 #: docs/mpc.md: 64 pre-authentication connections × ≤ 384 KiB of stream buffer, plus slack for

@@ -12,7 +12,7 @@ import pytest
 
 from omnidsl.errors import NetworkError, ProofError
 from omnidsl.groth16.points import g1_to_bytes, g2_to_bytes
-from omnidsl.groth16.prover import dealt_msms, prove, public_signals
+from omnidsl.groth16.prover import check_satisfied, dealt_msms, prove, public_signals
 from omnidsl.groth16.setup import dev_setup
 from omnidsl.groth16.verifier import verify
 from omnidsl.mpc.attribution import (
@@ -20,16 +20,16 @@ from omnidsl.mpc.attribution import (
     SENT,
     DigestNetwork,
     attribute,
-    check_satisfied,
     decode_transcript,
     encode_transcript,
     judge_step,
 )
-from omnidsl.mpc.coordinator import prove_shared
 from omnidsl.mpc.network import LocalHub
 from omnidsl.mpc.schemes.additive import AdditiveDriver
 from omnidsl.mpc.schemes.additive.dealer import deal, share_dealt_msms
 from omnidsl.mpc.schemes.additive.material import expand_material, new_session_id
+from tests.mpc.faults import CorruptingDriver
+from tests.mpc.helpers import prove_shared
 
 
 def dealing(be, pk, z, n):
@@ -50,8 +50,9 @@ def session(be, pk, mats, corrupt=()):
     def party(i):
         net = DigestNetwork(hub.network(i))
         try:
-            d = AdditiveDriver(i, n, net, expand_material(mats[i], pk.r1cs.wire_bits), be,
-                               corrupt=i in corrupt)
+            d = AdditiveDriver(i, n, net, expand_material(mats[i], pk.r1cs.wire_bits), be)
+            if i in corrupt:
+                d = CorruptingDriver(d)
             p = prove(pk, d, be)
             replies[i] = {"ok": True, "a": g1_to_bytes(p.a), "b": g2_to_bytes(p.b),
                           "c": g1_to_bytes(p.c), "transcript": net.encode()}

@@ -36,7 +36,7 @@ from omnidsl.mpc.schemes.additive.material import MAX_MASK_SLACK, expand_materia
 from omnidsl.mpc.schemes.additive.shares import check_masked
 from omnidsl.mpc.schemes.additive.wire import material_from_msg, material_to_msg
 from tests.mpc.cluster import CIRCUITS, Cluster
-from tests.mpc.helpers import FixedPlain, run_parties
+from tests.mpc.helpers import FixedPlain, prove_shared, run_parties
 
 
 def ints(buf: bytes) -> list[int]:
@@ -246,12 +246,12 @@ def test_dealer_refuses_a_value_over_its_width(be, nb, monkeypatch):
             # check in deal stays as the second line (above)
             for mode_s in SHARE_MODES:
                 with pytest.raises(ProofError, match="the witness does not satisfy the rule"):
-                    coordinator.prove_shared(cfg, d / "proving_key.bin", with_value(v), be,
+                    prove_shared(cfg, d / "proving_key.bin", with_value(v), be,
                                              pk=pk, witness_msm=mode, shares=mode_s)
     assert calls == []  # nothing was sent
     # the valid witness does reach the network
     with pytest.raises(NetworkError, match="the network was reached"):
-        coordinator.prove_shared(cfg, d / "proving_key.bin", z, be, pk=pk, shares="uniform")
+        prove_shared(cfg, d / "proving_key.bin", z, be, pk=pk, shares="uniform")
     assert len(calls) == 1
 
 
@@ -432,7 +432,7 @@ def test_servers_with_a_version1_key_prove_with_uniform_masks(be, nb, tmp_path):
     (keys / "proving_key.bin").write_bytes(version1_key_bytes(pk))
     old = loads_proving_key((keys / "proving_key.bin").read_bytes())
     with Cluster(tmp_path / "cl", 2, {"old": keys}).start_all() as cl:
-        res = coordinator.prove_shared(cl.cfg, keys / "proving_key.bin", z, be, pk=old)
+        res = prove_shared(cl.cfg, keys / "proving_key.bin", z, be, pk=old)
         assert verify(pk.vk, res.public, res.proof, be)
         from omnidsl.mpc.config import file_digest
 

@@ -21,13 +21,12 @@ from omnidsl.field import R
 from omnidsl.groth16.verifier import verify
 from omnidsl.mpc import codec, frames, handshake
 from omnidsl.mpc.config import file_digest
-from omnidsl.mpc.coordinator import prove_shared
 from omnidsl.mpc.messages import encode_open
 from omnidsl.mpc.schemes.additive.material import new_session_id
 from omnidsl.mpc.schemes.additive.wire import material_frame_limit
 from tests.groth16.cases import CASES
 from tests.mpc.cluster import Cluster, make_keys, wait_until
-from tests.mpc.helpers import exchange, material, proc_status
+from tests.mpc.helpers import exchange, material, proc_status, prove_shared
 
 pytestmark = pytest.mark.slow
 

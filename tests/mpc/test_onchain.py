@@ -7,10 +7,10 @@ import pytest
 from omnidsl import chain as chains
 from omnidsl.backend import get_backend
 from omnidsl.groth16.formats import proof_to_json, public_to_json, vk_to_json
-from omnidsl.mpc.coordinator import prove_shared
 from omnidsl.solidity.render import compile_verifier, proof_calldata
 from tests.groth16.cases import CASES
 from tests.mpc.cluster import Cluster, make_keys
+from tests.mpc.helpers import prove_shared
 
 pytestmark = [pytest.mark.slow, pytest.mark.chain]
 

@@ -18,13 +18,14 @@ from omnidsl.compiler import compile_file
 from omnidsl.errors import NetworkError
 from omnidsl.field import R, limbs_to_bytes
 from omnidsl.mpc.config import file_digest
-from omnidsl.mpc.coordinator import _run, prove_shared
+from omnidsl.mpc.coordinator import _run
 from omnidsl.mpc.schemes.additive import shares
 from omnidsl.mpc.schemes.additive.dealer import deal
 from omnidsl.mpc.schemes.additive.material import PartyMaterial
 from omnidsl.mpc.schemes.additive.shares import check_masked
 from omnidsl.mpc.server import read_recording
 from tests.mpc.cluster import CIRCUITS, Cluster, make_keys
+from tests.mpc.helpers import prove_shared
 
 pytestmark = pytest.mark.slow
 

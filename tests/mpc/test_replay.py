@@ -26,10 +26,10 @@ import pytest
 from omnidsl.backend import get_backend
 from omnidsl.groth16.verifier import verify
 from omnidsl.mpc import frames
-from omnidsl.mpc.coordinator import prove_shared
 from omnidsl.procs import free_ports
 from tests.groth16.cases import CASES
 from tests.mpc.cluster import Cluster, make_keys
+from tests.mpc.helpers import prove_shared
 
 pytestmark = pytest.mark.slow
 

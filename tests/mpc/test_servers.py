@@ -18,9 +18,9 @@ from omnidsl.groth16.prover import public_signals
 from omnidsl.groth16.verifier import verify
 from omnidsl.mpc import frames
 from omnidsl.mpc.config import Limits
-from omnidsl.mpc.coordinator import prove_shared
 from tests.groth16.cases import CASES
 from tests.mpc.cluster import Cluster, make_keys, opening_bytes_sent, wait_until
+from tests.mpc.helpers import prove_shared
 
 pytestmark = pytest.mark.slow
 

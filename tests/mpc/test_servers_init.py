@@ -14,10 +14,10 @@ from omnidsl.errors import NetworkError
 from omnidsl.field import bytes_to_limbs
 from omnidsl.groth16.verifier import verify
 from omnidsl.mpc.config import load_config, write_config
-from omnidsl.mpc.coordinator import prove_shared
 from omnidsl.r1cs.wtnsfile import write_wtns
 from tests.groth16.cases import CASES
 from tests.mpc.cluster import Cluster, make_keys
+from tests.mpc.helpers import prove_shared
 
 
 def _digests(d: Path) -> dict[str, str]:

@@ -45,7 +45,7 @@ from omnidsl.mpc.schemes.additive.material import (
 from omnidsl.mpc.server import read_recording
 from tests.groth16.cases import CASES
 from tests.mpc.cluster import Cluster
-from tests.mpc.helpers import FixedPlain, NormBound, run_parties, split_materials
+from tests.mpc.helpers import FixedPlain, NormBound, prove_shared, run_parties, split_materials
 
 PAIRING_MSG = "the dealt share of π_B in G2 does not match"
 #: the steps of a split-mode run: π_A, π_B(G2), π_B(G1), then π_C (after the pairing check)
@@ -130,7 +130,7 @@ def test_split_mode_matches_plain_and_runs_only_three_g1_msms(be, nb, n):
 
 def test_servers_mode_runs_every_msm_and_plain_driver_deals_nothing(be, nb):
     pk, z = nb.pk, nb.z
-    assert getattr(PlainDriver(z, be), "dealt_msm_shares", None) is None
+    assert PlainDriver(z, be).dealt_msm_shares() is None  # the plain driver deals nothing
     cnt = CountingBackend(be)
     assert verify(pk.vk, public_signals(pk, z), prove_plain(pk, z, cnt), be)
     assert cnt.msms == {"g1": 4, "g2": 1}  # A, B1, L, H and B2
@@ -177,10 +177,10 @@ def test_bad_dealt_points_are_refused(be, nb):
     with pytest.raises(ValueError, match="witness MSM shares need"):
         dataclasses.replace(mats[0], witness_msm=b"x" * 10).validate()
     with pytest.raises(ProofError, match="must be one of split, servers"):
-        coordinator.prove_shared(None, nb.keys / "proving_key.bin", z, be, pk=pk,
+        prove_shared(None, nb.keys / "proving_key.bin", z, be, pk=pk,
                                  witness_msm="dealer")
     with pytest.raises(ProofError, match="must be one of bounded, uniform"):
-        coordinator.prove_shared(None, nb.keys / "proving_key.bin", z, be, pk=pk,
+        prove_shared(None, nb.keys / "proving_key.bin", z, be, pk=pk,
                                  shares="none")
 
 
@@ -378,7 +378,7 @@ def test_bound_sessions_accept_split_mode_and_refuse_forgeries(be, nb, tmp_path)
     with ServerCluster(tmp_path / "cl", n, {"nb": nb.keys}, timeout=20, bind=True) as cl:
         honest = committed(z, "task1-0xaa", cl)
         for mode in WITNESS_MSM_MODES:
-            res = coordinator.prove_shared(cl.cfg, pk_path, z, be, pk=pk, fixed=honest,
+            res = prove_shared(cl.cfg, pk_path, z, be, pk=pk, fixed=honest,
                                            bind_label="task1-0xaa", witness_msm=mode)
             assert verify(pk.vk, res.public, res.proof, be), mode
         assert res.dealer_msm_cpu_s == 0.0  # the last run was mode servers
@@ -405,7 +405,7 @@ def test_bound_sessions_accept_split_mode_and_refuse_forgeries(be, nb, tmp_path)
         # and the whole data-owner flow refuses that witness as the owner's own error, before
         # anything is sent (docs/mpc.md, Attribution)
         with pytest.raises(ProofError, match="the witness does not satisfy the rule"):
-            coordinator.prove_shared(cl.cfg, pk_path, bad, be, pk=pk, fixed=fixed_bad,
+            prove_shared(cl.cfg, pk_path, bad, be, pk=pk, fixed=fixed_bad,
                                      bind_label="task1-0xcc")
         assert cl.alive() == list(range(n))
 

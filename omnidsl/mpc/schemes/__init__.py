@@ -55,7 +55,7 @@ class FixedShares:
 
 @dataclass(frozen=True)
 class DealOptions:
-    """The data owner's choices for one dealing (``prove_shared``'s keyword arguments)."""
+    """The data owner's choices for one dealing (``omnidsl.proving.prove``'s keyword arguments)."""
 
     witness_msm: str = WITNESS_MSM_MODES[0]
     shares: str = SHARE_MODES[0]

@@ -20,7 +20,7 @@ import itertools
 
 from omnidsl.backend.base import G1, G2, Backend
 from omnidsl.errors import NetworkError, ProofError
-from omnidsl.field import FR_BYTES, int_to_bytes
+from omnidsl.field import FR_BYTES
 from omnidsl.groth16.driver import BlindingShares, DealtMsmShares
 from omnidsl.groth16.points import (
     G1_BYTES,
@@ -55,7 +55,6 @@ class AdditiveDriver:
         network: Network,
         material: ExpandedMaterial,
         backend: Backend,
-        corrupt: bool = False,
     ):
         if network.party_id != party_id or network.n_parties != n_parties:
             raise ValueError("network does not match this party")
@@ -64,7 +63,6 @@ class AdditiveDriver:
         self.net = network
         self.material = material
         self.backend = backend
-        self.corrupt = corrupt  # test-only: send a wrong share in every mul_vec
         self._triple_pos = 0
         self._blinding_used = False
         self._counters: dict[str, int] = {}
@@ -98,8 +96,6 @@ class AdditiveDriver:
         x, y, z = self.material.x[lo:hi], self.material.y[lo:hi], self.material.z[lo:hi]
         fr = self.backend
         de_share = beaver.mask(fr, a, b, x, y)
-        if self.corrupt and m:
-            de_share = fr.fr_add(de_share, int_to_bytes(1) + bytes((2 * m - 1) * FR_BYTES))
         step = self._step("mul_vec")
         if self.n_parties >= SLICED_MIN_PARTIES:
             de = self._open_sliced(de_share, step)

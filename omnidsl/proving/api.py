@@ -1,0 +1,132 @@
+"""``prove``: the one proving entry point — plain, N parties in this process, or N servers.
+
+``prove(pk, witness)`` runs the single-machine prover; ``parties=N`` runs N parties of the
+collaborative prover in this process over an in-process network (the oracle the N-server run must
+match); ``parties=ServersConfig | "servers.toml"`` shares the witness among the servers that
+file lists (``omnidsl serve``) and drives them over TCP.  Every mode returns a
+:class:`~omnidsl.groth16.result.ProofResult` that was verified here, in one place, against the
+proving key's verification key; a proof that does not verify is never returned.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from omnidsl.errors import ProofError
+from omnidsl.field import FR_BYTES, int_to_bytes, limbs_to_bytes
+from omnidsl.groth16.result import ProofResult
+
+if TYPE_CHECKING:
+    from omnidsl.groth16.keys import ProvingKey
+    from omnidsl.groth16.prover import StageHook
+    from omnidsl.mpc.config import ServersConfig
+    from omnidsl.mpc.schemes import Scheme
+
+#: what ``witness`` may be: n*32 bytes, (n, 4) uint64 limbs, or n integers (each < r)
+Witness = bytes | bytearray | memoryview | np.ndarray | Sequence[int]
+#: what ``parties`` may be
+Parties = None | int | str | Path
+
+
+def as_witness(witness: Witness) -> bytes:
+    """The witness as n*32 bytes (little-endian field elements), whatever form it came in."""
+    if isinstance(witness, bytes | bytearray | memoryview):
+        out = bytes(witness)
+    elif isinstance(witness, np.ndarray) and witness.ndim == 2 and witness.shape[1] == 4:
+        out = limbs_to_bytes(witness.astype(np.uint64, copy=False))
+    else:
+        try:
+            out = b"".join(int_to_bytes(int(v)) for v in witness)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ProofError(f"witness: not bytes, (n, 4) limbs or a list of field elements "
+                             f"({exc})") from None
+    if len(out) % FR_BYTES:
+        raise ProofError(f"witness: {len(out)} bytes is not a whole number of 32-byte elements")
+    return out
+
+
+def _key(pk: ProvingKey | str | Path) -> tuple[ProvingKey, Path | None]:
+    if isinstance(pk, str | Path):
+        from omnidsl.groth16.commands import PK_NAME
+        from omnidsl.groth16.keys import read_proving_key
+
+        path = Path(pk) / PK_NAME if Path(pk).is_dir() else Path(pk)
+        return read_proving_key(path), path
+    return pk, None
+
+
+def prove(pk: ProvingKey | str | Path, witness: Witness, parties: Parties | ServersConfig = None,
+          *, pk_path: str | Path | None = None, backend: Any = None,
+          stage: StageHook | None = None, scheme: str | Scheme | None = None,
+          **deal_options: Any) -> ProofResult:
+    """Prove ``witness`` with ``pk`` (a ProvingKey, a key file or a key directory) and verify.
+
+    ``parties``: None or 1 — the plain prover; an int N ≥ 2 — N parties in this process
+    (``scheme``: a sharing scheme or its name, default additive); a ServersConfig or the path of a
+    servers.toml — the servers it lists (the scheme it names; ``pk_path``, the key file the
+    servers know by its SHA-256, defaults to ``pk`` when that is a path).  ``deal_options``:
+    ``witness_msm``, ``shares``, ``fixed``, ``bind_label`` (``omnidsl.mpc.schemes.DealOptions``).
+    ``stage``: progress hook of the plain prover.  Raises ProofError (or NetworkError) with one
+    located message; nothing is returned unless the proof verifies."""
+    from omnidsl.groth16 import prover
+    from omnidsl.groth16.verifier import verify
+    from omnidsl.mpc.schemes import DealOptions
+
+    key, path = _key(pk)
+    z = as_witness(witness)
+    if backend is None:
+        from omnidsl.backend import get_backend
+
+        backend = get_backend()
+    prover.validate_witness(key, z)
+    options = DealOptions(**deal_options)  # refuses unknown modes whatever the parties
+    explain = None
+    t0 = time.perf_counter()
+    if parties is None or parties == 1:
+        if deal_options or scheme:
+            raise ProofError("sharing options (" + ", ".join([*deal_options, *(
+                ["scheme"] if scheme else [])]) + ") need parties (N ≥ 2 or servers)",
+                hint="the plain prover shares nothing")
+        proof = prover.prove_plain(key, z, backend, stage=stage or prover.no_stage)
+        result = ProofResult(proof, prover.public_signals(key, z), parties=1,
+                             wall_s=time.perf_counter() - t0)
+    elif isinstance(parties, int) and not isinstance(parties, bool):
+        from omnidsl.mpc.local import prove_local
+        from omnidsl.mpc.schemes import DEFAULT_SCHEME, get_scheme
+
+        prover.check_satisfied(key, z, backend)
+        chosen = get_scheme(scheme or DEFAULT_SCHEME) if scheme is None or isinstance(scheme, str) \
+            else scheme
+        result = prove_local(key, z, parties, backend, chosen, options)
+    else:
+        from omnidsl.mpc.config import load_config
+        from omnidsl.mpc.coordinator import run_session
+
+        if scheme:
+            raise ProofError("the scheme of a server run is the one servers.toml names",
+                             hint="set [scheme] in servers.toml")
+        cfg = load_config(parties) if isinstance(parties, str | Path) else parties
+        where = Path(pk_path) if pk_path is not None else path
+        if where is None:
+            raise ProofError("proving with servers needs the proving-key file (pk_path=...): "
+                             "the servers look the key up by its SHA-256")
+        prover.check_satisfied(key, z, backend)  # a bad witness is the owner's error
+        result, explain = run_session(cfg, where, z, backend, key, **deal_options)
+    if not verify(key.vk, result.public, result.proof, backend):
+        if explain is not None:
+            explain(ProofError("the servers' proof does not verify; nothing was written or "
+                               "submitted",
+                               hint="no server could be singled out; retry with other servers"))
+        raise ProofError(f"the proof of {result.parties} part{'ies' if result.parties > 1 else 'y'}"
+                         " does not verify; nothing was written",
+                         hint="a proving fault: report it with the keys and the witness")
+    result.verified = True
+    return result
+
+
+__all__ = ["Parties", "ProofResult", "Witness", "as_witness", "prove"]
