@@ -83,13 +83,17 @@ def faulty_server_class(corrupt: bool, crash_at: str | None) -> type:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from omnidsl.cli import configure_logging
     from omnidsl.mpc.commands import serve_options, serve_with
 
     p = argparse.ArgumentParser(prog="python -m tests.mpc.faults")
     serve_options(p)
+    p.add_argument("-v", "--verbose", action="count", default=0, help="as `omnidsl -v`")
+    p.add_argument("-q", "--quiet", action="store_true", help="as `omnidsl -q`")
     p.add_argument("--test-corrupt-shares", action="store_true")
     p.add_argument("--test-crash-at", metavar="STEP")
     args = p.parse_args(argv)
+    configure_logging(args.verbose, args.quiet)
     return serve_with(args, faulty_server_class(args.test_corrupt_shares, args.test_crash_at))
 
 

@@ -135,3 +135,14 @@ def test_cli_prove_parties_and_plain_write_verified_files(rule, tmp_path, capsys
                  "--servers", "x.toml"]) == 1
     assert "exclude each other" in capsys.readouterr().err
     assert not (tmp_path / "proof.json").exists()
+
+
+def test_n_parties_in_process_with_the_shamir_scheme(rule):
+    """The in-process mode runs any registered scheme (by name or as an object)."""
+    from omnidsl.mpc.schemes import get_scheme
+
+    _, limbs, pk, _, be = rule
+    for parties, scheme in ((3, "shamir"), (5, get_scheme("shamir", {"threshold": 2}))):
+        res = prove(pk, limbs, parties=parties, scheme=scheme, backend=be)
+        assert res.verified and res.parties == parties
+        assert verify(pk.vk, res.public, res.proof, be)
