@@ -92,3 +92,21 @@ def audit_market(audit_anvil):
     from omnidsl.market.client import MarketClient
 
     return MarketClient.deploy(audit_anvil)
+
+
+# ---- one anvil and one embedded chain for the session (tests/chain, tests/solidity)
+
+
+@pytest.fixture(scope="session")
+def anvil_w3() -> Iterator[Any]:
+    from omnidsl import chain
+
+    with chain.anvil() as w3:
+        yield w3
+
+
+@pytest.fixture(scope="session")
+def embedded_w3() -> Any:
+    from omnidsl import chain
+
+    return chain.embedded_chain()

@@ -5,13 +5,12 @@ Artifacts (tiny .ptau, circuits with ℓ public inputs, proofs) are built once p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from omnidsl import chain as chains
 from omnidsl.chain.artifacts import CompiledContract
 from omnidsl.solidity.render import compile_verifier
 from omnidsl.solidity.snarkjs_ref import (
@@ -73,14 +72,3 @@ def compiled_verifier(toy_circuit: Callable[[int], SnarkjsCircuit]
         return cache[n_public]
 
     return get
-
-
-@pytest.fixture(scope="session")
-def anvil_w3() -> Iterator[Any]:
-    with chains.anvil() as w3:
-        yield w3
-
-
-@pytest.fixture(scope="session")
-def embedded_w3() -> Any:
-    return chains.embedded_chain()

@@ -8,24 +8,8 @@ import pytest
 
 from omnidsl import chain as chains
 from omnidsl.errors import ChainError
-from omnidsl.solidity.compile import compile_sources
 
 pytestmark = pytest.mark.chain
-
-SRC = """// SPDX-License-Identifier: MIT
-pragma solidity ^0.8.20;
-contract Box {
-    uint256 public value;
-    constructor(uint256 v) { require(v != 13, "unlucky"); value = v; }
-    function set(uint256 v) external { require(v < 100, "Box: too big"); value = v; }
-}
-"""
-
-
-@pytest.fixture(scope="module")
-def box():
-    return compile_sources({"Box.sol": SRC})["Box"]
-
 
 @pytest.mark.parametrize("which", ["embedded", "anvil"])
 def test_deploy_transact_call_and_reverts(which, box, embedded_w3, anvil_w3):
