@@ -13,6 +13,7 @@ import argparse
 import os
 from pathlib import Path
 
+from omnidsl.argparsing import describe
 from omnidsl.errors import InputError, OmniDSLError
 from omnidsl.mpc.schemes import DEFAULT_SCHEME, get_scheme, scheme_names
 
@@ -88,11 +89,23 @@ def servers_init_command(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    s = sub.add_parser("serve", help="run one collaborative proving server")
+    s = sub.add_parser(
+        "serve", help="run one collaborative proving server",
+        **describe("Run server ID of servers.toml: it listens on its configured address, "
+                   "authenticates data owners and its peers by their X25519 keys, and proves "
+                   "sessions with the sharing scheme servers.toml names (docs/mpc.md).",
+                   ["omnidsl serve --id 0 --config cluster/servers.toml",
+                    "omnidsl serve --id 1 --config cluster/servers.toml --threads 4"]))
     serve_options(s)
     s.set_defaults(func=serve_command)
 
-    i = sub.add_parser("servers-init", help="write servers.toml and key files for N servers")
+    i = sub.add_parser(
+        "servers-init", help="write servers.toml and key files for N servers",
+        **describe("Write servers.toml and one X25519 key file per server for a cluster of N "
+                   "servers on consecutive ports (refuses to replace an existing cluster "
+                   "unless --force).",
+                   ["omnidsl servers-init 3 -o cluster --circuit nb=keys",
+                    "omnidsl servers-init 5 -o cluster --scheme shamir --threshold 2"]))
     i.add_argument("n", type=int, help="number of servers (≥ 2)")
     i.add_argument("-o", "--out", required=True, help="output directory")
     i.add_argument("--port", type=int, default=7100, help="port of server 0 (others follow)")

@@ -96,7 +96,7 @@ def _options(p: argparse.ArgumentParser) -> None:
     from omnidsl.mpc.schemes import SHARE_MODES, WITNESS_MSM_MODES
 
     p.add_argument("--keys", required=True, help="key directory (or proving_key.bin)")
-    p.add_argument("--witness", help="witness .wtns")
+    p.add_argument("--witness", required=True, help="witness .wtns")
     p.add_argument("-o", "--out", default="proof.json", help="proof output (snarkjs JSON)")
     p.add_argument("--public", default="public.json", help="public signals output")
     p.add_argument("--witness-msm", choices=WITNESS_MSM_MODES, help=WITNESS_MSM_HELP)
@@ -120,7 +120,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scheme", help="sharing scheme of --parties (default additive)")
     p.set_defaults(func=prove_command)
 
-    s = sub.add_parser("prove-shared", help="(deprecated) = prove --servers servers.toml")
+    s = sub.add_parser(
+        "prove-shared", help="(deprecated) = prove --servers servers.toml",
+        **describe("Deprecated spelling of `omnidsl prove --servers servers.toml` (says so on "
+                   "stderr, then does exactly that).",
+                   ["omnidsl prove-shared --servers servers.toml --keys keys --witness w.wtns"]))
     _options(s)
     s.add_argument("--servers", required=True, help="servers.toml")
     s.set_defaults(func=prove_shared_command)
