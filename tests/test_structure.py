@@ -193,6 +193,35 @@ def test_the_print_finder_sees_calls(tmp_path: Path) -> None:
     assert prints(f) == [3]
 
 
+def printed_warnings(path: Path) -> list[int]:
+    """Lines of ``print("warning: ...")`` calls (also f-strings) in ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    out = []
+    for n in ast.walk(tree):
+        if (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print"
+                and n.args):
+            first = n.args[0]
+            parts = first.values if isinstance(first, ast.JoinedStr) else [first]
+            head = parts[0] if parts else None
+            if (isinstance(head, ast.Constant) and isinstance(head.value, str)
+                    and head.value.lower().startswith("warning")):
+                out.append(n.lineno)
+    return out
+
+
+def test_warnings_go_through_logging() -> None:
+    """Also in the CLI layer: a warning is ``log.warning`` (``-q`` silences it), not a print."""
+    found = [f"{p.relative_to(ROOT)}:{n}" for p in sorted(PKG.rglob("*.py"))
+             for n in printed_warnings(p)]
+    assert found == []
+
+
+def test_the_warning_finder_sees_prints(tmp_path: Path) -> None:
+    f = tmp_path / "m.py"
+    f.write_text('print("warning: a")\nprint(f"Warning: {1}")\nprint("ok")\n')
+    assert printed_warnings(f) == [1, 2]
+
+
 # ------------------------------------------------------------------ docs/architecture.md
 
 ARCHITECTURE = ROOT / "docs" / "architecture.md"

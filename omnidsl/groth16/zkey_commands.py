@@ -46,16 +46,16 @@ def export_command(args: argparse.Namespace) -> int:
         if last == g1_to_bytes(pk.delta_g1):
             mpc = raw
         else:
-            print(f"warning: {sidecar} is the transcript of an earlier δ (the key was "
-                  "contributed to since): not exported", file=sys.stderr)
+            log.warning("%s is the transcript of an earlier δ (the key was contributed to "
+                        "since): not exported", sidecar)
     one = get_backend().g1_generator()
     if mpc is None and pk.contributions:
-        print(f"warning: {key_dir / PK_NAME} has {len(pk.contributions)} omnidsl "
-              "contribution(s): `snarkjs zkey verify` cannot check them (their transcript is "
-              "omnidsl's); check them with `omnidsl setup verify`", file=sys.stderr)
+        log.warning("%s has %d omnidsl contribution(s): `snarkjs zkey verify` cannot check "
+                    "them (their transcript is omnidsl's); check them with `omnidsl setup "
+                    "verify`", key_dir / PK_NAME, len(pk.contributions))
     elif mpc is None and pk.delta_g1 != one:
-        print("warning: a dev key (no transcript): `snarkjs zkey verify` will refuse it; "
-              "for a verifiable key use `omnidsl setup phase2`", file=sys.stderr)
+        log.warning("a dev key (no transcript): `snarkjs zkey verify` will refuse it; for a "
+                    "verifiable key use `omnidsl setup phase2`")
     with outputs.writing() as tmp:
         Z.write_zkey(pk, tmp(args.out), get_backend(), mpc)
     print(f"{args.out}: Groth16 zkey, {pk.n_wires} wires, {pk.n_public} public signals, "
