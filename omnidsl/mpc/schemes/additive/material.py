@@ -7,29 +7,24 @@ points): ``dealer.py``.  Its wire encoding and size checks: ``wire.py``.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from omnidsl.backend.base import Backend
 from omnidsl.field import FR_BYTES, R
-from omnidsl.groth16.driver import DealtMsmShares
-from omnidsl.groth16.points import (
-    G1_BYTES,
-    G2_BYTES,
-    g1_from_bytes,
-    g1_to_bytes,
-    g2_from_bytes,
-    g2_to_bytes,
-)
 from omnidsl.mpc import prg
 from omnidsl.mpc.schemes.additive import shares
+from omnidsl.mpc.schemes.session import (
+    SESSION_ID_BYTES,
+    WITNESS_MSM_BYTES,
+    decode_dealt_msms,
+    encode_dealt_msms,
+    new_session_id,
+)
 
 SCHEME_NAME = "additive"
 
-SESSION_ID_BYTES = 16
 L_WITNESS = b"witness"
 L_X = b"triple/x"
 L_Y = b"triple/y"
@@ -37,8 +32,6 @@ L_Z = b"triple/z"
 L_R = b"blind/r"
 L_S = b"blind/s"
 L_RS = b"blind/rs"
-#: size of one party's dealt witness-MSM shares: a ‖ b2
-WITNESS_MSM_BYTES = G1_BYTES + G2_BYTES
 #: largest accepted mask slack σ (bits above a wire's width)
 MAX_MASK_SLACK = 128
 
@@ -153,23 +146,6 @@ class ExpandedMaterial:
     witness_msm: bytes | None = None  # mode split: encoded DealtMsmShares (unchecked)
 
 
-def encode_dealt_msms(w: DealtMsmShares) -> bytes:
-    """a ‖ b2 in the backend's point encoding (WITNESS_MSM_BYTES)."""
-    return g1_to_bytes(w.a) + g2_to_bytes(w.b2)
-
-
-def decode_dealt_msms(buf: bytes, backend: Backend) -> DealtMsmShares:
-    """Inverse of :func:`encode_dealt_msms`; ValueError unless both are valid points."""
-    if len(buf) != WITNESS_MSM_BYTES:
-        raise ValueError(f"dealt MSM shares need {WITNESS_MSM_BYTES} bytes, got {len(buf)}")
-    a = g1_from_bytes(buf[:G1_BYTES])
-    b2 = g2_from_bytes(buf[G1_BYTES:])
-    if not (a is None or backend.g1_is_valid(a)) or not (b2 is None or backend.g2_is_valid(b2)):
-        raise ValueError("dealt MSM shares are not valid curve points")
-    return DealtMsmShares(a=a, b2=b2)
-
-
-
 def seeded_witness_share(seed: bytes, widths: np.ndarray, public: bytes,
                          is_leader: bool) -> bytes:
     """A seed-derived witness share (masks of the given widths) with the public-wire convention
@@ -208,7 +184,8 @@ def expand_material(m: PartyMaterial, wire_bits: np.ndarray | None = None) -> Ex
     )
 
 
-def new_session_id() -> bytes:
-    return secrets.token_bytes(SESSION_ID_BYTES)
-
-
+#: re-exported: the additive modules and their tests name them from here
+__all__ = ["L_R", "L_RS", "L_S", "L_WITNESS", "L_X", "L_Y", "L_Z", "MAX_MASK_SLACK", "SCHEME_NAME",
+           "SESSION_ID_BYTES", "WITNESS_MSM_BYTES", "ExpandedMaterial", "PartyMaterial",
+           "decode_dealt_msms", "encode_dealt_msms", "expand_material", "new_session_id",
+           "overwrite", "seeded_witness_share"]

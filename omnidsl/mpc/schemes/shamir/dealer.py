@@ -39,7 +39,7 @@ from omnidsl.backend.base import Backend
 from omnidsl.field import FR_BYTES, R
 from omnidsl.groth16.driver import DealtMsmShares
 from omnidsl.mpc import prg
-from omnidsl.mpc.schemes.additive.material import (
+from omnidsl.mpc.schemes.session import (
     SESSION_ID_BYTES,
     WITNESS_MSM_BYTES,
     decode_dealt_msms,
