@@ -6,14 +6,14 @@ With :class:`~omnidsl.groth16.plain.PlainDriver` it is the single-machine prover
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
 
 from omnidsl.backend.base import G1, G2, Backend
 from omnidsl.errors import ProofError
-from omnidsl.field import R, bytes_to_limbs
+from omnidsl.field import FR_BYTES, R, bytes_to_limbs, int_to_bytes, limbs_to_bytes
 from omnidsl.groth16.driver import DealtMsmShares, Groth16Driver
 from omnidsl.groth16.keys import Proof, ProvingKey
 from omnidsl.groth16.reduction import DEFAULT_REDUCTION, QAP, Reduction, pad
@@ -42,6 +42,28 @@ def check_satisfied(pk: ProvingKey, witness: bytes, backend: Backend) -> None:
             "fails (nothing was sent, nothing was proved)",
             hint="compute the witness for this circuit, its parameters and your inputs "
                  "(`omnidsl witness`)")
+
+
+#: what a witness may be: n*32 bytes, (n, 4) uint64 limbs (``Circuit.witness``), or n integers
+Witness = bytes | bytearray | memoryview | np.ndarray | Sequence[int]
+
+
+def as_witness(witness: Witness) -> bytes:
+    """The witness as n*32 bytes (little-endian field elements), whatever form it came in."""
+    if isinstance(witness, bytes | bytearray | memoryview):
+        out = bytes(witness)
+    elif isinstance(witness, np.ndarray) and witness.ndim == 2 and witness.shape[1] == 4:
+        out = limbs_to_bytes(witness.astype(np.uint64, copy=False))
+    else:
+        try:
+            out = b"".join(int_to_bytes(int(v)) for v in witness)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ProofError(f"witness: not bytes, (n, 4) limbs or a list of field elements "
+                             f"({exc})") from None
+    if len(out) % FR_BYTES:
+        raise ProofError(f"witness: {len(out)} bytes is not a whole number of 32-byte elements")
+    return out
+
 
 
 def validate_witness(pk: ProvingKey, z: bytes) -> None:
@@ -144,12 +166,13 @@ def dealt_msms(pk: ProvingKey, witness: bytes, backend: Backend) -> DealtMsmShar
                           b2=backend.g2_msm(bases["b2"], witness))
 
 
-def prove_plain(pk: ProvingKey, witness: bytes, backend: Backend,
+def prove_plain(pk: ProvingKey, witness: Witness, backend: Backend,
                 stage: StageHook = no_stage) -> Proof:
-    """Single-machine proof of a full witness (n_wires*32 bytes), checked first (shape, wire 0,
-    every constraint); not verified (``omnidsl.proving.prove`` verifies)."""
+    """Single-machine proof of a full witness (any :data:`Witness` form), checked first (shape,
+    wire 0, every constraint); not verified (``omnidsl.proving.prove`` verifies)."""
     from omnidsl.groth16.plain import PlainDriver
 
+    witness = as_witness(witness)
     validate_witness(pk, witness)
     check_satisfied(pk, witness, backend)
     return prove(pk, PlainDriver(witness, backend), backend, stage=stage)

@@ -11,14 +11,11 @@ proving key's verification key; a proof that does not verify is never returned.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from omnidsl.errors import ProofError
-from omnidsl.field import FR_BYTES, int_to_bytes, limbs_to_bytes
+from omnidsl.groth16.prover import Witness, as_witness
 from omnidsl.groth16.result import ProofResult
 
 if TYPE_CHECKING:
@@ -27,27 +24,8 @@ if TYPE_CHECKING:
     from omnidsl.mpc.config import ServersConfig
     from omnidsl.mpc.schemes import Scheme
 
-#: what ``witness`` may be: n*32 bytes, (n, 4) uint64 limbs, or n integers (each < r)
-Witness = bytes | bytearray | memoryview | np.ndarray | Sequence[int]
 #: what ``parties`` may be
 Parties = None | int | str | Path
-
-
-def as_witness(witness: Witness) -> bytes:
-    """The witness as n*32 bytes (little-endian field elements), whatever form it came in."""
-    if isinstance(witness, bytes | bytearray | memoryview):
-        out = bytes(witness)
-    elif isinstance(witness, np.ndarray) and witness.ndim == 2 and witness.shape[1] == 4:
-        out = limbs_to_bytes(witness.astype(np.uint64, copy=False))
-    else:
-        try:
-            out = b"".join(int_to_bytes(int(v)) for v in witness)
-        except (TypeError, ValueError, OverflowError) as exc:
-            raise ProofError(f"witness: not bytes, (n, 4) limbs or a list of field elements "
-                             f"({exc})") from None
-    if len(out) % FR_BYTES:
-        raise ProofError(f"witness: {len(out)} bytes is not a whole number of 32-byte elements")
-    return out
 
 
 def _key(pk: ProvingKey | str | Path) -> tuple[ProvingKey, Path | None]:

@@ -17,7 +17,7 @@ from omnidsl.errors import FormatError, ProofError
 from omnidsl.field import bytes_to_limbs, limbs_to_bytes
 from omnidsl.groth16.formats import read_proof, read_public, write_vk
 from omnidsl.groth16.keys import write_proving_key
-from omnidsl.groth16.prover import public_signals
+from omnidsl.groth16.prover import prove_plain, public_signals
 from omnidsl.groth16.setup import dev_setup
 from omnidsl.groth16.verifier import verify
 from omnidsl.mpc.config import load_config, write_config
@@ -53,6 +53,8 @@ def test_plain_prove_takes_the_witness_in_any_form(rule):
         assert res.public == public_signals(pk, z) and res.reports == []
         assert verify(pk.vk, res.public, res.proof, be)
     assert as_witness(limbs) == as_witness(ints) == z
+    # the plain prover itself takes the circuit's limbs (it used to need bytes)
+    assert verify(pk.vk, public_signals(pk, z), prove_plain(pk, limbs, be), be)
     # the key as a directory or a file
     assert prove(d, z, backend=be).verified and prove(d / "proving_key.bin", z).verified
     with pytest.raises(ProofError, match="not a whole number of 32-byte elements"):
