@@ -46,10 +46,6 @@ FAILURE_GRACE_S = 2.0
 log = logging.getLogger(__name__)
 
 
-#: one server's costs (the result type is shared by every proving mode)
-ServerReport = PartyReport
-
-
 def _stage_cpu(text: str) -> dict[str, float]:
     """Parse a server's ``name=seconds;...`` stage report (ignoring anything malformed)."""
     out = {}
@@ -240,7 +236,7 @@ def run_session(cfg: ServersConfig, pk_path: str | Path, witness: bytes, backend
         except (OmniDSLError, ValueError) as exc:
             failed.explain(ProofError(f"server {i} returned a malformed proof: {exc}"))
         proofs.add((a, b, c))
-        reports.append(ServerReport(
+        reports.append(PartyReport(
             i, float(str(r.get("cpu_s", "0"))), float(str(r.get("wall_s", "0"))),
             int(r.get("bytes_sent") or 0), int(r.get("bytes_received") or 0),
             int(r.get("wire_bytes_sent") or 0), material_bytes,
