@@ -222,6 +222,41 @@ def test_the_warning_finder_sees_prints(tmp_path: Path) -> None:
     assert printed_warnings(f) == [1, 2]
 
 
+# ------------------------------------------------------------------ the tests themselves
+
+
+def test_imports(path: Path) -> list[str]:
+    """The test modules (``test_*``) and conftests ``path`` imports."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: list[str] = []
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Import):
+            names += [a.name for a in n.names]
+        elif isinstance(n, ast.ImportFrom):
+            mod = n.module or ""
+            names += [mod] + [f"{mod}.{a.name}" if mod else a.name for a in n.names]
+    last = [(m, m.rsplit(".", 1)[-1]) for m in names]
+    return sorted({m for m, tail in last if tail.startswith("test_") or tail == "conftest"})
+
+
+test_imports.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
+def test_no_test_module_imports_another() -> None:
+    """Shared fixtures live in conftest.py, shared helpers in helper modules."""
+    files = sorted((ROOT / "tests").rglob("*.py"))
+    assert len(files) > 100
+    found = [f"{p.relative_to(ROOT)}: {m}" for p in files for m in test_imports(p)]
+    assert found == []
+
+
+def test_the_test_import_finder(tmp_path: Path) -> None:
+    f = tmp_path / "test_x.py"
+    f.write_text("from tests.mpc import test_local as T\nfrom test_market_e2e import DIM\n"
+                 "from tests.mpc.helpers import run_parties\nimport conftest\n")
+    assert test_imports(f) == ["conftest", "test_market_e2e", "tests.mpc.test_local"]
+
+
 # ------------------------------------------------------------------ docs/architecture.md
 
 ARCHITECTURE = ROOT / "docs" / "architecture.md"

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from r1cs.test_optimise import random_circuit
 
 import omnidsl.compiler.check as check_mod
 import omnidsl.compiler.termpool as termpool
@@ -25,6 +24,7 @@ from omnidsl.market.dsl_rule import SOURCE as MARKET
 from omnidsl.r1cs.coeffs import CoeffTable
 from omnidsl.r1cs.r1csfile import _ConstraintStream, write_r1cs
 from omnidsl.r1cs.system import R1CS
+from tests.r1cs.helpers import random_circuit
 
 THRESH = """rule Thresh(D = 1000) {
     private g: fixed[D] bits 16 frac 12;

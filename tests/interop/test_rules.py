@@ -3,59 +3,17 @@ constraint checker on valid and corrupted witnesses."""
 
 from __future__ import annotations
 
-import itertools
-from pathlib import Path
-from typing import Any
-
 import numpy as np
 import pytest
 
 from omnidsl.compiler.check import violated
-from omnidsl.compiler.circuit import Circuit, compile_file
-from omnidsl.errors import AssertionFailed
+from omnidsl.compiler.circuit import compile_file
 from omnidsl.field import R, ints_to_limbs, limbs_to_ints
-from omnidsl.lang.parser import parse_file
 from omnidsl.r1cs.r1csfile import read_r1cs, write_r1cs
 from omnidsl.r1cs.symfile import read_sym, write_sym
 from omnidsl.r1cs.wtnsfile import read_wtns, write_wtns
 
-from .tools import r1cs_info, run, wtns_check
-
-CIRCUITS = Path(__file__).resolve().parents[2] / "circuits"
-RULES = sorted(CIRCUITS.glob("*.omni"))
-
-
-def small_params(path: Path) -> dict[str, int]:
-    """Every parameter of the rule set to a small size (vectors of 5, counts of 2)."""
-    return {p.name: (5 if p.name.upper().startswith("D") or p.name == "N" else 2)
-            for p in parse_file(path).params}
-
-
-def find_inputs(c: Circuit) -> dict[str, Any]:
-    """Inputs that satisfy the rule: small positive private values, public scalars at their
-    extremes, 0 or their smallest positive value (tried in every combination), public vectors
-    like the private ones."""
-    rng = np.random.default_rng(3)
-    base: dict[str, Any] = {}
-    scalars = []
-    for lay in c.inputs:
-        step = 1.0 / (1 << lay.frac)
-        if lay.length is not None:
-            base[lay.name] = [round(float(v), 3) for v in rng.uniform(0.05, 0.2, lay.length)]
-        elif lay.visibility == "private":
-            base[lay.name] = 0.1
-        else:
-            scalars.append((lay.name, lay.info.lo * step, lay.info.hi * step, step))
-    for choice in itertools.product((2, 1, 0, 3), repeat=len(scalars)):
-        inputs = dict(base)
-        for (name, lo, hi, step), k in zip(scalars, choice, strict=True):
-            inputs[name] = (lo, 0.0, hi, step)[k]  # step: the smallest positive value
-        try:
-            c.witness(inputs)
-        except AssertionFailed:
-            continue
-        return inputs
-    raise AssertionError(f"no satisfying inputs found for rule {c.name}")
+from .tools import CIRCUITS, RULES, find_inputs, r1cs_info, run, small_params, wtns_check
 
 
 def test_rules_exist():

@@ -9,14 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from r1cs.helpers import num2bits, num2bits_witness, satisfied
-from r1cs.test_files import _sections
-from r1cs.test_optimise import random_circuit
 
 from omnidsl.compiler.optimise import optimise
 from omnidsl.field import R, ints_to_limbs, limbs_to_ints
 from omnidsl.r1cs.r1csfile import read_r1cs, write_r1cs
 from omnidsl.r1cs.symfile import read_sym, write_sym
 from omnidsl.r1cs.wtnsfile import read_wtns, write_wtns
+from tests.r1cs.helpers import random_circuit, sections
 
 from .tools import circom_compile, export_json, r1cs_info, run, wtns_check
 
@@ -97,8 +96,8 @@ def test_read_circom2_files(tmp_path):
     assert not satisfied(r, z)
     # our writer reproduces circom's sections byte for byte (circom orders them 2, 1, 3)
     write_r1cs(tmp_path / "again.r1cs", r)
-    ours = _sections((tmp_path / "again.r1cs").read_bytes())
-    theirs = _sections(path.read_bytes())
+    ours = sections((tmp_path / "again.r1cs").read_bytes())
+    theirs = sections(path.read_bytes())
     assert [t for t, _ in theirs] == [2, 1, 3]
     assert dict(ours) == dict(theirs)
     syms = read_sym(tmp_path / "main.sym")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import struct
 
 import numpy as np
 
@@ -46,3 +47,69 @@ def random_system(rng: random.Random, n_wires: int, m: int, max_terms: int = 3,
     rows = [(lc(), lc(), lc()) for _ in range(m)]
     return R1CS.from_rows(n_wires, n_pub_out, n_pub_in, n_prv_in, rows,
                           constraint_line=np.arange(1, m + 1, dtype=np.int32))
+
+
+def random_circuit(rng: random.Random, n_in: int = 2, n_gates: int = 12, domain: int = 3):
+    """A random circuit and a satisfying witness: wires are computed gate by gate.
+
+    Returns (r1cs, witness).  Inputs (wire 1.. n_in) are public/private inputs; gates mix
+    products, linear definitions, equalities, constants, booleanity and linear checks.
+    """
+    z = [1] + [rng.randrange(domain) for _ in range(n_in)]
+    rows = []
+
+    def lc(k: int) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for _ in range(k):
+            out[rng.randrange(len(z))] = rng.choice([1, -1, 2, 3, -5, rng.randrange(R)])
+        return out
+
+    def val(d: dict[int, int]) -> int:
+        return sum(c * z[w] for w, c in d.items()) % R
+
+    for _ in range(n_gates):
+        kind = rng.choice(["mul", "lin", "linB", "eq", "const", "bool", "check", "check"])
+        new = len(z)
+        if kind == "mul":
+            a, b = lc(rng.randint(1, 2)), lc(rng.randint(1, 2))
+            z.append(val(a) * val(b) % R)
+            rows.append((a, b, {new: 1}))
+        elif kind == "lin":
+            b = lc(rng.randint(1, 4))
+            z.append(3 * val(b) % R)
+            rows.append(({0: 3}, b, {new: 1}))
+        elif kind == "linB":
+            a = lc(rng.randint(1, 3))
+            z.append(val(a) % R)
+            rows.append((a, {0: 7}, {new: 7}))
+        elif kind == "eq":
+            src = rng.randrange(1, len(z))
+            z.append(z[src] * 5 % R)
+            rows.append(({}, {}, {new: 1, src: -5}))
+        elif kind == "const":
+            z.append(11)
+            rows.append(({0: 1}, {new: 1}, {0: 11}))
+        elif kind == "bool":
+            z.append(rng.randrange(2))
+            rows.append(({new: 1}, {new: 1, 0: -1}, {}))
+        else:  # a linear relation among existing wires that holds (constant term adjusts it)
+            c = lc(rng.randint(1, 4))
+            c[0] = (c.get(0, 0) - val(c)) % R
+            rows.append(({}, {0: 1}, c) if rng.random() < 0.5 else ({0: 2}, {}, c))
+    n_pub = rng.randint(0, n_in)
+    r = R1CS.from_rows(len(z), 0, n_pub, n_in - n_pub, rows,
+                       constraint_line=np.arange(1, len(rows) + 1, dtype=np.int32),
+                       labels={w: f"main.w[{w}]" for w in range(1, len(z))})
+    assert satisfied(r, z)
+    return r, z
+
+
+def sections(data: bytes) -> list[tuple[int, bytes]]:
+    """(type, body) of every section of an iden3 binary file, in file order."""
+    n = struct.unpack_from("<I", data, 8)[0]
+    pos, out = 12, []
+    for _ in range(n):
+        t, size = struct.unpack_from("<IQ", data, pos)
+        out.append((t, data[pos + 12: pos + 12 + size]))
+        pos += 12 + size
+    return out

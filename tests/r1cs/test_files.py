@@ -18,7 +18,7 @@ from omnidsl.r1cs.symfile import read_sym, write_sym
 from omnidsl.r1cs.system import R1CS, SparseMatrix
 from omnidsl.r1cs.wtnsfile import read_wtns, write_wtns
 
-from .helpers import num2bits, random_system
+from .helpers import num2bits, random_system, sections
 
 
 def same_system(a: R1CS, b: R1CS) -> None:
@@ -61,16 +61,6 @@ def test_random_round_trip(tmp_path, seed):
     same_system(r, read_r1cs(tmp_path / "r.r1cs"))
 
 
-def _sections(data: bytes) -> list[tuple[int, bytes]]:
-    n = struct.unpack_from("<I", data, 8)[0]
-    pos, out = 12, []
-    for _ in range(n):
-        t, size = struct.unpack_from("<IQ", data, pos)
-        out.append((t, data[pos + 12: pos + 12 + size]))
-        pos += 12 + size
-    return out
-
-
 def _assemble(magic: bytes, version: int, secs: list[tuple[int, bytes]]) -> bytes:
     out = magic + struct.pack("<II", version, len(secs))
     for t, body in secs:
@@ -81,7 +71,7 @@ def _assemble(magic: bytes, version: int, secs: list[tuple[int, bytes]]) -> byte
 def test_sections_in_any_order_and_unknown_skipped(tmp_path):
     r = num2bits(5)
     write_r1cs(tmp_path / "a.r1cs", r)
-    secs = _sections((tmp_path / "a.r1cs").read_bytes())
+    secs = sections((tmp_path / "a.r1cs").read_bytes())
     shuffled = [secs[2], (99, b"\x07" * 13), secs[1], secs[0]]
     (tmp_path / "b.r1cs").write_bytes(_assemble(b"r1cs", 1, shuffled))
     same_system(r, read_r1cs(tmp_path / "b.r1cs"))
@@ -98,7 +88,7 @@ def test_every_truncation_is_a_format_error(tmp_path):
 
 
 def _with_section(data: bytes, stype: int, body: bytes) -> bytes:
-    secs = [(t, body if t == stype else b) for t, b in _sections(data)]
+    secs = [(t, body if t == stype else b) for t, b in sections(data)]
     return _assemble(data[:4], struct.unpack_from("<I", data, 4)[0], secs)
 
 
@@ -107,7 +97,7 @@ def _with_section(data: bytes, stype: int, body: bytes) -> bytes:
 def test_malformed_files(tmp_path, case):
     write_r1cs(tmp_path / "a.r1cs", num2bits(3))
     data = bytearray((tmp_path / "a.r1cs").read_bytes())
-    secs = dict(_sections(bytes(data)))
+    secs = dict(sections(bytes(data)))
     if case == "magic":
         data[:4] = b"wtns"
         msg = "magic"
@@ -135,7 +125,7 @@ def test_malformed_files(tmp_path, case):
         data = _with_section(bytes(data), 2, bytes(c))
         msg = "≥ r"
     elif case == "missing_constraints":
-        data = _assemble(b"r1cs", 1, [(t, b) for t, b in _sections(bytes(data)) if t != 2])
+        data = _assemble(b"r1cs", 1, [(t, b) for t, b in sections(bytes(data)) if t != 2])
         msg = "constraints section"
     elif case == "extra_bytes":
         data = _with_section(bytes(data), 2, secs[2] + b"\0\0\0\0")

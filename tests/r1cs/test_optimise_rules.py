@@ -6,12 +6,12 @@ from __future__ import annotations
 import random
 
 import pytest
-from interop.test_rules import RULES, find_inputs, small_params
 
 from omnidsl.compiler.check import violated
 from omnidsl.compiler.circuit import compile_file
 from omnidsl.compiler.optimise import optimise_full
 from omnidsl.field import R, ints_to_limbs, limbs_to_ints
+from tests.interop.tools import RULES, find_inputs, small_params
 
 
 @pytest.mark.parametrize("level", [1, 2])
