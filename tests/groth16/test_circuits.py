@@ -53,5 +53,6 @@ def test_cli_setup_from_rule(tmp_path, capsys):
     assert main(["setup", str(CIRCUITS / "range.omni"), "--param", "D=4", "-o", str(keys)]) == 0
     vk = json.loads((keys / "verification_key.json").read_text())
     assert vk["protocol"] == "groth16" and vk["nPublic"] == 2 and len(vk["IC"]) == 3
-    assert main(["setup", str(CIRCUITS / "range.omni"), "--param", "D", "-o", str(keys)]) == 1
+    # a malformed --param is a usage error (exit 2, the CLI's convention for argument errors)
+    assert main(["setup", str(CIRCUITS / "range.omni"), "--param", "D", "-o", str(keys)]) == 2
     assert "NAME=INTEGER" in capsys.readouterr().err
