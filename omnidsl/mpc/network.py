@@ -50,12 +50,10 @@ class Network(Protocol):
 
 @dataclass
 class TrafficStats:
-    """Bytes and messages one party sent/received (payload bytes, before framing)."""
+    """Bytes one party sent/received (payload bytes, before framing) and its rounds."""
 
     bytes_sent: int = 0
     bytes_received: int = 0
-    messages_sent: int = 0
-    messages_received: int = 0
     rounds: list[str] = field(default_factory=list)
 
 
@@ -184,7 +182,6 @@ class LocalNetwork:
     def send(self, to: int, data: bytes) -> None:
         self._check_peer(to)
         self.stats.bytes_sent += len(data)
-        self.stats.messages_sent += 1
         self.hub._queues[(self.party_id, to)].put((self.step, bytes(data)))
 
     def recv(self, frm: int) -> bytes:
@@ -214,7 +211,6 @@ class LocalNetwork:
                 f"while this party is at step {self.step!r}"
             )
         self.stats.bytes_received += len(data)
-        self.stats.messages_received += 1
         if self.hub.record is not None:
             with self.hub._lock:
                 self.hub.record(self.party_id, frm, step, data)

@@ -163,7 +163,6 @@ class TcpNetwork:
         conn, chan = self._peer(to)
         body = chan.seal(self.step, data)
         self.stats.bytes_sent += len(data)
-        self.stats.messages_sent += 1
         self.loop.call_soon_threadsafe(conn.write, body)
 
     def flush(self) -> None:
@@ -182,7 +181,6 @@ class TcpNetwork:
         body = self._run(conn.get(timeout, self.step), f"recv from party {frm}")
         _, payload = chan.open(body, self.step)
         self.stats.bytes_received += len(payload)
-        self.stats.messages_received += 1
         if self.record is not None:
             self.record(self.party_id, frm, self.step, payload)
         return payload
