@@ -1,5 +1,8 @@
-"""Structural rules of the tree (issue 12): small modules, the coordinator independent of the
-server, and docs/architecture.md naming only what exists.
+"""Structural rules of the tree (issue 12): small modules (Python and Rust), the MPC coordinator
+independent of the server, logging instead of prints outside the CLI layer, test modules that do
+not import each other, and documents that name only what exists (docs/architecture.md: files,
+modules, classes; every doc and README: source files; native/README.md: every Rust module; no
+citation of "DESIGN §", a file outside the repository).
 
 The import-graph rules between subpackages (no cycle, `solidity` does not import `market`) are
 in ``tests/test_import_graph.py``; this file adds the module-level rules inside ``omnidsl.mpc``.
