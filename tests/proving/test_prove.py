@@ -148,3 +148,18 @@ def test_n_parties_in_process_with_the_shamir_scheme(rule):
         res = prove(pk, limbs, parties=parties, scheme=scheme, backend=be)
         assert res.verified and res.parties == parties
         assert verify(pk.vk, res.public, res.proof, be)
+
+
+def test_servers_by_path_with_the_key_directory(rule, tmp_path):
+    """parties = the path of servers.toml, pk = the key directory: the servers' key file is
+    found from it (pk_path not needed), and the result is the same type, verified."""
+    from tests.mpc.cluster import Cluster
+
+    _, limbs, pk, d, be = rule
+    with Cluster(tmp_path / "cl", 2, {"nb": d}, timeout=20).start_all() as cl:
+        res = prove(d, limbs, parties=str(cl.config_path), backend=be)
+        assert isinstance(res, ProofResult) and res.verified and res.parties == 2
+        assert verify(pk.vk, res.public, res.proof, be)
+        assert sorted(r.server for r in res.reports) == [0, 1] and res.failed == {}
+        with pytest.raises(ProofError, match="the scheme of a server run is the one"):
+            prove(d, limbs, parties=cl.cfg, scheme="shamir", backend=be)
