@@ -343,6 +343,24 @@ def test_docs_name_only_source_files_that_exist() -> None:
     assert missing == []
 
 
+def test_docs_name_only_bare_files_that_exist() -> None:
+    """A bare file name in backticks (``server.py``, ``Market.sol``) exists in the document's
+    package or folder, or anywhere in omnidsl/, contracts/, circuits/, tests/, benchmarks/ or
+    native/src/."""
+    roots = [PKG, ROOT / "contracts", ROOT / "circuits", ROOT / "tests", ROOT / "benchmarks",
+             NATIVE]
+    missing, checked = [], 0
+    for doc in DOCS:
+        here = doc_bases(doc)
+        text = doc.read_text(encoding="utf-8")
+        for name in re.findall(r"`([\w.-]+\.(?:py|rs|sol|j2|omni))`", text):
+            checked += 1
+            if not any(any(r.rglob(name)) for r in [*([here] if here else []), *roots]):
+                missing.append(f"{doc.relative_to(ROOT)}: {name}")
+    assert checked >= 50
+    assert missing == []
+
+
 @pytest.mark.parametrize(("name", "exists"), [
     ("lang/parser.py", True), ("omnidsl/cli.py", True), ("mpc/", True),
     ("omnidsl/<stage>/commands.py", True), ("lang/nothing.py", False), ("DESIGN.md", False),
