@@ -30,7 +30,7 @@ Parties = None | int | str | Path
 
 def _key(pk: ProvingKey | str | Path) -> tuple[ProvingKey, Path | None]:
     if isinstance(pk, str | Path):
-        from omnidsl.groth16.commands import PK_NAME
+        from omnidsl.groth16.keydir import PK_NAME
         from omnidsl.groth16.keys import read_proving_key
 
         path = Path(pk) / PK_NAME if Path(pk).is_dir() else Path(pk)
