@@ -41,6 +41,8 @@ def prove_local(pk: Any, witness: bytes, n_parties: int, backend: Any, scheme: S
     proofs: list[Any] = [None] * n_parties
     errors: list[BaseException | None] = [None] * n_parties
     cpu = [0.0] * n_parties
+    first: list[int] = []  # the party that failed first (the others fail because it stopped)
+    lock = threading.Lock()
 
     def party(i: int) -> None:
         c0 = time.thread_time()
@@ -48,8 +50,10 @@ def prove_local(pk: Any, witness: bytes, n_parties: int, backend: Any, scheme: S
             proofs[i] = prove(pk, scheme.driver(materials[i], pk, nets[i], backend), backend)
         except BaseException as exc:  # reported below; the other parties must not hang
             errors[i] = exc
-            if hub.aborted is None:
-                hub.abort(f"party {i} failed")
+            with lock:
+                if not first:
+                    first.append(i)
+                    hub.abort(f"party {i} failed")
         finally:
             cpu[i] = time.thread_time() - c0
 
@@ -58,15 +62,11 @@ def prove_local(pk: Any, witness: bytes, n_parties: int, backend: Any, scheme: S
         t.start()
     for t in threads:
         t.join()
-    first = next((i for i, e in enumerate(errors) if e is not None
-                  and not str(getattr(e, "message", e)).endswith("failed")), None)
-    first = first if first is not None else next(
-        (i for i, e in enumerate(errors) if e is not None), None)
-    if first is not None:
-        exc = errors[first]
+    if first:
+        exc = errors[first[0]]
         if isinstance(exc, OmniDSLError):
             raise exc
-        raise ProofError(f"party {first} failed: {type(exc).__name__}: {exc}") from exc
+        raise ProofError(f"party {first[0]} failed: {type(exc).__name__}: {exc}") from exc
     if len({(p.a, p.b, p.c) for p in proofs}) != 1:
         raise ProofError("the parties opened different proofs (a driver fault)")
     reports = [PartyReport(i, cpu[i], 0.0, n.stats.bytes_sent, n.stats.bytes_received,

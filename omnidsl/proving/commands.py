@@ -32,8 +32,9 @@ SHARES_HELP = ("bounded (default): statistically hiding masks sized by the key's
 
 
 def prove_command(args: argparse.Namespace) -> int:
-    from omnidsl.groth16.commands import PK_NAME, Progress, load_keys, load_witness
+    from omnidsl.groth16.commands import Progress, load_witness
     from omnidsl.groth16.formats import write_proof, write_public
+    from omnidsl.groth16.keydir import PK_NAME, load_keys
     from omnidsl.proving import prove
 
     if not (args.keys and args.witness):

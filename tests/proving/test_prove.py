@@ -103,6 +103,10 @@ def test_verification_happens_in_one_place_for_every_mode(rule, tmp_path):
         opts = {"witness_msm": "servers"} if parties else {}
         with pytest.raises(ProofError, match="does not verify; nothing was written"):
             prove(mixed, limbs, parties=parties, backend=be, **opts)
+    # mode split: the failing party's own error is reported, not "party j failed" (the abort
+    # it caused in the others)
+    with pytest.raises(ProofError, match="the dealt share of π_B in G2 does not match"):
+        prove(mixed, limbs, parties=3, backend=be)
 
 
 def test_options_need_parties_and_unknown_schemes_are_refused(rule, tmp_path):
