@@ -88,8 +88,8 @@ def prove_command(args: argparse.Namespace) -> int:
 
 def prove_shared_command(args: argparse.Namespace) -> int:
     """Deprecated alias: ``prove-shared`` = ``prove --servers``."""
-    print("omnidsl prove-shared is deprecated: use `omnidsl prove --servers servers.toml ...`",
-          file=sys.stderr)
+    log.warning("omnidsl prove-shared is deprecated: use `omnidsl prove --servers servers.toml "
+                "...`")
     return prove_command(args)
 
 
