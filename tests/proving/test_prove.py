@@ -154,7 +154,7 @@ def test_n_parties_in_process_with_the_shamir_scheme(rule):
         assert verify(pk.vk, res.public, res.proof, be)
 
 
-def test_servers_by_path_with_the_key_directory(rule, tmp_path):
+def test_servers_by_path_with_the_key_directory(rule, tmp_path, caplog):
     """parties = the path of servers.toml, pk = the key directory: the servers' key file is
     found from it (pk_path not needed), and the result is the same type, verified."""
     from tests.mpc.cluster import Cluster
@@ -167,3 +167,12 @@ def test_servers_by_path_with_the_key_directory(rule, tmp_path):
         assert sorted(r.server for r in res.reports) == [0, 1] and res.failed == {}
         with pytest.raises(ProofError, match="the scheme of a server run is the one"):
             prove(d, limbs, parties=cl.cfg, scheme="shamir", backend=be)
+        # the old verb still works and says it is deprecated
+        wtns = tmp_path / "w.wtns"
+        write_wtns(wtns, limbs)
+        out = tmp_path / "p.json"
+        assert main(["prove-shared", "--servers", str(cl.config_path), "--keys", str(d),
+                     "--witness", str(wtns), "-o", str(out),
+                     "--public", str(tmp_path / "pub.json")]) == 0
+        assert verify(pk.vk, read_public(tmp_path / "pub.json"), read_proof(out), be)
+        assert "prove-shared is deprecated: use `omnidsl prove --servers" in caplog.text
