@@ -65,6 +65,9 @@ def prove(pk: ProvingKey | str | Path, witness: Witness, parties: Parties | Serv
     options = DealOptions(**deal_options)  # refuses unknown modes whatever the parties
     explain = None
     t0 = time.perf_counter()
+    if isinstance(parties, bool):
+        raise ProofError(f"parties={parties!r}: expected None, a number of parties, a "
+                         "ServersConfig or the path of a servers.toml")
     if parties is None or parties == 1:
         if deal_options or scheme:
             raise ProofError("sharing options (" + ", ".join([*deal_options, *(
@@ -89,6 +92,9 @@ def prove(pk: ProvingKey | str | Path, witness: Witness, parties: Parties | Serv
             raise ProofError("the scheme of a server run is the one servers.toml names",
                              hint="set [scheme] in servers.toml")
         cfg = load_config(parties) if isinstance(parties, str | Path) else parties
+        if isinstance(cfg, bool) or (not hasattr(cfg, "servers") and not hasattr(cfg, "scheme")):
+            raise ProofError(f"parties={parties!r}: expected None, a number of parties, a "
+                             "ServersConfig or the path of a servers.toml")
         where = Path(pk_path) if pk_path is not None else path
         if where is None:
             raise ProofError("proving with servers needs the proving-key file (pk_path=...): "

@@ -117,6 +117,11 @@ def test_options_need_parties_and_unknown_schemes_are_refused(rule, tmp_path):
         prove(pk, limbs, parties=2, witness_msm="owner", backend=be)
     with pytest.raises(FormatError, match="unknown sharing scheme 'rot13'"):
         prove(pk, limbs, parties=2, scheme="rot13", backend=be)
+    for bad in (True, 2.5, object()):
+        with pytest.raises(ProofError, match="expected None, a number of parties, a ServersConfig"):
+            prove(pk, limbs, parties=bad, backend=be)
+    with pytest.raises(ProofError, match="at least 2 parties, not 0"):
+        prove(pk, limbs, parties=0, backend=be)
     cfg = load_config(write_config(tmp_path, 2, 7100))
     with pytest.raises(ProofError, match="proving with servers needs the proving-key file"):
         prove(pk, limbs, parties=cfg, backend=be)
