@@ -76,12 +76,12 @@ def prove(pk: ProvingKey | str | Path, witness: Witness, parties: Parties | Serv
         proof = prover.prove_plain(key, z, backend, stage=stage or prover.no_stage)
         result = ProofResult(proof, prover.public_signals(key, z), parties=1,
                              wall_s=time.perf_counter() - t0)
-    elif isinstance(parties, int) and not isinstance(parties, bool):
+    elif isinstance(parties, int):
         from omnidsl.mpc.local import prove_local
         from omnidsl.mpc.schemes import DEFAULT_SCHEME, get_scheme
 
         prover.check_satisfied(key, z, backend)
-        chosen = get_scheme(scheme or DEFAULT_SCHEME) if scheme is None or isinstance(scheme, str) \
+        chosen = get_scheme(scheme or DEFAULT_SCHEME) if not scheme or isinstance(scheme, str) \
             else scheme
         result = prove_local(key, z, parties, backend, chosen, options)
     else:
@@ -92,7 +92,7 @@ def prove(pk: ProvingKey | str | Path, witness: Witness, parties: Parties | Serv
             raise ProofError("the scheme of a server run is the one servers.toml names",
                              hint="set [scheme] in servers.toml")
         cfg = load_config(parties) if isinstance(parties, str | Path) else parties
-        if isinstance(cfg, bool) or (not hasattr(cfg, "servers") and not hasattr(cfg, "scheme")):
+        if not hasattr(cfg, "servers") and not hasattr(cfg, "scheme"):
             raise ProofError(f"parties={parties!r}: expected None, a number of parties, a "
                              "ServersConfig or the path of a servers.toml")
         where = Path(pk_path) if pk_path is not None else path
