@@ -33,7 +33,7 @@ from tests.mpc.shamir_faults import Crashed, crash
 
 
 @pytest.fixture(scope="module")
-def nb(be, tmp_path_factory):
+def nb_two(be, tmp_path_factory):
     """norm_bound keys and two different witnesses (A, B) for it."""
     from tests.mpc.cluster import make_keys
 
@@ -124,8 +124,8 @@ def test_shamir_proof_is_the_plain_proof_and_verifies(be, tmp_path, rule, n, t, 
 
 # ---------------------------------------------------------------- fault tolerance
 @pytest.mark.parametrize("step", ["consistency#0", "open_g1#0", "open_g2#0", "open_g1#2"])
-def test_two_of_five_crash_mid_proof_and_the_proof_verifies(be, nb, step):
-    pk, z, _ = nb
+def test_two_of_five_crash_mid_proof_and_the_proof_verifies(be, nb_two, step):
+    pk, z, _ = nb_two
     run = run_parties(pk, deal_for(pk, z, 5, 1, be), be, wait_s=10, wrap=crash({3: step, 4: step}))
     assert set(run.errors) == {3, 4} and all(isinstance(e, Crashed) for e in run.errors.values())
     assert ok(pk, z, run.proof(), be)
@@ -137,8 +137,8 @@ def test_two_of_five_crash_mid_proof_and_the_proof_verifies(be, nb, step):
         assert quorums[step] == [0, 1, 2] and quorums["open_g1#2"] == [0, 1, 2]
 
 
-def test_a_party_that_hangs_is_dropped_after_the_deadline(be, nb):
-    pk, z, _ = nb
+def test_a_party_that_hangs_is_dropped_after_the_deadline(be, nb_two):
+    pk, z, _ = nb_two
     run = run_parties(pk, deal_for(pk, z, 5, 1, be), be, wait_s=1.5,
                       wrap=crash({1: "open_g1#1"}, silent=True))
     assert set(run.errors) == {1}
@@ -148,8 +148,8 @@ def test_a_party_that_hangs_is_dropped_after_the_deadline(be, nb):
         assert dict(run.drivers[i].quorums)["open_g1#2"] == [0, 2, 3, 4]
 
 
-def test_three_of_five_crash_and_the_error_names_them(be, nb):
-    pk, z, _ = nb
+def test_three_of_five_crash_and_the_error_names_them(be, nb_two):
+    pk, z, _ = nb_two
     run = run_parties(pk, deal_for(pk, z, 5, 1, be), be, wait_s=10,
                       wrap=crash({2: "open_g1#0", 3: "open_g1#0", 4: "open_g2#0"}))
     assert run.proofs == {}
@@ -164,8 +164,8 @@ def test_three_of_five_crash_and_the_error_names_them(be, nb):
         run.proof()
 
 
-def test_n3_t1_opens_pi_a_with_two_but_pi_c_needs_three(be, nb):
-    pk, z, _ = nb
+def test_n3_t1_opens_pi_a_with_two_but_pi_c_needs_three(be, nb_two):
+    pk, z, _ = nb_two
     run = run_parties(pk, deal_for(pk, z, 3, 1, be), be, wait_s=10,
                       wrap=crash({2: "open_g1#1"}))
     assert run.proofs == {}
@@ -186,10 +186,10 @@ def _tamper(mats: list[ShamirMaterial], j: int, wire: int) -> list[ShamirMateria
 
 
 @pytest.mark.parametrize("crashed", [{}, {3: "consistency#0", 4: "consistency#0"}])
-def test_inconsistent_witness_shares_are_caught_before_anything_opens(be, nb, crashed):
+def test_inconsistent_witness_shares_are_caught_before_anything_opens(be, nb_two, crashed):
     """The dealer gives party 2 a share of another witness (one wire differs): whatever quorum
     opens, the witness is not defined, so nothing may be opened."""
-    pk, z, _ = nb
+    pk, z, _ = nb_two
     mats = _tamper(deal_for(pk, z, 5, 1, be), 2, 5)
     run = run_parties(pk, mats, be, wait_s=10, wrap=crash(crashed))
     assert run.proofs == {}
@@ -203,8 +203,8 @@ def test_inconsistent_witness_shares_are_caught_before_anything_opens(be, nb, cr
         assert run.drivers[i].opened == []
 
 
-def test_equivocated_digest_lists_are_caught(be, nb):
-    pk, z, _ = nb
+def test_equivocated_digest_lists_are_caught(be, nb_two):
+    pk, z, _ = nb_two
     mats = deal_for(pk, z, 5, 1, be)
     d = bytearray(mats[1].digests)
     d[4 * 32] ^= 1  # party 1 is told another digest for party 4
@@ -214,8 +214,8 @@ def test_equivocated_digest_lists_are_caught(be, nb):
     assert any("dealt another list of material digests" in str(e) for e in run.errors.values())
 
 
-def test_dealt_pi_b_of_another_witness_is_refused_before_pi_c(be, nb):
-    pk, z, z2 = nb
+def test_dealt_pi_b_of_another_witness_is_refused_before_pi_c(be, nb_two):
+    pk, z, z2 = nb_two
     mats = deal_for(pk, z, 5, 1, be)
     points = share_points(be, dealt_msms(pk, z2, be), 5, 1)
     good = [expand(m).witness_msm for m in mats]
@@ -227,8 +227,8 @@ def test_dealt_pi_b_of_another_witness_is_refused_before_pi_c(be, nb):
     assert all(s != "open_g1#2" for d in run.drivers.values() for s, _ in d.opened)
 
 
-def test_dealt_pi_a_of_another_witness_gives_a_rejected_proof(be, nb):
-    pk, z, z2 = nb
+def test_dealt_pi_a_of_another_witness_gives_a_rejected_proof(be, nb_two):
+    pk, z, z2 = nb_two
     mats = deal_for(pk, z, 5, 1, be)
     points = share_points(be, dealt_msms(pk, z2, be), 5, 1)
     good = [expand(m).witness_msm for m in mats]
@@ -238,8 +238,8 @@ def test_dealt_pi_a_of_another_witness_gives_a_rejected_proof(be, nb):
     assert not ok(pk, z, proof, be) and not ok(pk, z2, proof, be)
 
 
-def test_a_party_dealt_points_off_the_polynomial_is_dropped_when_opened(be, nb):
-    pk, z, _ = nb
+def test_a_party_dealt_points_off_the_polynomial_is_dropped_when_opened(be, nb_two):
+    pk, z, _ = nb_two
     mats = deal_for(pk, z, 5, 1, be)
     other = share_points(be, dealt_msms(pk, z, be), 5, 1)  # another random sharing of P_A
     mats = recommit([dataclasses.replace(m, witness_msm=other[3]) if i == 3 else m
@@ -290,10 +290,10 @@ class Liar:
                                          ({1: ["open_g1#2"]}, ["open_g1#2"]),
                                          ({0: ["open_g1#1"], 4: ["open_g2#0"]},
                                           ["open_g1#1", "open_g2#0"])])
-def test_lying_servers_are_decoded_around_named_and_dropped(be, nb, liars, steps):
+def test_lying_servers_are_decoded_around_named_and_dropped(be, nb_two, liars, steps):
     """N = 5, t = 1: a degree-1 opening of 5 shares corrects 2 wrong ones, π_C (degree 2) 1;
     a malformed share (the G2 step) is dropped like a wrong one."""
-    pk, z, _ = nb
+    pk, z, _ = nb_two
     run = run_parties(pk, deal_for(pk, z, 5, 1, be), be, wait_s=10,
                       wrap=lambda i, net: Liar(net, liars[i], be) if i in liars else net)
     assert ok(pk, z, run.proof(), be)
@@ -305,8 +305,8 @@ def test_lying_servers_are_decoded_around_named_and_dropped(be, nb, liars, steps
             assert "off the polynomial" in why or "malformed" in why
 
 
-def test_too_many_liars_for_pi_c_abort_with_a_clear_error(be, nb):
-    pk, z, _ = nb
+def test_too_many_liars_for_pi_c_abort_with_a_clear_error(be, nb_two):
+    pk, z, _ = nb_two
     liars = {1: ["open_g1#2"], 3: ["open_g1#2"]}
     run = run_parties(pk, deal_for(pk, z, 5, 1, be), be, wait_s=10,
                       wrap=lambda i, net: Liar(net, liars[i], be) if i in liars else net)
