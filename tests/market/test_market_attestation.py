@@ -29,13 +29,13 @@ BAD = 1000 * 4096  # every entry 1000.0: far outside |g_i| <= 4.0
 
 
 @pytest.fixture(scope="module")
-def rule() -> dsl_rule.DslRule:
+def dsl24() -> dsl_rule.DslRule:
     return dsl_rule.setup(DIM)
 
 
-def test_lattice_attack_finds_a_valid_gradient_with_the_fingerprint_of_an_invalid_one(rule):
+def test_lattice_attack_finds_a_valid_gradient_with_the_fingerprint_of_an_invalid_one(dsl24):
     """The attack the market must survive is real: given ρ, an invalid g_bad has a short twin."""
-    max_norm = rule.pinned_value(1 << 20)
+    max_norm = dsl24.pinned_value(1 << 20)
     for _ in range(3):
         rho = secrets.randbelow(R)
         target = agg.fingerprint([BAD] * DIM, rho)
@@ -43,12 +43,12 @@ def test_lattice_attack_finds_a_valid_gradient_with_the_fingerprint_of_an_invali
         assert forged is not None
         assert agg.fingerprint(forged, rho) == target
         assert max(abs(x) for x in forged) <= 4 * 4096
-        assert rule.satisfies(forged, max_norm) and not rule.satisfies([BAD] * DIM, max_norm)
+        assert dsl24.satisfies(forged, max_norm) and not dsl24.satisfies([BAD] * DIM, max_norm)
 
 
-def test_attestation_digest_is_the_contracts(rule):
+def test_attestation_digest_is_the_contracts(dsl24):
     w3 = embedded_chain()
-    actors = setup_actors(w3, rule, n_owners=1, n_servers=2)
+    actors = setup_actors(w3, dsl24, n_owners=1, n_servers=2)
     m = actors.mo.market
     proofs = [secrets.randbelow(2**256) for _ in range(16)]
     inputs = [secrets.randbelow(R) for _ in range(8)]
@@ -59,19 +59,19 @@ def test_attestation_digest_is_the_contracts(rule):
 
 @pytest.mark.slow
 @pytest.mark.chain
-def test_lll_binding_bypass_with_a_colluding_server_is_refused_on_chain(rule, tmp_path):
-    pk_path = rule.write_proving_key(tmp_path / "keys")
+def test_lll_binding_bypass_with_a_colluding_server_is_refused_on_chain(dsl24, tmp_path):
+    pk_path = dsl24.write_proving_key(tmp_path / "keys")
     with ServerCluster(tmp_path / "cluster", 3, {"market": tmp_path / "keys"}, bind=True,
                        timeout=20.0) as cluster:
         w3 = embedded_chain()
-        actors = setup_actors(w3, rule, n_owners=3, n_servers=3)
+        actors = setup_actors(w3, dsl24, n_owners=3, n_servers=3)
         mo, servers, dos = actors.mo, actors.servers, actors.dos
         market = mo.market
         for k, s in enumerate(servers):
-            s.binding = rule.binding_for(cluster.bind_dir(k))
+            s.binding = dsl24.binding_for(cluster.bind_dir(k))
         honest, cheat, absent = dos
         colluder, *honest_servers = servers
-        max_norm = rule.pinned_value(1 << 20)
+        max_norm = dsl24.pinned_value(1 << 20)
         now = int(w3.eth.get_block("latest")["timestamp"])
         tid = mo.open_task([s.account for s in servers], REWARD, FEE, 3 * (REWARD + 3 * FEE),
                            now + 600, pinned_value=max_norm, bond=BOND)
@@ -89,22 +89,22 @@ def test_lll_binding_bypass_with_a_colluding_server_is_refused_on_chain(rule, tm
         committed = cheat.vectors[tid]
         target = agg.fingerprint(committed, rho)
         forged = short_preimage(agg.fingerprint([BAD] * DIM, rho), rho, DIM)
-        assert forged is not None and rule.satisfies(forged, max_norm)
+        assert forged is not None and dsl24.satisfies(forged, max_norm)
         forged_v = [*forged, committed[DIM]]
-        inp = rule.witness_input(forged_v, cheat.account, rho, max_norm)
+        inp = dsl24.witness_input(forged_v, cheat.account, rho, max_norm)
         # the bound servers refuse to prove it (not the shares they committed to) ...
         with pytest.raises(OmniDSLError, match="refuses to prove"):
-            rule.prove_shared(cluster.cfg, pk_path, inp, agg.share_vector(forged_v, 3),
+            dsl24.prove_shared(cluster.cfg, pk_path, inp, agg.share_vector(forged_v, 3),
                               bind_label(tid, cheat.account))
         # ... so it proves g' on its own machine with the proving key it holds
-        [forged_item] = rule.prove_many([inp])
-        assert int(forged_item[1][rule.layout.fp_index]) == target
+        [forged_item] = dsl24.prove_many([inp])
+        assert int(forged_item[1][dsl24.layout.fp_index]) == target
         # variant: a DO that shared nothing at all proves a valid gradient locally
-        [absent_item] = rule.prove_many([rule.witness_input([*good, 0], absent.account, rho,
+        [absent_item] = dsl24.prove_many([dsl24.witness_input([*good, 0], absent.account, rho,
                                                             max_norm)])
         # the honest DO proves through the servers (their processes record the proof)
-        honest_item, _ = rule.prove_shared(cluster.cfg, pk_path,
-                                           rule.witness_input(honest.vectors[tid],
+        honest_item, _ = dsl24.prove_shared(cluster.cfg, pk_path,
+                                           dsl24.witness_input(honest.vectors[tid],
                                                               honest.account, rho, max_norm),
                                            honest.dealt[tid], bind_label(tid, honest.account))
         other_batch = [honest_item]
@@ -164,7 +164,7 @@ def test_lll_binding_bypass_with_a_colluding_server_is_refused_on_chain(rule, tm
         rho2 = market.task(tid2).rho
         forged2 = short_preimage(agg.fingerprint([BAD] * DIM, rho2), rho2, DIM)
         assert forged2 is not None
-        items2 = rule.prove_many([rule.witness_input([*forged2, cheat.vectors[tid2][DIM]],
+        items2 = dsl24.prove_many([dsl24.witness_input([*forged2, cheat.vectors[tid2][DIM]],
                                                      cheat.account, rho2, max_norm)])
         for s in servers:
             s.record(tid2, items2)  # every server lies about having produced it

@@ -10,7 +10,6 @@ from market_helpers import advance_time
 
 from omnidsl.chain import anvil
 from omnidsl.errors import ChainError
-from omnidsl.market import dsl_rule
 from omnidsl.market.demo import BOND, FEE, REWARD, setup_actors
 
 pytestmark = [pytest.mark.chain]
@@ -19,17 +18,12 @@ DIM = 8
 GRADS = [[3, -5, 0, 7, -4096, 4095, 1, -1], [100, 200, -300, 0, 0, 1, 2, 3]]
 
 
-@pytest.fixture(scope="module")
-def rule() -> dsl_rule.DslRule:
-    return dsl_rule.setup(DIM)
-
-
-def _round(w3, rule):
+def _round(w3, dsl):
     """Open a task, share, commit, reveal, prove (single-machine stand-in, recorded by every
     server) and submit two valid proofs; returns (actors, task id, escrow)."""
-    actors = setup_actors(w3, rule, n_owners=2, n_servers=3)
+    actors = setup_actors(w3, dsl, n_owners=2, n_servers=3)
     mo, servers, dos = actors.mo, actors.servers, actors.dos
-    max_norm = rule.pinned_value(1 << 20)
+    max_norm = dsl.pinned_value(1 << 20)
     now = int(w3.eth.get_block("latest")["timestamp"])
     escrow = 3 * (REWARD + 3 * FEE)
     tid = mo.open_task([s.account for s in servers], REWARD, FEE, escrow, now + 600,
@@ -41,7 +35,7 @@ def _round(w3, rule):
     for s in servers:
         s.reveal(tid)
     rho = mo.market.task(tid).rho
-    items = rule.prove_many([rule.witness_input(d.vectors[tid], d.account, rho, max_norm)
+    items = dsl.prove_many([dsl.witness_input(d.vectors[tid], d.account, rho, max_norm)
                              for d in dos])
     for s in servers:
         s.record(tid, items)
@@ -50,9 +44,9 @@ def _round(w3, rule):
     return actors, tid, escrow
 
 
-def test_a_withheld_aggregate_share_costs_the_server_its_fees_and_bond(rule):
+def test_a_withheld_aggregate_share_costs_the_server_its_fees_and_bond(dsl):
     with anvil() as w3:
-        actors, tid, escrow = _round(w3, rule)
+        actors, tid, escrow = _round(w3, dsl)
         mo, servers, dos = actors.mo, actors.servers, actors.dos
         m = mo.market
         # DOs are paid on acceptance; no server has earned anything yet
@@ -96,9 +90,9 @@ def test_a_withheld_aggregate_share_costs_the_server_its_fees_and_bond(rule):
         assert m.total_held() == m.ether_balance() == 0
 
 
-def test_every_server_delivers_and_the_mo_opens_the_shares(rule):
+def test_every_server_delivers_and_the_mo_opens_the_shares(dsl):
     with anvil() as w3:
-        actors, tid, escrow = _round(w3, rule)
+        actors, tid, escrow = _round(w3, dsl)
         mo, servers = actors.mo, actors.servers
         m = mo.market
         advance_time(w3, 601)  # the deadline closes submissions without the MO
@@ -124,9 +118,9 @@ def test_every_server_delivers_and_the_mo_opens_the_shares(rule):
         assert m.reclaimable(tid) == escrow - 2 * (REWARD + 3 * FEE)  # nothing forfeited
 
 
-def test_a_garbage_delivery_is_named(rule):
+def test_a_garbage_delivery_is_named(dsl):
     with anvil() as w3:
-        actors, tid, _ = _round(w3, rule)
+        actors, tid, _ = _round(w3, dsl)
         mo, servers = actors.mo, actors.servers
         mo.close(tid)
         servers[0].deliver(tid)

@@ -8,21 +8,14 @@ from __future__ import annotations
 
 import secrets
 
-import pytest
 from lattice import lll
 
 from omnidsl.field import R
 from omnidsl.market import aggregate as agg
-from omnidsl.market import dsl_rule
 from omnidsl.market.roles import DataOwner
 
 DIM = 8
 GRAD = [3, -5, 0, 7, -4096, 4095, 1, -1]
-
-
-@pytest.fixture(scope="module")
-def rule() -> dsl_rule.DslRule:
-    return dsl_rule.setup(DIM)
 
 
 class _Sink:
@@ -55,14 +48,14 @@ def _recover_two(fp: int, known: list[int | None], rho: int) -> list[int] | None
     return None
 
 
-def test_a_proof_no_longer_tests_a_candidate_gradient(rule):
+def test_a_proof_no_longer_tests_a_candidate_gradient(dsl):
     rho = secrets.randbelow(R)
     owner = "0x" + "cd" * 20
     v1, v2 = _shared_vector(GRAD), _shared_vector(GRAD)
     assert v1[:DIM] == v2[:DIM] == GRAD and v1[DIM] != v2[DIM]  # fresh mask per sharing
-    (_, pub1), (_, pub2) = rule.prove_many([rule.witness_input(v, owner, rho, 1 << 20)
+    (_, pub1), (_, pub2) = dsl.prove_many([dsl.witness_input(v, owner, rho, 1 << 20)
                                             for v in (v1, v2)])
-    fp1, fp2 = int(pub1[rule.layout.fp_index]), int(pub2[rule.layout.fp_index])
+    fp1, fp2 = int(pub1[dsl.layout.fp_index]), int(pub2[dsl.layout.fp_index])
     assert fp1 == agg.fingerprint(v1, rho) and fp2 == agg.fingerprint(v2, rho)
     # the exact candidate test of an observer fails for the TRUE gradient ...
     assert agg.fingerprint(GRAD, rho) not in (fp1, fp2)
