@@ -253,6 +253,30 @@ def test_no_test_module_imports_another() -> None:
     assert found == []
 
 
+def fixture_names(path: Path) -> set[str]:
+    """The pytest fixtures ``path`` defines at module level."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return {n.name for n in tree.body if isinstance(n, ast.FunctionDef)
+            and any("fixture" in ast.unparse(d) for d in n.decorator_list)}
+
+
+def test_no_test_module_shadows_a_conftest_fixture() -> None:
+    """A fixture name means one thing in a folder: a module defining a fixture its conftest.py
+    (or a parent's) already provides gets another shape under the same name."""
+    tests = ROOT / "tests"
+    assert {"be", "nb"} <= fixture_names(tests / "mpc" / "conftest.py")  # the reader works
+    shadowed = []
+    for p in sorted(tests.rglob("test_*.py")):
+        shared: set[str] = set()
+        for d in [p.parent, *p.parent.parents]:
+            if (d / "conftest.py").exists():
+                shared |= fixture_names(d / "conftest.py")
+            if d == tests:
+                break
+        shadowed += [f"{p.relative_to(ROOT)}: {f}" for f in sorted(fixture_names(p) & shared)]
+    assert shadowed == []
+
+
 def test_the_test_import_finder(tmp_path: Path) -> None:
     f = tmp_path / "test_x.py"
     f.write_text("from tests.mpc import test_local as T\nfrom test_market_e2e import DIM\n"

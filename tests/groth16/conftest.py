@@ -35,7 +35,7 @@ def chain(backend):
 
 @pytest.fixture(scope="module")
 def ptau(tmp_path_factory) -> Path:
-    """A 2^8 powers-of-tau prepared for phase 2 (test_snarkjs.py makes its own with snarkjs)."""
+    """A 2^8 powers-of-tau prepared for phase 2 (test_snarkjs.py has snarkjs_ptau, made by snarkjs)."""
     from omnidsl.solidity.snarkjs_ref import tiny_ptau
 
     return tiny_ptau(tmp_path_factory.mktemp("ptau"), power=8)

@@ -27,7 +27,7 @@ def _run(cmd: list[str | Path], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def ptau(tmp_path_factory, snarkjs) -> Path:
+def snarkjs_ptau(tmp_path_factory, snarkjs) -> Path:
     """A 2^8 powers-of-tau with one contribution, prepared for phase 2 — made by snarkjs."""
     d = tmp_path_factory.mktemp("ptau")
     for cmd in (["powersoftau", "new", "bn128", "8", "p0.ptau"],
@@ -79,28 +79,28 @@ def test_snarkjs_accepts_dev_proof(files, snarkjs, tmp_path, capsys):
                  str(tmp_path / "proof.json")]) == 1
 
 
-def test_phase2_from_snarkjs_ptau(files, ptau, snarkjs, tmp_path, capsys):
+def test_phase2_from_snarkjs_ptau(files, snarkjs_ptau, snarkjs, tmp_path, capsys):
     keys = tmp_path / "keys"
     for f in ("chain.r1cs", "chain.wtns"):
         (tmp_path / f).write_bytes((files / f).read_bytes())
     k0, k1 = tmp_path / "k0", tmp_path / "k1"
-    assert main(["setup", str(tmp_path / "chain.r1cs"), "--ptau", str(ptau), "-o",
+    assert main(["setup", str(tmp_path / "chain.r1cs"), "--ptau", str(snarkjs_ptau), "-o",
                  str(k0)]) == 0
     # no contribution yet: the transcript check refuses δ = 1
-    assert main(["setup", "verify", str(k0), "--ptau", str(ptau)]) == 1
+    assert main(["setup", "verify", str(k0), "--ptau", str(snarkjs_ptau)]) == 1
     assert "no phase-2 contribution" in capsys.readouterr().err
     assert main(["setup", "contribute", str(k0), "-o", str(k1), "--name", "alice",
                  "--entropy", "x"]) == 0
     assert main(["setup", "contribute", str(k1), "-o", str(keys), "--name", "bob"]) == 0
     # one key directory per contribution: the earlier ones are still there and verify
-    assert main(["setup", "verify", str(k1), "--ptau", str(ptau)]) == 0
+    assert main(["setup", "verify", str(k1), "--ptau", str(snarkjs_ptau)]) == 0
     assert "1 contribution(s)" in capsys.readouterr().out
-    assert main(["setup", "verify", str(keys), "--ptau", str(ptau),
+    assert main(["setup", "verify", str(keys), "--ptau", str(snarkjs_ptau),
                  "--circuit", str(tmp_path / "chain.r1cs")]) == 0
     assert "2 contribution(s)" in capsys.readouterr().out
     other = tmp_path / "other.r1cs"
     write_r1cs(other, chain_circuit(K - 1, n_pub_in=len(XS)))
-    assert main(["setup", "verify", str(keys), "--ptau", str(ptau), "--circuit", str(other)]) == 1
+    assert main(["setup", "verify", str(keys), "--ptau", str(snarkjs_ptau), "--circuit", str(other)]) == 1
     assert "are not for" in capsys.readouterr().err
     assert _prove_and_verify(tmp_path, keys) == 0
     out = _snarkjs_verify(snarkjs, tmp_path)
@@ -136,33 +136,33 @@ def _tamper(keys: Path, how: str, backend) -> None:
 
 
 @pytest.mark.parametrize("how", ["pok", "delta", "g2", "l_query", "h_query", "a_query", "drop"])
-def test_tampered_transcript_fails(files, ptau, tmp_path, how, backend, capsys):
+def test_tampered_transcript_fails(files, snarkjs_ptau, tmp_path, how, backend, capsys):
     keys = tmp_path / "keys"
     k0, k1 = tmp_path / "k0", tmp_path / "k1"
-    assert main(["setup", str(files / "chain.r1cs"), "--ptau", str(ptau), "-o", str(k0)]) == 0
+    assert main(["setup", str(files / "chain.r1cs"), "--ptau", str(snarkjs_ptau), "-o", str(k0)]) == 0
     assert main(["setup", "contribute", str(k0), "-o", str(k1), "--name", "alice"]) == 0
     assert main(["setup", "contribute", str(k1), "-o", str(keys), "--name", "mallory"]) == 0
     _tamper(keys, how, backend)
     capsys.readouterr()
-    assert main(["setup", "verify", str(keys), "--ptau", str(ptau)]) == 1
+    assert main(["setup", "verify", str(keys), "--ptau", str(snarkjs_ptau)]) == 1
     assert "error:" in capsys.readouterr().err
 
 
-def test_ptau_too_small_and_malformed(files, ptau, tmp_path, capsys):
+def test_ptau_too_small_and_malformed(files, snarkjs_ptau, tmp_path, capsys):
     big = tmp_path / "big.r1cs"
     write_r1cs(big, chain_circuit(300, n_pub_in=1))
-    assert main(["setup", str(big), "--ptau", str(ptau), "-o", str(tmp_path / "k")]) == 1
+    assert main(["setup", str(big), "--ptau", str(snarkjs_ptau), "-o", str(tmp_path / "k")]) == 1
     assert "larger power" in capsys.readouterr().err
     bad = tmp_path / "bad.ptau"
-    bad.write_bytes(ptau.read_bytes()[:1000])
+    bad.write_bytes(snarkjs_ptau.read_bytes()[:1000])
     assert main(["setup", str(files / "chain.r1cs"), "--ptau", str(bad), "-o",
                  str(tmp_path / "k")]) == 1
     assert "ptau" in capsys.readouterr().err
     # a Lagrange section that does not match tauG1 (two points swapped) is refused
     from omnidsl.groth16.ptau import read_ptau
 
-    off, _size = read_ptau(ptau).sections[12]
-    raw = bytearray(ptau.read_bytes())
+    off, _size = read_ptau(snarkjs_ptau).sections[12]
+    raw = bytearray(snarkjs_ptau.read_bytes())
     a, b = off + 31 * 64, off + 32 * 64  # the domain-32 basis starts at point 31
     raw[a : a + 64], raw[b : b + 64] = raw[b : b + 64], raw[a : a + 64]
     swapped = tmp_path / "swapped.ptau"
@@ -170,7 +170,7 @@ def test_ptau_too_small_and_malformed(files, ptau, tmp_path, capsys):
     assert main(["setup", str(files / "chain.r1cs"), "--ptau", str(swapped), "-o",
                  str(tmp_path / "k")]) == 1
     assert "does not match tauG1" in capsys.readouterr().err
-    unprepared = ptau.parent / "p1.ptau"
+    unprepared = snarkjs_ptau.parent / "p1.ptau"
     assert main(["setup", str(files / "chain.r1cs"), "--ptau", str(unprepared), "-o",
                  str(tmp_path / "k")]) == 1
     assert "prepare phase2" in capsys.readouterr().err
