@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from omnidsl.backend.base import Backend
 from omnidsl.errors import ProofError
@@ -74,9 +73,3 @@ def run_parties(pk: ProvingKey, materials: list[ShamirMaterial], backend: Backen
     for th in threads:
         th.join()
     return run
-
-
-def prove_local(pk: ProvingKey, witness: bytes, n_parties: int, threshold: int,
-                backend: Backend, **kw: Any) -> LocalRun:
-    """Deal and run all parties in process (keyword arguments: :func:`run_parties`)."""
-    return run_parties(pk, deal_for(pk, witness, n_parties, threshold, backend), backend, **kw)
