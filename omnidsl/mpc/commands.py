@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from omnidsl.argparsing import describe
-from omnidsl.errors import InputError, OmniDSLError
+from omnidsl.errors import OmniDSLError, UsageError
 from omnidsl.mpc.schemes import DEFAULT_SCHEME, get_scheme, scheme_names
 
 
@@ -32,13 +32,13 @@ def serve_with(args: argparse.Namespace, server_class: type | None = None) -> in
     cfg.server(args.id)
     if args.threads is not None:
         if not 1 <= args.threads <= 1024:
-            raise InputError("--threads must be in 1..1024")
+            raise UsageError("--threads must be in 1..1024")
         os.environ["RAYON_NUM_THREADS"] = str(args.threads)  # read when the pool starts
     listen = None
     if args.listen:
         host, _, port = args.listen.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise InputError(f"--listen {args.listen!r}: expected HOST:PORT")
+            raise UsageError(f"--listen {args.listen!r}: expected HOST:PORT")
         listen = (host, int(port))
     tune_allocator()
     # "ready ID" on stdout: what ServerCluster (omnidsl/mpc/cluster.py) waits for
@@ -65,22 +65,22 @@ def servers_init_command(args: argparse.Namespace) -> int:
     from omnidsl.mpc.config import write_config
 
     if not 2 <= args.n <= 254:
-        raise InputError("the number of servers must be in 2..254")
+        raise UsageError("the number of servers must be in 2..254")
     circuits = {}
     for item in args.circuit or []:
         name, eq, where = item.partition("=")
         if not eq or not name.isidentifier():
-            raise InputError(f"--circuit {item!r}: expected NAME=KEYDIR")
+            raise UsageError(f"--circuit {item!r}: expected NAME=KEYDIR")
         circuits[name] = str(Path(where).resolve())
     params: dict[str, int | str] = {}
     if args.threshold is not None:
         if args.scheme != "shamir":
-            raise InputError(f"--threshold applies to the shamir scheme, not {args.scheme}")
+            raise UsageError(f"--threshold applies to the shamir scheme, not {args.scheme}")
         params["threshold"] = args.threshold
     try:
         get_scheme(args.scheme, params).check_parties(args.n)
     except OmniDSLError as exc:
-        raise InputError(f"--scheme {args.scheme}: {exc.message}", hint=exc.hint) from None
+        raise UsageError(f"--scheme {args.scheme}: {exc.message}", hint=exc.hint) from None
     out = write_config(args.out, args.n, args.port, circuits=circuits, timeout=args.timeout,
                        force=args.force, scheme=args.scheme, scheme_params=params)
     print(f"{out}: {args.n} servers on ports {args.port}..{args.port + args.n - 1} "

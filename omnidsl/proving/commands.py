@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from omnidsl.argparsing import describe
-from omnidsl.errors import FormatError, InputError
+from omnidsl.errors import FormatError, UsageError
 from omnidsl.files import Outputs
 
 log = logging.getLogger(__name__)
@@ -38,17 +38,17 @@ def prove_command(args: argparse.Namespace) -> int:
     from omnidsl.proving import prove
 
     if not (args.keys and args.witness):
-        raise InputError("prove needs --keys DIR and --witness FILE.wtns")
+        raise UsageError("prove needs --keys DIR and --witness FILE.wtns")
     servers, parties = getattr(args, "servers", None), getattr(args, "parties", None)
     options = {k: v for k in ("witness_msm", "shares") if (v := getattr(args, k, None))}
     if servers and parties:
-        raise InputError("--servers and --parties exclude each other",
+        raise UsageError("--servers and --parties exclude each other",
                          hint="--parties N proves in this process, --servers with the servers")
     if options and not (servers or parties):
-        raise InputError("--witness-msm/--shares need --servers servers.toml (or --parties N)",
+        raise UsageError("--witness-msm/--shares need --servers servers.toml (or --parties N)",
                          hint="the plain prover computes every MSM itself")
     if getattr(args, "scheme", None) and not parties:
-        raise InputError("--scheme goes with --parties N (servers.toml names the servers' scheme)")
+        raise UsageError("--scheme goes with --parties N (servers.toml names the servers' scheme)")
     outputs = Outputs([args.out, args.public])  # before proving: written together, or neither
     target = None
     if servers:

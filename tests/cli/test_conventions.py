@@ -105,6 +105,11 @@ def test_version(capsys):
     ["wtns", "export", "yaml", "w.wtns", "w.yaml"],
     ["zkey", "import", "z.zkey", "keys"],  # --circuit is required
     ["nosuchverb"],
+    ["servers-init", "1", "-o", "srv"],  # the commands' own checks of option values
+    ["servers-init", "3", "-o", "srv", "--circuit", "keys"],
+    ["servers-init", "3", "-o", "srv", "--threshold", "1"],
+    ["prove", "--keys", "k0", "--witness", "w.wtns", "--parties", "2", "--servers", "s.toml"],
+    ["prove", "--keys", "k0", "--witness", "w.wtns", "--shares", "uniform"],
 ])
 def test_usage_errors_exit_2(tmp_path, monkeypatch, capsys, argv):
     monkeypatch.chdir(tmp_path)

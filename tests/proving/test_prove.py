@@ -140,10 +140,10 @@ def test_cli_prove_parties_and_plain_write_verified_files(rule, tmp_path, capsys
         out.unlink()
         pub.unlink()
     capsys.readouterr()
-    assert main(["prove", "--keys", str(d), "--witness", str(wtns), "--shares", "uniform"]) == 1
+    assert main(["prove", "--keys", str(d), "--witness", str(wtns), "--shares", "uniform"]) == 2
     assert "--witness-msm/--shares need --servers" in capsys.readouterr().err
     assert main(["prove", "--keys", str(d), "--witness", str(wtns), "--parties", "2",
-                 "--servers", "x.toml"]) == 1
+                 "--servers", "x.toml"]) == 2  # usage errors exit 2
     assert "exclude each other" in capsys.readouterr().err
     assert not (tmp_path / "proof.json").exists()
 
