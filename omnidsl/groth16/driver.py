@@ -65,6 +65,12 @@ class Groth16Driver(Protocol):
         every MSM from the witness share)."""
         ...
 
+    def witness_msm_scalars(self) -> tuple[bytes, int] | None:
+        """What the witness MSMs run on instead of ``witness_share()``: (scalars s, factor f)
+        with f·Σ s_i·P_i this party's share of Σ z_i·P_i (the Shamir scheme's bounded shares:
+        s = small shares of Δ·z, f = Δ^−1), or None (run them on ``witness_share()``)."""
+        ...
+
     def open_g1_product(self, share: G1) -> G1:
         """Reveal a shared G1 point computed (linearly) from a ``mul_vec`` output or the r·s
         share — π_C.  Additive drivers open it like any point; in the Shamir scheme such shares

@@ -45,5 +45,8 @@ class PlainDriver:
     def dealt_msm_shares(self) -> None:
         return None  # the plain prover computes every MSM itself
 
+    def witness_msm_scalars(self) -> None:
+        return None
+
     def open_g1_product(self, share: G1) -> G1:
         return self.open_g1(share)

@@ -118,10 +118,15 @@ def prove(pk: ProvingKey, driver: Groth16Driver, backend: Backend,
     blind = driver.blinding()
     dealt = driver.dealt_msm_shares()
     first_private = (pk.n_public + 1) * 32
+    zs, factor = driver.witness_msm_scalars() or (z, 1)
     with stage("MSM A, B, L"):
-        w = dealt or dealt_msms(pk, z, backend)
-        b1_w = backend.g1_msm(bases["b1"], z)
-        l_w = backend.g1_msm(bases["l"], z[first_private:])
+        w = dealt or dealt_msms(pk, zs, backend)
+        b1_w = backend.g1_msm(bases["b1"], zs)
+        l_w = backend.g1_msm(bases["l"], zs[first_private:])
+        if factor != 1:
+            b1_w, l_w = backend.g1_mul(b1_w, factor), backend.g1_mul(l_w, factor)
+            if dealt is None:
+                w = DealtMsmShares(backend.g1_mul(w.a, factor), backend.g2_mul(w.b2, factor))
         pi_a = backend.g1_add(w.a, backend.g1_mul(pk.delta_g1, blind.r))
         pi_b2 = backend.g2_add(w.b2, backend.g2_mul(pk.delta_g2, blind.s))
         pi_b1 = backend.g1_add(b1_w, backend.g1_mul(pk.delta_g1, blind.s))

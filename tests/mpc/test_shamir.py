@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from omnidsl.errors import NetworkError, ProofError
 from omnidsl.field import R
 from omnidsl.groth16.prover import dealt_msms, prove, public_signals
 from omnidsl.groth16.verifier import verify
+from omnidsl.mpc.schemes.additive.shares import below_pow2 as shares_below
 from omnidsl.mpc.schemes.shamir import poly
 from omnidsl.mpc.schemes.shamir.dealer import (
     ShamirMaterial,
@@ -86,6 +88,33 @@ def test_dealt_shares_interpolate_to_the_witness_from_any_t_plus_1(be, n, t):
         assert poly.mismatches(zeta, t, poly.scalar_combiner()) != []
 
 
+@pytest.mark.parametrize("n,t", [(3, 1), (5, 1), (5, 2)])
+def test_bounded_shares_are_small_shamir_shares_of_delta_times_the_witness(be, nb_two, n, t):
+    from omnidsl.mpc.schemes.shamir import bounded
+
+    pk, z, _ = nb_two
+    mats = deal_for(pk, z, n, t, be)
+    delta = bounded.integer_scale(n, t)[0]
+    assert {m.scale for m in mats} == {delta} and all(m.seed is None for m in mats)
+    n_pub = pk.n_public + 1
+    wire_bits = np.asarray(pk.r1cs.wire_bits)[n_pub:]
+    widths = bounded.coefficient_widths(pk.r1cs.wire_bits, pk.n_wires, n, t)[n_pub:]
+    bounded_wires = widths < 254
+    assert bounded_wires.mean() > 0.9  # the witness is mostly narrow wires
+    limit = widths.astype(np.int64) + (t * n ** t).bit_length() + 2
+    for m in mats:
+        small = shares_below(m.witness, np.where(bounded_wires, limit, 254))
+        assert small.all()
+        assert (wire_bits[bounded_wires] + bounded.slack(pk.n_wires) + 1
+                <= widths[bounded_wires]).all()
+    comb = poly.scalar_combiner()
+    for w in range(pk.n_wires - n_pub):
+        got = poly.interpolate({j: int.from_bytes(mats[j].witness[32 * w:32 * w + 32], "little")
+                                for j in range(t + 1)}, t, comb)
+        assert got == delta * int.from_bytes(z[32 * (n_pub + w):32 * (n_pub + w + 1)],
+                                             "little") % R
+
+
 def test_parameters_and_material_are_checked(be):
     witness = (1).to_bytes(32, "little") * 3
     with pytest.raises(ValueError, match="2t \\+ 1 ≤ N"):
@@ -102,15 +131,17 @@ def test_parameters_and_material_are_checked(be):
 
 
 # ---------------------------------------------------------------- proofs
-@pytest.mark.parametrize("mode", ["split", "servers"])
+@pytest.mark.parametrize("mode,shares", [("split", "bounded"), ("servers", "bounded"),
+                                         ("split", "uniform")])
 @pytest.mark.parametrize("n,t", [(3, 1), (5, 1), (5, 2)])
 @pytest.mark.parametrize("rule", ["norm_bound", "cosine"])
-def test_shamir_proof_is_the_plain_proof_and_verifies(be, tmp_path, rule, n, t, mode):
+def test_shamir_proof_is_the_plain_proof_and_verifies(be, tmp_path, rule, n, t, mode, shares):
     from tests.mpc.cluster import make_keys
 
     params, inputs = CASES[rule]
     pk, z, _ = make_keys(rule, params, inputs, tmp_path, be)
-    mats = deal_for(pk, z, n, t, be, witness_msm=mode)
+    mats = deal_for(pk, z, n, t, be, witness_msm=mode, shares=shares)
+    assert all((m.scale > 1) == (shares == "bounded") for m in mats)
     run = run_parties(pk, mats, be)
     assert run.errors == {}
     assert len(run.proofs) == n

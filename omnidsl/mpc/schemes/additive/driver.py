@@ -177,6 +177,9 @@ class AdditiveDriver:
             lambda p: p is None or b.g1_is_valid(p), b.g1_add,
         )
 
+    def witness_msm_scalars(self) -> None:
+        return None  # the bounded masks are small already
+
     def open_g1_product(self, share: G1) -> G1:
         return self.open_g1(share)  # additive shares have no degree: same opening
 

@@ -35,10 +35,13 @@ import secrets
 import struct
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from omnidsl.backend.base import Backend
 from omnidsl.field import FR_BYTES, R
 from omnidsl.groth16.driver import DealtMsmShares
 from omnidsl.mpc import prg
+from omnidsl.mpc.schemes.additive.dealer import check_widths
 from omnidsl.mpc.schemes.session import (
     SESSION_ID_BYTES,
     WITNESS_MSM_BYTES,
@@ -46,7 +49,7 @@ from omnidsl.mpc.schemes.session import (
     encode_dealt_msms,
     new_session_id,
 )
-from omnidsl.mpc.schemes.shamir import poly
+from omnidsl.mpc.schemes.shamir import bounded, poly
 
 SCHEME = "shamir"
 L_WITNESS = b"shamir/witness"
@@ -86,6 +89,7 @@ class ShamirMaterial:
     witness: bytes | None = None  # parties ≥ t: share of the private wires
     scalars: bytes | None = None  # parties ≥ t: shares of r ‖ s ‖ m ‖ ζ
     witness_msm: bytes | None = None  # mode split: shares of P_A ‖ P_B2
+    scale: int = 1  # Δ of bounded shares (bounded.py; 1: uniform Shamir shares, seeds for < t)
     bind_label: str | None = None  # (SessionMaterial field; binding needs fixed wires)
     fixed_wires: bytes | None = None  # always None: Shamir sessions have no fixed wires
     fixed_share: bytes | None = None  # always None
@@ -100,7 +104,7 @@ class ShamirMaterial:
 
     @property
     def seeded(self) -> bool:
-        return self.party_id < self.threshold
+        return self.party_id < self.threshold and self.scale == 1
 
     def validate(self) -> None:
         """ValueError if the fields are inconsistent (sizes, ranges, who gets what, digest)."""
@@ -132,6 +136,11 @@ class ShamirMaterial:
             raise ValueError(f"witness MSM shares need {WITNESS_MSM_BYTES} bytes")
         if self.fixed_wires is not None or self.fixed_share is not None:
             raise ValueError("the Shamir scheme takes no fixed shares")
+        if self.scale != 1 and self.scale != bounded.integer_scale(self.n_parties,
+                                                                    self.threshold)[0]:
+            raise ValueError(f"scale {self.scale} is neither 1 (uniform shares) nor Δ = "
+                             f"{bounded.integer_scale(self.n_parties, self.threshold)[0]} of "
+                             f"bounded shares for N = {self.n_parties}, t = {self.threshold}")
         mine = self.digests[32 * self.party_id: 32 * self.party_id + 32]
         if material_digest(self) != mine:
             raise ValueError(f"party {self.party_id}'s material does not match its digest in the "
@@ -148,11 +157,12 @@ def _field(b: bytes | None) -> bytes:
 
 
 def material_digest(m: ShamirMaterial) -> bytes:
-    """c_i = SHA-256(domain ‖ salt ‖ session ‖ ids ‖ public ‖ seed ‖ witness ‖ scalars ‖ msm)
+    """c_i = SHA-256(domain ‖ salt ‖ session ‖ ids ‖ scale ‖ public ‖ seed ‖ witness ‖ scalars ‖ msm)
     (each variable field prefixed by u32 length, absent = 0xFFFFFFFF)."""
     h = hashlib.sha256(DIGEST_DOMAIN)
     h.update(m.salt + m.session_id)
     h.update(struct.pack("<BBBI", m.party_id, m.n_parties, m.threshold, m.n_wires))
+    h.update(m.scale.to_bytes(32, "little"))
     for part in (m.public, m.seed, m.witness, m.scalars, m.witness_msm):
         h.update(_field(part))
     return h.digest()
@@ -170,6 +180,8 @@ class ShamirShares:
     n_public: int
     root: bytes
     witness_msm: bytes | None = None
+    msm_witness: bytes | None = None  # bounded: shares of Δ·z (small scalars for the MSMs)
+    scale: int = 1
 
 
 def _scalars(buf: bytes) -> tuple[int, ...]:
@@ -178,7 +190,7 @@ def _scalars(buf: bytes) -> tuple[int, ...]:
                  for k in range(4))
 
 
-def expand(m: ShamirMaterial) -> ShamirShares:
+def expand(m: ShamirMaterial, backend: Backend | None = None) -> ShamirShares:
     """Validate a party's material (its digest included) and expand its seed."""
     m.validate()
     n_priv = m.n_wires - m.n_public
@@ -190,7 +202,17 @@ def expand(m: ShamirMaterial) -> ShamirShares:
         assert m.witness is not None and m.scalars is not None
         priv, scal = m.witness, m.scalars
     r, s, mask, zero = _scalars(scal)
-    return ShamirShares(m.public + priv, r, s, mask, zero, m.n_public, m.root(), m.witness_msm)
+    if m.scale == 1:
+        return ShamirShares(m.public + priv, r, s, mask, zero, m.n_public, m.root(),
+                            m.witness_msm)
+    if backend is None:
+        from omnidsl.backend import get_backend
+
+        backend = get_backend()
+    be = backend
+    inv = pow(m.scale, -1, R)
+    return ShamirShares(m.public + be.fr_scale(priv, inv), r, s, mask, zero, m.n_public,
+                        m.root(), m.witness_msm, be.fr_scale(m.public, m.scale) + priv, m.scale)
 
 
 def share_points(backend: Backend, w: DealtMsmShares, n_parties: int,
@@ -212,9 +234,10 @@ def share_points(backend: Backend, w: DealtMsmShares, n_parties: int,
 
 def deal(backend: Backend, witness: bytes, n_public: int, n_parties: int, threshold: int,
          session_id: bytes | None = None, dealt: DealtMsmShares | None = None,
-         ) -> list[ShamirMaterial]:
+         wire_bits: np.ndarray | None = None) -> list[ShamirMaterial]:
     """Deal degree-``threshold`` shares of ``witness`` (n_wires·32 bytes; wires < n_public are
-    public) and of fresh r, s, m to ``n_parties`` servers; ``dealt``: mode split's points."""
+    public) and of fresh r, s, m to ``n_parties`` servers; ``dealt``: mode split's points;
+    ``wire_bits`` (the key's widths): bounded shares of Δ·witness (bounded.py), all explicit."""
     check_params(n_parties, threshold)
     if len(witness) % FR_BYTES:
         raise ValueError("witness length is not a multiple of 32")
@@ -228,8 +251,16 @@ def deal(backend: Backend, witness: bytes, n_public: int, n_parties: int, thresh
     seeds = [prg.new_seed() for _ in range(threshold)]
     first_w = [prg.expand(s, L_WITNESS, n_priv) for s in seeds]
     first_s = [_scalars(prg.expand(s, L_SCALARS, 4)) for s in seeds]
-    rest_w = poly.extend(backend, secret, first_w, n_parties) if n_priv else \
-        [b""] * (n_parties - threshold)
+    scale = bounded.integer_scale(n_parties, threshold)[0] if wire_bits is not None else 1
+    if scale > 1:
+        check_widths(witness, wire_bits)
+        widths = bounded.coefficient_widths(wire_bits, n_wires, n_parties, threshold)
+        all_w = bounded.share(backend, secret, widths[n_public:], n_parties, threshold)
+    else:
+        scale = 1
+        rest_w = poly.extend(backend, secret, first_w, n_parties) if n_priv else \
+            [b""] * (n_parties - threshold)
+        all_w = [b""] * threshold + rest_w
     secrets3 = [1 + secrets.randbelow(R - 1) for _ in range(2)] + [secrets.randbelow(R)]
     rest_s = [poly.extend_scalars(secrets3[k], [f[k] for f in first_s], n_parties)
               for k in range(3)]
@@ -238,15 +269,16 @@ def deal(backend: Backend, witness: bytes, n_public: int, n_parties: int, thresh
     points = share_points(backend, dealt, n_parties, threshold) if dealt is not None \
         else [None] * n_parties
     drafts = []
+    all_s = [list(f) for f in first_s] + [[rest_s[k][i] for k in range(4)]
+                                          for i in range(n_parties - threshold)]
     for j in range(n_parties):
-        explicit = j >= threshold
-        scal = b"".join(rest_s[k][j - threshold].to_bytes(32, "little") for k in range(4)) \
-            if explicit else None
+        explicit = j >= threshold or scale != 1
+        scal = b"".join(v.to_bytes(32, "little") for v in all_s[j]) if explicit else None
         drafts.append(ShamirMaterial(
             session_id=sid, party_id=j, n_parties=n_parties, threshold=threshold,
             n_wires=n_wires, public=public, salt=secrets.token_bytes(SALT_BYTES), digests=b"",
-            seed=None if explicit else seeds[j], witness=rest_w[j - threshold] if explicit
-            else None, scalars=scal, witness_msm=points[j]))
+            seed=None if explicit else seeds[j], witness=all_w[j] if explicit else None,
+            scalars=scal, witness_msm=points[j], scale=scale))
     return recommit(drafts)
 
 

@@ -102,6 +102,12 @@ class ShamirDriver:
         # it, and with it the polynomial of the π_C shares every party broadcasts
         return BlindingShares(r=sh.r, s=sh.s, rs=(sh.r * sh.s + sh.zero) % R)
 
+    def witness_msm_scalars(self) -> tuple[bytes, int] | None:
+        """Bounded shares: (shares of Δ·z — small scalars —, Δ^−1); the prover runs the witness
+        MSMs on the former and multiplies the points by the latter.  None for uniform shares."""
+        sh = self.shares
+        return None if sh.msm_witness is None else (sh.msm_witness, pow(sh.scale, -1, R))
+
     def dealt_msm_shares(self) -> DealtMsmShares | None:
         try:
             return decode_points(self.shares.witness_msm, self.backend)

@@ -39,10 +39,13 @@ class LocalRun:
 
 
 def deal_for(pk: ProvingKey, witness: bytes, n_parties: int, threshold: int, backend: Backend,
-             witness_msm: str = "split") -> list[ShamirMaterial]:
-    """The data owner's dealing for ``pk`` (mode split: with P_A and P_B2 point shares)."""
+             witness_msm: str = "split", shares: str = "bounded") -> list[ShamirMaterial]:
+    """The data owner's dealing for ``pk`` (mode split: with P_A and P_B2 point shares;
+    ``shares="bounded"``: bounded integer shares when the key has wire widths)."""
     dealt = dealt_msms(pk, witness, backend) if witness_msm == "split" else None
-    return deal(backend, witness, pk.n_public + 1, n_parties, threshold, dealt=dealt)
+    bits = pk.r1cs.wire_bits if shares == "bounded" else None
+    return deal(backend, witness, pk.n_public + 1, n_parties, threshold, dealt=dealt,
+                wire_bits=bits)
 
 
 def run_parties(pk: ProvingKey, materials: list[ShamirMaterial], backend: Backend,
@@ -60,7 +63,7 @@ def run_parties(pk: ProvingKey, materials: list[ShamirMaterial], backend: Backen
             net = wrap(i, net)
         m = materials[i]
         try:
-            d = ShamirDriver(i, n, m.threshold, net, expand(m), backend, wait_s=wait_s)
+            d = ShamirDriver(i, n, m.threshold, net, expand(m, backend), backend, wait_s=wait_s)
             run.drivers[i] = d
             d.check_consistency()
             run.proofs[i] = prove(pk, d, backend)

@@ -56,8 +56,9 @@ class ShamirScheme:
             if timings is not None:
                 timings["dealer_msm_cpu_s"] = time.process_time() - c0
         try:
+            bits = pk.r1cs.wire_bits if options.shares == "bounded" else None
             return dealer.deal(backend, witness, pk.n_public + 1, n_parties, self.threshold,
-                               dealt=points)
+                               dealt=points, wire_bits=bits)
         except ValueError as exc:
             raise ProofError(f"cannot deal the witness: {exc}") from None
 
@@ -77,7 +78,7 @@ class ShamirScheme:
     def driver(self, material: Any, pk: Any, network: Any, backend: Any) -> ShamirDriver:
         m: dealer.ShamirMaterial = material
         try:
-            shares = dealer.expand(m)
+            shares = dealer.expand(m, backend)
         except ValueError as exc:
             raise ProofError(f"party {m.party_id}: bad session material: {exc}") from None
         return ShamirDriver(m.party_id, m.n_parties, m.threshold, network, shares, backend,

@@ -17,6 +17,7 @@ from omnidsl.field import FR_BYTES
 from omnidsl.groth16.points import G2_BYTES
 from omnidsl.mpc import codec
 from omnidsl.mpc.messages import MATERIAL_HEADER_LIMIT, SEAL_OVERHEAD
+from omnidsl.mpc.schemes.shamir import bounded
 from omnidsl.mpc.schemes.shamir.dealer import (
     SALT_BYTES,
     SCALARS_BYTES,
@@ -54,10 +55,14 @@ def check_material(m: ShamirMaterial, pk: Any, n_parties: int, threshold: int,
     if m.n_wires != pk.n_wires or len(m.public) != FR_BYTES * (pk.n_public + 1):
         raise bad(f"{m.n_wires} wires and {len(m.public)} bytes of public values do not fit the "
                   f"proving key ({pk.n_wires} wires, {pk.n_public + 1} public)")
-    seeded = m.party_id < threshold
+    if m.scale != 1 and m.scale != bounded.integer_scale(n_parties, threshold)[0]:
+        raise bad(f"scale {m.scale} is neither 1 nor the Δ of bounded shares for N = "
+                  f"{n_parties}, t = {threshold}")
+    seeded = m.party_id < threshold and m.scale == 1
     if seeded != (m.seed is not None) or seeded == (m.witness is not None) \
             or seeded == (m.scalars is not None):
-        raise bad("parties below t get a seed, the others explicit witness and scalar shares")
+        raise bad("with uniform shares parties below t get a seed and the others explicit "
+                  "witness and scalar shares; with bounded shares everyone gets explicit ones")
     if m.witness is not None and len(m.witness) != FR_BYTES * (pk.n_wires - pk.n_public - 1):
         raise bad(f"the explicit witness share must be "
                   f"{FR_BYTES * (pk.n_wires - pk.n_public - 1)} bytes")
@@ -75,7 +80,7 @@ def material_fields(m: ShamirMaterial) -> dict[str, codec.Value]:
         "session_id": m.session_id, "party_id": m.party_id, "n_parties": m.n_parties,
         "threshold": m.threshold, "n_wires": m.n_wires, "public": m.public, "salt": m.salt,
         "digests": m.digests, "seed": m.seed, "witness": m.witness, "scalars": m.scalars,
-        "witness_msm": m.witness_msm, "bind_label": m.bind_label,
+        "witness_msm": m.witness_msm, "bind_label": m.bind_label, "scale": m.scale,
     }
 
 
@@ -95,6 +100,7 @@ def parse_material(msg: Mapping[str, codec.Value], pk: Any, n_parties: int, thre
         salt=codec.need(m_, "salt", bytes), digests=codec.need(m_, "digests", bytes),
         seed=opt("seed", bytes), witness=opt("witness", bytes), scalars=opt("scalars", bytes),
         witness_msm=opt("witness_msm", bytes), bind_label=opt("bind_label", str),
+        scale=opt("scale", int) or 1,
     )  # type: ignore[arg-type]
     check_material(m, pk, n_parties, threshold, sid)
     try:
