@@ -93,7 +93,7 @@ def _verify_onchain(args: argparse.Namespace) -> int:
     from omnidsl.chain.providers import GAS_LIMIT
     from omnidsl.chain.tx import gas_used
     from omnidsl.errors import ChainError
-    from omnidsl.groth16.formats import proof_to_json, read_proof, read_public
+    from omnidsl.groth16.formats import read_proof, read_public
     from omnidsl.solidity.render import (
         compile_verifier,
         load_vk,
@@ -112,7 +112,7 @@ def _verify_onchain(args: argparse.Namespace) -> int:
     _proof_words(proof, args.proof)
     if len(public) != n:
         raise FormatError(f"{args.public}: {len(public)} public inputs, the key expects {n}")
-    a, b, c, x = proof_calldata(proof_to_json(proof), [str(v) for v in public])
+    a, b, c, x = proof_calldata(proof, public)
     if args.address:
         compiled = None
     else:

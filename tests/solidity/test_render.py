@@ -61,16 +61,54 @@ def test_render_has_interface_and_constants():
     (lambda vk: vk.update(protocol="plonk"), "protocol"),
     (lambda vk: vk.update(curve="bls12381"), "curve"),
     (lambda vk: vk["IC"].pop(), "IC has"),
-    (lambda vk: vk.update(vk_alpha_1=["1", "3", "1"]), "not a point of BN254 G1"),
-    (lambda vk: vk["vk_delta_2"][0].__setitem__(0, "5"), "not a point of BN254 G2"),
-    (lambda vk: vk.update(vk_alpha_1=[str(Q), "2", "1"]), "base-field element"),
-    (lambda vk: vk.pop("vk_gamma_2"), "missing field"),
+    (lambda vk: vk.update(vk_alpha_1=["1", "3", "1"]), r"vk_alpha_1 is not on the curve \(BN254 G1\)"),
+    (lambda vk: vk["vk_delta_2"][0].__setitem__(0, "5"), r"vk_delta_2 is not on the curve \(the BN254 twist"),
+    (lambda vk: vk.update(vk_alpha_1=[str(Q), "2", "1"]), r"vk_alpha_1 has a coordinate that is not an integer in \[0, q\)"),
+    (lambda vk: vk.pop("vk_gamma_2"), "vk_gamma_2: missing"),
 ])
 def test_bad_vk_is_a_format_error(mutate, message):
     vk = copy.deepcopy(synthetic_vk(2))
     mutate(vk)
     with pytest.raises(FormatError, match=message):
         render_verifier(vk)
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda vk: vk.update(vk_alpha_1=["1", "3", "1"]), "vk_alpha_1 is not on the curve"),
+    (lambda vk: vk["vk_delta_2"][0].__setitem__(0, "5"), "vk_delta_2 is not on the curve"),
+    (lambda vk: vk.update(vk_delta_2=vk["vk_gamma_2"]), "vk_delta_2 equals ±vk_gamma_2"),
+    (lambda vk: vk["IC"][1].__setitem__(0, "0x10"), "IC[1][0]: expected a decimal integer"),
+    (lambda vk: vk.pop("vk_beta_2"), "vk_beta_2: missing"),
+])
+def test_verify_and_export_verifier_read_a_key_alike(tmp_path, capsys, mutate, message):
+    """One model of verification_key.json: `omnidsl verify` (groth16) and `omnidsl
+    export-verifier` (solidity) refuse a bad key with the same located line."""
+    from omnidsl.cli import main
+
+    vk = copy.deepcopy(synthetic_vk(2))
+    mutate(vk)
+    path = tmp_path / "verification_key.json"
+    path.write_text(json.dumps(vk))
+    (tmp_path / "public.json").write_text('["1", "2"]')
+    (tmp_path / "proof.json").write_text(json.dumps({
+        "pi_a": ["1", "2", "1"], "pi_b": [["1", "2"], ["3", "4"], ["1", "0"]],
+        "pi_c": ["1", "2", "1"], "protocol": "groth16", "curve": "bn128"}))
+    errors = []
+    for argv in (["verify", path, tmp_path / "public.json", tmp_path / "proof.json"],
+                 ["export-verifier", path, "-o", tmp_path / "V.sol"]):
+        assert main([str(a) for a in argv]) == 1
+        errors.append(capsys.readouterr().err.splitlines()[0])
+    assert errors[0] == errors[1] and message in errors[0] and str(path) in errors[0]
+    assert not (tmp_path / "V.sol").exists()
+
+
+def test_solidity_uses_no_curve_library_of_its_own():
+    from pathlib import Path
+
+    import omnidsl.solidity as pkg
+
+    for src in Path(pkg.__file__).parent.glob("*.py"):
+        assert "py_ecc" not in src.read_text(), src
 
 
 def test_bad_contract_name():
@@ -95,7 +133,7 @@ def test_calldata_matches_snarkjs_soliditycalldata(toy_circuit, toy_proofs, tmp_
 
 
 def test_bad_proof_json_is_a_format_error():
-    with pytest.raises(FormatError, match=r"proof\.json layout"):
+    with pytest.raises(FormatError, match=r"proof\.json: pi_b: missing"):
         proof_calldata({"pi_a": ["1", "2", "1"]}, ["1"])
     with pytest.raises(FormatError, match="public"):
         proof_calldata({"pi_a": ["1", "2"], "pi_b": [["1", "2"], ["3", "4"]],
