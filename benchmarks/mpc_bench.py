@@ -20,9 +20,8 @@ data owner's CPU for the MSMs it deals (mode split).  A per-stage CPU breakdown 
 server of each row follows the table.
 
 Schemes (``--schemes``): ``additive`` runs every ``--configs`` entry; ``shamir:T`` runs the
-Shamir scheme with threshold T (only for N ≥ 2T + 1) in mode split (its shares are uniform on
-F_r by construction, so the masks setting does not apply).  "sent/server" is what a server
-sends to the other servers; "material" is what the data owner sends to the (largest-receiving)
+Shamir scheme with threshold T (only for N ≥ 2T + 1) in mode split with bounded shares
+(uniform where the key has no widths).  "sent/server" is what a server sends to the other servers; "material" is what the data owner sends to the (largest-receiving)
 server.
 
 Threads: by default every process — the plain prover here and each server — uses ONE worker
@@ -156,7 +155,7 @@ def main() -> int:
                     if scheme == "shamir" and 2 * t + 1 > n:
                         continue
                     params = {"threshold": t} if scheme == "shamir" else None
-                    runs = configs if scheme == "additive" else [("split", "uniform")]
+                    runs = configs if scheme == "additive" else [("split", "bounded")]
                     with Cluster(Path(tmp) / f"c{d}_{n}_{scheme}{t}", n, {"nb": keydir},
                                  timeout=120, threads=args.threads or os.cpu_count(),
                                  scheme=scheme, scheme_params=params) as cl:
