@@ -1,7 +1,8 @@
 """The Shamir (N, t) sharing scheme (2t + 1 ≤ N): privacy against t colluding servers, proofs
 that complete while 2t + 1 servers stay up.  README.md here; spec: docs/mpc.md, "Shamir scheme".
 
-Modules, in dependency order: ``poly`` (points, Lagrange, opening, consistency), ``dealer``
+Modules, in dependency order: ``poly`` (points, Lagrange, opening, consistency), ``bounded``
+(bounded integer shares of Δ·w), ``dealer``
 (dealing, material, digests, expansion), ``driver`` (``ShamirDriver``), ``wire`` (message fields
 and sizes), ``scheme`` (``ShamirScheme``, the :class:`~omnidsl.mpc.schemes.Scheme`), ``local``
 (N parties as threads).
