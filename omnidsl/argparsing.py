@@ -103,7 +103,7 @@ def add_verbs(parser: argparse.ArgumentParser, dest: str, default: str | None = 
     return sub
 
 
-def describe(summary: str, examples: Sequence[str], details: str = "") -> dict[str, str]:
+def describe(summary: str, examples: Sequence[str], details: str = "") -> dict[str, Any]:
     """``description`` and ``epilog`` keywords for ``add_parser``: what the verb does (paragraphs
     refilled to 78 columns), ``details`` kept as written, then its examples (one command line
     each)."""

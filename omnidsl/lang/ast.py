@@ -17,6 +17,9 @@ from typing import Any, Literal
 from omnidsl.errors import SourceSpan
 
 Visibility = Literal["public", "private"]
+BinaryOp = Literal["+", "-", "*", "/"]
+CompareOp = Literal["<", "<=", ">", ">=", "==", "!="]
+TypeBase = Literal["fixed", "int", "field"]
 
 
 @dataclass(eq=False)
@@ -58,14 +61,14 @@ class Unary(Expr):
 
 @dataclass(eq=False)
 class Binary(Expr):
-    op: Literal["+", "-", "*", "/"]
+    op: BinaryOp
     left: Expr
     right: Expr
 
 
 @dataclass(eq=False)
 class Compare(Expr):
-    op: Literal["<", "<=", ">", ">=", "==", "!="]
+    op: CompareOp
     left: Expr
     right: Expr
 
@@ -129,7 +132,7 @@ class TypeSpec(Node):
     None when omitted (the checker applies the documented defaults; ``int`` means frac 0).
     """
 
-    base: Literal["fixed", "int", "field"]
+    base: TypeBase
     length: Expr | None
     bits: int | None
     frac: int | None

@@ -49,7 +49,7 @@ def copy_info(i: ExprInfo) -> ExprInfo:
 def aligned(i: ExprInfo, s: int) -> tuple[int, int]:
     """Bounds of the value at scale ``s`` (>= its own scale)."""
     if i.is_const:
-        x = encode_const(i.const, s)
+        x = encode_const(i.value, s)
         return x, x
     return i.lo << (s - i.scale), i.hi << (s - i.scale)
 

@@ -139,7 +139,7 @@ def _no_lowering(low: LowerCtx, e: ast.Call, loop: Any) -> Any:
 def check_abs(chk: CheckCtx, e: ast.Call, loop: Any) -> ExprInfo:
     a = numbers(chk, e, loop)[0]
     if a.is_const:
-        return const_info(abs(a.const))
+        return const_info(abs(a.value))
     return ExprInfo("num", a.length, a.scale, *abs_bounds(a.lo, a.hi))
 
 
@@ -163,7 +163,7 @@ def check_minmax(chk: CheckCtx, e: ast.Call, loop: Any) -> ExprInfo:
     a, b = args
     n = chk.shape(e, a, b)
     if a.is_const and b.is_const:
-        return const_info(min(a.const, b.const) if f == "min" else max(a.const, b.const))
+        return const_info(min(a.value, b.value) if f == "min" else max(a.value, b.value))
     s = chk.common_scale(ast.Binary(e.span, "+", e.args[0], e.args[1]), a, b)
     alo, ahi = aligned(a, s)
     blo, bhi = aligned(b, s)
@@ -195,7 +195,7 @@ def reduce_lower_minmax(low: LowerCtx, e: ast.Generator, v: Any, scale: int) -> 
 
 def check_sum(chk: CheckCtx, e: ast.Call, loop: Any) -> ExprInfo:
     a = vectors(chk, e, loop)[0]
-    return ExprInfo("num", None, a.scale, a.lo * a.length, a.hi * a.length)
+    return ExprInfo("num", None, a.scale, a.lo * a.size, a.hi * a.size)
 
 
 def lower_sum(low: LowerCtx, e: ast.Call, loop: Any) -> Any:
@@ -242,7 +242,7 @@ def check_dot(chk: CheckCtx, e: ast.Call, loop: Any) -> ExprInfo:
     a, b = vectors(chk, e, loop)
     chk.shape(e, a, b)
     lo, hi = mul_bounds(a.lo, a.hi, b.lo, b.hi)
-    return ExprInfo("num", None, a.scale + b.scale, lo * a.length, hi * a.length)
+    return ExprInfo("num", None, a.scale + b.scale, lo * a.size, hi * a.size)
 
 
 def lower_dot(low: LowerCtx, e: ast.Call, loop: Any) -> Any:
@@ -252,7 +252,7 @@ def lower_dot(low: LowerCtx, e: ast.Call, loop: Any) -> Any:
 
 def check_norm2(chk: CheckCtx, e: ast.Call, loop: Any) -> ExprInfo:
     a = vectors(chk, e, loop)[0]
-    return ExprInfo("num", None, 2 * a.scale, 0, a.mag * a.mag * a.length)
+    return ExprInfo("num", None, 2 * a.scale, 0, a.mag * a.mag * a.size)
 
 
 def lower_norm2(low: LowerCtx, e: ast.Call, loop: Any) -> Any:
@@ -276,7 +276,7 @@ def check_rescale(chk: CheckCtx, e: ast.Call, loop: Any) -> ExprInfo:
     if not 0 <= frac <= MAX_SCALE:
         raise chk.err(e.args[1], f"scale {frac} is out of range", cls=DSLBoundError)
     if x.is_const:
-        return const_info(rescaled_const(x.const, frac))
+        return const_info(rescaled_const(x.value, frac))
     lo, hi = convert_bounds(x.lo, x.hi, x.scale, frac)
     return ExprInfo("num", x.length, frac, lo, hi)
 

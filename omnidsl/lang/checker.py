@@ -176,8 +176,9 @@ class Checker(ExprChecker):
         elif isinstance(stmt, ast.Output):
             self._fresh(stmt.name, stmt)
             v = stmt.value
-            entry = REGISTRY.get(v.func) if isinstance(v, ast.Call) else None
-            self.output_call = v if entry is not None and entry.output_only else None
+            call = v if isinstance(v, ast.Call) else None
+            entry = REGISTRY.get(call.func) if call is not None else None
+            self.output_call = call if entry is not None and entry.output_only else None
             try:
                 info = self.ex(stmt.value, None)
             finally:

@@ -32,6 +32,7 @@ from omnidsl.lang.types import (
     MAX_SCALE,
     ExprInfo,
     InputInfo,
+    Kind,
     NormProduct,
     dyadic_exponent,
     encode_const,
@@ -73,10 +74,10 @@ class ExprChecker:
     # ------------------------------------------------------------ constants
     def const_int(self, e: ast.Expr, what: str) -> int:
         info = self.ex(e, None)
-        if not info.is_const or info.kind != "num" or info.const.denominator != 1:
+        if not info.is_const or info.kind != "num" or info.value.denominator != 1:
             raise self.err(e, f"{what} must be an integer constant",
                            "use numbers and parameters only")
-        return int(info.const)
+        return int(info.value)
 
     # ------------------------------------------------------------ expressions
     def ex(self, e: ast.Expr, loop: Loop | None) -> ExprInfo:
@@ -161,7 +162,8 @@ class ExprChecker:
             o = self.outputs[e.id]
             if o.kind == "field":
                 return field_info()
-            kind = "bool" if o.stmt.value.info.kind == "bool" and o.stmt.type is None else "num"
+            kind: Kind = ("bool" if o.stmt.value.info.kind == "bool" and o.stmt.type is None
+                          else "num")
             return ExprInfo(kind, o.length, o.scale, o.lo, o.hi)
         if loop is not None and e.id == loop.var:
             raise self.err(e, f"the loop variable '{e.id}' can only be used inside an index",
@@ -178,9 +180,9 @@ class ExprChecker:
         elif isinstance(e, ast.Num | ast.Name) and not (
                 isinstance(e, ast.Name) and e.id not in self.params):
             info = self.ex(e, loop)
-            if info.const.denominator != 1:
+            if info.value.denominator != 1:
                 raise self.err(e, "an index must be an integer")
-            res = (0, int(info.const))
+            res = (0, int(info.value))
         elif isinstance(e, ast.Unary) and e.op == "-":
             a, b = self.affine(e.operand, loop)
             res = (-a, -b)
@@ -213,6 +215,7 @@ class ExprChecker:
         if a == 0:
             lo_i = hi_i = b
         else:
+            assert loop is not None  # a non-zero coefficient comes from the loop variable
             ends = (a * loop.start + b, a * (loop.stop - 1) + b)
             lo_i, hi_i = min(ends), max(ends)
         if lo_i < 0 or hi_i >= base.length:
@@ -229,10 +232,10 @@ class ExprChecker:
             return bool_info(a.length, None if a.const is None else 1 - int(a.const))
         if a.kind == "norm":
             minus = _synthetic_num(e.span, Fraction(-1))
-            return ExprInfo("norm", norm=NormProduct([*a.norm.factors, minus], a.norm.norms))
+            return ExprInfo("norm", norm=NormProduct([*a.parts.factors, minus], a.parts.norms))
         self.need(e.operand, a, "num", "`-` needs a number")
         if a.is_const:
-            return const_info(-a.const)
+            return const_info(-a.value)
         return ExprInfo("num", a.length, a.scale, -a.hi, -a.lo)
 
     def binary(self, e: ast.Binary, loop: Loop | None) -> ExprInfo:
@@ -245,8 +248,8 @@ class ExprChecker:
         if a.is_const and b.is_const:
             if e.op == "/":
                 return const_info(self.const_division(e, a, b))
-            v = {"+": lambda: a.const + b.const, "-": lambda: a.const - b.const,
-                 "*": lambda: a.const * b.const}[e.op]()
+            v = {"+": lambda: a.value + b.value, "-": lambda: a.value - b.value,
+                 "*": lambda: a.value * b.value}[e.op]()
             return const_info(v)
         if e.op in "+-":
             s = self.common_scale(e, a, b)
@@ -259,7 +262,7 @@ class ExprChecker:
             if a.is_const or b.is_const:
                 c, x, cnode = (a, b, e.left) if a.is_const else (b, a, e.right)
                 ec = self.const_scale(cnode, c, "multiply by")
-                cv = encode_const(c.const, ec)
+                cv = encode_const(c.value, ec)
                 lo, hi = mul_bounds(x.lo, x.hi, cv, cv)
                 return ExprInfo("num", n, x.scale + ec, lo, hi)
             lo, hi = mul_bounds(a.lo, a.hi, b.lo, b.hi)
@@ -272,7 +275,7 @@ class ExprChecker:
             raise self.err(e.right, "cannot divide by a vector")
         if b.const == 0:
             raise self.err(e.right, "division by zero")
-        p, q = division_pq(b.const)
+        p, q = division_pq(b.value)
         if max(abs(a.lo * q), abs(a.hi * q), p) >= MAX_BOUND:
             raise self.err(e, "this division's intermediate x * denominator may exceed the 2^"
                            f"{MAX_BOUND_BITS} bound", "divide by a simpler constant",
@@ -286,10 +289,10 @@ class ExprChecker:
         if b.const == 0:
             raise self.err(e.right, "division by zero")
         s = self.const_scale(e.left, a, "divide")
-        return Fraction(math.floor(a.const * (1 << s) / b.const), 1 << s)
+        return Fraction(math.floor(a.value * (1 << s) / b.value), 1 << s)
 
     def const_scale(self, node: ast.Expr, c: ExprInfo, what: str) -> int:
-        ec = dyadic_exponent(c.const)
+        ec = dyadic_exponent(c.value)
         if ec is None:
             raise self.err(node, f"the constant {c.const} is not exactly representable in fixed "
                            f"point (its denominator is not a power of two)",
@@ -297,6 +300,7 @@ class ExprChecker:
         return ec
 
     def common_scale(self, e: ast.Expr, a: ExprInfo, b: ExprInfo) -> int:
+        assert isinstance(e, ast.Binary | ast.Compare)
         s = 0
         for node, i in ((e.left, a), (e.right, b)):
             s = max(s, self.const_scale(node, i, "align") if i.is_const else i.scale)
@@ -306,8 +310,8 @@ class ExprChecker:
         parts = NormProduct()
         for node, i in ((e.left, a), (e.right, b)):
             if i.kind == "norm":
-                parts.factors += i.norm.factors
-                parts.norms += i.norm.norms
+                parts.factors += i.parts.factors
+                parts.norms += i.parts.norms
             else:
                 self.need(node, i, "num", "`*` needs numbers")
                 if i.length is not None:
@@ -326,8 +330,9 @@ class ExprChecker:
         self.need(e.right, b, "num", f"`{e.op}` compares numbers")
         n = self.shape(e, a, b)
         if a.is_const and b.is_const:
-            ops = {"<": a.const < b.const, "<=": a.const <= b.const, ">": a.const > b.const,
-                   ">=": a.const >= b.const, "==": a.const == b.const, "!=": a.const != b.const}
+            av, bv = a.value, b.value
+            ops = {"<": av < bv, "<=": av <= bv, ">": av > bv,
+                   ">=": av >= bv, "==": av == bv, "!=": av != bv}
             return bool_info(n, int(ops[e.op]))
         s = self.common_scale(e, a, b)
         for node, i in ((e.left, a), (e.right, b)):
@@ -344,7 +349,7 @@ class ExprChecker:
         sides = []
         for node, i in ((e.left, a), (e.right, b)):
             if i.kind == "norm":
-                sides.append(i.norm)
+                sides.append(i.parts)
             else:
                 self.need(node, i, "num", "a norm() comparison needs numbers")
                 if i.length is not None:
@@ -356,7 +361,7 @@ class ExprChecker:
             for f in side.factors:
                 fi = f.info
                 fs = self.const_scale(f, fi, "use") if fi.is_const else fi.scale
-                fm = abs(encode_const(fi.const, fs)) if fi.is_const else fi.mag
+                fm = abs(encode_const(fi.value, fs)) if fi.is_const else fi.mag
                 scale, mag = scale + fs, mag * fm
             for v in side.norms:
                 vi = v.info

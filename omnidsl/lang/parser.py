@@ -13,6 +13,7 @@ import functools
 import re
 from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import (
@@ -223,11 +224,11 @@ class _Builder(Transformer):
 
     def input_decl(self, meta, children):
         vis, name, typ, committed = children
-        return ast.InputDecl(self._span(meta), str(vis), self._name(name), typ,
+        return ast.InputDecl(self._span(meta), cast(ast.Visibility, str(vis)), self._name(name), typ,
                              committed is not None)
 
     def type_spec(self, meta, children):
-        base = str(children[0])
+        base = cast(ast.TypeBase, str(children[0]))  # the grammar's terminals
         length = children[1]
         opts: dict[str, int] = {}
         for kind, value in children[2:]:
@@ -294,11 +295,11 @@ class _Builder(Transformer):
                 hint=f"write `a {first} b and b {second} c` instead of `a {first} b {second} c`",
             )
         left, op, right = children
-        return ast.Compare(self._span(meta), str(op), left, right)
+        return ast.Compare(self._span(meta), cast(ast.CompareOp, str(op)), left, right)
 
     def binary(self, meta, children):
         left, op, right = children
-        return ast.Binary(self._span(meta), str(op), left, right)
+        return ast.Binary(self._span(meta), cast(ast.BinaryOp, str(op)), left, right)
 
     def neg(self, meta, children):
         return ast.Unary(self._span(meta), "-", children[1])

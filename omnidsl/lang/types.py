@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal
 
+from omnidsl.errors import InternalError
+
 #: Defaults for omitted ``bits`` / ``frac`` in a type (documented in docs/dsl.md / gadgets.md).
 DEFAULT_BITS = {"fixed": 32, "int": 32}
 DEFAULT_FRAC = {"fixed": 16, "int": 0}
@@ -56,6 +58,27 @@ class ExprInfo:
     @property
     def mag(self) -> int:
         return max(abs(self.lo), abs(self.hi))
+
+    @property
+    def value(self) -> Fraction:
+        """The compile-time value of a constant (callers check :attr:`is_const` first)."""
+        if self.const is None:
+            raise InternalError("the value of a non-constant expression was read")
+        return self.const
+
+    @property
+    def size(self) -> int:
+        """The length of a vector (callers check that it is one first)."""
+        if self.length is None:
+            raise InternalError("the length of a scalar was read")
+        return self.length
+
+    @property
+    def parts(self) -> NormProduct:
+        """The factors and norms of a ``norm`` expression (callers check the kind first)."""
+        if self.norm is None:
+            raise InternalError(f"the norm parts of a {self.kind!r} expression were read")
+        return self.norm
 
 
 @dataclass
