@@ -4,7 +4,8 @@ failing values (``AssertionFailed``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,10 +25,22 @@ def _side(e: ast.Expr, value: str) -> str:
     return text if e.info is not None and e.info.is_const else f"{text} = {value}"
 
 
+#: a failed assertion's report: the witness and the mask of failing rows (raises)
+FailReport = Callable[[WitnessState, np.ndarray], None]
+
+
 class AssertLowering:
     """``assert_true`` and its helpers (a mixin of ``Lowerer``)."""
 
     b: Any
+    _last_cos_fail: FailReport | None
+
+    if TYPE_CHECKING:  # provided by Lowerer and NormLowering
+        def lower(self, e: ast.Expr, loop: Loop | None) -> LV: ...
+        def at_scale(self, x: LV, s: int) -> V: ...
+        def diff(self, e: ast.Compare, loop: Loop | None) -> tuple[V, LV, LV, int]: ...
+        def norm_compare(self, e: ast.Compare, loop: Loop | None,
+                         on_fail_stmt: ast.Assert | None) -> V: ...
 
     @staticmethod
     def _with_msg(msg: str, stmt: ast.Assert | None) -> str:

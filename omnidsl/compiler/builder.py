@@ -74,6 +74,7 @@ class WitnessState:
                 for j in hit:
                     values[j] = self.force[int(wires[j])]
         if self.bigmask[wires[0]]:
+            assert self.bigv is not None  # allocated whenever bigmask has a wire
             self.bigv[wires] = values.astype(object)
             return
         if values.dtype == object:

@@ -140,9 +140,10 @@ def load_compiled(entry: Path) -> Compiled | None:
         if meta.get("format") != FORMAT:
             raise ValueError("format")
         arr = {n: np.load(entry / f"{n}.npy", allow_pickle=False) for n in meta["arrays"]}
-        mats = [SparseMatrix(arr[f"{n}_ptr"], arr[f"{n}_wire"], arr[f"{n}_cid"]) for n in _MATS]
+        a, b, c = (SparseMatrix(arr[f"{n}_ptr"], arr[f"{n}_wire"], arr[f"{n}_cid"])
+                   for n in _MATS)
         r1cs = R1CS(meta["n_wires"], meta["n_pub_out"], meta["n_pub_in"], meta["n_prv_in"],
-                    *mats, [int(c) for c in meta["coeffs"]],
+                    a, b, c, [int(c) for c in meta["coeffs"]],
                     wire_to_label=arr.get("wire_to_label"), n_labels=meta["n_labels"],
                     prime=int(meta["prime"]), constraint_line=arr.get("constraint_line"),
                     labels={int(k): v for k, v in meta["labels"].items()},

@@ -51,7 +51,7 @@ def _key(*lcs: LC) -> tuple:
 def _cached(b: Builder, key: tuple, make: Callable[[], V]) -> V:
     """Common-subexpression elimination for gadgets with identical operands."""
     hit = b.cache.get(key)
-    if hit is None:
+    if not isinstance(hit, V):  # the cache holds the V of each key
         hit = make()
         b.cache[key] = hit
     return hit

@@ -96,8 +96,8 @@ class Lowerer(AssertLowering, NormLowering):
                 continue
             # a k-bit input lies in [-2^(k-1), 2^(k-1) - 1] (encode_input enforces it; the
             # range check below proves it), so |v| <= 2^(k-1) < 2^k: width k
-            bits = WIRE_BITS_FULL if inp.base == "field" else width(inp.lo, inp.hi)
-            w = b.alloc(inp.count, big=inp.bits > 62, bits=bits)
+            wbits = WIRE_BITS_FULL if inp.base == "field" else width(inp.lo, inp.hi)
+            w = b.alloc(inp.count, big=inp.bits > 62, bits=wbits)
             self.inputs.append(InputLayout(inp.name, inp.visibility, inp.length, inp.bits,
                                            inp.frac, int(w[0]), inp, hashes.get(inp.name)))
             self._label(inp.name, w, inp.length)
@@ -111,8 +111,8 @@ class Lowerer(AssertLowering, NormLowering):
             if inp.base == "field":
                 continue
             b.line = inp.span.line
-            bits = g.range_bits(b, self.env[inp.name].v, inp.bits, 1 << (inp.bits - 1))
-            self.sign_bits[lay.wire] = (inp.count, bits[:, inp.bits - 1])
+            rbits = g.range_bits(b, self.env[inp.name].v, inp.bits, 1 << (inp.bits - 1))
+            self.sign_bits[lay.wire] = (inp.count, rbits[:, inp.bits - 1])
         for lay in self.inputs:  # commitments bind the (range-checked) entries
             if lay.commitment is not None:
                 b.line = lay.info.span.line
@@ -146,10 +146,11 @@ class Lowerer(AssertLowering, NormLowering):
         b = self.b
         lay = next(o for o in self.outputs if o.name == stmt.name)
         val = stmt.value
-        entry = REGISTRY.get(val.func) if isinstance(val, ast.Call) else None
-        if entry is not None and entry.lower_output is not None:
+        call = val if isinstance(val, ast.Call) else None
+        entry = REGISTRY.get(call.func) if call is not None else None
+        if call is not None and entry is not None and entry.lower_output is not None:
             # the gadget writes the output wire itself (no copy constraint)
-            self.env[stmt.name] = entry.lower_output(self, val, lay.wire)
+            self.env[stmt.name] = entry.lower_output(self, call, lay.wire)
             return
         x = self.lower(stmt.value, None)
         v = x.v
@@ -170,6 +171,8 @@ class Lowerer(AssertLowering, NormLowering):
     # ------------------------------------------------------------ helpers
     def const_lv(self, value: Fraction, scale: int | None = None) -> LV:
         s = dyadic_exponent(value) if scale is None else scale
+        if s is None:
+            raise InternalError("a non-dyadic constant reached lowering")
         x = value * (1 << s)
         if x.denominator != 1:
             raise InternalError("inexact constant reached lowering")
@@ -204,8 +207,8 @@ class Lowerer(AssertLowering, NormLowering):
         info: ExprInfo = e.info
         if info is not None and info.is_const and info.kind in ("num", "bool"):
             if info.kind == "bool":
-                return LV("bool", g.const(int(info.const)), 0, info.length)
-            return self.const_lv(info.const)
+                return LV("bool", g.const(int(info.value)), 0, info.length)
+            return self.const_lv(info.value)
         b = self.b
         if isinstance(e, ast.Name):
             if e.id not in self.env:
@@ -214,7 +217,11 @@ class Lowerer(AssertLowering, NormLowering):
         if isinstance(e, ast.Index):
             base = self.lower(e.base, None)
             a, c = e.index.info.affine
-            rows = np.array([c], np.int64) if a == 0 else a * loop.idx + c
+            if a == 0:
+                rows = np.array([c], np.int64)
+            else:
+                assert loop is not None  # the checker allows the loop variable only in a loop
+                rows = a * loop.idx + c
             lc = base.v.lc.take(rows)
             return LV(base.kind, V(lc, base.v.lo, base.v.hi), base.scale, None)
         if isinstance(e, ast.Unary):
@@ -254,14 +261,15 @@ class Lowerer(AssertLowering, NormLowering):
             xv, yv = self.fit(self.at_scale(x, s), self.at_scale(y, s))
             return LV("num", g.lin(b, xv, 1, yv, 1 if e.op == "+" else -1), s, n)
         if e.op == "*":
-            if x.v.const is not None or y.v.const is not None:
-                # a constant factor (folded by the checker or by a gadget): its encoding at its
-                # own scale, so the product's scale is the sum, as the checker computed it
-                c, other = (x, y) if x.v.const is not None else (y, x)
-                return LV("num", g.mul_const(b, other.v, c.v.const), other.scale + c.scale, n)
+            # a constant factor (folded by the checker or by a gadget): its encoding at its
+            # own scale, so the product's scale is the sum, as the checker computed it
+            if x.v.const is not None:
+                return LV("num", g.mul_const(b, y.v, x.v.const), y.scale + x.scale, n)
+            if y.v.const is not None:
+                return LV("num", g.mul_const(b, x.v, y.v.const), x.scale + y.scale, n)
             xv, yv = self.fit(x.v, y.v)
             return LV("num", g.mul(b, xv, yv), x.scale + y.scale, n)
-        p, q = division_pq(e.right.info.const)
+        p, q = division_pq(e.right.info.value)
         return LV("num", g.div_floor(b, x.v, p, q), x.scale, n)
 
     def sides(self, e: ast.Compare, loop: Loop | None) -> tuple[LV, LV, int]:
@@ -317,12 +325,15 @@ class Lowerer(AssertLowering, NormLowering):
         return None
 
     def generator(self, e: ast.Generator, loop: Loop | None) -> LV:
-        start = int(e.range.start.info.const)
-        stop = int(e.range.stop.info.const)
+        start = int(e.range.start.info.value)
+        stop = int(e.range.stop.info.value)
         inner = Loop(e.var, np.arange(start, stop, dtype=np.int64))
         body = self.lower(e.body, inner)
         v = body.v
         if v.n == 1 and inner.n > 1:
             v = self.fit(v, V(LC.constant(0, inner.n), 0, 0))[0]
             v = V(v.lc.broadcast(inner.n), v.lo, v.hi)
-        return REGISTRY[e.func].reduce_lower(self, e, v, body.scale)
+        reduce = REGISTRY[e.func].reduce_lower
+        if reduce is None:
+            raise InternalError(f"{e.func}() has no generator form")
+        return reduce(self, e, v, body.scale)

@@ -3,7 +3,7 @@ sides squared at a common scale, signs decided separately (docs/gadgets.md)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,15 +13,24 @@ from omnidsl.lang.ast import expr_text
 from omnidsl.lang.types import MAX_BOUND, NormProduct
 
 from . import gadgets as g
+from .assertions import FailReport
 from .builder import WitnessState
 from .gadgets import V
-from .values import NEGATED, Loop
+from .values import LV, NEGATED, Loop
 
 
 class NormLowering:
     """``norm_compare`` and its helpers (a mixin of ``Lowerer``)."""
 
     b: Any
+    _last_cos_fail: FailReport | None
+
+    if TYPE_CHECKING:  # provided by Lowerer and AssertLowering
+        def lower(self, e: ast.Expr, loop: Loop | None) -> LV: ...
+        def fit(self, *vals: V) -> list[V]: ...
+        def _where(self, loop: Loop | None, j: int, n: int) -> str: ...
+        @staticmethod
+        def _with_msg(msg: str, stmt: ast.Assert | None) -> str: ...
 
     def norm_side(self, prod: NormProduct, loop: Loop | None) -> tuple[V, int, V, int]:
         """(c, scale_c, P, scale_P): the side is c * sqrt(P)."""
@@ -91,9 +100,9 @@ class NormLowering:
     def _cos_fail(self, e, stmt, sa_, sb_, op, loop):
         def value(w: WitnessState, side, j: int) -> float:
             c, sc, p, sp = side
-            cv = w.eval(c.lc, True)
-            pv = w.eval(p.lc, True)
-            cv, pv = int(cv[min(j, cv.shape[0] - 1)]), int(pv[min(j, pv.shape[0] - 1)])
+            cs = w.eval(c.lc, True)
+            ps = w.eval(p.lc, True)
+            cv, pv = int(cs[min(j, cs.shape[0] - 1)]), int(ps[min(j, ps.shape[0] - 1)])
             return (cv / 2.0 ** sc) * (pv / 2.0 ** sp) ** 0.5
 
         left_is_a = op not in ("<=", ">")

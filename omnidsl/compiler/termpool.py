@@ -49,12 +49,13 @@ class TermPool:
         mats = (r1cs.A, r1cs.B, r1cs.C)
         total = sum(x.nnz for x in mats)
         cap = 2 * total + (1 << 12)  # pages are touched only when written: no cost up front
-        self.wdt = np.int32 if self.nw < 2**31 else np.int64
-        self.pdt = np.int32 if cap < 2**31 else np.int64  # positions and lengths
-        self.wire = np.empty(cap, self.wdt)
+        self.wdt: type[np.signedinteger] = np.int32 if self.nw < 2**31 else np.int64
+        #: positions and lengths
+        self.pdt: type[np.signedinteger] = np.int32 if cap < 2**31 else np.int64
+        self.wire: np.ndarray = np.empty(cap, self.wdt)
         self.cid = np.empty(cap, np.int32)
-        self.seg_start = np.empty(3 * m, self.pdt)
-        self.seg_len = np.empty(3 * m, self.pdt)
+        self.seg_start: np.ndarray = np.empty(3 * m, self.pdt)
+        self.seg_len: np.ndarray = np.empty(3 * m, self.pdt)
         self.base = np.zeros(4, np.int64)  # side s occupies [base[s], base[s + 1])
         self.ptrs = []
         for side, mat in enumerate(mats):

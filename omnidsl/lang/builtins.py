@@ -52,7 +52,9 @@ class LowerCtx(Protocol):
     """What a lowering may use of the compiler (``omnidsl.compiler.lower.Lowerer``)."""
 
     b: Any  # the Builder: wires, constraint blocks, witness steps
-    g: Any  # the gadget library, omnidsl.compiler.gadgets
+
+    @property
+    def g(self) -> Any: ...  # the gadget library, omnidsl.compiler.gadgets
 
     def lower(self, e: ast.Expr, loop: Any) -> Any: ...
     def value(self, kind: str, v: Any, scale: int = 0, length: int | None = None) -> Any: ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -68,7 +69,7 @@ def read_container(path: str | Path, magic: bytes, versions: tuple[int, ...]) ->
 
 
 def container_bytes(magic: bytes, version: int,
-                    sections: list[tuple[int, list[bytes | np.ndarray]]]) -> list:
+                    sections: list[tuple[int, list[Any]]]) -> list:
     """Chunks of a container file: header then each (type, payload chunks) section."""
     out: list = [magic, struct.pack("<II", version, len(sections))]
     for stype, chunks in sections:

@@ -50,7 +50,8 @@ class _ConstraintStream:
         m = self.r1cs.n_constraints
         if m == 0:
             return
-        terms = sum(x.row_ptr for x in self.mats)  # terms of rows 0..k-1
+        a_, b_, c_ = self.mats
+        terms = a_.row_ptr + b_.row_ptr + c_.row_ptr  # terms of rows 0..k-1
         cuts = np.searchsorted(terms, np.arange(0, int(terms[-1]), self.CHUNK), "right") - 1
         bounds = np.unique(np.r_[0, cuts, m])
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
