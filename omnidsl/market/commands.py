@@ -19,7 +19,7 @@ def _demo(args: argparse.Namespace) -> int:
         run_demo(chain.w3, rounds=args.rounds, owners=args.owners, malicious=args.malicious,
                  servers=args.servers, workdir=args.workdir, attack=args.attack,
                  norm_factor=args.norm_factor, ptau=args.ptau, prover=args.prover,
-                 gas_cap=config.gas_cap, log=print)
+                 gas_cap=config.gas_cap, model=args.model, log=print)
     return 0
 
 
@@ -42,8 +42,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     demo.add_argument("--owners", type=int, default=8, help="data owners")
     demo.add_argument("--malicious", type=int, default=3, help="how many of them are malicious")
     demo.add_argument("--servers", type=int, default=3, help="proving servers")
-    demo.add_argument("--attack", default="mixed",
-                      help="mixed | scaling | gaussian_noise | sign_flip | label_flip")
+    from omnidsl.ml.federated import ATTACKS, MODELS
+
+    demo.add_argument("--attack", default="mixed", choices=ATTACKS,
+                      help="what the malicious data owners do (mixed: scaling, noise, sign flip, "
+                           "label flip in turn; adaptive: the reversed update inside the L2 "
+                           "bound; adaptive_cosine: the most harmful update the cosine rule "
+                           "accepts, docs/results.md)")
+    demo.add_argument("--model", default="logreg", choices=MODELS,
+                      help="logreg: softmax regression (650 parameters); mlp: 64-100-10 MLP "
+                           "(7,510 parameters); the data owners see only a perturbed copy "
+                           "(docs/privacy.md)")
     demo.add_argument("--prover", choices=("mpc", "local", "snarkjs", "omnidsl"), default="mpc",
                       help="mpc (= omnidsl): the DSL rule proved collaboratively by the "
                            "N server processes (omnidsl serve), each checking it proves the shares "

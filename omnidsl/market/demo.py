@@ -40,6 +40,7 @@ from omnidsl.market import circom_rule as cr
 from omnidsl.market import dsl_rule
 from omnidsl.market.client import MarketClient
 from omnidsl.market.roles import DataOwner, ModelOwner, RuleLayout, Server, bind_label
+from omnidsl.ml.federated import DigitsSource
 from omnidsl.mpc.cluster import ServerCluster
 from omnidsl.procs import terminate_raises
 
@@ -88,72 +89,22 @@ class GradientSource(Protocol):
     malicious: list[bool]
 
     def reference(self) -> np.ndarray:
-        """The MO's reference gradient on its root data, for the current model."""
+        """Start a round: the MO publishes the round's model to the DOs (perturbed, with
+        DigitsSource) and returns its reference gradient on its root data for that model."""
         ...
 
     def gradients(self) -> list[np.ndarray]:
-        """Each DO's (possibly attacked) float gradient for the current model."""
+        """Each DO's (possibly attacked) float gradient for the published model."""
         ...
 
     def apply(self, aggregate: np.ndarray, n_accepted: int) -> None:
-        """Update the model with the decoded sum of the accepted gradients."""
+        """Update the model with the decoded sum of the accepted gradients (the MO maps it
+        back to its clear model's coordinates)."""
         ...
 
     def accuracy(self) -> float:
         """Test accuracy of the current model."""
         ...
-
-
-@dataclass
-class DigitsSource:
-    """scikit-learn digits, softmax regression (650 parameters), omnidsl.ml attacks."""
-
-    owners: int = 8
-    n_malicious: int = 3
-    attack: str = "mixed"
-    lr: float = 1.0
-    seed: int = 1
-    malicious: list[bool] = field(init=False)
-    n_params: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        from omnidsl.ml.attacks import Attack, gaussian_noise, label_flip, scaling, sign_flip
-        from omnidsl.ml.data import load_digits_split, partition
-        from omnidsl.ml.models import LogisticRegression
-        from omnidsl.ml.training import Owner
-
-        catalogue = {"scaling": Attack("scaling", gradient=scaling(10.0)),
-                     "gaussian_noise": Attack("gaussian_noise", gradient=gaussian_noise(0.5)),
-                     "sign_flip": Attack("sign_flip", gradient=sign_flip),
-                     "label_flip": Attack("label_flip", poison=label_flip)}
-        if self.attack != "mixed" and self.attack not in catalogue:
-            raise InputError(f"unknown attack {self.attack!r}",
-                             hint="choose mixed, " + ", ".join(catalogue))
-        order = list(catalogue.values()) if self.attack == "mixed" else [catalogue[self.attack]]
-        train, self.test = load_digits_split(seed=self.seed)
-        shards, root = partition(train, self.owners, seed=self.seed, root_size=100)
-        assert root is not None
-        self.root = root
-        self.owner_list = [Owner(s, order[i % len(order)] if i < self.n_malicious else None)
-                           for i, s in enumerate(shards)]
-        self.malicious = [o.malicious for o in self.owner_list]
-        self.model = LogisticRegression(64, 10)
-        self.rng = np.random.default_rng(self.seed)
-        self.params = self.model.init(self.rng)
-        self.n_params = self.model.n_params
-
-    def reference(self) -> np.ndarray:
-        return self.model.loss_and_grad(self.params, self.root.X, self.root.y)[1]
-
-    def gradients(self) -> list[np.ndarray]:
-        return [o.gradient(self.model, self.params, self.rng) for o in self.owner_list]
-
-    def apply(self, aggregate: np.ndarray, n_accepted: int) -> None:
-        if n_accepted:
-            self.params = self.params - self.lr * aggregate / n_accepted
-
-    def accuracy(self) -> float:
-        return float(self.model.accuracy(self.params, self.test.X, self.test.y))
 
 
 @dataclass
@@ -433,14 +384,15 @@ def format_summary(reports: list[RoundReport], malicious: list[bool], initial_ac
 def run_demo(w3: Web3, rounds: int = 3, owners: int = 8, malicious: int = 3, servers: int = 3,
              workdir: Path | None = None, attack: str = "mixed", norm_factor: float = 3.0,
              ptau: Path | None = None, source: GradientSource | None = None,
-             prover: str = "mpc", gas_cap: int | None = None,
+             prover: str = "mpc", gas_cap: int | None = None, model: str = "logreg",
              log: Callable[[str], None] | None = None) -> list[RoundReport]:
     """Run the demo on ``w3``; returns one report per round.  Progress goes to ``log`` (by
     default this module's logger at INFO; the CLI prints it)."""
     log = log or logger.info
     if not 0 <= malicious <= owners or owners < 1 or servers < 2 or rounds < 1:
         raise InputError("need owners >= 1, 0 <= malicious <= owners, servers >= 2, rounds >= 1")
-    src = source or DigitsSource(owners, malicious, attack)
+    src = source or DigitsSource(owners, malicious, attack, model_name=model,
+                                 norm_factor=norm_factor)
     work = workdir or Path.home() / ".cache" / "omnidsl" / "market"
     t0 = time.perf_counter()
     prover = _ALIASES.get(prover, prover)

@@ -64,3 +64,24 @@ def standard_attacks(naive_l2_bound: float) -> list[Attack]:
         Attack("label_flip", poison=label_flip),
         Attack("adaptive", gradient=adaptive(naive_l2_bound)),
     ]
+
+
+def cosine_adaptive(g: np.ndarray, ref: np.ndarray, tau: float, max_norm: float,
+                    margin: float = 0.05) -> np.ndarray:
+    """The strongest update a cosine rule still accepts, against the honest direction ``g``.
+
+    The attacker knows what the task publishes: the reference, τ and the L2 bound.  Of all
+    updates with cos(·, ref) ≥ τ and norm ≤ max_norm it returns (up to ``margin``, for the
+    fixed-point rounding) the one with the most negative inner product with ``g``: in the plane
+    of ref and g, at the cosine threshold, at the norm bound, turned away from g.
+    """
+    rn = float(np.linalg.norm(ref))
+    if rn == 0.0:
+        return -g
+    r = ref / rn
+    h = -g - float(np.dot(-g, r)) * r
+    hn = float(np.linalg.norm(h))
+    if hn == 0.0:
+        return (1.0 - margin) * max_norm * r
+    c = min(1.0, max(tau, 0.0) + margin)
+    return (1.0 - margin) * max_norm * (c * r + np.sqrt(1.0 - c * c) * h / hn)

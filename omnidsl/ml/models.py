@@ -70,7 +70,9 @@ class MLP:
     def init(self, rng: np.random.Generator) -> np.ndarray:
         d, h, k = self.n_features, self.n_hidden, self.n_classes
         return np.concatenate([
-            rng.normal(0.0, np.sqrt(2.0 / d), d * h), np.zeros(h),
+            # small random hidden biases, not zeros: a zero shared by every unit is the same
+            # after any permutation of the units (docs/privacy.md)
+            rng.normal(0.0, np.sqrt(2.0 / d), d * h), rng.normal(0.0, 0.01, h),
             rng.normal(0.0, np.sqrt(1.0 / h), h * k), np.zeros(k),
         ])
 

@@ -7,6 +7,10 @@ Gradients taken on the perturbed model map back to the true model's gradients ex
   ∂L/∂W1 = ∂L/∂W1'·S·Pᵀ,  ∂L/∂b1 = ∂L/∂b1'·S·Pᵀ,  ∂L/∂W2 = P·S⁻¹·∂L/∂W2',  ∂L/∂b2 = ∂L/∂b2'.
 The scale factors are powers of two, so every step is exact in floating point (no rounding), and
 because the map is linear, the model owner can also recover the true *sum* of accepted gradients.
+
+The market uses :class:`IsometricPerturbation` instead (a derangement of the hidden units and the
+softmax gauge on the output layer, no rescaling): its gradient map is a permutation of entries,
+so the validity rule decides exactly as on the clear model.  What either hides: docs/privacy.md.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from omnidsl.ml.models import MLP
+from omnidsl.ml.models import MLP, Model
 
 
 @dataclass(frozen=True)
@@ -52,3 +56,69 @@ class Perturbation:
         tb1 = (gb1 * s)[inv]
         tW2 = (gW2 / s[:, None])[inv, :]
         return MLP.pack(tW1, tb1, tW2, gb2)
+
+
+def _derangement(n: int, rng: np.random.Generator) -> np.ndarray:
+    """A uniformly random permutation of ``n`` >= 2 items without a fixed point."""
+    while True:
+        p = rng.permutation(n)
+        if not np.any(p == np.arange(n)):
+            return p
+
+
+@dataclass(frozen=True)
+class IsometricPerturbation:
+    """The market's perturbation: function-preserving *and* an isometry of the gradient space.
+
+    - MLP: the hidden units are permuted by a secret derangement π (no unit keeps its place);
+    - both models: the output layer gets the softmax gauge  W_out' = W_out + u·1ᵀ,
+      b_out' = b_out + c·1  (every logit of a sample moves by the same amount: same
+      probabilities, same loss, same gradient).
+
+    The gradient on the perturbed model is the true gradient with its entries permuted (the
+    gauge leaves it unchanged), so the map back is a permutation of coordinates: it preserves
+    every inner product, norm and fixed-point entry, and the validity rule decides exactly as on
+    the clear model (docs/privacy.md).  Positive rescaling of hidden units (:class:`Perturbation`)
+    is not used: it would change the norm and the cosine the rule checks.
+    """
+
+    perm: np.ndarray | None  # MLP: perturbed hidden unit j is true unit perm[j]; None: no layer
+    shift: np.ndarray  # u, one value per input of the output layer
+    bias_shift: float  # c
+
+    @staticmethod
+    def fresh(model: Model) -> IsometricPerturbation:
+        """A new secret from the OS CSPRNG, scaled like the model's output weights."""
+        rng = np.random.default_rng(secrets.randbits(128))
+        if isinstance(model, MLP):
+            return IsometricPerturbation(_derangement(model.n_hidden, rng),
+                                         rng.normal(0.0, 1.0, model.n_hidden),
+                                         float(rng.normal(0.0, 1.0)))
+        return IsometricPerturbation(None, rng.normal(0.0, 1.0, model.n_features),
+                                     float(rng.normal(0.0, 1.0)))
+
+    def perturb(self, model: Model, params: np.ndarray) -> np.ndarray:
+        """True parameters → the parameters published to data owners (same predictions)."""
+        u, c = self.shift[:, None], self.bias_shift
+        if isinstance(model, MLP):
+            assert self.perm is not None
+            W1, b1, W2, b2 = model.unpack(params)
+            return MLP.pack(W1[:, self.perm], b1[self.perm], W2[self.perm, :] + u, b2 + c)
+        k = model.n_classes
+        W, b = params[: -k].reshape(model.n_features, k), params[-k:]
+        return np.concatenate([(W + u).ravel(), b + c])
+
+    def source_index(self, model: Model) -> np.ndarray:
+        """``src`` with  true_gradient = perturbed_gradient[src]  (a permutation of indices)."""
+        idx = np.arange(model.n_params)
+        if not isinstance(model, MLP):
+            return idx
+        assert self.perm is not None
+        inv = np.empty_like(self.perm)
+        inv[self.perm] = np.arange(self.perm.shape[0])
+        W1, b1, W2, b2 = model.unpack(idx)
+        return MLP.pack(W1[:, inv], b1[inv], W2[inv, :], b2).astype(np.int64)
+
+    def recover_gradient(self, model: Model, grad: np.ndarray) -> np.ndarray:
+        """Gradient (or any sum of gradients) on the perturbed model → on the true model."""
+        return np.asarray(grad)[self.source_index(model)]
