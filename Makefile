@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.omnidsl-installed
 NATIVE  := $(wildcard native/Cargo.toml native/Cargo.lock native/src/*.rs native/src/**/*.rs)
 
-.PHONY: install demo test lint bench clean
+.PHONY: install browser demo test lint bench clean
 
 $(STAMP): pyproject.toml package.json package-lock.json $(NATIVE)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -15,7 +15,10 @@ $(STAMP): pyproject.toml package.json package-lock.json $(NATIVE)
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) browser
+
+browser:  # Debian's chromium for the browser test (apt, only when missing)
+	sh scripts/install-browser.sh
 
 demo: install
 	$(BIN)/omnidsl market demo

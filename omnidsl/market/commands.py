@@ -7,20 +7,29 @@ from pathlib import Path
 
 from omnidsl.argparsing import describe
 from omnidsl.chain.options import add_chain_options, config_from_args
+from omnidsl.market.dashboard import commands as watching
 
 
 def _demo(args: argparse.Namespace) -> int:
     from omnidsl.chain.config import open_chain
-    from omnidsl.market.demo import demo_args_summary, run_demo
+    from omnidsl.market.demo import run_demo
 
     config = config_from_args(args)
     print(f"omnidsl market demo: {demo_args_summary(args)} on {config.describe()}")
-    with open_chain(config) as chain:
-        run_demo(chain.w3, rounds=args.rounds, owners=args.owners, malicious=args.malicious,
-                 servers=args.servers, workdir=args.workdir, attack=args.attack,
-                 norm_factor=args.norm_factor, ptau=args.ptau, prover=args.prover,
-                 gas_cap=config.gas_cap, model=args.model, log=print)
+    with open_chain(config) as chain, \
+            watching.demo_extras(args, chain.w3, config.describe()) as extras:
+        reports = run_demo(chain.w3, rounds=args.rounds, owners=args.owners,
+                           malicious=args.malicious, servers=args.servers, workdir=args.workdir,
+                           attack=args.attack, norm_factor=args.norm_factor, ptau=args.ptau,
+                           prover=args.prover, gas_cap=config.gas_cap, model=args.model,
+                           log=print, on_round=extras.on_round)
+        extras.finish(reports)
     return 0
+
+
+def demo_args_summary(args: argparse.Namespace) -> str:
+    return (f"{args.rounds} rounds, {args.owners} data owners ({args.malicious} malicious), "
+            f"{args.servers} servers, prover {args.prover}")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "market", help="the OmniLytics+ data market (contract, roles, demo)",
         **describe("The OmniLytics+ data market: a contract where a model owner pays data owners "
                    "whose gradients provably satisfy the rule (docs/market.md).",
-                   ["omnidsl market demo", "omnidsl market demo --chain anvil --rounds 2"]))
+                   ["omnidsl market demo", "omnidsl market demo --chain anvil --rounds 2",
+                    "omnidsl market demo --dashboard 8050 --report demo-report"]))
     msub = market.add_subparsers(dest="market_command", metavar="SUBCOMMAND")
     demo = msub.add_parser(
         "demo", help="run training rounds through the market contract",
@@ -65,5 +75,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="where the rule's keys are made/cached (default ~/.cache/omnidsl/market)")
     demo.add_argument("--ptau", type=Path, default=None, help="prepared powers-of-tau file")
     add_chain_options(demo)
+    watching.add_demo_options(demo)
     demo.set_defaults(func=_demo)
+    watching.register(msub)
     market.set_defaults(func=lambda args: (market.print_help(), 2)[1])

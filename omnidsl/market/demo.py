@@ -139,6 +139,10 @@ class Actors:
     dos: list[DataOwner]
 
 
+#: ``on_round(actors, report)``: after the market is deployed (None), then after every round.
+RoundHook = Callable[[Actors, RoundReport | None], None]
+
+
 def _local_accounts(w3: Web3, n: int, funder: str, amount: int) -> list[Any]:
     """``n`` fresh accounts (keys from the OS CSPRNG), funded, signing through a middleware."""
     from eth_account import Account
@@ -341,10 +345,6 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
                        mpc_stats)
 
 
-def _binding_text(ok: bool | None) -> str:
-    return "n/a" if ok is None else ("ok" if ok else "FAIL")
-
-
 def format_summary(reports: list[RoundReport], malicious: list[bool], initial_acc: float) -> str:
     """The summary table printed at the end of the demo."""
     lines = ["", f"{'round':>5} {'accepted':>9} {'rejected':>9} {'batch':>6} {'gas/batch':>10} "
@@ -353,7 +353,7 @@ def format_summary(reports: list[RoundReport], malicious: list[bool], initial_ac
         per = r.batch_gas // len(r.accepted) if r.accepted else 0
         lines.append(f"{r.round:>5} {len(r.accepted):>9} {len(r.rejected):>9} {r.batch_size:>6} "
                      f"{r.batch_gas:>10,} {per:>9,} {r.commit_gas:>10,} "
-                     f"{_binding_text(r.binding_ok):>8} {r.accuracy:>9.3f}")
+                     f"{ {None: 'n/a', True: 'ok', False: 'FAIL'}[r.binding_ok]:>8} {r.accuracy:>9.3f}")
     lines.append(f"initial accuracy {initial_acc:.3f}; final {reports[-1].accuracy:.3f}"
                  if reports else "no rounds")
     stages: dict[str, float] = {}
@@ -385,10 +385,12 @@ def run_demo(w3: Web3, rounds: int = 3, owners: int = 8, malicious: int = 3, ser
              workdir: Path | None = None, attack: str = "mixed", norm_factor: float = 3.0,
              ptau: Path | None = None, source: GradientSource | None = None,
              prover: str = "mpc", gas_cap: int | None = None, model: str = "logreg",
-             log: Callable[[str], None] | None = None) -> list[RoundReport]:
+             log: Callable[[str], None] | None = None, on_round: RoundHook | None = None
+             ) -> list[RoundReport]:
     """Run the demo on ``w3``; returns one report per round.  Progress goes to ``log`` (by
-    default this module's logger at INFO; the CLI prints it)."""
-    log = log or logger.info
+    default this module's logger at INFO; the CLI prints it); ``on_round(actors, report)`` is
+    called once the market is deployed (report None) and after every round."""
+    log, hook = log or logger.info, on_round or (lambda _a, _r: None)
     if not 0 <= malicious <= owners or owners < 1 or servers < 2 or rounds < 1:
         raise InputError("need owners >= 1, 0 <= malicious <= owners, servers >= 2, rounds >= 1")
     src = source or DigitsSource(owners, malicious, attack, model_name=model,
@@ -409,14 +411,15 @@ def run_demo(w3: Web3, rounds: int = 3, owners: int = 8, malicious: int = 3, ser
     actors = setup_actors(w3, rule, owners, servers, gas_cap)
     log(f"rule ready, market at {actors.mo.market.address}, verifier at {actors.mo.verifier} "
         f"({time.perf_counter() - t0:.1f}s)")
+    hook(actors, None)
     tmp = Path(tempfile.mkdtemp(prefix="omnidsl-market-servers-")) if prover == "mpc" else None
     with terminate_raises():
-        return _run_rounds(w3, rule, actors, src, rounds, servers, norm_factor, prover, tmp, log)
+        return _run_rounds(w3, rule, actors, src, rounds, servers, norm_factor, tmp, log, hook)
 
 
 def _run_rounds(w3: Web3, rule: MarketRule, actors: Actors, src: GradientSource, rounds: int,
-                servers: int, norm_factor: float, prover: str, tmp: Path | None,
-                log: Callable[[str], None]) -> list[RoundReport]:
+                servers: int, norm_factor: float, tmp: Path | None,
+                log: Callable[[str], None], hook: RoundHook) -> list[RoundReport]:
     mpc: MpcProvers | None = None
     try:
         if tmp is not None:
@@ -435,6 +438,7 @@ def _run_rounds(w3: Web3, rule: MarketRule, actors: Actors, src: GradientSource,
             log(f"round {rnd}: accepted {rep.accepted}, rejected {sorted(rep.rejected)}, "
                 f"gas {rep.batch_gas:,}, accuracy {rep.accuracy:.3f}")
             reports.append(rep)
+            hook(actors, rep)
     finally:
         if mpc is not None:
             mpc.cluster.stop()
@@ -442,8 +446,3 @@ def _run_rounds(w3: Web3, rule: MarketRule, actors: Actors, src: GradientSource,
             shutil.rmtree(tmp, ignore_errors=True)
     log(format_summary(reports, src.malicious, initial))
     return reports
-
-
-def demo_args_summary(args: Any) -> str:
-    return (f"{args.rounds} rounds, {args.owners} data owners ({args.malicious} malicious), "
-            f"{args.servers} servers, prover {args.prover}")

@@ -1,0 +1,92 @@
+"""``market demo --report DIR``: valid PNGs and an HTML page naming every round, written all or
+nothing; a report folder that exists is refused before any round."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from market_helpers import ToySource
+
+from omnidsl.chain import embedded_chain
+from omnidsl.errors import OmniDSLError
+from omnidsl.market.demo import REWARD, RoundReport, run_demo
+from omnidsl.market.report import FILES, write_demo_report
+from omnidsl.report.plots import PNG_MAGIC
+
+pytestmark = pytest.mark.chain
+META = {"owners": 3, "servers": 2, "prover": "local"}
+
+
+@pytest.fixture(scope="module")
+def demo_reports() -> list[RoundReport]:
+    return run_demo(embedded_chain(), rounds=2, owners=3, malicious=1, servers=2,
+                    source=ToySource(), prover="local", log=lambda _m: None)
+
+
+class _Sections(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.images: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "section" and a.get("id"):
+            self.ids.append(str(a["id"]))
+        if tag == "img":
+            self.images.append(str(a["src"]))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_the_report_has_every_picture_and_names_every_round(demo_reports, tmp_path) -> None:
+    index = write_demo_report(demo_reports, tmp_path / "rep", META)
+    d = tmp_path / "rep"
+    assert index == d / "index.html" and sorted(p.name for p in d.iterdir()) == sorted(FILES)
+    for name in FILES:
+        if name.endswith(".png"):
+            data = (d / name).read_bytes()
+            assert data.startswith(PNG_MAGIC) and len(data) > 5_000, name
+    page = _Sections()
+    page.feed(index.read_text(encoding="utf-8"))
+    text = "".join(page.text)
+    assert page.ids == ["round-1", "round-2"]
+    assert "Round 1 (task 1)" in text and "Round 2 (task 2)" in text
+    assert sorted(page.images) == sorted(n for n in FILES if n.endswith(".png"))
+    assert demo_reports[0].rejected[0] in text  # DO0's reason, word for word
+    rows = json.loads((d / "rounds.json").read_text())["rounds"]
+    assert [r["batch_gas"] for r in rows] == [r.batch_gas for r in demo_reports]
+    assert [r["rewards_wei"] for r in rows] == [REWARD * len(r.accepted) for r in demo_reports]
+    # escrow = rewards + fees of the servers that delivered + reclaimed, every round
+    assert all(r["rewards_wei"] + r["server_fees_wei"] + r["reclaimed_wei"] == r["escrow_wei"]
+               and r["server_fees_wei"] > 0 for r in rows)
+
+
+def test_a_failed_report_leaves_nothing(demo_reports, tmp_path, monkeypatch) -> None:
+    from omnidsl.report import plots
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(plots, "bar_chart", broken)
+    with pytest.raises(OSError):
+        write_demo_report(demo_reports, tmp_path / "rep", META)
+    assert list(tmp_path.iterdir()) == []  # neither the folder nor its temporary twin
+
+
+def test_an_existing_report_folder_is_refused_before_the_run(tmp_path: Path, capsys) -> None:
+    from omnidsl.cli import main
+
+    (tmp_path / "rep").mkdir()
+    (tmp_path / "rep" / "keep.txt").write_text("mine")
+    with pytest.raises(OmniDSLError, match="already exists"):
+        write_demo_report([], tmp_path / "rep", META)
+    assert main(["market", "demo", "--rounds", "1", "--report", str(tmp_path / "rep")]) == 1
+    err = capsys.readouterr()
+    assert "already exists and is not empty" in err.err and "round 1" not in err.out
+    assert (tmp_path / "rep" / "keep.txt").read_text() == "mine"
