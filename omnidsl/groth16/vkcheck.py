@@ -101,8 +101,8 @@ def vk_problem(vk: Any, backend: Backend) -> tuple[str, str] | None:
         if why:
             return name, why
     g2s = {"vk_beta_2": vk.beta_g2, "vk_gamma_2": vk.gamma_g2, "vk_delta_2": vk.delta_g2}
-    for name, p in g2s.items():
-        why = g2_problem(p, backend)
+    for name, p2 in g2s.items():
+        why = g2_problem(p2, backend)
         if why:
             return name, why
     beta, gamma, delta = vk.beta_g2, vk.gamma_g2, vk.delta_g2

@@ -347,7 +347,8 @@ def read_zkey(path: str | Path, header_only: bool = False) -> ZKey:
     entries = np.frombuffer(raw4, "<u4", offset=4).reshape(-1, 11)
     mpc = section(10, "contributions")
     names = _contribution_names(mpc, p)
-    zk = ZKey(nv, npub, n, *fields, ic=b"", entries=entries, a=b"", b1=b"", b2=b"", c=b"",
+    alpha1, beta1, beta2, gamma2, delta1, delta2 = fields
+    zk = ZKey(nv, npub, n, alpha1, beta1, beta2, gamma2, delta1, delta2, ic=b"", entries=entries, a=b"", b1=b"", b2=b"", c=b"",
               h=b"", mpc=mpc, contributions=names)
     if header_only:
         zk.ic = from_montgomery(section(3, "IC", (npub + 1) * G1_BYTES), f"{p}: IC")

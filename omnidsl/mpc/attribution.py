@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from omnidsl.errors import NetworkError, OmniDSLError
+from omnidsl.mpc import codec
 from omnidsl.mpc.network import LocalHub, Network
 
 log = logging.getLogger(__name__)
@@ -193,8 +194,9 @@ def judge_step(step: str, n: int, expected: Callable[[int, int], bytes | None],
             if i == j:
                 continue
             e = expected(i, j)
-            sent = reports[i].get((SENT, j, step)) if reports[i] is not None else None
-            got = reports[j].get((RECEIVED, i, step)) if reports[j] is not None else None
+            ri, rj = reports[i], reports[j]
+            sent = ri.get((SENT, j, step)) if ri is not None else None
+            got = rj.get((RECEIVED, i, step)) if rj is not None else None
             if sent is not None and sent != e:
                 if i not in culprits:
                     culprits.append(i)
@@ -282,9 +284,10 @@ class _Rerun:
                 self.done[i] or self.entered[i] >= self.judged + 2 for i in range(self.n)):
             step = self.seq[self.judged]
             self.judged += 1
-            self.blame = judge_step(step, self.n,
-                                    lambda i, j, s=step: self.nets[i].digest(SENT, j, s),
-                                    self.reports)
+            def expected(i: int, j: int, s: str = step) -> bytes | None:
+                return self.nets[i].digest(SENT, j, s)
+
+            self.blame = judge_step(step, self.n, expected, self.reports)
             if self.blame is not None:
                 self.hub.abort("stopped: a deviation was found")
             elif not self.need_proof and self.wanted <= set(self.seq[:self.judged]):
@@ -312,8 +315,9 @@ def attribute(pk: Any, materials: Sequence[Any], replies: Sequence[dict | None],
     for i, r in enumerate(replies):
         if r and r.get("ok"):
             try:
-                returned[i] = (g1_from_bytes(r["a"]), g2_from_bytes(r["b"]),  # type: ignore
-                               g1_from_bytes(r["c"]))  # type: ignore[arg-type]
+                returned[i] = (g1_from_bytes(codec.need(r, "a", bytes)),
+                               g2_from_bytes(codec.need(r, "b", bytes)),
+                               g1_from_bytes(codec.need(r, "c", bytes)))
             except (KeyError, TypeError, ValueError, OmniDSLError):
                 returned[i] = None
     run = _Rerun(n, reports, bool(returned), timeout)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from omnidsl.errors import NetworkError
+from omnidsl.mpc import frames
 from omnidsl.mpc.config import Limits, ServersConfig, load_config, write_config
 from omnidsl.mpc.schemes import DEFAULT_SCHEME
 from omnidsl.procs import free_ports, stop_process
@@ -58,12 +59,13 @@ class ServerCluster:
         #: worker threads per server: the N servers share this host's cores, so by default each
         #: gets cores // N (at least 1) instead of oversubscribing them N times
         self.threads = threads or max(1, (os.cpu_count() or 1) // n)
-        extra = {"max_frame": max_frame} if max_frame is not None else {}
         self.config_path = write_config(self.dir, n, 0,
                                         circuits={k: str(v) for k, v in circuits.items()},
                                         timeout=timeout, ports=free_ports(n), limits=limits,
                                         force=True, scheme=scheme,
-                                        scheme_params=scheme_params, **extra)
+                                        scheme_params=scheme_params,
+                                        max_frame=(frames.DEFAULT_MAX_FRAME if max_frame is None
+                                                   else max_frame))
         self.cfg: ServersConfig = load_config(self.config_path)
         self.record_dir = self.dir / "records" if record else None
         if self.record_dir:

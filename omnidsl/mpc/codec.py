@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import struct
+from typing import TypeVar
 
 from omnidsl.errors import FormatError
 
 Value = int | str | bytes | bool | None
+T = TypeVar("T")
 
 
 def encode(msg: dict[str, Value]) -> bytes:
@@ -68,7 +70,7 @@ def decode(buf: bytes, max_header: int | None = None) -> dict[str, Value]:
         raise FormatError(f"malformed message: {exc}") from None
 
 
-def need(msg: dict[str, Value], key: str, typ: type) -> Value:
+def need(msg: dict[str, Value], key: str, typ: type[T]) -> T:
     """msg[key] checked to be of ``typ`` (FormatError otherwise)."""
     v = msg.get(key)
     if not isinstance(v, typ) or (typ is int and isinstance(v, bool)):

@@ -126,7 +126,8 @@ async def _run(cfg: ServersConfig, materials: list[SessionMaterial], digest: str
         elif exc is not None:
             raise exc
         elif not t.result()[0].get("ok"):
-            errors.append(f"server {i} reports: {t.result()[0].get('error')}")
+            why = t.result()[0].get("error")  # a server's words: shown as text, never as bytes
+            errors.append(f"server {i} reports: {why if isinstance(why, str) else repr(why)}")
     if len(errors) > tolerated:
         raise SessionFailed(f"collaborative proof failed: {'; '.join(errors)}",
                             failure_hint(errors), replies)
@@ -230,9 +231,9 @@ def run_session(cfg: ServersConfig, pk_path: str | Path, witness: bytes, backend
             continue
         r, material_bytes = res
         try:
-            a = g1_from_bytes(codec.need(r, "a", bytes))  # type: ignore[arg-type]
-            b = g2_from_bytes(codec.need(r, "b", bytes))  # type: ignore[arg-type]
-            c = g1_from_bytes(codec.need(r, "c", bytes))  # type: ignore[arg-type]
+            a = g1_from_bytes(codec.need(r, "a", bytes))
+            b = g2_from_bytes(codec.need(r, "b", bytes))
+            c = g1_from_bytes(codec.need(r, "c", bytes))
         except (OmniDSLError, ValueError) as exc:
             failed.explain(ProofError(f"server {i} returned a malformed proof: {exc}"))
         proofs.add((a, b, c))

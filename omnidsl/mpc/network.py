@@ -139,7 +139,8 @@ class LocalHub:
         self.n_parties = n_parties
         self.timeout = timeout
         self.record = record
-        self._queues = {
+        #: (sender, receiver) → (step, payload) messages in order
+        self._queues: dict[tuple[int, int], queue.Queue[tuple[str, bytes]]] = {
             (i, j): queue.Queue() for i in range(n_parties) for j in range(n_parties) if i != j
         }
         self._lock = threading.Lock()

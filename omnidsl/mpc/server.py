@@ -90,7 +90,7 @@ def read_recording(path: str | Path) -> list[tuple[int, str, bytes]]:
 log = logging.getLogger(__name__)
 
 
-class ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+class ServerLog(logging.LoggerAdapter):
     """This module's logger with every line tagged ``[server N]`` (N = ``extra["sid"]``)."""
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:

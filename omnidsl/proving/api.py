@@ -81,8 +81,8 @@ def prove(pk: ProvingKey | str | Path, witness: Witness, parties: Parties | Serv
         from omnidsl.mpc.schemes import DEFAULT_SCHEME, get_scheme
 
         prover.check_satisfied(key, z, backend)
-        chosen = get_scheme(scheme or DEFAULT_SCHEME) if not scheme or isinstance(scheme, str) \
-            else scheme
+        chosen = (get_scheme(scheme or DEFAULT_SCHEME) if scheme is None or isinstance(scheme, str)
+                  else scheme)
         result = prove_local(key, z, parties, backend, chosen, options)
     else:
         from omnidsl.mpc.config import load_config

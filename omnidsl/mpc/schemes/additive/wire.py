@@ -125,7 +125,7 @@ def parse_material(msg: Mapping[str, codec.Value],
         fixed_wires=opt("fixed_wires", bytes), fixed_share=opt("fixed_share", bytes),
         bind_label=opt("bind_label", str), witness_msm=opt("witness_msm", bytes),
         mask_slack=opt("mask_slack", int) or 0,
-    )  # type: ignore[arg-type]
+    )
     if check is not None:
         check(m)
     try:

@@ -252,7 +252,7 @@ def deal(backend: Backend, witness: bytes, n_public: int, n_parties: int, thresh
     first_w = [prg.expand(s, L_WITNESS, n_priv) for s in seeds]
     first_s = [_scalars(prg.expand(s, L_SCALARS, 4)) for s in seeds]
     scale = bounded.integer_scale(n_parties, threshold)[0] if wire_bits is not None else 1
-    if scale > 1:
+    if wire_bits is not None and scale > 1:
         check_widths(witness, wire_bits)
         widths = bounded.coefficient_widths(wire_bits, n_wires, n_parties, threshold)
         all_w = bounded.share(backend, secret, widths[n_public:], n_parties, threshold)

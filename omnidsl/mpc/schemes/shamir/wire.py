@@ -101,7 +101,7 @@ def parse_material(msg: Mapping[str, codec.Value], pk: Any, n_parties: int, thre
         seed=opt("seed", bytes), witness=opt("witness", bytes), scalars=opt("scalars", bytes),
         witness_msm=opt("witness_msm", bytes), bind_label=opt("bind_label", str),
         scale=opt("scale", int) or 1,
-    )  # type: ignore[arg-type]
+    )
     check_material(m, pk, n_parties, threshold, sid)
     try:
         m.validate()
