@@ -130,6 +130,35 @@ def range_bits(b: Builder, x: V, k: int, offset: int = 0, on_fail: FailFn | None
     return bits
 
 
+def interval(b: Builder, x: V, lo: int, hi: int, on_fail: FailFn | None = None) -> None:
+    """Constrain lo <= x <= hi (an input's fused range check, omnidsl/compiler/fuse.py).
+
+    x − lo is decomposed into k = bitlen(hi − lo) bits, which proves 0 <= x − lo < 2^k; when
+    hi − lo = 2^(k−1) the top bit times the lower bits' sum must be 0 (1 product: the lower
+    sum is < 2^(k−1) < r, so it is 0 only when they all are); otherwise hi − x is decomposed
+    too.  Cost k, k + 1 or 2k (+ linear recompositions)."""
+    w = hi - lo
+    k = w.bit_length()
+    big = x.big
+
+    def check(st: WitnessState) -> None:
+        v = st.eval(x.lc, big)
+        bad = np.array([not lo <= int(t) <= hi for t in v], bool) if big else (v < lo) | (v > hi)
+        if bad.any() and not st.permissive and on_fail is not None:
+            on_fail(st, bad)
+
+    b.step(check)
+    bits = range_bits(b, x, k, -lo, on_fail)
+    if w == (1 << k) - 1:
+        return
+    if w == 1 << (k - 1):
+        pow_ids = np.array([b.table.id(1 << j) for j in range(k - 1)], np.int32)
+        low = LC(bits[:, : k - 1].copy(), np.broadcast_to(pow_ids, (x.n, k - 1)).copy(), 0)
+        b.constrain(b.wires_lc(bits[:, k - 1]), low, LC.constant(0))
+        return
+    range_bits(b, lin(b, const(hi), 1, x, -1), k, 0, on_fail)
+
+
 def assert_nonneg(b: Builder, x: V, on_fail: FailFn | None = None) -> None:
     """Constrain x >= 0 (x ∈ [0, 2^k) with 2^k > hi). Cost k + 1 (0 if lo >= 0)."""
     if x.lo >= 0:

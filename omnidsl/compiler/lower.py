@@ -21,6 +21,7 @@ from omnidsl.lang.checker import CheckedRule
 from omnidsl.lang.types import ExprInfo, InputInfo, dyadic_exponent
 from omnidsl.r1cs.system import WIRE_BITS_FULL
 
+from . import fuse
 from . import gadgets as g
 from .assertions import AssertLowering
 from .builder import Builder, width
@@ -73,6 +74,7 @@ class Lowerer(AssertLowering, NormLowering):
         self.outputs: list[OutputLayout] = []
         self.sign_bits: dict[int, tuple[int, np.ndarray]] = {}
         self._last_cos_fail = None
+        self.fusion = fuse.plan(checked)
 
     # ------------------------------------------------------------ top level
     def run(self) -> Builder:
@@ -96,7 +98,9 @@ class Lowerer(AssertLowering, NormLowering):
                 continue
             # a k-bit input lies in [-2^(k-1), 2^(k-1) - 1] (encode_input enforces it; the
             # range check below proves it), so |v| <= 2^(k-1) < 2^k: width k
-            wbits = WIRE_BITS_FULL if inp.base == "field" else width(inp.lo, inp.hi)
+            fb = self.fusion.bounds.get(inp.name)
+            lo, hi = (inp.lo, inp.hi) if fb is None else (fb.lo, fb.hi)
+            wbits = WIRE_BITS_FULL if inp.base == "field" else width(lo, hi)
             w = b.alloc(inp.count, big=inp.bits > 62, bits=wbits)
             self.inputs.append(InputLayout(inp.name, inp.visibility, inp.length, inp.bits,
                                            inp.frac, int(w[0]), inp, hashes.get(inp.name)))
@@ -104,13 +108,20 @@ class Lowerer(AssertLowering, NormLowering):
             if inp.base == "field":  # a raw field element: no bound, no range check
                 self.env[inp.name] = LV("field", V(b.wires_lc(w), 0, R - 1), 0, None)
                 continue
-            v = V(b.wires_lc(w), inp.lo, inp.hi)
+            v = V(b.wires_lc(w), lo, hi)
             self.env[inp.name] = LV("num", v, inp.frac, inp.length)
         for lay in self.inputs:  # range checks, in declaration-visibility order
             inp = lay.info
             if inp.base == "field":
                 continue
             b.line = inp.span.line
+            fb = self.fusion.bounds.get(inp.name)
+            if fb is not None:  # asserted constant bounds: one interval check (fuse.py),
+                b.line = fb.checks[0].stmt.span.line  # reported on the (first) assertion
+                g.interval(b, self.env[inp.name].v, fb.lo, fb.hi, self._fused_fail(fb, lay))
+                continue
+            if inp.name in self.fusion.implied:  # proven by its asserted bounds (fuse.py)
+                continue
             rbits = g.range_bits(b, self.env[inp.name].v, inp.bits, 1 << (inp.bits - 1))
             self.sign_bits[lay.wire] = (inp.count, rbits[:, inp.bits - 1])
         for lay in self.inputs:  # commitments bind the (range-checked) entries

@@ -88,12 +88,14 @@ def test_abs_reuses_the_input_sign_bit():
 
 
 def test_norm_bound_cost_per_entry():
-    """16-bit entries: 17 (range) + 17 (|g| <= 4: abs + 15-bit check) + 1 (square)."""
+    """16-bit entries with |g| <= 4 asserted: one fused interval check of g + 16384 (16 bits +
+    1 recomposition + 1 product, omnidsl/compiler/fuse.py) + 1 (square); it was 17 (range) +
+    17 (abs + 15-bit check) + 1 before the fusion."""
     src = """rule N(D = 4) { private g: fixed[D] bits 16 frac 12; public m: fixed bits 32 frac 12;
       assert all(abs(g[i]) <= 4.0 for i in 0..D);
       assert sum(g[i] * g[i] for i in 0..D) <= m * m; }"""
     for d in (4, 100):
-        assert cost(src, D=d) == 35 * d + 33 + 1 + 64
+        assert cost(src, D=d) == 19 * d + 33 + 1 + 64
 
 
 def test_cse_shares_repeated_products():

@@ -13,7 +13,7 @@ from omnidsl.errors import AssertionFailed
 def test_norm_bound_65536(project_root):
     d = 65_536
     c = compile_file(project_root / "circuits" / "norm_bound.omni", {"D": d}, 0)
-    assert c.r1cs.n_constraints == 35 * d + 33 + 1 + 64
+    assert c.r1cs.n_constraints == 19 * d + 33 + 1 + 64  # fused |g| <= 4 (fuse.py)
     g = np.random.default_rng(5).uniform(-0.01, 0.01, d)
     w = c.witness({"g": g, "max_norm": 3.0})  # checks every constraint
     assert w.shape == (c.r1cs.n_wires, 4)
