@@ -1,6 +1,6 @@
 """CLI: ``omnidsl compile`` and ``omnidsl witness``.
 
-    omnidsl compile RULE.omni [-O0|-O1|-O2] [--param D=100 ...] [-o DIR] [--report]
+    omnidsl compile RULE.omni [-O0|-O1|-O2] [--param D=100 ...] [-o DIR] [--report [html]]
         writes DIR/<stem>.r1cs, DIR/<stem>.sym and DIR/<stem>.json (circuit description) and
         fills the compile cache (omnidsl/compiler/cache.py; --no-cache: neither use nor fill it)
     omnidsl witness RULE.omni input.json -o W.wtns [-O N] [--param ...] [--public public.json]
@@ -91,7 +91,8 @@ def compile_command(args: argparse.Namespace) -> int:
     params = parse_params(args.param)
     out = Path(args.output)
     stem = Path(args.rule).stem
-    files = {ext: out / f"{stem}.{ext}" for ext in ("r1cs", "sym", "kept.npy", "json")}
+    exts = ("r1cs", "sym", "kept.npy", "json") + (("report.html",) if args.report == "html" else ())
+    files = {ext: out / f"{stem}.{ext}" for ext in exts}
     outputs = Outputs(list(files.values()), make_dirs=True)  # before compiling
     circuit = compile_file_cached(args.rule, params, args.opt, not args.no_cache)
     desc = describe(circuit, params)
@@ -102,11 +103,17 @@ def compile_command(args: argparse.Namespace) -> int:
         write_sym(tmp(files["sym"]), circuit.r1cs)
         np.save(tmp(files["kept.npy"]), circuit.kept)
         tmp(files["json"]).write_text(json.dumps(desc, indent=2) + "\n", encoding="utf-8")
+        if "report.html" in files:
+            from omnidsl.compiler.report_html import source_report_html
+
+            tmp(files["report.html"]).write_text(source_report_html(circuit), encoding="utf-8")
     r = circuit.r1cs
     print(f"{circuit.name}: {r.n_constraints} constraints, {r.n_wires} wires, "
           f"{r.n_public} public signals -> {out / stem}.r1cs")
-    if args.report:
+    if args.report == "text":
         print(circuit.report())
+    elif args.report == "html":
+        print(f"per-line constraint costs: {files['report.html']}")
     return 0
 
 
@@ -195,11 +202,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "it), DIR/<stem>.sym, and DIR/<stem>.json + .kept.npy (the circuit's layout, "
                    "for `witness --circuit`).  Fills the compile cache ($OMNIDSL_CACHE).",
                    ["omnidsl compile circuits/norm_bound.omni --param D=8 -o build --report",
+                    "omnidsl compile circuits/norm_bound.omni --param D=8 -o build --report html",
                     "omnidsl compile circuits/cosine.omni -O1 -o build"]))
     p.add_argument("rule", help="RULE.omni")
     add_common(p)
     p.add_argument("-o", "--output", default=".", help="output directory")
-    p.add_argument("--report", action="store_true", help="print constraints per DSL line")
+    p.add_argument("--report", nargs="?", const="text", choices=("text", "html"), default=None,
+                   help="constraints per DSL line: text (printed; --report alone) or html "
+                        "(DIR/<stem>.report.html: the source with each line's cost)")
     p.set_defaults(func=compile_command)
     w = sub.add_parser(
         "witness", help="compute a witness (.wtns) from an input JSON",
