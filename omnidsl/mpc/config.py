@@ -212,6 +212,20 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
+_DIGESTS: dict[tuple[str, int, int, int, int], str] = {}
+
+
+def cached_file_digest(path: Path) -> str:
+    """:func:`file_digest`, remembered per (path, device, inode, mtime, size): a data owner
+    proving many times with one multi-GB key hashes it once, not at every session."""
+    st = Path(path).stat()
+    key = (str(Path(path).resolve()), st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+    hit = _DIGESTS.get(key)
+    if hit is None:
+        hit = _DIGESTS[key] = file_digest(path)
+    return hit
+
+
 def write_config(directory: str | Path, n: int, base_port: int, host: str = "127.0.0.1",
                  circuits: dict[str, str] | None = None, timeout: float = 60.0,
                  max_frame: int = frames.DEFAULT_MAX_FRAME, ports: list[int] | None = None,

@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 from omnidsl.errors import NetworkError, OmniDSLError, ProofError
 from omnidsl.groth16.result import PartyReport, ProofResult
 from omnidsl.mpc import codec, messages
-from omnidsl.mpc.config import ServersConfig, file_digest
+from omnidsl.mpc.config import ServersConfig, cached_file_digest, file_digest
 from omnidsl.mpc.handshake import failure_hint, owner_exchange
 from omnidsl.mpc.schemes import (
     SHARE_MODES,
@@ -216,7 +216,7 @@ def run_session(cfg: ServersConfig, pk_path: str | Path, witness: bytes, backend
     timings: dict[str, float] = {}
     materials = scheme.deal(pk, witness, cfg.n, backend, options, timings)
     deal_s = time.perf_counter() - t0
-    digest = file_digest(pk_path)
+    digest = cached_file_digest(pk_path)
     public = public_signals(pk, witness)
     failed = _Failure(pk_path, digest, pk, materials, public, backend, scheme)
     try:

@@ -36,6 +36,7 @@ import logging
 import struct
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,12 @@ class ProvingServer:
         self.gate = Gate(cfg, sid, self.private_key, self._owner_session, self.log)
         self._keys: dict[str, tuple[Path, Any]] = {}  # digest → (file, ProvingKey)
         self._digests: dict[Path, tuple[int, int, str]] = {}  # file → (mtime, size, SHA-256)
+        # one prover thread per session slot (twice: an aborted session's thread may still be
+        # unwinding when its slot is reused).  asyncio's default pool has min(32, cores + 4)
+        # threads: with more slots than that, sessions queued behind threads blocked on their
+        # peers could wait for each other across servers until they time out.
+        self.provers = ThreadPoolExecutor(2 * self.gate.limits.max_sessions,
+                                          thread_name_prefix=f"server{sid}-session")
 
     # ---- the session's network and driver (subclasses wrap them: tests/mpc/faults.py)
     def network(self, tcp: TcpNetwork) -> Network:
@@ -150,6 +157,23 @@ class ProvingServer:
             hint="list the circuit's key directory under [circuits] in servers.toml",
         )
 
+    def preload_keys(self) -> None:
+        """Hash and load every configured proving key (and its MSM bases) before listening: a
+        multi-GB key read at a session's first use would exceed ``assemble_timeout``.  A key
+        that cannot be read is skipped with a warning (a session naming it is refused)."""
+        for name, where in self.cfg.circuits.items():
+            try:
+                f = proving_key_file(where)
+                if not f.is_file():
+                    continue
+                t0 = time.perf_counter()
+                pk = self._find_key(self._digest(f))
+                pk.bases(self.backend)
+                self.log.info("circuit %s: proving key loaded in %.1f s", name,
+                              time.perf_counter() - t0)
+            except OmniDSLError as exc:
+                self.log.warning("circuit %s: proving key not loaded: %s", name, exc.message)
+
     def _digest(self, f: Path) -> str:
         """SHA-256 of a key file, cached by (mtime, size): naming an unknown key must not make
         the server hash every configured key again."""
@@ -162,6 +186,7 @@ class ProvingServer:
 
     # ---- network entry point
     async def serve_forever(self, ready: Callable[[], None] | None = None) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.preload_keys)
         host, port = self.listen or (self.entry.host, self.entry.port)
         srv = await asyncio.start_server(self.gate.on_conn, host, port,
                                          limit=PREAUTH_STREAM_LIMIT)
@@ -273,7 +298,7 @@ class ProvingServer:
         net = DigestNetwork(self.network(TcpNetwork(self.sid, self.cfg.n, loop, peers,
                                                     self.cfg.timeout, record=self.recorder)))
         try:
-            result = await loop.run_in_executor(None, self._prove, net, material, pk)
+            result = await loop.run_in_executor(self.provers, self._prove, net, material, pk)
         except Exception as exc:  # the owner judges who deviated from these digests
             exc.transcript = net.encode()  # type: ignore[attr-defined]
             raise
