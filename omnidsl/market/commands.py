@@ -53,6 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     demo.add_argument("--malicious", type=int, default=3, help="how many of them are malicious")
     demo.add_argument("--servers", type=int, default=3, help="proving servers")
     from omnidsl.ml.federated import ATTACKS, MODELS
+    from omnidsl.ml.models import MODEL_CHOICES
 
     demo.add_argument("--attack", default="mixed", choices=ATTACKS,
                       help="what the malicious data owners do (mixed: scaling, noise, sign flip, "
@@ -60,9 +61,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                            "bound; adaptive_cosine: the most harmful update the cosine rule "
                            "accepts, docs/results.md)")
     demo.add_argument("--model", default="logreg", choices=MODELS,
-                      help="logreg: softmax regression (650 parameters); mlp: 64-100-10 MLP "
-                           "(7,510 parameters); the data owners see only a perturbed copy "
-                           "(docs/privacy.md)")
+                      help="; ".join(f"{k}: {v[0]}" for k, v in MODEL_CHOICES.items())
+                      + "; the data owners see only a perturbed copy (docs/privacy.md)")
     demo.add_argument("--prover", choices=("mpc", "local", "snarkjs", "omnidsl"), default="mpc",
                       help="mpc (= omnidsl): the DSL rule proved collaboratively by the "
                            "N server processes (omnidsl serve), each checking it proves the shares "

@@ -25,14 +25,14 @@ from omnidsl.ml.attacks import (
     sign_flip,
 )
 from omnidsl.ml.data import load_digits_split, partition
-from omnidsl.ml.models import MLP, LogisticRegression, Model
+from omnidsl.ml.models import MODEL_CHOICES, Model, build_model
 from omnidsl.ml.privacy import IsometricPerturbation
 from omnidsl.ml.training import Owner
 
 #: ``market demo --attack`` values; ``mixed`` cycles through scaling, noise, sign flip, label flip
 ATTACKS = ("mixed", "sign_flip", "scaling", "gaussian_noise", "label_flip", "adaptive",
            "adaptive_cosine")
-MODELS = ("logreg", "mlp")
+MODELS = tuple(MODEL_CHOICES)
 
 
 def attack_catalogue() -> dict[str, Attack]:
@@ -88,10 +88,10 @@ class DigitsSource:
         self.owner_list = [Owner(s, order[i % len(order)] if i < self.n_malicious else None)
                            for i, s in enumerate(shards)]
         self.malicious = [o.malicious for o in self.owner_list]
-        self.model: Model = MLP(64, self.hidden, 10) if self.model_name == "mlp" \
-            else LogisticRegression(64, 10)
+        self.model: Model = build_model(self.model_name, hidden=self.hidden
+                                        if self.model_name == "mlp" else None)
         if self.lr is None:
-            self.lr = 0.5 if self.model_name == "mlp" else 1.0
+            self.lr = 0.5 if self.model_name.startswith("mlp") else 1.0
         self.rng = np.random.default_rng(self.seed)
         self.params = self.model.init(self.rng)  # the MO's clear model: never published
         self.n_params = self.model.n_params

@@ -1,5 +1,6 @@
 """Numpy models with flat parameter vectors: multinomial logistic regression and a one-hidden-layer
-MLP (64-100-10 = 7,510 parameters on digits, like the OmniLytics+ MLP)."""
+MLP (64-100-10 = 7,510 parameters on digits, like the OmniLytics+ MLP; 64-700-10 = 52,510, the
+paper-scale choice of ``market demo --model mlp-wide``)."""
 
 from __future__ import annotations
 
@@ -108,3 +109,21 @@ class MLP:
 
 
 Model = LogisticRegression | MLP
+
+
+#: ``market demo --model`` names → (description, hidden units; 0 = softmax regression)
+MODEL_CHOICES: dict[str, tuple[str, int]] = {
+    "logreg": ("softmax regression (650 parameters)", 0),
+    "mlp": ("64-100-10 MLP (7,510 parameters)", 100),
+    "mlp-wide": ("64-700-10 MLP (52,510 parameters)", 700),
+}
+
+
+def build_model(name: str, n_features: int = 64, n_classes: int = 10,
+                hidden: int | None = None) -> Model:
+    """The model ``name`` (a key of :data:`MODEL_CHOICES`); ``hidden`` overrides an MLP's
+    width (tests use small ones).  KeyError for an unknown name."""
+    width = MODEL_CHOICES[name][1]
+    if width == 0:
+        return LogisticRegression(n_features, n_classes)
+    return MLP(n_features, hidden or width, n_classes)
