@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import charts
+
 from omnidsl import chain as chains
 from omnidsl.solidity.compile import SolcServer, compile_sources
 from omnidsl.solidity.render import (
@@ -59,6 +61,7 @@ def main() -> None:
             print("\n1. verifyProof gas on anvil (tx = receipt gasUsed; exec = tx - intrinsic)")
             print(f"{'ℓ':>3} {'ours tx':>9} {'ours exec':>10} {'snarkjs tx':>11} "
                   f"{'snarkjs exec':>13} {'target':>8} {'ours/snarkjs':>13}")
+            gas_rows = []
             for n in ells:
                 circ = circuits[n]
                 proof, public = circ.prove_many([toy_input(n)])[0]
@@ -74,6 +77,8 @@ def main() -> None:
                 target = 200_000 + 6_300 * n
                 print(f"{n:>3} {o_tx:>9,} {o_ex:>10,} {t_tx:>11,} {t_ex:>13,} {target:>8,} "
                       f"{o_ex / t_ex:>13.3f}")
+                gas_rows.append({"ell": n, "ours_tx": o_tx, "snarkjs_tx": t_tx, "target": target})
+            charts.gas_chart(gas_rows)
 
             print("\n2. verifyBatch gas on anvil (ℓ = 2): one multi-pairing with k + 3 pairs")
             print(f"{'k':>3} {'total tx':>11} {'per proof':>10} {'vs k×verifyProof':>17}")

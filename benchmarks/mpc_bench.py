@@ -59,6 +59,8 @@ THREADS = _threads_from_argv()
 if THREADS > 0:
     os.environ["RAYON_NUM_THREADS"] = str(THREADS)
 
+import charts  # noqa: E402
+
 from omnidsl.backend import get_backend  # noqa: E402
 from omnidsl.groth16.prover import prove_plain  # noqa: E402
 from omnidsl.mpc.schemes import SHARE_MODES, WITNESS_MSM_MODES  # noqa: E402
@@ -185,6 +187,7 @@ def main() -> int:
         if r["stages"]:
             parts = ", ".join(f"{k} {v:.3f}" for k, v in r["stages"].items())
             print(f"D={r['d']} N={r['n']} {r['config']}: {parts}")
+    charts.collaborative_cost_chart(rows)
     return 0
 
 

@@ -28,6 +28,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import charts  # noqa: E402
+
 from omnidsl.backend import get_backend  # noqa: E402
 from omnidsl.compiler import compile_file  # noqa: E402
 from omnidsl.field import limbs_to_bytes  # noqa: E402
@@ -158,6 +160,7 @@ def main() -> int:
                   f"{tr / tn:8.0f}x")
     if args.json:
         args.json.write_text(json.dumps({"prove": results, "micro": m}, indent=1))
+    charts.prove_time_chart(results)
     return 0
 
 
