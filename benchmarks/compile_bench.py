@@ -1,6 +1,12 @@
 """Compile + witness benchmark of circuits/norm_bound.omni against circom2 (constraint counts).
 
     python benchmarks/compile_bench.py [--sizes 1000,7450,65536] [--circom-timeout 300]
+    python benchmarks/compile_bench.py --rules [--rule-sizes 64,256]
+
+``--rules``: every shipped rule (circuits/*.omni) against its hand-written circom peer
+(benchmarks/circom/, benchmarks/circom_peers.py) compiled by circom2 --O2: constraints at each
+size, the ratio ours/circom, and the per-entry constraints (difference between the two sizes)
+with their ratio.
 
 For every D: wall time of compile (-O2) and of witness generation (median of 3 fresh
 subprocesses for D < 65536, one run otherwise), peak RSS of that subprocess (getrusage), the
@@ -85,8 +91,46 @@ def circom_constraints(d: int, timeout: float) -> tuple[int | None, float, str]:
         return read_r1cs_header(work / "main.r1cs")["n_constraints"], dt, ""
 
 
+def rules_table(sizes: list[int], timeout: float) -> None:
+    """Per-rule constraints, omnidsl -O2 against the hand-written circom peer (circom2 --O2)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    sys.path.insert(0, str(ROOT))
+    from circom_peers import PEERS, peer_constraints
+
+    from omnidsl.compiler.circuit import compile_file
+
+    d1, d2 = sizes[0], sizes[-1]
+    print("\nshipped rules: omnidsl -O2 vs hand-written circom (benchmarks/circom/, circom2 --O2)")
+    head = (f"{'rule':<17} {'D':>5} {'omnidsl':>8} {'circom':>8} {'ratio':>6}   "
+            f"{'per entry':>9} {'circom':>7} {'ratio':>6}")
+    print(head)
+    print("-" * len(head))
+    worst = 0.0
+    for peer in PEERS:
+        ours = {d: compile_file(ROOT / "circuits" / f"{peer.rule}.omni", {"D": d}, 2
+                                ).r1cs.n_constraints for d in sizes}
+        theirs = {d: peer_constraints(peer, d, timeout) for d in sizes}
+        for j, d in enumerate(sizes):
+            c, _, note = theirs[d]
+            ratio = f"{ours[d] / c:.3f}" if c else "n/a"
+            tail = ""
+            if j == len(sizes) - 1 and len(sizes) > 1:
+                c1, c2 = theirs[d1][0], theirs[d2][0]
+                po = (ours[d2] - ours[d1]) / (d2 - d1)
+                if c1 and c2:
+                    pc = (c2 - c1) / (d2 - d1)
+                    tail = f"   {po:>9.2f} {pc:>7.2f} {po / pc:>6.3f}"
+                    worst = max(worst, ours[d] / c if c else 0.0, po / pc)
+            print(f"{peer.rule if j == 0 else '':<17} {d:>5} {ours[d]:>8} "
+                  f"{c if c else '-':>8} {ratio:>6}{tail}{'  ' + note if note else ''}")
+    print(f"worst ratio ours/circom: {worst:.3f} (target <= 1.05)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rules", action="store_true",
+                    help="every shipped rule against its hand-written circom peer")
+    ap.add_argument("--rule-sizes", default="64,256")
     ap.add_argument("--sizes", default="1000,7450,65536")
     ap.add_argument("--circom-timeout", type=float, default=300.0)
     ap.add_argument("--no-circom", action="store_true")
@@ -94,6 +138,9 @@ def main() -> None:
     args = ap.parse_args()
     if args.worker is not None:
         worker(args.worker)
+        return
+    if args.rules:
+        rules_table([int(x) for x in args.rule_sizes.split(",")], args.circom_timeout)
         return
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
