@@ -22,6 +22,8 @@ from omnidsl.errors import ChainError
 NONE_INDEX = 2**32 - 1
 #: Gas offered to submitBatch (capped by the block gas limit).
 BATCH_GAS_CAP = 30_000_000
+#: Gas offered to revealSeed: enough for the last reveal, which fixes rho (measured < 100k).
+REVEAL_GAS = 200_000
 #: Default time (s) between the submission deadline and the delivery deadline.
 DELIVERY_WINDOW = 3600
 
@@ -195,8 +197,12 @@ class MarketClient:
                                                                bytes(seed_hash)), sender, value=bond)
 
     def reveal_seed(self, task_id: int, seed: bytes, sender: str) -> TxResult:
-        """A server reveals its seed (after every server committed); the last reveal fixes rho."""
-        return self._send(self.contract.functions.revealSeed(task_id, bytes(seed)), sender)
+        """A server reveals its seed (after every server committed); the last reveal fixes rho.
+        Offered :data:`REVEAL_GAS` (unused gas is refunded): servers reveal concurrently, so a
+        reveal estimated as not the last may be mined as the last, which costs more."""
+        cap = min(REVEAL_GAS, self.gas_cap) if self.gas_cap else REVEAL_GAS
+        return self._send(self.contract.functions.revealSeed(task_id, bytes(seed)), sender,
+                          gas=gas_limit_of(self.w3, cap))
 
     def close_submissions(self, task_id: int, sender: str) -> TxResult:
         """The task owner ends the submission phase (servers may then deliver)."""

@@ -78,4 +78,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     watching.add_demo_options(demo)
     demo.set_defaults(func=_demo)
     watching.register(msub)
+    from omnidsl.market import do_commands, mo_commands, server_commands, status_commands
+
+    for module in (mo_commands, server_commands, do_commands, status_commands):
+        module.register(msub)
     market.set_defaults(func=lambda args: (market.print_help(), 2)[1])

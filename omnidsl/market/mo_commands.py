@@ -1,0 +1,170 @@
+"""``omnidsl market mo deploy|open|close|check|reclaim``: the model owner's commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from omnidsl.argparsing import describe
+from omnidsl.errors import UsageError
+from omnidsl.market.role_options import (
+    add_role_options,
+    add_rule_options,
+    address,
+    role_chain,
+    rule_from_args,
+)
+
+STATE_HELP = "the model owner's state folder (its X25519 key, verifiers, task records)"
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from omnidsl.market.owner import deploy_market
+
+    with role_chain(args) as (chain, _):
+        addr = deploy_market(chain.w3, chain.sender, chain.config.gas_cap)
+    print(json.dumps({"market": addr}) if args.json else addr)
+    return 0
+
+
+def _open(args: argparse.Namespace) -> int:
+    from omnidsl.market.owner import TaskTerms, open_task
+
+    servers = [address(s, "--servers") for s in args.servers.split(",") if s.strip()]
+    if len(servers) < 2 or len(set(servers)) != len(servers):
+        raise UsageError("--servers: at least 2 distinct server addresses, comma-separated")
+    for name in ("reward", "fee", "bond", "deadline", "delivery_window"):
+        if getattr(args, name) < 0:
+            raise UsageError(f"--{name.replace('_', '-')} must not be negative")
+    if args.pin <= 0:
+        raise UsageError(f"--pin {args.pin}: the rule's bound must be positive")
+    rule = rule_from_args(args)
+    terms = TaskTerms(servers=servers, pinned=args.pin, reward=args.reward, fee=args.fee,
+                      bond=args.bond, escrow=args.escrow, owners=args.owners,
+                      deadline_s=args.deadline, delivery_window_s=args.delivery_window)
+    with role_chain(args) as (chain, market):
+        task_id = open_task(market, chain.sender, args.state, rule, terms)
+    print(json.dumps({"task": task_id}) if args.json else f"task {task_id} opened")
+    return 0
+
+
+def _close(args: argparse.Namespace) -> int:
+    from omnidsl.market.owner import close_task
+
+    with role_chain(args) as (chain, market):
+        close_task(market, chain.sender, args.task)
+    print(f"task {args.task}: submissions closed; the servers deliver their aggregate shares")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from omnidsl.files import Outputs
+    from omnidsl.market.owner import check_task
+
+    outputs = Outputs([args.out])
+    with role_chain(args) as (chain, market):
+        res = check_task(market, chain.sender, args.state, args.task, report=not args.no_report)
+    if args.out is not None:
+        with outputs.writing() as tmp, open(tmp(args.out), "wb") as f:
+            np.save(f, res.gradient)
+    summary = {"task": res.task_id, "accepted": res.accepted, "aggregate_matches": res.matched,
+               "out": str(args.out) if args.out else None}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"task {res.task_id}: {len(res.accepted)} accepted gradients; the aggregate "
+              + ("matches the on-chain fingerprints" if res.matched
+                 else "does NOT match the on-chain fingerprints")
+              + (f"; sum written to {args.out}" if args.out else ""))
+    return 0 if res.matched else 1
+
+
+def _reclaim(args: argparse.Namespace) -> int:
+    from omnidsl.market.owner import reclaim_task
+
+    with role_chain(args) as (chain, market):
+        amount = reclaim_task(market, chain.sender, args.task)
+    print(f"task {args.task}: reclaimed {amount} wei")
+    return 0
+
+
+def register(msub: argparse._SubParsersAction) -> None:
+    mo = msub.add_parser(
+        "mo", help="model owner: deploy the market, open tasks, check the aggregate, reclaim",
+        **describe("The model owner's commands (docs/market.md, Running a market).",
+                   ["omnidsl market mo deploy --chain http://127.0.0.1:8545 --key-file mo.key",
+                    "omnidsl market mo open --market 0x… --rule r.omni --param D=8 --keys keys "
+                    "--servers 0xA,0xB,0xC --pin 1.5 --chain http://127.0.0.1:8545 "
+                    "--key-file mo.key"]))
+    sub = mo.add_subparsers(dest="mo_command", metavar="VERB")
+    d = sub.add_parser("deploy", help="deploy a Market contract; prints its address",
+                       **describe("Deploy a Market contract (the shipped artifact).",
+                                  ["omnidsl market mo deploy --chain http://127.0.0.1:8545 "
+                                   "--key-file mo.key"]))
+    d.add_argument("--json", action="store_true", help="print {\"market\": ADDR}")
+    add_role_options(d, market=False)
+    d.set_defaults(func=_deploy)
+
+    o = sub.add_parser("open", help="open a task (deploys the rule's verifier once)",
+                       **describe("Open a task: the rule's verifier (deployed on first use), "
+                                  "the servers, the pinned bound, rewards, fees, bonds and the "
+                                  "escrow (amounts in wei, times in seconds from now).",
+                                  ["omnidsl market mo open --market 0x… --rule r.omni --param "
+                                   "D=8 --keys keys --servers 0xA,0xB,0xC --pin 1.5 --chain "
+                                   "http://127.0.0.1:8545 --key-file mo.key --json"]))
+    add_rule_options(o)
+    o.add_argument("--servers", required=True, metavar="ADDR,ADDR,...",
+                   help="the servers' Ethereum addresses (the first one submits the batches)")
+    o.add_argument("--pin", type=float, required=True, metavar="VALUE",
+                   help="the rule's pinned public value (the norm rule: max_norm, the L2 bound)")
+    o.add_argument("--reward", type=int, default=10**15, help="wei per accepted gradient")
+    o.add_argument("--fee", type=int, default=10**14,
+                   help="wei per accepted gradient to each server that delivers")
+    o.add_argument("--bond", type=int, default=10**15, help="wei each server deposits")
+    o.add_argument("--escrow", type=int, default=None,
+                   help="wei escrowed (default: --owners x (reward + servers x fee))")
+    o.add_argument("--owners", type=int, default=8, help="gradients the default escrow pays")
+    o.add_argument("--deadline", type=int, default=3600, help="seconds until submissions close")
+    o.add_argument("--delivery-window", type=int, default=3600,
+                   help="seconds after the deadline to deliver aggregate shares (>= 300)")
+    o.add_argument("--state", type=Path, default=Path("mo-state"), help=STATE_HELP)
+    o.add_argument("--json", action="store_true", help="print {\"task\": ID}")
+    add_role_options(o)
+    o.set_defaults(func=_open)
+
+    c = sub.add_parser("close", help="end a task's submissions (the servers then deliver)",
+                       **describe("End the submission phase of a task early.",
+                                  ["omnidsl market mo close --market 0x… --task 1 "
+                                   "--chain http://127.0.0.1:8545 --key-file mo.key"]))
+    c.add_argument("--task", type=int, required=True)
+    add_role_options(c)
+    c.set_defaults(func=_close)
+
+    k = sub.add_parser("check", help="reconstruct and check the aggregate; write it",
+                       **describe("Open the servers' delivered aggregate shares, reconstruct the "
+                                  "sum of the accepted gradients, check it against the on-chain "
+                                  "fingerprints (recorded on-chain) and write it as .npy. Exit 1 "
+                                  "if it does not match.",
+                                  ["omnidsl market mo check --market 0x… --task 1 -o sum.npy "
+                                   "--chain http://127.0.0.1:8545 --key-file mo.key"]))
+    k.add_argument("--task", type=int, required=True)
+    k.add_argument("-o", "--out", type=Path, default=None, help="write the sum here (.npy)")
+    k.add_argument("--no-report", action="store_true",
+                   help="do not record the outcome on-chain (reportAggregate)")
+    k.add_argument("--state", type=Path, default=Path("mo-state"), help=STATE_HELP)
+    k.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_role_options(k)
+    k.set_defaults(func=_check)
+
+    r = sub.add_parser("reclaim", help="take back the unspent escrow after the delivery deadline",
+                       **describe("After the delivery deadline: take back the escrow nobody "
+                                  "earned and the fees and bonds of servers that withheld.",
+                                  ["omnidsl market mo reclaim --market 0x… --task 1 "
+                                   "--chain http://127.0.0.1:8545 --key-file mo.key"]))
+    r.add_argument("--task", type=int, required=True)
+    add_role_options(r)
+    r.set_defaults(func=_reclaim)
+    mo.set_defaults(func=lambda args: (mo.print_help(), 2)[1])
