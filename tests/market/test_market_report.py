@@ -3,9 +3,13 @@ nothing; a report folder that exists is refused before any round."""
 
 from __future__ import annotations
 
+import argparse
 import json
+import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from market_helpers import ToySource
@@ -21,9 +25,51 @@ META = {"owners": 3, "servers": 2, "prover": "local"}
 
 
 @pytest.fixture(scope="module")
-def demo_reports() -> list[RoundReport]:
-    return run_demo(embedded_chain(), rounds=2, owners=3, malicious=1, servers=2,
-                    source=ToySource(), prover="local", log=lambda _m: None)
+def demo_run(tmp_path_factory) -> SimpleNamespace:
+    """One demo run with the CLI's --dashboard 0 --rounds-log --report wiring (demo_extras);
+    the wait for Ctrl-C after the rounds is replaced by one read of the page's state."""
+    from omnidsl.market.dashboard import commands as watching
+
+    d = tmp_path_factory.mktemp("demo")
+    args = argparse.Namespace(dashboard=0, rounds_log=d / "rounds.jsonl", report=d / "rep",
+                              rounds=2, owners=3, malicious=1, servers=2, prover="local",
+                              attack="mixed", model="logreg")
+    seen: dict[str, Any] = {}
+
+    def read_page(url: str) -> None:
+        seen["url"] = url
+        with urllib.request.urlopen(url + "api/state", timeout=5) as r:
+            seen["state"] = json.loads(r.read())
+
+    w3 = embedded_chain()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(watching, "_wait_for_interrupt", read_page)
+        with watching.demo_extras(args, w3, "the embedded chain") as extras:
+            reports = run_demo(w3, rounds=2, owners=3, malicious=1, servers=2,
+                               source=ToySource(), prover="local", log=lambda _m: None,
+                               on_round=extras.on_round)
+            extras.finish(reports)
+    return SimpleNamespace(reports=reports, dir=d, seen=seen)
+
+
+@pytest.fixture(scope="module")
+def demo_reports(demo_run) -> list[RoundReport]:
+    return demo_run.reports
+
+
+def test_the_demo_options_serve_the_dashboard_log_the_rounds_and_write_the_report(
+        demo_run) -> None:
+    reps, d, seen = demo_run.reports, demo_run.dir, demo_run.seen
+    assert seen["url"].startswith("http://127.0.0.1:")
+    state = seen["state"]
+    assert [(t["id"], t["round"], t["accuracy"]) for t in state["tasks"]] == \
+        [(r.task_id, r.round, r.accuracy) for r in reps]
+    assert state["source"] == "market demo on the embedded chain"
+    lines = [json.loads(x) for x in (d / "rounds.jsonl").read_text().splitlines()]
+    assert [(e["task"], e["round"], e["accuracy"]) for e in lines] == \
+        [(r.task_id, r.round, r.accuracy) for r in reps]
+    assert all(e["market"] == state["market"] and len(e["refused"]) == 1 for e in lines)
+    assert sorted(p.name for p in (d / "rep").iterdir()) == sorted(FILES)
 
 
 class _Sections(HTMLParser):

@@ -195,7 +195,6 @@ class MarketView:
                 start = end + 1
             decoded = [(lg, self._decode(lg)) for lg in logs]
             held = int(self.contract.functions.totalHeld().call())
-            open_ids = [t.id for t in self.tasks.values() if t.status != "settled"]
             chain_id = self.chain_id if self.chain_id is not None else int(self.w3.eth.chain_id)
         except Exception as exc:  # the node is down or not a market: show it, keep serving
             return self._failed(f"{type(exc).__name__}: {exc}")
@@ -208,7 +207,9 @@ class MarketView:
             self._apply_offchain()
             changed = bool(logs) or held != self.total_held or self._error is not None
             self.total_held, self._error = held, None
-            ids = open_ids + [i for i in self.tasks if i not in open_ids]
+            touched = {int(ev[1]["taskId"]) for _, ev in decoded
+                       if ev is not None and "taskId" in ev[1]}
+            ids = [t.id for t in self.tasks.values() if t.status != "settled" or t.id in touched]
         self._refresh_remaining(ids)
         if changed:
             with self._lock:
