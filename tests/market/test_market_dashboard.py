@@ -34,6 +34,7 @@ class Gate:
     def __init__(self, *hooks: Any) -> None:
         self.hooks = hooks
         self.market: str | None = None
+        self.verifier: str | None = None
         self.round1 = threading.Event()
         self.go = threading.Event()
 
@@ -41,6 +42,7 @@ class Gate:
         for h in self.hooks:
             h(actors, report)
         self.market = actors.mo.market.address
+        self.verifier = actors.mo.verifier
         if report is not None and report.round == 1:
             self.round1.set()
             assert self.go.wait(120), "the test never released round 2"
@@ -117,12 +119,20 @@ def _wait(url: str, pred: Any, timeout: float = 60.0) -> dict[str, Any]:
         time.sleep(0.3)
 
 
-def test_market_dashboard_command_follows_a_demo_on_anvil(tmp_path: Path) -> None:
+def test_market_dashboard_command_follows_a_demo_on_anvil(tmp_path: Path, capsys) -> None:
+    from omnidsl.cli import main
+
     log = tmp_path / "rounds.jsonl"
     with anvil() as w3:
         gate = Gate(RoundLogWriter(log))
         t, out = demo_thread(w3, gate)
         assert gate.round1.wait(120) and not out, out
+        url = w3.provider.endpoint_uri
+        for addr, why in ((gate.verifier, "is not an omnidsl market"),
+                          ("0x" + "12" * 20, "no contract at")):
+            assert main(["market", "dashboard", "--chain", url, "--market", str(addr),
+                         "--port", "0"]) == 1
+            assert why in capsys.readouterr().err
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         proc = subprocess.Popen(
             [sys.executable, "-m", "omnidsl.cli", "market", "dashboard", "--chain",
