@@ -13,6 +13,7 @@ from market_helpers import make_spec, now, submit
 from web3 import Web3
 
 from omnidsl.market.dashboard import DashboardServer, MarketView, RoundLogReader
+from omnidsl.market.dashboard.rounds import MAX_LINE
 from omnidsl.market.dashboard.view import MAX_REASON_CHARS
 
 pytestmark = pytest.mark.chain
@@ -77,6 +78,12 @@ def test_the_round_log_is_read_in_whole_lines(tmp_path) -> None:
         f.write(b', "round": 2}\n')
     assert reader.read() == [{"task": 2, "round": 2}]
     assert reader.read() == []
+    with log.open("ab") as f:  # an endless line is skipped, what follows it is read
+        f.write(b"x" * (MAX_LINE + 10))
+    assert reader.read() == []
+    with log.open("ab") as f:
+        f.write(b'tail of the long line\n{"task": 3}\n')
+    assert reader.read() == [{"task": 3}]
 
 
 def _get(port: int, path: str, host: str | None = None, method: str = "GET"

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Longest line of a round log read (a longer one is skipped).
+#: Longest line of a round log read (a longer one is skipped), and most bytes read per call.
 MAX_LINE = 1 << 20
+READ_CHUNK = 4 * MAX_LINE
 
 
 def round_entry(actors: Actors, report: RoundReport) -> dict[str, Any]:
@@ -66,10 +67,15 @@ class RoundLogReader:
         try:
             with self.path.open("rb") as f:
                 f.seek(self.offset)
-                data = f.read()
+                data = f.read(READ_CHUNK)
         except FileNotFoundError:
             return []
         end = data.rfind(b"\n") + 1  # a line still being written is read next time
+        if not end and len(data) > MAX_LINE:  # no end in sight: not a round report
+            logger.warning("%s: a line longer than %d bytes at offset %d; skipped", self.path,
+                           MAX_LINE, self.offset)
+            self.offset += len(data)
+            return []
         self.offset += end
         out = []
         for n, raw in enumerate(data[:end].splitlines()):
