@@ -79,7 +79,7 @@ def collaborative_cost_chart(rows: Sequence[dict[str, Any]], name: str = "collab
                 ys[ns.index(1)] = plain[r["d"]][key]
     return _save(name, lambda p: plots.line_chart(
         p, ns, series, "Collaborative proving cost against N (N = 1: plain prover)",
-        "servers N", "seconds (median)"))
+        "servers N", "seconds (median)", integer_x=True))
 
 
 def gas_chart(rows: Sequence[dict[str, Any]], name: str = "verifier_gas.png") -> Path | None:
@@ -89,4 +89,5 @@ def gas_chart(rows: Sequence[dict[str, Any]], name: str = "verifier_gas.png") ->
         p, x, {"omnidsl verifyProof": [r["ours_tx"] for r in rows],
                "snarkjs verifyProof": [r["snarkjs_tx"] for r in rows],
                "target 200k + 6.3k·ℓ": [r["target"] for r in rows]},
-        "Verifier gas against public inputs (anvil, tx gasUsed)", "public inputs ℓ", "gas"))
+        "Verifier gas against public inputs (anvil, tx gasUsed)", "public inputs ℓ", "gas",
+        integer_x=True))

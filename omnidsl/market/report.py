@@ -49,7 +49,7 @@ def _charts(d: Path, rows: list[dict[str, Any]]) -> None:
     x = [r["round"] for r in rows]
     labels = [str(v) for v in x]
     plots.line_chart(d / "accuracy.png", x, {"test accuracy": [r["accuracy"] for r in rows]},
-                     "Model accuracy after each round", "round", "accuracy")
+                     "Model accuracy after each round", "round", "accuracy", integer_x=True)
     plots.bar_chart(d / "outcomes.png", labels,
                     {"accepted": [len(r["accepted"]) for r in rows],
                      "refused": [len(r["refused"]) for r in rows]},

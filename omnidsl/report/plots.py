@@ -42,8 +42,9 @@ def _finish(fig: Any, ax: Any, path: Path, title: str, xlabel: str, ylabel: str)
 
 def line_chart(path: Path, x: Sequence[float], series: Mapping[str, Sequence[float | None]],
                title: str, xlabel: str, ylabel: str, logx: bool = False,
-               logy: bool = False) -> Path:
-    """One line per series (a None value is a gap) against ``x``; written to ``path``."""
+               logy: bool = False, integer_x: bool = False) -> Path:
+    """One line per series (a None value is a gap) against ``x``; written to ``path``;
+    ``integer_x``: ticks on whole numbers only (rounds, servers, inputs)."""
     fig = _figure()
     ax = fig.add_subplot()
     for name, ys in series.items():
@@ -54,6 +55,10 @@ def line_chart(path: Path, x: Sequence[float], series: Mapping[str, Sequence[flo
         ax.set_xscale("log", base=2)
     if logy:
         ax.set_yscale("log")
+    if integer_x:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return _finish(fig, ax, path, title, xlabel, ylabel)
 
 
