@@ -105,6 +105,7 @@ class ProvingKey:
     domain_size: int
     contributions: list[Contribution] = field(default_factory=list)
     _handles: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    _released: bool = field(default=False, repr=False, compare=False)  # keep_bases_only
 
     # -- convenience views
     @property
@@ -129,20 +130,45 @@ class ProvingKey:
 
     def bases(self, backend: Backend) -> dict[str, Any]:
         """The MSM bases loaded into ``backend`` memory (once per backend)."""
+        return self._load_bases(backend, release=False)
+
+    def keep_bases_only(self, backend: Backend) -> None:
+        """Load the MSM bases into ``backend`` and drop the point arrays' bytes (each right
+        after its load): a proving server's key, which only proves, then holds its points once
+        (in ``backend`` memory) instead of twice.  Proving with ``backend`` is unchanged;
+        serialising the key, checking its shapes or loading it into another backend raise
+        InternalError afterwards."""
+        self._load_bases(backend, release=True)
+        self._released = True
+
+    def _load_bases(self, backend: Backend, release: bool) -> dict[str, Any]:
         h = self._handles.get(backend.name)
         if h is None:
-            h = {
-                "a": trusted_call(backend.load_g1, self.a_query),
-                "b1": trusted_call(backend.load_g1, self.b_g1_query),
-                "b2": trusted_call(backend.load_g2, self.b_g2_query),
-                "h": trusted_call(backend.load_g1, self.h_query),
-                "l": trusted_call(backend.load_g1, self.l_query),
-            }
+            self._check_points("load MSM bases into another backend")
+            h = {}
+            for key, name in zip(("a", "b1", "b2", "h", "l"), _POINT_FIELDS, strict=True):
+                load = backend.load_g2 if key == "b2" else backend.load_g1
+                h[key] = trusted_call(load, getattr(self, name))
+                if release:
+                    setattr(self, name, b"")
             self._handles[backend.name] = h
+        elif release:
+            for name in _POINT_FIELDS:
+                setattr(self, name, b"")
         return h
+
+    @property
+    def points_released(self) -> bool:
+        return self._released
+
+    def _check_points(self, what: str) -> None:
+        if self.points_released:
+            raise InternalError(f"cannot {what}: this proving key kept only its MSM bases "
+                                "(keep_bases_only)")
 
     def check_shapes(self) -> None:
         """Raise FormatError unless every array has the length the circuit implies."""
+        self._check_points("check the shapes of the point arrays")
         nw, npub, n = self.n_wires, self.n_public, self.domain_size
         want = {
             "a_query": (self.a_query, nw * G1_BYTES),
@@ -158,6 +184,8 @@ class ProvingKey:
             raise FormatError(f"proving key: {len(self.vk.ic)} IC points for {npub} public signals")
 
 
+_POINT_FIELDS = ("a_query", "b_g1_query", "b_g2_query", "h_query", "l_query")
+
 # ---------------------------------------------------------------- binary (de)serialisation
 
 
@@ -169,6 +197,7 @@ def _matrix_bytes(m: SparseMatrix) -> bytes:
 
 def dumps_proving_key(pk: ProvingKey) -> bytes:
     """Serialise a proving key (see the module docstring and docs/groth16.md)."""
+    pk._check_points("serialise the proving key")
     r = pk.r1cs
     log_n = pk.domain_size.bit_length() - 1
     parts = [
@@ -221,14 +250,17 @@ def _read_widths(rd: _Reader, n_wires: int) -> np.ndarray | None:
 
 
 class _Reader:
-    def __init__(self, buf: bytes, what: str):
-        self.buf, self.pos, self.what = buf, 0, what
+    """Fields of a key held in a memoryview (slices are copied one field at a time, so loading
+    never holds a second copy of the whole file)."""
+
+    def __init__(self, buf: bytes | memoryview, what: str):
+        self.buf, self.pos, self.what = memoryview(buf), 0, what
 
     def take(self, n: int, field_name: str) -> bytes:
         if n < 0 or self.pos + n > len(self.buf):
             raise FormatError(f"{self.what}: truncated while reading {field_name}",
                               hint="the file is incomplete or not a proving key")
-        out = self.buf[self.pos : self.pos + n]
+        out = self.buf[self.pos : self.pos + n].tobytes()
         self.pos += n
         return out
 
@@ -255,7 +287,7 @@ def loads_proving_key(buf: bytes, what: str = "proving key") -> ProvingKey:
     if len(buf) < len(MAGIC) + 4 + 32 or buf[: len(MAGIC)] != MAGIC:
         raise FormatError(f"{what}: not an omnidsl proving key (bad magic)",
                           hint="create one with `omnidsl setup`")
-    body, digest = buf[:-32], buf[-32:]
+    body, digest = memoryview(buf)[:-32], buf[-32:]
     rd = _Reader(body, what)
     rd.take(len(MAGIC), "magic")
     (version,) = struct.unpack("<I", rd.take(4, "version"))

@@ -150,6 +150,7 @@ class ProvingServer:
                 continue
             if f.is_file() and self._digest(f) == digest:
                 pk = read_proving_key(f)
+                pk.keep_bases_only(self.backend)  # the points once, in native memory
                 self._keys[digest] = (f, pk)
                 return pk
         raise ProofError(
@@ -167,8 +168,7 @@ class ProvingServer:
                 if not f.is_file():
                     continue
                 t0 = time.perf_counter()
-                pk = self._find_key(self._digest(f))
-                pk.bases(self.backend)
+                self._find_key(self._digest(f))
                 self.log.info("circuit %s: proving key loaded in %.1f s", name,
                               time.perf_counter() - t0)
             except OmniDSLError as exc:
