@@ -28,7 +28,7 @@ from typing import Any
 from web3 import Web3
 
 from omnidsl.errors import ChainError, NetworkError, OmniDSLError
-from omnidsl.market import inbox
+from omnidsl.market import batching, inbox
 from omnidsl.market.client import MarketClient
 from omnidsl.market.roles import Server, bind_label
 from omnidsl.market.rulefile import LoadedRule
@@ -36,7 +36,6 @@ from omnidsl.mpc.receipts import read_receipt
 
 log = logging.getLogger(__name__)
 
-Item = tuple[dict[str, Any], list[str]]
 
 
 @dataclass(frozen=True)
@@ -57,6 +56,7 @@ class TaskState:
     fixed_at: float | None = None
     submitted: bool = False
     delivered: bool = False
+    delivering: bool = False  # the delivery was attempted
     done: str | None = None  # why this server stopped working on the task
     last_warning: str = ""
 
@@ -119,9 +119,11 @@ class ServerDaemon:
         log.info("task %d: share of %s received (%d held)", task_id, owner, held)
         return {"ok": True, "held": held}
 
-    def _items(self, task_id: int, owners: list[str]) -> tuple[list[Item], dict[str, str]]:
+    def _items(self, task_id: int, owners: list[str]
+               ) -> tuple[list[batching.Item], dict[str, str]]:
         """This server's own proofs (receipts) for ``owners``; owners without one → why."""
-        items, missing = [], {}
+        items: list[batching.Item] = []
+        missing: dict[str, str] = {}
         bind = self.server.binding
         for o in owners:
             found = read_receipt(bind.bind_dir, bind_label(task_id, o)) if bind else None
@@ -132,22 +134,16 @@ class ServerDaemon:
         return items, missing
 
     def on_vet(self, body: dict[str, Any]) -> dict[str, Any]:
-        task_id = int(body["task"])
-        owners = [str(Web3.to_checksum_address(str(o))) for o in body["owners"]]
+        """Per item (a proof and its public signals): why this server would not attest it."""
+        items = batching.items_of(body)
         with self.lock:
-            items, why = self._items(task_id, owners)
-            have = [o for o in owners if o not in why]
-            why.update({o: w for o, w in zip(have, self.server.vet(task_id, items), strict=True)
-                        if w is not None})
-        return {"refused": why}
+            return {"refused": self.server.vet(int(body["task"]), items)}
 
     def on_attest(self, body: dict[str, Any]) -> dict[str, Any]:
-        task_id = int(body["task"])
-        owners = [str(Web3.to_checksum_address(str(o))) for o in body["owners"]]
+        """This server's attestation of exactly these items (refused unless it would attest
+        every one: its own prover produced it, for a DO whose committed share it holds)."""
+        task_id, items = int(body["task"]), batching.items_of(body)
         with self.lock:
-            items, why = self._items(task_id, owners)
-            if why:
-                raise ChainError(next(iter(why.values())))
             sig = self.server.attest(task_id, items)
         log.info("task %d: attested a batch of %d proofs", task_id, len(items))
         return {"signature": sig.hex()}
@@ -192,9 +188,15 @@ class ServerDaemon:
                         log.warning("task %d: %s", task_id, exc.message)
                         st.last_warning = exc.message
                 except OmniDSLError as exc:  # a reverted transaction, a refused step
-                    st.done = exc.message
-                    log.error("task %d: %s (this server stops working on it)", task_id,
-                              exc.message)
+                    if st.committed and not st.delivering:
+                        # bonded: skip what failed, but still deliver once submissions close
+                        st.revealed = st.submitted = True
+                        log.error("task %d: %s (this server still delivers its aggregate "
+                                  "share after the close)", task_id, exc.message)
+                    else:
+                        st.done = exc.message
+                        log.error("task %d: %s (this server stops working on it)", task_id,
+                                  exc.message)
 
     def _advance(self, task_id: int, st: TaskState) -> None:
         info = self.market.task(task_id)
@@ -226,6 +228,7 @@ class ServerDaemon:
         if st.fixed_at is not None and not st.submitted and is_open and self._coordinates(task_id):
             self._maybe_submit(task_id, st, sorted(held))
         if (not is_open) and not st.delivered and now <= info.deliver_by:
+            st.delivering = True
             gas = self.server.deliver(task_id)
             st.delivered = True
             paid = self.server.withdraw()
@@ -233,6 +236,10 @@ class ServerDaemon:
                      gas, paid)
             self.server.forget(task_id)
             st.done = "delivered"
+        elif not is_open and not st.delivered and now > info.deliver_by:
+            st.done = "the delivery deadline passed"
+            log.error("task %d: the delivery deadline passed before this server delivered",
+                      task_id)
 
     def _coordinates(self, task_id: int) -> bool:
         return Web3.to_checksum_address(self.market.servers(task_id)[0]) == self.address
@@ -247,26 +254,15 @@ class ServerDaemon:
             log.info("task %d: no proof was made; nothing to submit", task_id)
             return
         ready = [o for o in owners if o not in missing]
-        urls = self._peer_urls(task_id)
-        refused: dict[str, str] = {}
-        own = self.server.vet(task_id, items)
-        refused.update({o: w for o, w in zip(ready, own, strict=True) if w is not None})
-        for url in urls.values():
-            refused.update(inbox.request(url, "/vet", {"task": task_id, "owners": ready})
-                           .get("refused", {}))
-        for o, why in refused.items():
-            log.warning("task %d: proof of %s left out: %s", task_id, o, why)
-        final = [o for o in ready if o not in refused]
-        if not final:
+        peers = [batching.RemotePeer(a, u) for a, u in self._peer_urls(task_id).items()]
+        keep, refused = batching.vet_by_all([self.server, *peers], task_id, items)
+        for j, why in refused.items():
+            log.warning("task %d: proof of %s left out: %s", task_id, ready[j], why)
+        items = [items[j] for j in keep]
+        if not items:
             st.submitted = True
             return
-        items, _ = self._items(task_id, final)
-        sigs: dict[str, bytes] = {self.address: self.server.attest(task_id, items)}
-        for addr, url in urls.items():
-            got = inbox.request(url, "/attest", {"task": task_id, "owners": final})
-            sigs[addr] = bytes.fromhex(str(got["signature"]))
-        order = [Web3.to_checksum_address(a) for a in self.market.servers(task_id)]
-        batch = self.server.submit(task_id, items, signatures=b"".join(sigs[a] for a in order))
+        batch = batching.submit_attested(self.server, peers, task_id, items)
         st.submitted = True
         log.info("task %d: batch of %d submitted (gas %d): accepted %s, rejected %s", task_id,
                  len(items), batch.gas_used, batch.accepted or "none",

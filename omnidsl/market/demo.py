@@ -38,6 +38,7 @@ from web3 import Web3
 from omnidsl.errors import ChainError, InputError, OmniDSLError
 from omnidsl.market import circom_rule as cr
 from omnidsl.market import dsl_rule
+from omnidsl.market.batching import submit_attested, vet_by_all
 from omnidsl.market.client import MarketClient
 from omnidsl.market.roles import DataOwner, ModelOwner, RuleLayout, Server, bind_label
 from omnidsl.ml.federated import DigitsSource
@@ -298,8 +299,7 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
             items.append((proof, stolen))
             owners_of_items.append(i)
     # Every server attests only proofs its own prover produced: the stolen ones are dropped.
-    vetted = [s.vet(task_id, items) for s in servers]
-    keep = [j for j in range(len(items)) if all(v[j] is None for v in vetted)]
+    keep, _ = vet_by_all(servers, task_id, items)
     for j in range(len(items)):
         if j not in keep:
             i = owners_of_items[j]
@@ -308,7 +308,7 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
     items = [items[j] for j in keep]
     log(f"round {rnd}: {len(provable)} proofs made, submitting a batch of {len(items)}")
     with _stage(times, "submit"):
-        batch = servers[0].submit(task_id, items, servers[1:]) if items else None
+        batch = submit_attested(servers[0], servers[1:], task_id, items) if items else None
     by_addr = {Web3.to_checksum_address(d.account): j for j, d in enumerate(dos)}
     accepted = [] if batch is None else sorted(by_addr[a] for a in batch.accepted)
     if batch is not None:

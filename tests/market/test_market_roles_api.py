@@ -1,0 +1,134 @@
+"""The role modules' API in one process on the embedded chain: the same steps as the role
+commands (MO open/close/check, three server daemons with real inboxes and their `omnidsl serve`
+processes, DOs sharing and proving), driven step by step; then what a server does with a dead
+peer and with a share that is not signed by the data owner it names."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from omnidsl.chain import embedded_chain
+from omnidsl.cli import main
+from omnidsl.errors import ChainError, InputError, NetworkError
+from omnidsl.market import contribute, dsl_rule, inbox, owner
+from omnidsl.market.client import MarketClient
+from omnidsl.market.daemon import ServerDaemon, Timing, make_server, start_inbox
+from omnidsl.market.demo import _local_accounts
+from omnidsl.market.rulefile import load_rule
+from omnidsl.market.status import format_status, market_status
+from omnidsl.mpc.cluster import ServerCluster
+
+pytestmark = [pytest.mark.chain]
+D = 8
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("roles_api")
+    rule_file = tmp / "market_norm.omni"
+    rule_file.write_text(dsl_rule.SOURCE)
+    assert main(["setup", "dev", str(rule_file), "--param", f"D={D}", "-o", str(tmp / "keys")]) == 0
+    rule = load_rule(rule_file, {"D": D}, tmp / "keys")
+    w3 = embedded_chain()
+    funder = str(w3.eth.accounts[0])
+    mo, *rest = _local_accounts(w3, 7, funder, 10**19)
+    market = MarketClient.deploy(w3, sender=funder)
+    with ServerCluster(tmp / "srv", 3, {"market": tmp / "keys"}, bind=True) as cluster:
+        daemons = [ServerDaemon(make_server(market, a, rule, cluster.bind_dir(i)), a, rule, i,
+                                timing=Timing(expect=3)) for i, a in enumerate(rest[:3])]
+        boxes = [start_inbox(d, "127.0.0.1", 0) for d in daemons]
+        for d, b in zip(daemons, boxes, strict=True):
+            d.peers = [x.url for x in boxes if x is not b]
+        try:
+            yield {"w3": w3, "market": market, "mo": mo, "dos": rest[3:], "rule": rule,
+                   "daemons": daemons, "boxes": boxes, "cluster": cluster, "tmp": tmp}
+        finally:
+            for b in boxes:
+                b.stop()
+
+
+def _step(daemons):
+    for d in daemons:
+        d.step()
+
+
+def test_a_round_through_the_role_api_on_the_embedded_chain(world, caplog):
+    caplog.set_level(logging.INFO, logger="omnidsl.market")
+    market, rule, daemons = world["market"], world["rule"], world["daemons"]
+    state = world["tmp"] / "mo"
+    terms = owner.TaskTerms(servers=[d.address for d in daemons], pinned=2.0, owners=3)
+    task = owner.open_task(market, world["mo"].address, state, rule, terms)
+    urls = [b.url for b in world["boxes"]]
+    rng = np.random.default_rng(3)
+    grads = [rng.normal(0, 0.2, D) for _ in range(3)]
+    shared = []
+    for acct, g in zip(world["dos"], grads, strict=True):
+        servers = contribute.task_servers(market, task, urls, acct, 3)
+        shared.append(contribute.share_gradient(market, task, acct, g, rule, servers))
+    _step(daemons)  # commit (3 shares each)
+    _step(daemons)  # reveal
+    info = market.task(task)
+    assert info.challenge_fixed and info.n_revealed == 3
+    with pytest.raises(ChainError, match="no longer accepted"):  # too late to share now
+        contribute.share_gradient(market, task, world["dos"][0], grads[0], rule,
+                                  contribute.task_servers(market, task, urls, world["dos"][0], 3))
+    for c in shared:
+        _, public = contribute.prove_contribution(c, info.rho, rule, world["cluster"]
+                                                      .config_path)
+        assert int(public[rule.rule.layout.owner_index]) == int(c.do.account, 16)
+    _step(daemons)  # the coordinator (the task's first server) submits
+    assert sorted(market_status(market, task)["tasks"][0]["accepted"]) == \
+        sorted(a.address for a in world["dos"])
+    owner.close_task(market, world["mo"].address, task)
+    _step(daemons)  # deliver, withdraw
+    res = owner.check_task(market, world["mo"].address, state, task)
+    assert res.matched and np.allclose(res.gradient, sum(grads), atol=3 * 2.0**-12)
+    st = market_status(market, task)
+    assert all(s["delivered"] for s in st["tasks"][0]["servers"])
+    assert st["tasks"][0]["aggregate_checked"] is True
+    assert "accepted " + world["dos"][1].address in format_status(st)
+    assert "batch of 3 submitted" in caplog.text
+
+
+def test_a_share_signed_by_someone_else_is_refused(world):
+    market, rule = world["market"], world["rule"]
+    daemons = world["daemons"]
+    terms = owner.TaskTerms(servers=[d.address for d in daemons], pinned=2.0, owners=1)
+    task = owner.open_task(market, world["mo"].address, world["tmp"] / "mo", rule, terms)
+    victim, thief = world["dos"][0], world["dos"][1]
+    card = inbox.request(world["boxes"][0].url, "/info")
+    srv = contribute.RemoteServer(world["boxes"][0].url, card, daemons[0].address, thief)
+    with pytest.raises(NetworkError, match=f"not signed by {victim.address}"):
+        srv.receive(task, victim.address, [1] * (D + 1))  # the thief signs, names the victim
+    assert daemons[0].server.shares.get(task, {}) == {}
+
+
+def test_a_dead_peer_is_a_located_warning_and_retried(world, caplog):
+    """A coordinator whose peer's inbox is down names the peer and keeps the task."""
+    caplog.set_level(logging.WARNING, logger="omnidsl.market")
+    d0 = world["daemons"][0]
+    dead = "http://127.0.0.1:9"  # discard port: nothing listens
+    saved, d0.peers = d0.peers, [dead]
+    try:
+        with pytest.raises(NetworkError, match=f"market server {dead} did not answer"):
+            d0._peer_urls(1)
+    finally:
+        d0.peers = saved
+
+
+def test_a_gradient_breaking_the_rule_is_refused_before_anything_is_sent(world, tmp_path: Path):
+    market, rule, daemons = world["market"], world["rule"], world["daemons"]
+    terms = owner.TaskTerms(servers=[d.address for d in daemons], pinned=0.5, owners=1)
+    task = owner.open_task(market, world["mo"].address, world["tmp"] / "mo", rule, terms)
+    acct = world["dos"][2]
+    servers = contribute.task_servers(market, task, [b.url for b in world["boxes"]], acct, 3)
+    with pytest.raises(InputError, match=r"breaks task \d+'s rule.*nothing was sent"):
+        contribute.share_gradient(market, task, acct, np.full(D, 0.5), rule, servers)
+    assert all(d.server.shares.get(task, {}) == {} for d in daemons)
+    np.save(tmp_path / "g.npy", np.zeros(D + 1))
+    with pytest.raises(InputError, match=f"expected {D} finite numbers"):
+        contribute.read_gradient(tmp_path / "g.npy", D)
