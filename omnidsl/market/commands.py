@@ -22,7 +22,7 @@ def _demo(args: argparse.Namespace) -> int:
                            malicious=args.malicious, servers=args.servers, workdir=args.workdir,
                            attack=args.attack, norm_factor=args.norm_factor, ptau=args.ptau,
                            prover=args.prover, gas_cap=config.gas_cap, model=args.model,
-                           log=print, on_round=extras.on_round)
+                           log=extras.log, on_round=extras.on_round)
         extras.finish(reports)
     return 0
 

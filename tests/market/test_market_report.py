@@ -45,8 +45,14 @@ def demo_run(tmp_path_factory) -> SimpleNamespace:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(watching, "_wait_for_interrupt", read_page)
         with watching.demo_extras(args, w3, "the embedded chain") as extras:
+            def log(message: str) -> None:  # what the page would show after each line
+                extras.log(message)
+                assert extras.view is not None
+                seen.setdefault("log", []).append(
+                    (message, [t["status"] for t in extras.view.snapshot()["tasks"]]))
+
             reports = run_demo(w3, rounds=2, owners=3, malicious=1, servers=2,
-                               source=ToySource(), prover="local", log=lambda _m: None,
+                               source=ToySource(), prover="local", log=log,
                                on_round=extras.on_round)
             extras.finish(reports)
     return SimpleNamespace(reports=reports, dir=d, seen=seen)
@@ -65,6 +71,9 @@ def test_the_demo_options_serve_the_dashboard_log_the_rounds_and_write_the_repor
     assert [(t["id"], t["round"], t["accuracy"]) for t in state["tasks"]] == \
         [(r.task_id, r.round, r.accuracy) for r in reps]
     assert state["source"] == "market demo on the embedded chain"
+    # the page follows a round's stages, not only its end
+    during = [tasks for m, tasks in seen["log"] if m.startswith("round 2: task 2 open")]
+    assert during == [["settled", "challenge fixed"]]
     lines = [json.loads(x) for x in (d / "rounds.jsonl").read_text().splitlines()]
     assert [(e["task"], e["round"], e["accuracy"]) for e in lines] == \
         [(r.task_id, r.round, r.accuracy) for r in reps]

@@ -18,6 +18,7 @@ from omnidsl.errors import ChainError, UsageError
 if TYPE_CHECKING:
     from web3 import Web3
 
+    from omnidsl.market.dashboard.view import MarketView
     from omnidsl.market.demo import Actors, RoundReport
 
 #: Default port of ``market dashboard``.
@@ -92,6 +93,15 @@ class DemoExtras:
 
     hooks: list[Callable[[Actors, RoundReport | None], None]] = field(default_factory=list)
     finishers: list[Callable[[list[RoundReport]], None]] = field(default_factory=list)
+    tickers: list[Callable[[], None]] = field(default_factory=list)
+    view: MarketView | None = None  # the dashboard's, with --dashboard
+
+    def log(self, message: str) -> None:
+        """``run_demo``'s ``log``: print, then let the dashboard read the chain (each progress
+        line ends a stage of a round, so the page follows the round, not only its end)."""
+        print(message, flush=True)
+        for tick in self.tickers:
+            tick()
 
     def on_round(self, actors: Actors, report: RoundReport | None) -> None:
         for hook in self.hooks:
@@ -118,10 +128,12 @@ def demo_extras(args: argparse.Namespace, w3: Web3, chain: str) -> Iterator[Demo
         extras.hooks.append(RoundLogWriter(args.rounds_log))
     with contextlib.ExitStack() as stack:
         if args.dashboard is not None:
-            view = MarketView(w3, source=f"market demo on {chain}")
+            view = extras.view = MarketView(w3, source=f"market demo on {chain}")
             srv = stack.enter_context(DashboardServer(view, args.dashboard))
             print(f"dashboard at {srv.url}", flush=True)
-            extras.hooks.append(DashboardHook(view))
+            hook = DashboardHook(view)
+            extras.hooks.append(hook)
+            extras.tickers.append(hook.tick)
             extras.finishers.append(lambda _reps: _wait_for_interrupt(srv.url))
         yield extras
 

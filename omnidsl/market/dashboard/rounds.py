@@ -108,3 +108,8 @@ class DashboardHook:
         self.view.refresh()
         if report is not None:
             self.view.add_round(round_entry(actors, report))
+
+    def tick(self) -> None:
+        """Read the chain's new events now (call on the demo's thread, e.g. from its ``log``)."""
+        if self.view.market is not None:
+            self.view.refresh()
