@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from browser import browser_page
 from market_helpers import ToySource
 
 from omnidsl.chain import embedded_chain
@@ -145,3 +146,14 @@ def test_an_existing_report_folder_is_refused_before_the_run(tmp_path: Path, cap
     err = capsys.readouterr()
     assert "already exists and is not empty" in err.err and "round 1" not in err.out
     assert (tmp_path / "rep" / "keep.txt").read_text() == "mine"
+
+
+def test_the_report_renders_in_a_real_browser(demo_run) -> None:
+    """chromium loads the page and every picture (a PNG it cannot decode has no width)."""
+    with browser_page() as (page, errors):
+        page.goto((demo_run.dir / "rep" / "index.html").as_uri())
+        widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
+        assert len(widths) == 4 and all(w >= 600 for w in widths), widths
+        assert page.locator("section h2").all_inner_texts() == ["Round 1 (task 1)",
+                                                                "Round 2 (task 2)"]
+        assert errors == []
