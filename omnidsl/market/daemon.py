@@ -12,13 +12,15 @@ its peers' inboxes → after submissions close: deliver the aggregate share seal
 withdraw the fees, forget the task.
 
 A failing step is logged as one located line (``task T: ...``): a reverted transaction ends the
-work on that task; a dead peer is retried at the next poll.  State is kept in memory: a restart
-loses the shares of tasks in progress (the server then cannot deliver and forfeits its bond).
+work on that task (a bonded server still delivers after the close); a dead peer is retried at the
+next poll.  With ``state_dir`` each task's shares, salt, seed and progress are kept on disk
+(:mod:`omnidsl.market.daemon_state`), so a restarted server picks its tasks up again.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -28,7 +30,7 @@ from typing import Any
 from web3 import Web3
 
 from omnidsl.errors import ChainError, NetworkError, OmniDSLError
-from omnidsl.market import batching, inbox
+from omnidsl.market import batching, daemon_state, inbox
 from omnidsl.market.client import MarketClient
 from omnidsl.market.roles import Server, bind_label
 from omnidsl.market.rulefile import LoadedRule
@@ -72,13 +74,29 @@ class ServerDaemon:
     peers: list[str] = field(default_factory=list)  # the other market servers' inbox URLs
     timing: Timing = field(default_factory=Timing)
     tasks: dict[int, TaskState] = field(default_factory=dict)
-    ignored: set[int] = field(default_factory=set)
+    state_dir: Path | None = None  # where the tasks' state is kept (daemon_state); None: memory
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
         self.box_sk, self.box_pub = inbox.new_box_key()
         self.scanned = 0  # tasks 1..scanned were looked at
         self._peer_addr: dict[str, str] = {}  # server address -> inbox URL
+        if self.state_dir is not None:
+            self.tasks.update(daemon_state.load(self.state_dir, self.server, TaskState))
+            for task_id, st in self.tasks.items():
+                if self.server.shares.get(task_id) and not st.committed:
+                    st.first_share = time.monotonic()
+
+    def _save(self, task_id: int) -> None:
+        if self.state_dir is not None:
+            daemon_state.save(self.state_dir, task_id, self.server, self.tasks[task_id])
+
+    def _finish(self, task_id: int, why: str) -> None:
+        """Stop working on a task: drop its shares, pins, receipts and saved state."""
+        self.tasks[task_id].done = why
+        self.server.forget(task_id)
+        if self.state_dir is not None:
+            daemon_state.forget(self.state_dir, task_id)
 
     @property
     def market(self) -> MarketClient:
@@ -115,6 +133,7 @@ class ServerDaemon:
                                      task_id, self.address, owner)
             self.server.receive(task_id, owner, inbox.open_sealed(sealed, self.box_sk, ctx))
             st.first_share = st.first_share or time.monotonic()
+            self._save(task_id)
             held = len(self.server.shares.get(task_id, {}))
         log.info("task %d: share of %s received (%d held)", task_id, owner, held)
         return {"ok": True, "held": held}
@@ -153,7 +172,7 @@ class ServerDaemon:
         """Track new tasks listing this server whose ruleHash is this server's rule."""
         count = int(self.market._call(self.market.contract.functions.taskCount()))
         for task_id in range(self.scanned + 1, count + 1):
-            if not self.market.is_server(task_id, self.address):
+            if task_id in self.tasks or not self.market.is_server(task_id, self.address):
                 continue
             info = self.market.task(task_id)
             if info.rule_hash != self.rule.rule_hash:
@@ -191,10 +210,11 @@ class ServerDaemon:
                     if st.committed and not st.delivering:
                         # bonded: skip what failed, but still deliver once submissions close
                         st.revealed = st.submitted = True
+                        self._save(task_id)
                         log.error("task %d: %s (this server still delivers its aggregate "
                                   "share after the close)", task_id, exc.message)
                     else:
-                        st.done = exc.message
+                        self._finish(task_id, exc.message)
                         log.error("task %d: %s (this server stops working on it)", task_id,
                                   exc.message)
 
@@ -205,7 +225,7 @@ class ServerDaemon:
         held = self.server.shares.get(task_id, {})
         if not st.committed:
             if not is_open:
-                st.done = "submissions closed before it committed"
+                self._finish(task_id, "submissions closed before it committed")
                 log.info("task %d: closed before this server committed (%d shares held)",
                          task_id, len(held))
                 return
@@ -213,13 +233,18 @@ class ServerDaemon:
             waited = st.first_share is not None and \
                 time.monotonic() - st.first_share >= t.collect_s
             if held and ((t.expect is not None and len(held) >= t.expect) or waited):
+                self.server.commitment(task_id)  # draws the salt: no share is accepted after it
+                self.server.seeds.setdefault(task_id, secrets.token_bytes(32))
+                self._save(task_id)  # the salt and seed are on disk before the commitment
                 gas = self.server.commit(task_id)
                 st.committed = True
+                self._save(task_id)
                 log.info("task %d: committed to %d shares (gas %d)", task_id, len(held), gas)
             return
         if not st.revealed and info.n_committed == len(self.market.servers(task_id)):
             gas = self.server.reveal(task_id)
             st.revealed = True
+            self._save(task_id)
             log.info("task %d: seed revealed (gas %d)", task_id, gas)
             return
         if info.challenge_fixed and st.fixed_at is None:
@@ -234,10 +259,9 @@ class ServerDaemon:
             paid = self.server.withdraw()
             log.info("task %d: aggregate share delivered (gas %d); withdrew %d wei", task_id,
                      gas, paid)
-            self.server.forget(task_id)
-            st.done = "delivered"
+            self._finish(task_id, "delivered")
         elif not is_open and not st.delivered and now > info.deliver_by:
-            st.done = "the delivery deadline passed"
+            self._finish(task_id, "the delivery deadline passed")
             log.error("task %d: the delivery deadline passed before this server delivered",
                       task_id)
 
@@ -264,6 +288,7 @@ class ServerDaemon:
             return
         batch = batching.submit_attested(self.server, peers, task_id, items)
         st.submitted = True
+        self._save(task_id)
         log.info("task %d: batch of %d submitted (gas %d): accepted %s, rejected %s", task_id,
                  len(items), batch.gas_used, batch.accepted or "none",
                  [(a, r.name) for _, a, r in batch.rejected] or "none")

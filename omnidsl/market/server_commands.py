@@ -50,7 +50,8 @@ def _run(args: argparse.Namespace) -> int:
         server = make_server(market, chain.account, rule, args.bind_dir)
         daemon = ServerDaemon(server, chain.account, rule, args.id, list(args.peer),
                               Timing(args.expect, args.collect_window, args.prove_window,
-                                     args.poll))
+                                     args.poll),
+                              state_dir=args.state or args.bind_dir / "state")
         try:
             box = start_inbox(daemon, host, port)
         except OSError as exc:
@@ -71,8 +72,8 @@ def _run(args: argparse.Namespace) -> int:
             for s, h in old.items():
                 signal.signal(s, h)
         busy = [t for t, st in daemon.tasks.items() if not st.done]
-        log.info("stopped%s", f"; tasks in progress (their shares are dropped): {busy}"
-                 if busy else "")
+        log.info("stopped%s", f"; tasks in progress (resumed from {daemon.state_dir} at the "
+                 f"next start): {busy}" if busy else "")
     sys.stdout.flush()
     return 0
 
@@ -107,6 +108,9 @@ def register(msub: argparse._SubParsersAction) -> None:
     r.add_argument("--bind-dir", type=Path, required=True, metavar="DIR",
                    help="the --bind-dir of this operator's `omnidsl serve` process (pins, "
                         "receipts)")
+    r.add_argument("--state", type=Path, default=None, metavar="DIR",
+                   help="where each task's shares, salt, seed and progress are kept (mode 600) "
+                        "so a restarted server resumes (default: BIND_DIR/state)")
     r.add_argument("--listen", default="127.0.0.1:0", metavar="HOST:PORT",
                    help="the inbox's address (port 0: a free one, printed)")
     r.add_argument("--peer", action="append", default=[], metavar="URL",

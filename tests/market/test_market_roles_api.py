@@ -45,6 +45,7 @@ def world(tmp_path_factory):
             d.peers = [x.url for x in boxes if x is not b]
         try:
             yield {"w3": w3, "market": market, "mo": mo, "dos": rest[3:], "rule": rule,
+                   "server_accounts": rest[:3],
                    "daemons": daemons, "boxes": boxes, "cluster": cluster, "tmp": tmp}
         finally:
             for b in boxes:
@@ -132,3 +133,52 @@ def test_a_gradient_breaking_the_rule_is_refused_before_anything_is_sent(world, 
     np.save(tmp_path / "g.npy", np.zeros(D + 1))
     with pytest.raises(InputError, match=f"expected {D} finite numbers"):
         contribute.read_gradient(tmp_path / "g.npy", D)
+
+
+def test_a_restarted_server_resumes_its_task_from_its_state(world):
+    """Servers that commit, stop and start again from their --state folders reveal, submit and
+    deliver as if nothing happened (the salt and seed were on disk before the commitment)."""
+    market, rule, cluster = world["market"], world["rule"], world["cluster"]
+    tmp = world["tmp"]
+
+    def start(timing: Timing) -> tuple[list[ServerDaemon], list]:
+        ds = [ServerDaemon(make_server(market, a, rule, cluster.bind_dir(i)), a, rule, i,
+                           timing=timing, state_dir=tmp / f"state{i}")
+              for i, a in enumerate(world["server_accounts"])]
+        bs = [start_inbox(d, "127.0.0.1", 0) for d in ds]
+        for d, b in zip(ds, bs, strict=True):
+            d.peers = [x.url for x in bs if x is not b]
+        return ds, bs
+
+    before, boxes = start(Timing(expect=1))
+    terms = owner.TaskTerms(servers=[d.address for d in before], pinned=2.0, owners=1)
+    task = owner.open_task(market, world["mo"].address, tmp / "mo", rule, terms)
+    acct, g = world["dos"][0], np.linspace(-0.3, 0.3, D)
+    servers = contribute.task_servers(market, task, [b.url for b in boxes], acct, 3)
+    c = contribute.share_gradient(market, task, acct, g, rule, servers)
+    _step(before)  # commit
+    assert market.task(task).n_committed == 3
+    saved = tmp / "state0" / f"task-{task}.json"
+    assert saved.stat().st_mode & 0o777 == 0o600  # shares, salt and seed are secrets
+    for b in boxes:
+        b.stop()
+    after, boxes = start(Timing(expect=1))  # a fresh process: only the state folder is left
+    try:
+        for d0, d1 in zip(before, after, strict=True):
+            assert d1.tasks[task].committed and not d1.tasks[task].revealed
+            assert d1.server.shares[task] == d0.server.shares[task]
+            assert d1.server.salts[task] == d0.server.salts[task]
+        _step(after)  # reveal
+        rho = market.task(task).rho
+        assert market.task(task).challenge_fixed
+        contribute.prove_contribution(c, rho, rule, cluster.config_path)
+        _step(after)  # submit
+        owner.close_task(market, world["mo"].address, task)
+        _step(after)  # deliver
+        res = owner.check_task(market, world["mo"].address, tmp / "mo", task)
+        assert res.accepted == [acct.address] and res.matched
+        assert np.allclose(res.gradient, g, atol=2.0**-12)
+        assert not any((tmp / f"state{i}" / f"task-{task}.json").exists() for i in range(3))
+    finally:
+        for b in boxes:
+            b.stop()
