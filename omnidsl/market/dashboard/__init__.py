@@ -1,6 +1,6 @@
 """The market dashboard: a local page showing one market live from its chain events (tasks,
 escrow, servers, accepted and refused data owners with reasons, payments, gas) and the model
-owner's off-chain round reports (accuracy).  docs/market.md, "Dashboard".
+owner's off-chain round reports (accuracy).  docs/market.md, "Dashboard, round log and report".
 
 Names are imported on first use (the CLI imports ``commands`` without web3)."""
 

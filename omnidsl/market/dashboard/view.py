@@ -3,10 +3,11 @@ owner's off-chain round reports (accuracy, refusals that never reached the chain
 
 :class:`MarketView` reads the market's logs (``eth_getLogs`` from the last block it read),
 decodes them with the shipped ABI and folds them into tasks, servers, data owners and payments;
-:meth:`MarketView.snapshot` is the JSON the page polls (docs/market.md, "Dashboard").  Everything
-on-chain is shown as the chain says it; what the round reports say (accuracy, off-chain reasons)
-is a claim of the model owner and is labelled so — it is accepted only for tasks of the watched
-market that exist on-chain, with checked types and bounded sizes.
+:meth:`MarketView.snapshot` is the JSON the page polls (docs/market.md, "Dashboard, round log
+and report").  Everything on-chain is shown as the chain says it; what the round reports say
+(accuracy, off-chain reasons) is a claim of the model owner and is labelled so — it is accepted
+only for the watched market, with checked types and bounded sizes, and shown only for tasks that
+exist on-chain.
 """
 
 from __future__ import annotations
@@ -325,7 +326,8 @@ class MarketView:
 
     # ------------------------------------------------------------------ page
     def snapshot(self) -> dict[str, Any]:
-        """The page's JSON (docs/market.md, "Dashboard"); integers in wei are strings."""
+        """The page's JSON (docs/market.md, "Dashboard, round log and report", ``/api/state``);
+        amounts in wei are decimal strings."""
         with self._lock:
             tasks = [self.tasks[k].as_json() for k in sorted(self.tasks)]
             return {
