@@ -115,3 +115,15 @@ def test_the_server_answers_only_its_own_host_with_a_strict_policy(w3) -> None:
         assert _get(srv.port, "/../pyproject.toml")[0] == 404
         assert _get(srv.port, "/api/state", method="POST")[0] == 501
         assert _get(srv.port, "/app.js")[1]["content-type"].startswith("text/javascript")
+
+
+def test_a_node_that_goes_away_is_shown_not_raised() -> None:
+    from omnidsl.chain.providers import free_ports
+
+    port = free_ports(1)[0]  # nothing listens there
+    w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 2}))
+    view = MarketView(w3, _addr())
+    assert view.refresh() is True  # the error is news
+    state = view.snapshot()
+    assert state["error"] and "Connection" in state["error"] and state["tasks"] == []
+    assert view.refresh() is False  # the same error again: nothing new
