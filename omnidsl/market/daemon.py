@@ -197,15 +197,18 @@ class ServerDaemon:
             except OmniDSLError as exc:
                 log.error("%s", exc.message)
                 return
+            except OSError as exc:  # the node is unreachable (requests' errors are OSErrors)
+                log.warning("the chain node did not answer (%s); retrying", exc)
+                return
             for task_id, st in list(self.tasks.items()):
                 if st.done:
                     continue
                 try:
                     self._advance(task_id, st)
                 except NetworkError as exc:  # a dead peer: try again at the next poll
-                    if exc.message != st.last_warning:
-                        log.warning("task %d: %s", task_id, exc.message)
-                        st.last_warning = exc.message
+                    self._warn(task_id, st, exc.message)
+                except OSError as exc:  # the node is unreachable: the same
+                    self._warn(task_id, st, f"the chain node did not answer ({exc})")
                 except OmniDSLError as exc:  # a reverted transaction, a refused step
                     if st.committed and not st.delivering:
                         # bonded: skip what failed, but still deliver once submissions close
@@ -217,6 +220,13 @@ class ServerDaemon:
                         self._finish(task_id, exc.message)
                         log.error("task %d: %s (this server stops working on it)", task_id,
                                   exc.message)
+
+    @staticmethod
+    def _warn(task_id: int, st: TaskState, message: str) -> None:
+        """Log a transient failure once (until it changes); the step is retried."""
+        if message != st.last_warning:
+            log.warning("task %d: %s (retried at the next poll)", task_id, message)
+            st.last_warning = message
 
     def _advance(self, task_id: int, st: TaskState) -> None:
         info = self.market.task(task_id)

@@ -191,6 +191,9 @@ class Inbox:
                 except (KeyError, TypeError, ValueError) as exc:
                     self._reply(400, {"error": f"malformed request ({type(exc).__name__}: "
                                                f"{exc})"})
+                except Exception as exc:  # e.g. the chain node is down: one line, no traceback
+                    log.error("inbox %s: %s: %s", self.path, type(exc).__name__, exc)
+                    self._reply(500, {"error": f"the server failed ({type(exc).__name__})"})
 
         self.info = info
         self.routes = routes

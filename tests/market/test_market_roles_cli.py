@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
+from web3 import Web3
 
 from omnidsl.chain import anvil
 from omnidsl.cli import main
+from omnidsl.errors import NetworkError
 from omnidsl.market.client import MarketClient, TaskSpec
 from omnidsl.procs import free_ports
 
@@ -112,3 +114,32 @@ def test_a_reverted_transaction_is_one_located_line(tmp_path: Path, capsys):
         err = capsys.readouterr().err
         assert f"task {task} belongs to" in err and "not to the signer" in err
         _clean(err)
+
+
+def test_a_server_whose_node_is_down_logs_and_keeps_running(tmp_path: Path, caplog):
+    """The daemon's poll with an unreachable node is one log line, not a crash; its inbox
+    answers a share with an error instead of a traceback."""
+    import logging
+
+    from omnidsl.market import inbox
+    from omnidsl.market.daemon import ServerDaemon, start_inbox
+    from omnidsl.market.roles import Server
+    from omnidsl.market.rulefile import LoadedRule
+
+    caplog.set_level(logging.WARNING, logger="omnidsl.market")
+    w3 = Web3(Web3.HTTPProvider(_url(), request_kwargs={"timeout": 2}))
+    market = MarketClient(w3, MARKET)
+    acct = Account.from_key(ANVIL_KEY0)
+    rule = LoadedRule(None, tmp_path, tmp_path / "pk", "max_norm", 12)  # type: ignore[arg-type]
+    d = ServerDaemon(Server(market, acct.address, signer=acct), acct, rule, 0)
+    d.step()
+    d.step()
+    assert "did not answer" in caplog.text or "failed" in caplog.text
+    box = start_inbox(d, "127.0.0.1", 0)
+    try:
+        with pytest.raises(NetworkError, match=r"market server http://127\.0\.0\.1:\d+/share"):
+            inbox.request(box.url, "/share", {"task": 1, "owner": acct.address,
+                                              "sealed": "00" * 80, "signature": "00" * 65})
+    finally:
+        box.stop()
+    assert "Traceback" not in caplog.text
