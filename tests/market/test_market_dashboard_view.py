@@ -118,7 +118,7 @@ def test_the_server_answers_only_its_own_host_with_a_strict_policy(w3) -> None:
 
 
 def test_a_node_that_goes_away_is_shown_not_raised() -> None:
-    from omnidsl.chain.providers import free_ports
+    from omnidsl.procs import free_ports
 
     port = free_ports(1)[0]  # nothing listens there
     w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 2}))
