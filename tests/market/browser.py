@@ -38,7 +38,8 @@ def browser_page() -> Iterator[tuple[Any, list[str]]]:
     with sync_playwright() as p:
         try:
             browser = p.chromium.launch(executable_path=exe, headless=True,
-                                        args=["--no-sandbox", "--disable-gpu"])
+                                        args=["--no-sandbox", "--disable-gpu",
+                                              "--disable-dev-shm-usage"])
         except Exception as exc:
             pytest.fail(f"chromium ({exe}) did not start under Playwright: {exc}", pytrace=False)
         errors: list[str] = []
