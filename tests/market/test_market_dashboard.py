@@ -65,10 +65,11 @@ def demo_thread(w3: Any, gate: Gate) -> tuple[threading.Thread, list[Any]]:
     return t, out
 
 
-def test_the_dashboard_shows_the_rounds_live_in_a_real_browser() -> None:
+def test_the_dashboard_shows_the_rounds_live_in_a_real_browser(request) -> None:
     w3 = embedded_chain()
     view = MarketView(w3, source="test demo")
     gate = Gate(DashboardHook(view))
+    request.addfinalizer(gate.go.set)  # a failed check must not leave the demo waiting
     with DashboardServer(view) as srv:
         t, out = demo_thread(w3, gate)
         assert gate.round1.wait(120) and not out, out
@@ -119,12 +120,14 @@ def _wait(url: str, pred: Any, timeout: float = 60.0) -> dict[str, Any]:
         time.sleep(0.3)
 
 
-def test_market_dashboard_command_follows_a_demo_on_anvil(tmp_path: Path, capsys) -> None:
+def test_market_dashboard_command_follows_a_demo_on_anvil(tmp_path: Path, capsys,
+                                                          request) -> None:
     from omnidsl.cli import main
 
     log = tmp_path / "rounds.jsonl"
     with anvil() as w3:
         gate = Gate(RoundLogWriter(log))
+        request.addfinalizer(gate.go.set)
         t, out = demo_thread(w3, gate)
         assert gate.round1.wait(120) and not out, out
         url = w3.provider.endpoint_uri
