@@ -40,6 +40,7 @@ from omnidsl.market import circom_rule as cr
 from omnidsl.market import dsl_rule
 from omnidsl.market.batching import submit_attested, vet_by_all
 from omnidsl.market.client import MarketClient
+from omnidsl.market.owner import settle
 from omnidsl.market.roles import DataOwner, ModelOwner, RuleLayout, Server, bind_label
 from omnidsl.ml.federated import DigitsSource
 from omnidsl.mpc.cluster import ServerCluster
@@ -322,17 +323,13 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
         mo.close(task_id)
         for s in servers:
             s.deliver(task_id)
-        acc_addrs = [dos[j].account for j in accepted]
-        if acc_addrs:
-            total = mo.reconstruct(mo.collect(task_id))
-            binding_ok = mo.check_aggregate(task_id, total) if rule.binding else None
-            if binding_ok is False:
-                raise ChainError(f"round {rnd}: the servers' aggregate does not match the "
-                                 "accepted proofs' fingerprints; update refused")
-            gradient = total[:rule.dim]  # the last coordinate is the sum of the masks
-            source.apply(np.asarray(gradient, dtype=np.float64) / (1 << cr.FRAC), len(accepted))
-        else:
-            binding_ok = True if rule.binding else None
+        settled = settle(mo, task_id, rule.dim, cr.FRAC)  # the `market mo check` step
+        binding_ok = settled.matched if rule.binding else None
+        if binding_ok is False:
+            raise ChainError(f"round {rnd}: the servers' aggregate does not match the "
+                             "accepted proofs' fingerprints; update refused")
+        if settled.accepted:
+            source.apply(settled.gradient, len(settled.accepted))
     with _stage(times, "payout"):
         for d in dos:
             d.withdraw(market)

@@ -153,27 +153,36 @@ class AggregateCheck:
     gradient: np.ndarray  # the decoded sum of the accepted gradients
 
 
+def settle(mo: ModelOwner, task_id: int, dim: int, frac: int = 12,
+           report: bool = True) -> AggregateCheck:
+    """The MO's aggregate step (also ``market demo``'s): the accepted data owners (from the
+    chain), every server's delivered share opened and summed, checked against the on-chain
+    fingerprint sum (recorded on-chain with ``report``) and decoded to ``dim`` reals (the mask
+    coordinate dropped); ChainError naming a server that has not delivered."""
+    market = mo.market
+    accepted = [str(e["args"]["dataOwner"]) for e in market.contract.events.ProofAccepted()
+                .get_logs(from_block=0, argument_filters={"taskId": task_id})]
+    if not accepted:
+        return AggregateCheck(task_id, [], True, np.zeros(dim))
+    total = mo.reconstruct(mo.collect(task_id))
+    matched = mo.check_aggregate(task_id, total, report=report) \
+        if market.task(task_id).rho_index is not None else True
+    grad = np.asarray(total[:dim], dtype=np.float64) / (1 << frac)
+    return AggregateCheck(task_id, accepted, matched, grad)
+
+
 def check_task(market: MarketClient, sender: str, state: Path, task_id: int,
                report: bool = True) -> AggregateCheck:
-    """Open every server's delivered aggregate share, reconstruct the sum, check it against the
-    on-chain fingerprint sum (and record the outcome on-chain with ``report``)."""
-    info = _owned(market, sender, task_id)
+    """:func:`settle` for a task this MO opened with its state folder (its key, D, scale)."""
+    _owned(market, sender, task_id)
     path = state / f"task-{task_id}.json"
     try:
         meta = json.loads(path.read_text())
     except (OSError, ValueError):
         raise InputError(f"{path}: no record of task {task_id} in this state folder",
                          hint="use the --state folder the task was opened with") from None
-    mo = model_owner(market, sender, state)
-    accepted = [str(e["args"]["dataOwner"]) for e in market.contract.events.ProofAccepted()
-                .get_logs(from_block=0, argument_filters={"taskId": task_id})]
-    if not accepted:
-        return AggregateCheck(task_id, [], True, np.zeros(int(meta["dim"])))
-    total = mo.reconstruct(mo.collect(task_id))
-    matched = mo.check_aggregate(task_id, total, report=report) if info.rho_index is not None \
-        else True
-    grad = np.asarray(total[:int(meta["dim"])], dtype=np.float64) / (1 << int(meta["frac"]))
-    return AggregateCheck(task_id, accepted, matched, grad)
+    return settle(model_owner(market, sender, state), task_id, int(meta["dim"]),
+                  int(meta["frac"]), report)
 
 
 def reclaim_task(market: MarketClient, sender: str, task_id: int) -> int:
