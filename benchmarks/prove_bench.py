@@ -7,8 +7,10 @@ a zkey from ``groth16 setup`` with the prepared test ptau (../shared/ptau/pot17_
 a dev setup (setup time is not what is measured).  Reported per size: medians of wall-clock time
 for ``snarkjs groth16 prove`` and ``omnidsl prove`` (both as fresh processes: start-up, key load,
 witness read, proof write), our in-process prove time (keys already loaded), the ratio
-snarkjs / omnidsl, and the peak RSS of the ``omnidsl prove`` process.  Then MSM and FFT
-micro-benchmarks of the native backend against the py-ecc reference.
+snarkjs / omnidsl, and the peak RSS of the ``omnidsl prove`` process.  The snarkjs and
+omnidsl repetitions alternate (snarkjs, omnidsl, omnidsl, snarkjs, …; benchmarks/abpairs.py) so
+that load drift hits both alike; the per-pair ratios and their median are printed too.  Then
+MSM and FFT micro-benchmarks of the native backend against the py-ecc reference.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import charts  # noqa: E402
+from abpairs import Pairs, alternate  # noqa: E402
 
 from omnidsl.backend import get_backend  # noqa: E402
 from omnidsl.compiler import compile_file  # noqa: E402
@@ -42,8 +46,9 @@ from omnidsl.npm import npm_bin  # noqa: E402
 from omnidsl.r1cs.r1csfile import write_r1cs  # noqa: E402
 from omnidsl.r1cs.wtnsfile import write_wtns  # noqa: E402
 
-#: norm_bound's D for about 2^k constraints (≈ 33·D + 96; the domain must stay ≤ 2^17).
-D_FOR_POWER = {10: 28, 12: 120, 14: 490, 15: 985, 16: 1975, 17: 3960}
+#: norm_bound's D for about 2^k constraints (18·D + 96 since the fused |g| <= 4 bound; the
+#: domain, constraints + public inputs + 1, must stay ≤ 2^k ≤ 2^17).
+D_FOR_POWER = {10: 50, 12: 220, 14: 900, 15: 1810, 16: 3630, 17: 7270}
 
 
 def run(cmd: list[str], cwd: Path) -> tuple[float, float]:
@@ -78,11 +83,13 @@ def bench_size(power: int, repeats: int, ptau: Path, work: Path) -> dict[str, fl
           "snarkjs groth16 setup ...", flush=True)
     t_setup, _ = run([snarkjs, "groth16", "setup", "c.r1cs", str(ptau), "c.zkey"], d)
 
-    sj = [run([snarkjs, "groth16", "prove", "c.zkey", "c.wtns", "sj_proof.json",
-               "sj_public.json"], d)[0] for _ in range(repeats)]
-    ours = [run([sys.executable, "-m", "omnidsl.cli", "prove", "--keys", "keys", "--witness",
-                 "c.wtns", "-o", "proof.json", "--public", "public.json"], d)
-            for _ in range(repeats)]
+    sj, ours = alternate(
+        lambda: run([snarkjs, "groth16", "prove", "c.zkey", "c.wtns", "sj_proof.json",
+                     "sj_public.json"], d)[0],
+        lambda: run([sys.executable, "-m", "omnidsl.cli", "prove", "--keys", "keys",
+                     "--witness", "c.wtns", "-o", "proof.json", "--public", "public.json"], d),
+        repeats)
+    pairs = Pairs(sj, [t for t, _ in ours])
     # our proof must be accepted by snarkjs
     run([snarkjs, "groth16", "verify", "keys/verification_key.json", "public.json",
          "proof.json"], d)
@@ -103,6 +110,8 @@ def bench_size(power: int, repeats: int, ptau: Path, work: Path) -> dict[str, fl
         "omnidsl_peak_rss_mb": max(m for _, m in ours),
     }
     res["ratio_cli"] = res["snarkjs_prove_s"] / res["omnidsl_prove_cli_s"]
+    res["pair_ratios"] = pairs.ratios
+    res["median_pair_ratio"] = pairs.median_ratio
     return res
 
 
@@ -147,11 +156,15 @@ def main() -> int:
             results.append(bench_size(p, args.repeats, args.ptau, Path(tmp)))
     print(f"\nGroth16 prove, norm_bound, medians of {args.repeats} (peer: snarkjs 0.7.6)")
     print(f"{'size':>5} {'constraints':>11} {'snarkjs s':>10} {'omnidsl s':>10} "
-          f"{'(in-proc) s':>11} {'ratio':>6} {'peak RSS MB':>11}")
+          f"{'(in-proc) s':>11} {'ratio':>6} {'pair med':>8} {'peak RSS MB':>11}  per-pair ratios")
     for r in results:
+        per = " ".join(f"{x:.2f}" for x in r["pair_ratios"])
         print(f"2^{r['power']:<3} {r['constraints']:>11} {r['snarkjs_prove_s']:>10.3f} "
               f"{r['omnidsl_prove_cli_s']:>10.3f} {r['omnidsl_prove_inprocess_s']:>11.3f} "
-              f"{r['ratio_cli']:>5.1f}x {r['omnidsl_peak_rss_mb']:>11.0f}")
+              f"{r['ratio_cli']:>5.1f}x {r['median_pair_ratio']:>7.1f}x "
+              f"{r['omnidsl_peak_rss_mb']:>11.0f}  {per}")
+    print("ratio = median snarkjs / median omnidsl (whole processes); pair med = median of the "
+          "per-pair ratios snarkjs/omnidsl (repetitions alternate)")
     m = [] if args.no_micro else micro()
     if m:
         print("\nmicro-benchmarks (native vs py-ecc reference)")
