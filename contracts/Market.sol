@@ -147,6 +147,7 @@ contract Market {
     event AuditRequested(uint256 indexed taskId, address indexed server);
     event Withdrawn(address indexed account, uint256 amount);
     event Reclaimed(uint256 indexed taskId, address indexed owner, uint256 amount);
+    event ReferencePublished(uint256 indexed taskId, uint32 indexed pinIndex, bytes32 dataHash, uint256 length);
 
     modifier nonReentrant() {
         require(_lock == 1, "Market: reentrant call");
@@ -232,6 +233,17 @@ contract Market {
         t.remaining += msg.value;
         totalHeld += msg.value;
         emit EscrowAdded(taskId, msg.sender, msg.value);
+    }
+
+    /// @notice The MO publishes the data behind a pinned public input, e.g. the reference vector
+    /// whose Poseidon commitment the task pins: the transaction's calldata *is* the publication
+    /// (data owners read it, recompute the commitment and refuse to prove on a mismatch; the pin,
+    /// not this function, is what the chain enforces).  docs/market.md, "Publishing the reference".
+    function publishReference(uint256 taskId, uint32 pinIndex, bytes calldata data) external {
+        Task storage t = _existing(taskId);
+        require(msg.sender == t.owner, "Market: only the task owner");
+        require(_open(t), "Market: task closed");
+        emit ReferencePublished(taskId, pinIndex, keccak256(data), data.length);
     }
 
     /// @notice The MO ends the submission phase early (servers may then deliver).

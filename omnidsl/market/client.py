@@ -250,6 +250,29 @@ class MarketClient:
     def report_aggregate(self, task_id: int, matched: bool, sender: str) -> TxResult:
         return self._send(self.contract.functions.reportAggregate(task_id, matched), sender)
 
+    def publish_reference(self, task_id: int, pin_index: int, data: bytes, sender: str
+                          ) -> TxResult:
+        """The task owner publishes the data behind pinned input ``pin_index`` (e.g. a committed
+        reference's packed entries) as calldata (``Market.publishReference``)."""
+        return self._send(self.contract.functions.publishReference(task_id, pin_index,
+                                                                   bytes(data)), sender)
+
+    def published(self, task_id: int, pin_index: int) -> list[bytes]:
+        """Every publication of pinned input ``pin_index`` of ``task_id``, oldest first (the
+        ``data`` argument of each ``publishReference`` transaction that emitted one)."""
+        logs = self.contract.events.ReferencePublished().get_logs(
+            from_block=0, argument_filters={"taskId": task_id, "pinIndex": pin_index})
+        out = []
+        for log in logs:
+            tx = self.w3.eth.get_transaction(log["transactionHash"])
+            try:
+                fn, args = self.contract.decode_function_input(tx["input"])
+            except ValueError:  # published through another contract: not a direct call
+                continue
+            if fn.fn_name == "publishReference" and int(args["taskId"]) == task_id:
+                out.append(bytes(args["data"]))
+        return out
+
     def request_audit(self, task_id: int, server: str, sender: str) -> TxResult:
         """The task owner names a server it audits (after submissions close; at most N - 1
         servers per task); only a server named on-chain opens its commitment."""
@@ -281,6 +304,11 @@ class MarketClient:
         from omnidsl.market.attestation import batch_digest
 
         return batch_digest(int(self.w3.eth.chain_id), self.address, task_id, proofs, inputs)
+
+    def pinned(self, task_id: int) -> dict[int, int]:
+        """The task's pinned public inputs (``pinnedOf``): index → value."""
+        idx, vals = self._call(self.contract.functions.pinnedOf(task_id))
+        return {int(i): int(v) for i, v in zip(idx, vals, strict=True)}
 
     def reclaimable(self, task_id: int) -> int:
         """What ``reclaim`` pays the task owner once the delivery deadline has passed."""

@@ -37,7 +37,7 @@ from web3 import Web3
 
 from omnidsl.errors import ChainError, InputError, OmniDSLError
 from omnidsl.market import circom_rule as cr
-from omnidsl.market import dsl_rule
+from omnidsl.market import dsl_rule, tasks
 from omnidsl.market.batching import submit_attested, vet_by_all
 from omnidsl.market.client import MarketClient
 from omnidsl.market.owner import settle
@@ -66,18 +66,13 @@ class MarketRule(Protocol):
 
     @property
     def layout(self) -> RuleLayout: ...
-
     @property
     def vk(self) -> dict[str, Any]: ...
-
     @property
     def rule_hash(self) -> bytes: ...
-
     def pinned_value(self, max_q: int) -> int: ...
-
-    def satisfies(self, q: list[int], pinned: int) -> bool: ...
-
-    def witness_input(self, q: list[int], owner: str, rho: int, pinned: int) -> dict[str, Any]: ...
+    def satisfies(self, q: list[int], pinned: Any) -> bool: ...  # pinned: an int or the terms
+    def witness_input(self, q: list[int], owner: str, rho: int, pinned: Any) -> dict[str, Any]: ...
 
     def prove_many(self, inputs: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list[str]]]:
         ...
@@ -198,7 +193,7 @@ def setup_actors(w3: Web3, rule: MarketRule, n_owners: int, n_servers: int,
     return Actors(mo, servers, dos)
 
 
-def _prove_collaboratively(rule: Any, mpc: MpcProvers, task_id: int, rho: int, pinned: int,
+def _prove_collaboratively(rule: Any, mpc: MpcProvers, task_id: int, rho: int, pinned: Any,
                            dos: list[DataOwner], encoded: dict[int, list[int]],
                            rejected: dict[int, str], times: dict[str, float],
                            log: Callable[[str], None]) -> tuple[list[int], list, dict[str, float]]:
@@ -245,14 +240,19 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
     with _stage(times, "train"):
         ref = source.reference()
         grads = source.gradients()
-    max_q = round(norm_factor * float(np.linalg.norm(ref)) * (1 << cr.FRAC))
-    pinned = rule.pinned_value(max_q)
     now = int(w3.eth.get_block("latest")["timestamp"])
     escrow = len(dos) * (REWARD + len(servers) * FEE)
-    with _stage(times, "open task"):
-        task_id = mo.open_task([s.account for s in servers], REWARD, FEE, escrow, now + 3600,
-                               pinned_value=pinned, deliver_by=now + 7200,
-                               bond=BOND if rule.binding else 0)
+    pinned: Any  # the terms of a DSL rule (tasks.py), the snarkjs rule's one bound
+    if isinstance(rule, dsl_rule.DslRule):  # a rule file: pins, published reference, DO check
+        with _stage(times, "open task"):
+            task_id, pinned = tasks.open_round(mo, rule, [s.account for s in servers], ref,
+                                               norm_factor, escrow, now, REWARD, FEE, BOND)
+    else:
+        pinned = rule.pinned_value(round(norm_factor * float(np.linalg.norm(ref)) * (1 << cr.FRAC)))
+        with _stage(times, "open task"):  # the snarkjs rule: one pinned bound
+            task_id = mo.open_task([s.account for s in servers], REWARD, FEE, escrow, now + 3600,
+                                   pinned_value=pinned, deliver_by=now + 7200,
+                                   bond=BOND if rule.binding else 0)
     rejected: dict[int, str] = {}
     encoded: dict[int, list[int]] = {}
     with _stage(times, "share"):
@@ -382,11 +382,13 @@ def run_demo(w3: Web3, rounds: int = 3, owners: int = 8, malicious: int = 3, ser
              workdir: Path | None = None, attack: str = "mixed", norm_factor: float = 3.0,
              ptau: Path | None = None, source: GradientSource | None = None,
              prover: str = "mpc", gas_cap: int | None = None, model: str = "logreg",
-             log: Callable[[str], None] | None = None, on_round: RoundHook | None = None
-             ) -> list[RoundReport]:
+             log: Callable[[str], None] | None = None, on_round: RoundHook | None = None,
+             rule_file: Path | None = None, rule_params: dict[str, int] | None = None,
+             rule_values: dict[str, Any] | None = None) -> list[RoundReport]:
     """Run the demo on ``w3``; returns one report per round.  Progress goes to ``log`` (by
     default this module's logger at INFO; the CLI prints it); ``on_round(actors, report)`` is
-    called once the market is deployed (report None) and after every round."""
+    called once the market is deployed (report None) and after every round.  ``rule_file``: a
+    market rule (mpc/local; D = the model's size), its terms per round: ``tasks.round_values``."""
     log, hook = log or logger.info, on_round or (lambda _a, _r: None)
     if not 0 <= malicious <= owners or owners < 1 or servers < 2 or rounds < 1:
         raise InputError("need owners >= 1, 0 <= malicious <= owners, servers >= 2, rounds >= 1")
@@ -398,7 +400,7 @@ def run_demo(w3: Web3, rounds: int = 3, owners: int = 8, malicious: int = 3, ser
     rule: MarketRule
     if prover in ("mpc", "local"):
         log(f"compiling the market rule (DSL) for {src.n_params} parameters, dev setup ...")
-        rule = dsl_rule.setup(src.n_params)
+        rule = tasks.demo_rule(rule_file, src.n_params, rule_params, rule_values)
     elif prover == "snarkjs":
         log(f"setting up the market rule with aggregate fingerprint for {src.n_params} "
             f"parameters (circom2 + snarkjs, cached in {work}) ...")

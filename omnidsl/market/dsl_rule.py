@@ -1,20 +1,26 @@
-"""The market's norm-bound rule written in the omnidsl DSL and proved with omnidsl's own Groth16
-(compiler → R1CS → dev setup → native prover), as a demo proving backend.
+"""Market rules written in the omnidsl DSL and proved with omnidsl's own Groth16 (compiler →
+R1CS → dev setup → native prover, or the servers' collaborative prover).
 
-It binds the data owner (public input ``owner``), pins the round's L2 bound and exposes the
-aggregate fingerprint ``fp = Σ g_i·ρ^(i+1) + mask·ρ^(D+1) mod r`` (the DSL's
-``fingerprint(g, rho, mask)``, the formula of :func:`omnidsl.market.aggregate.fingerprint` on the
-aggregation vector (g, mask)) under the task's challenge ``rho``, so tasks opened with it run with
-aggregate binding; the private, uniformly random ``mask`` makes ``fp`` hiding.  Public signals
-(circom order, outputs first): ``[fp, owner, rho, max_norm]`` — the same layout as the snarkjs
-rule.  Witness inputs take the aggregation vector (D + 1 entries, the mask last).
+Any rule file meeting the market rule interface (:mod:`omnidsl.market.interface`,
+docs/market.md) is a market rule: :func:`setup_file` compiles it, checks the interface and
+derives the task layout (``RuleLayout``) from the compiled rule.  The shipped rules are
+``rules/market_norm.omni`` (``MarketNorm``, the default: public signals ``[fp, owner, rho,
+max_norm]``, the same layout as the snarkjs rule) and ``rules/market_cosine.omni``
+(``MarketCosine``, FLTrust's cosine against a committed reference: ``[fp, owner, rho,
+ref.commitment, tau, max_norm, min_norm]``).  The fingerprint ``fp = Σ g_i·ρ^(i+1) +
+mask·ρ^(D+1) mod r`` is the formula of :func:`omnidsl.market.aggregate.fingerprint` on the
+aggregation vector (g, mask); witness inputs take that vector (D + 1 entries, the mask last).
+
+A task's *terms* (:data:`Terms`) are the values of the rule's pinned inputs, encoded as the
+witness encodes them: an integer per scalar, a list per vector (a committed vector's entries).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,36 +28,50 @@ import numpy as np
 
 from omnidsl.errors import AssertionFailed, InputError, InternalError
 from omnidsl.field import FR_BYTES, R, int_to_bytes
+from omnidsl.market.interface import MarketInterface, market_interface
 from omnidsl.market.roles import ProverBinding, RuleLayout
 
 FRAC = 12
-SOURCE = """// Market rule: a bounded gradient, bound to its data owner and to the round's aggregate.
-rule MarketNorm(D = 650) {
-    private g: fixed[D] bits 16 frac 12;        // the gradient update
-    public  owner: int bits 161;                // the data owner's address (signed: 161 bits)
-    public  rho: field;                         // the task's challenge, fixed on-chain
-    public  max_norm: fixed bits 32 frac 12;    // the round's L2 bound, pinned by the task
-    private mask: field;                        // uniformly random: hides g in fp
+RULES = Path(__file__).resolve().with_name("rules")
+#: the default market rule (norm bound) and the committed-cosine one, shipped with the package
+NORM_RULE = RULES / "market_norm.omni"
+COSINE_RULE = RULES / "market_cosine.omni"
+SOURCE = NORM_RULE.read_text(encoding="utf-8")
+#: public signals [fp, owner, rho, max_norm] of the default rule
+LAYOUT = RuleLayout(n_public=4, owner_index=1, rho_index=2, fp_index=0, pinned_index=3,
+                    pinned_indices=(3,))
+#: pinned input name → encoded value (int for a scalar, list of ints for a vector)
+Terms = dict[str, Any]
 
-    assert all(abs(g[i]) <= 4.0 for i in 0..D), "a gradient entry exceeds 4.0 in magnitude";
-    assert sum(g[i] * g[i] for i in 0..D) <= max_norm * max_norm, "L2 norm too large";
-    output fp = fingerprint(g, rho, mask);      // sum_i g_i * rho^(i+1) + mask * rho^(D+1)
-}
-"""
-#: public signals [fp, owner, rho, max_norm]
-LAYOUT = RuleLayout(n_public=4, owner_index=1, rho_index=2, fp_index=0, pinned_index=3)
+
+def layout_of(iface: MarketInterface) -> RuleLayout:
+    """The task layout of a rule meeting the interface (``pinned_index`` set when it pins
+    exactly one scalar, as the demo's norm bound)."""
+    idx = tuple(i for p in iface.pins for i in range(p.index, p.index + p.count))
+    single = iface.pins[0].index if len(iface.pins) == 1 and iface.pins[0].kind == "scalar" \
+        else None
+    return RuleLayout(iface.n_public, iface.owner_index, iface.rho_index, iface.fp_index,
+                      single, idx)
 
 
 @dataclass
 class DslRule:
-    """Compiled rule + dev-setup keys (toxic waste from ``secrets``, discarded: demo/test only)."""
+    """Compiled rule + its market interface + dev-setup keys (toxic waste from ``secrets``,
+    discarded: demo/test only)."""
 
     dim: int
     circuit: Any  # omnidsl.compiler.circuit.Circuit
     pk: Any  # omnidsl.groth16.keys.ProvingKey
     backend: Any
-    layout: RuleLayout = LAYOUT
+    iface: MarketInterface
     binding: bool = True
+    #: values of pinned inputs a round does not derive from the MO's reference (e.g. tau,
+    #: min_norm): omnidsl.market.tasks.round_values
+    fixed: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def layout(self) -> RuleLayout:
+        return layout_of(self.iface)
 
     @property
     def vk(self) -> dict[str, Any]:
@@ -65,22 +85,62 @@ class DslRule:
 
     def pinned_value(self, max_q: int) -> int:
         """The public ``max_norm`` for an L2 bound of ``max_q`` (fixed point, frac 12)."""
-        if not 0 < max_q < (1 << 31):
-            raise InputError(f"L2 bound {max_q / (1 << FRAC)} does not fit max_norm's 32 bits")
+        pin = self.iface.pin("max_norm")
+        bits = pin.info.bits if pin is not None else 32
+        if not 0 < max_q < (1 << (bits - 1)):
+            raise InputError(f"L2 bound {max_q / (1 << FRAC)} does not fit max_norm's {bits} bits")
         return max_q
 
-    def witness_input(self, v: list[int], owner: str, rho: int, pinned: int) -> dict[str, Any]:
-        """Input JSON for the aggregation vector ``v`` = (g, mask)."""
+    def terms(self, pinned: int | Mapping[str, Any]) -> Terms:
+        """``pinned`` as terms: a mapping of every pinned input (encoded values), or one int
+        for a rule that pins a single scalar (the norm bound)."""
+        pins = self.iface.pins
+        if not isinstance(pinned, Mapping):
+            if len(pins) != 1 or pins[0].kind != "scalar":
+                raise InputError(f"rule {self.iface.rule} pins "
+                                 f"{', '.join(p.name for p in pins) or 'nothing'}, not one scalar",
+                                 hint="give the task's terms by name")
+            return {pins[0].name: int(pinned)}
+        missing = [p.name for p in pins if p.name not in pinned]
+        if missing:
+            raise InputError(f"the task's terms miss pinned input(s) {', '.join(missing)} of rule "
+                             f"{self.iface.rule}", missing_span(self, missing[0]))
+        return {p.name: pinned[p.name] for p in pins}
+
+    def pins(self, pinned: int | Mapping[str, Any]) -> dict[int, int]:
+        """Public-signal index → value the task pins (a committed vector: its commitment)."""
+        terms = self.terms(pinned)
+        out: dict[int, int] = {}
+        for p in self.iface.pins:
+            val = terms[p.name]
+            if p.kind == "scalar":
+                out[p.index] = int(val) % R
+            elif p.kind == "vector":
+                out.update({p.index + j: int(v) % R for j, v in enumerate(val)})
+            else:
+                out[p.index] = self.circuit.commitment(p.name, [str(int(v)) for v in val])
+        return out
+
+    def witness_input(self, v: list[int], owner: str, rho: int,
+                      pinned: int | Mapping[str, Any]) -> dict[str, Any]:
+        """Input JSON for the aggregation vector ``v`` = (g, mask) under the task's terms."""
         from omnidsl.market.circom_rule import split_vector
 
         g, mask = split_vector(v)
         if len(g) != self.dim:
             raise InputError(f"the aggregation vector has {len(g)} gradient entries, the rule "
                              f"{self.dim}")
-        return {"g": [str(int(x)) for x in g], "owner": str(int(owner, 16)),
-                "rho": str(int(rho) % R), "max_norm": str(pinned), "mask": str(int(mask) % R)}
+        ifc = self.iface
+        inp: dict[str, Any] = {ifc.gradient: [str(int(x)) for x in g],
+                               "owner": str(int(owner, 16)), "rho": str(int(rho) % R),
+                               ifc.mask: str(int(mask) % R)}
+        terms = self.terms(pinned)
+        for p in ifc.pins:
+            val = terms[p.name]
+            inp[p.name] = str(int(val)) if p.kind == "scalar" else [str(int(x)) for x in val]
+        return inp
 
-    def satisfies(self, q: list[int], pinned: int) -> bool:
+    def satisfies(self, q: list[int], pinned: int | Mapping[str, Any]) -> bool:
         """Whether a witness exists for the gradient ``q`` (D entries; a trailing mask of an
         aggregation vector is ignored) — the compiler's own witness generation decides."""
         try:
@@ -102,13 +162,12 @@ class DslRule:
             out.append((proof_to_json(proof), public_to_json(public_signals(self.pk, wit))))
         return out
 
-
     # ---- collaborative proving (the market's servers, omnidsl.mpc)
     def gradient_wires(self) -> np.ndarray:
         """Witness indices of the aggregation vector (g[0..D-1], then mask) in the optimised
         system: the wires a server's committed share is bound to."""
-        lay = next(x for x in self.circuit.inputs if x.name == "g")
-        mask = next(x for x in self.circuit.inputs if x.name == "mask")
+        lay = next(x for x in self.circuit.inputs if x.name == self.iface.gradient)
+        mask = next(x for x in self.circuit.inputs if x.name == self.iface.mask)
         full = np.append(np.arange(lay.wire, lay.wire + self.dim), mask.wire)
         kept = np.asarray(self.circuit.kept)
         idx = np.searchsorted(kept, full)
@@ -150,7 +209,8 @@ class DslRule:
         wit = limbs_to_bytes(self.circuit.witness(inp))
         wires = self.gradient_wires()
         on_g = b"".join(wit[int(w) * FR_BYTES:(int(w) + 1) * FR_BYTES] for w in wires)
-        if on_g != b"".join(int_to_bytes(int(v) % R) for v in [*inp["g"], inp["mask"]]):
+        vec = [*inp[self.iface.gradient], inp[self.iface.mask]]
+        if on_g != b"".join(int_to_bytes(int(v) % R) for v in vec):
             raise InternalError("the gradient wires do not hold the aggregation vector")
         fixed = FixedShares([int(w) for w in wires],
                             [b"".join(int_to_bytes(int(v) % R) for v in sh) for sh in shares])
@@ -159,13 +219,25 @@ class DslRule:
         return (proof_to_json(res.proof), public_to_json(res.public)), res
 
 
-def setup(dim: int) -> DslRule:
-    """Compile :data:`SOURCE` for ``dim`` entries and run a dev setup (seconds)."""
+def missing_span(rule: DslRule, name: str) -> Any:
+    """The declaration of input ``name`` in ``rule`` (for located errors), or None."""
+    return next((lay.info.span for lay in rule.circuit.inputs if lay.name == name), None)
+
+
+def setup_file(path: str | Path, params: dict[str, int] | None = None) -> DslRule:
+    """Compile a market rule file, check the market interface (a located error names what is
+    missing) and run a dev setup."""
     from omnidsl.backend import get_backend
-    from omnidsl.compiler.circuit import compile_rule
+    from omnidsl.compiler.pipeline import Pipeline
     from omnidsl.groth16.setup import dev_setup
 
-    circuit = compile_rule(SOURCE, "market_norm.omni", {"D": dim})
+    pipe = Pipeline.from_file(path, params)
+    iface = market_interface(pipe.checked)  # before the (long) compilation
+    circuit = pipe.circuit
     backend = get_backend()
-    return DslRule(dim, circuit, dev_setup(circuit.r1cs, backend), backend)
+    return DslRule(iface.dim, circuit, dev_setup(circuit.r1cs, backend), backend, iface)
 
+
+def setup(dim: int) -> DslRule:
+    """The default rule (``MarketNorm``) for ``dim`` entries, with a dev setup (seconds)."""
+    return setup_file(NORM_RULE, {"D": dim})

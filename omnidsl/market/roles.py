@@ -43,6 +43,8 @@ class RuleLayout:
     rho_index: int | None
     fp_index: int | None
     pinned_index: int | None = None  # e.g. max_norm2, fixed by the MO per task
+    #: every public input the task pins (a rule file's layout: omnidsl.market.interface)
+    pinned_indices: tuple[int, ...] = ()
 
 
 def bind_label(task_id: int, data_owner: str) -> str:
@@ -81,15 +83,16 @@ class ModelOwner:
 
     def open_task(self, servers: Sequence[str], reward: int, fee: int, escrow: int,
                   deadline: int, pinned_value: int | None = None, deliver_by: int | None = None,
-                  bond: int = 0) -> int:
+                  bond: int = 0, pinned: dict[int, int] | None = None) -> int:
         """Open one task (one training round); returns its id.  ``fee`` is paid per accepted
         gradient to every server that delivers its aggregate share by ``deliver_by``; ``bond``
         is what each server deposits with its commitment (forfeited to the MO if it withholds
-        its share)."""
+        its share).  ``pinned`` (index → value) fixes public inputs, as ``pinned_value`` does
+        the layout's one ``pinned_index``; a rule file's task: :func:`omnidsl.market.tasks.open_task`."""
         if self.verifier is None:
             raise ChainError("deploy the rule's verifier before opening a task")
         lay = self.layout
-        pinned = {}
+        pinned = dict(pinned or {})
         if lay.pinned_index is not None and pinned_value is not None:
             pinned[lay.pinned_index] = pinned_value
         spec = TaskSpec(verifier=self.verifier, n_public=lay.n_public, owner_index=lay.owner_index,
