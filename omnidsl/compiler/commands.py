@@ -195,7 +195,48 @@ def _short(v: Any) -> str:
     return str(v) if isinstance(v, int) else f"{v:g}"
 
 
+def check_command(args: argparse.Namespace) -> int:
+    """Parse and type-check a rule (no compilation); with ``--market`` also the market rule
+    interface (docs/market.md), printing where the market's values sit."""
+    from omnidsl.files import read_text
+    from omnidsl.lang.checker import check
+    from omnidsl.lang.parser import parse
+
+    checked = check(parse(read_text(Path(args.rule), "rule"), args.rule), parse_params(args.param))
+    if not args.market:
+        print(f"{checked.name}: ok ({len(checked.inputs)} inputs, {len(checked.outputs)} outputs)")
+        return 0
+    from omnidsl.market.interface import market_interface
+
+    ifc = market_interface(checked)
+    names = [""] * ifc.n_public
+    names[ifc.fp_index], names[ifc.owner_index], names[ifc.rho_index] = ifc.fp, "owner", "rho"
+    for p in ifc.pins:
+        for j in range(p.count):
+            names[p.index + j] = (f"{p.name}.commitment" if p.kind == "commitment" else
+                                  p.name if p.kind == "scalar" else f"{p.name}[{j}]")
+    print(f"{ifc.rule}: meets the market rule interface; public signals [{', '.join(names)}]")
+    print(f"  gradient {ifc.gradient} ({ifc.dim} entries, bits {ifc.grad_bits} frac "
+          f"{ifc.grad_frac}), fingerprint mask {ifc.mask}")
+    print("  pinned by the task: " + (", ".join(f"{p.name} ({p.kind})" for p in ifc.pins)
+                                      or "nothing"))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
+    c = sub.add_parser(
+        "check", help="check a rule (types, bounds; --market: the market interface)",
+        **verb_help("Parse and type-check a DSL rule without compiling it.  With --market, also "
+                   "check that it meets the market rule interface (docs/market.md: public "
+                   "`owner` and `rho`, one output `fingerprint(g, rho, mask)`, every other "
+                   "public input pinned by the task) and print its public-signal layout; a "
+                   "missing element is a located error.",
+                   ["omnidsl check circuits/cosine.omni",
+                    "omnidsl check circuits/market_cosine.omni --market --param D=16"]))
+    c.add_argument("rule", help="RULE.omni")
+    c.add_argument("--market", action="store_true", help="check the market rule interface")
+    c.add_argument("--param", action="append", metavar="NAME=V", help="override a rule param")
+    c.set_defaults(func=check_command)
     p = sub.add_parser(
         "compile", help="compile a rule to .r1cs/.sym",
         **verb_help("Compile a DSL rule to an R1CS: DIR/<stem>.r1cs (iden3 v1, as circom writes "

@@ -113,3 +113,19 @@ def test_the_derived_layout_matches_the_compiled_public_signals(tmp_path):
     assert pub[lay.owner_index] == int("ab" * 20, 16) and pub[lay.rho_index] == 1234
     assert {i: pub[i] for i in lay.pinned_indices} == rule.pins(terms)
     assert rule.pins(terms)[3] == rule.circuit.commitment("anchor", [str(v) for v in anchor])
+
+
+def test_omnidsl_check_market_names_the_layout_or_the_missing_element(tmp_path, capsys):
+    from omnidsl.cli import main
+
+    assert main(["check", str(ROOT / "circuits" / "market_cosine.omni"), "--market",
+                 "--param", "D=16"]) == 0
+    out = capsys.readouterr().out
+    assert "public signals [fp, owner, rho, ref.commitment, tau, max_norm, min_norm]" in out
+    assert "pinned by the task: ref (commitment), tau (scalar)" in out
+    bad = tmp_path / "mine.omni"
+    bad.write_text(GOOD.replace("    public  owner: int bits 161;\n", ""))
+    assert main(["check", str(bad), "--market"]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:1:1: error: market rule Mine has no `owner` input" in err
+    assert main(["check", str(bad)]) == 0  # a valid rule, only not a market rule
