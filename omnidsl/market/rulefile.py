@@ -3,9 +3,8 @@
 The model owner, every server operator and every data owner load the same three (``--rule FILE
 --param D=8 --keys DIR``); each checks the task's on-chain ``ruleHash`` against the keys' hash
 (:func:`check_task_rule`) before it bonds, shares or proves.  The layout of the public signals is
-read from the compiled rule by name: ``owner`` (the DO's address), ``rho`` (the challenge), the
-output ``fp`` (the aggregate fingerprint) and one pinned public value (today's norm rule:
-``max_norm``), the vector ``g`` (the gradient) and the private ``mask``.
+the market rule interface's (:mod:`omnidsl.market.interface`, docs/market.md); these commands set
+one pinned public scalar (the norm rule's ``max_norm``).
 """
 
 from __future__ import annotations
@@ -18,12 +17,10 @@ from typing import Any
 from omnidsl.errors import ChainError, InputError
 from omnidsl.market.client import MarketClient
 from omnidsl.market.dsl_rule import DslRule
-from omnidsl.market.roles import RuleLayout
+from omnidsl.market.interface import MarketInterface, market_interface
 
 log = logging.getLogger(__name__)
 
-#: the names the market reads in a rule (see the module docstring)
-OWNER, RHO, FP, GRADIENT, MASK = "owner", "rho", "fp", "g", "mask"
 
 
 @dataclass
@@ -45,36 +42,18 @@ class LoadedRule:
         return self.rule.pinned_value(round(value * (1 << self.pinned_frac)))
 
 
-def layout_of(circuit: Any, where: str) -> tuple[RuleLayout, str, int, int]:
-    """(layout, pinned signal name, its frac, D) of a compiled market rule; InputError naming
-    what is missing."""
-    outputs = list(circuit.outputs)
-    inputs = list(circuit.inputs)
-    names = [o.name for o in outputs] + [i.name for i in inputs if i.visibility == "public"]
-    vectors = [o.name for o in outputs if o.length is not None] + \
-        [i.name for i in inputs if i.visibility == "public" and i.length is not None]
-    if vectors:
-        raise InputError(f"{where}: public vector signal(s) {', '.join(vectors)}: a market rule's "
-                         "public signals are scalars (declare a vector `committed`)")
-    by_name = {i.name: i for i in inputs}
-    missing = [n for n in (OWNER, RHO) if n not in names] + \
-        ([FP] if FP not in [o.name for o in outputs] else []) + \
-        [n for n in (GRADIENT, MASK) if n not in by_name or by_name[n].visibility != "private"]
-    if missing:
-        raise InputError(f"{where}: not a market rule: no {', '.join(missing)}",
-                         hint="a market rule has public `owner`, `rho`, output `fp`, private "
-                              "vector `g` and private `mask` (docs/market.md)")
-    pinned = [n for n in names if n not in (OWNER, RHO, FP)]
-    if len(pinned) != 1:
-        raise InputError(f"{where}: the market commands pin exactly one public value, the rule "
-                         f"has {len(pinned)} ({', '.join(pinned) or 'none'})")
-    grad = by_name[GRADIENT]
-    if grad.length is None:
-        raise InputError(f"{where}: `g` is a scalar, a market rule's gradient is a vector")
-    layout = RuleLayout(n_public=len(names), owner_index=names.index(OWNER),
-                        rho_index=names.index(RHO), fp_index=names.index(FP),
-                        pinned_index=names.index(pinned[0]))
-    return layout, pinned[0], int(by_name[pinned[0]].frac), int(grad.length)
+def layout_of(circuit: Any, where: str) -> tuple[MarketInterface, str, int]:
+    """(interface, pinned input name, its frac) of a compiled market rule: the market rule
+    interface (omnidsl.market.interface: a located DSLTypeError names what is missing) with the
+    one pinned scalar these commands set; InputError otherwise."""
+    iface = market_interface(circuit.rule)
+    if len(iface.pins) != 1 or iface.pins[0].kind != "scalar":
+        raise InputError(f"{where}: the market commands pin exactly one public scalar, rule "
+                         f"{iface.rule} pins {', '.join(p.name for p in iface.pins) or 'none'}",
+                         hint="open tasks of rules with more pinned values or a committed "
+                              "reference with omnidsl.market.tasks.open_task (docs/market.md)")
+    pin = iface.pins[0]
+    return iface, pin.name, int(pin.info.frac)
 
 
 def load_rule(rule_file: Path, params: dict[str, int], keys: Path) -> LoadedRule:
@@ -85,14 +64,14 @@ def load_rule(rule_file: Path, params: dict[str, int], keys: Path) -> LoadedRule
     from omnidsl.groth16.keydir import PK_NAME, load_keys
 
     circuit = compile_file_cached(rule_file, params)
-    layout, pinned, frac, dim = layout_of(circuit, str(rule_file))
+    iface, pinned, frac = layout_of(circuit, str(rule_file))
     pk = load_keys(str(keys))
     if (pk.r1cs.n_wires, pk.r1cs.n_public) != (circuit.r1cs.n_wires, circuit.r1cs.n_public):
         raise InputError(f"{keys}: these keys were not made for {rule_file} with "
                          f"{_params_text(params)} ({pk.r1cs.n_wires} wires, the rule "
                          f"{circuit.r1cs.n_wires})",
                          hint=f"omnidsl setup dev {rule_file} {_params_text(params)} -o {keys}")
-    rule = DslRule(dim, circuit, pk, get_backend(), layout=layout)
+    rule = DslRule(iface.dim, circuit, pk, get_backend(), iface)
     pk_path = keys / PK_NAME if keys.is_dir() else keys
     return LoadedRule(rule, keys, pk_path, pinned, frac)
 
