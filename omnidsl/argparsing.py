@@ -99,7 +99,8 @@ def add_verbs(parser: argparse.ArgumentParser, dest: str, default: str | None = 
     assert isinstance(sub, _VerbsAction)
     sub.default_verb = default
     if default:
-        sub.choices = _AnyChoice(sub._name_parser_map)
+        # argparse only iterates choices and tests membership: a Mapping view will do
+        sub.choices = _AnyChoice(sub._name_parser_map)  # type: ignore[assignment]
     return sub
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from web3 import Web3
+from web3.types import Wei
 
 from omnidsl.chain import providers, tx
 from omnidsl.errors import ChainError
@@ -157,7 +158,8 @@ def _install_signer(w3: Web3, account: Any, config: ChainConfig) -> None:
     dev = w3.eth.default_account if config.kind in KINDS else None
     w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(account), layer=0)
     if dev:
-        h = w3.eth.send_transaction({"from": dev, "to": account.address, "value": DEV_FUNDING})
+        h = w3.eth.send_transaction({"from": dev, "to": account.address,
+                                      "value": Wei(DEV_FUNDING)})
         w3.eth.wait_for_transaction_receipt(h)
     w3.eth.default_account = account.address
 

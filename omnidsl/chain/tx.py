@@ -165,7 +165,9 @@ def deploy(w3: Web3, abi: list[dict[str, Any]], bytecode: str, *args: Any,
     if receipt["status"] != 1 or not receipt.get("contractAddress"):
         raise ChainError(f"{label} deployment reverted (gas used {receipt['gasUsed']:,})",
                          hint=f"{hint}; transaction {Web3.to_hex(receipt['transactionHash'])}")
-    return w3.eth.contract(address=receipt["contractAddress"], abi=abi)
+    contract = w3.eth.contract(address=receipt["contractAddress"], abi=abi)
+    assert isinstance(contract, Contract)  # with an address: an instance, not a factory
+    return contract
 
 
 def call(fn: Any, sender: str | None = None, gas: int | None = None,

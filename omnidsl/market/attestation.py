@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
+from hexbytes import HexBytes
 from web3 import Web3
 
 from omnidsl.errors import ChainError, OmniDSLError
@@ -68,7 +69,7 @@ def sign_digest(w3: Web3, account: str, digest: bytes, key: Any = None) -> bytes
         sig = bytes(Account.sign_message(encode_defunct(primitive=digest), raw).signature)
     else:
         try:
-            sig = bytes(w3.eth.sign(Web3.to_checksum_address(account), data=digest))
+            sig = bytes(HexBytes(w3.eth.sign(Web3.to_checksum_address(account), data=digest)))
         except Exception as exc:
             raise ChainError(f"cannot sign as {account}: the node refused eth_sign ({exc})",
                              hint="give the server its private key (Server(signer=...))") from exc

@@ -34,6 +34,7 @@ from typing import Any, Protocol
 
 import numpy as np
 from web3 import Web3
+from web3.types import RPCEndpoint, Wei
 
 from omnidsl.errors import ChainError, InputError, OmniDSLError
 from omnidsl.market import circom_rule as cr
@@ -148,7 +149,7 @@ def _local_accounts(w3: Web3, n: int, funder: str, amount: int) -> list[Any]:
     accts = [Account.from_key(secrets.token_bytes(32)) for _ in range(n)]
     w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(accts), layer=0)
     for a in accts:
-        tx = w3.eth.send_transaction({"from": funder, "to": a.address, "value": amount})
+        tx = w3.eth.send_transaction({"from": funder, "to": a.address, "value": Wei(amount)})
         w3.eth.wait_for_transaction_receipt(tx)
     return accts
 
@@ -161,8 +162,8 @@ def advance_time(w3: Web3, seconds: int) -> bool:
             tester.time_travel(int(w3.eth.get_block("latest")["timestamp"]) + seconds)
             tester.mine_blocks(1)
         else:
-            w3.provider.make_request("evm_increaseTime", [seconds])
-            w3.provider.make_request("evm_mine", [])
+            w3.provider.make_request(RPCEndpoint("evm_increaseTime"), [seconds])
+            w3.provider.make_request(RPCEndpoint("evm_mine"), [])
     except Exception:
         return False
     return True
@@ -179,11 +180,11 @@ def setup_actors(w3: Web3, rule: MarketRule, n_owners: int, n_servers: int,
                  gas_cap: int | None = None) -> Actors:
     """Deploy the market and the rule's verifier; create MO, servers and DOs, funded by the
     chain's configured sender (``w3.eth.default_account``, see omnidsl.chain.config)."""
-    funder = w3.eth.default_account
-    if not funder:
+    default = w3.eth.default_account
+    if not default:
         raise ChainError("the market demo needs a funded signer on this chain",
                          hint="--key-file FILE or --key-env VAR (docs/chain.md)")
-    funder = str(funder)
+    funder = str(default)
     market = MarketClient.deploy(w3, sender=funder, gas_cap=gas_cap)
     extra = _local_accounts(w3, 1 + n_servers + n_owners, funder, 10**18)
     mo = ModelOwner(market, extra[0].address, rule.layout, rule.rule_hash)
@@ -310,15 +311,15 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
     log(f"round {rnd}: {len(provable)} proofs made, submitting a batch of {len(items)}")
     with _stage(times, "submit"):
         batch = submit_attested(servers[0], servers[1:], task_id, items) if items else None
-    by_addr = {Web3.to_checksum_address(d.account): j for j, d in enumerate(dos)}
+    by_addr: dict[str, int] = {Web3.to_checksum_address(d.account): j for j, d in enumerate(dos)}
     accepted = [] if batch is None else sorted(by_addr[a] for a in batch.accepted)
     if batch is not None:
         for _, addr, why in batch.rejected:
-            j = by_addr.get(Web3.to_checksum_address(addr)) if int(addr, 16) else None
-            if j is not None and j not in accepted:
-                before = f"{rejected[j]}, then " if j in rejected else ""
+            k = by_addr.get(Web3.to_checksum_address(addr)) if int(addr, 16) else None
+            if k is not None and k not in accepted:
+                before = f"{rejected[k]}, then " if k in rejected else ""
                 what = "its stolen proof was" if before else "proof"
-                rejected[j] = f"{before}{what} rejected on-chain ({why.name.lower()})"
+                rejected[k] = f"{before}{what} rejected on-chain ({why.name.lower()})"
     with _stage(times, "aggregate"):
         mo.close(task_id)
         for s in servers:

@@ -398,7 +398,8 @@ class Server:
 
         proofs, inputs = batch_calldata(list(items))
         if signatures is None:
-            by_addr = {Web3.to_checksum_address(s.account): s for s in (self, *cosigners)}
+            by_addr: dict[str, Server] = {Web3.to_checksum_address(s.account): s
+                                          for s in (self, *cosigners)}
             order = self.market.servers(task_id)
             missing = [a for a in order if a not in by_addr]
             if missing:

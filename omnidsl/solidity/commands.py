@@ -13,7 +13,7 @@ from omnidsl.errors import FormatError
 from omnidsl.files import Outputs
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "export-verifier", help="render (and compile) the Solidity verifier of a verification key",
         **describe("Render the Solidity verifier of a verification key (refused if the key is "

@@ -91,7 +91,8 @@ def vk_constants(vk: dict[str, Any] | VerifyingKey, source: str = "verification 
     assert key.alpha_g1 is not None and all(p is not None for p in key.ic)  # check_vk
     alpha = key.alpha_g1
     ic = [p for p in key.ic if p is not None]
-    g2s = [key.beta_g2, key.gamma_g2, key.delta_g2]
+    g2s = [p for p in (key.beta_g2, key.gamma_g2, key.delta_g2) if p is not None]
+    assert len(g2s) == 3  # check_vk
     words = [*alpha, *(c for p in g2s for xy in p for c in xy), *(c for pt in ic for c in pt)]
     blob = b"".join(v.to_bytes(32, "big") for v in words)
     return {
