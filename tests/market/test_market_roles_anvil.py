@@ -195,6 +195,9 @@ def test_a_round_of_the_role_commands_from_separate_processes(market_world):
                  for d in daemons]
         for d in daemons:
             stop_process(d.proc)
+    for i, d in enumerate(daemons):  # the gas of each step (shown with -s)
+        print(f"server {i}: " + "; ".join(line.split(": ", 1)[1] for line in d.err
+                                         if "(gas" in line))
     assert codes == [0, 0, 0]
     assert all(any("stopped" in line for line in d.err) for d in daemons)
     assert any("batch of 3 submitted" in line for line in daemons[0].err)
