@@ -25,11 +25,13 @@ demo: install
 
 test: install
 	$(BIN)/ruff check omnidsl tests benchmarks
+	$(BIN)/mypy omnidsl
 	cd native && cargo test --release --quiet
 	$(BIN)/python -m pytest -q
 
 lint: install
 	$(BIN)/ruff check omnidsl tests benchmarks
+	$(BIN)/mypy omnidsl
 
 bench: install
 	for b in benchmarks/*_bench.py; do $(BIN)/python $$b || exit 1; done
