@@ -19,6 +19,12 @@ every witness MSM on uniform 254-bit shares (docs/mpc.md, mode servers).  The "o
 data owner's CPU for the MSMs it deals (mode split).  A per-stage CPU breakdown of the slowest
 server of each row follows the table.
 
+Whole system: "system CPU" is everything one collaborative proof costs — the data owner's process
+CPU during ``prove(...)`` (dealing, the MSMs it deals, coordination, the final verification)
+plus the CPU of every server — and "sys ratio" divides it by the plain prover's CPU with the same
+thread count.  The plain and collaborative repetitions of a row alternate (plain, collaborative,
+collaborative, plain, …; benchmarks/abpairs.py); the ratios are medians of the per-pair ratios.
+
 Schemes (``--schemes``): ``additive`` runs every ``--configs`` entry; ``shamir:T`` runs the
 Shamir scheme with threshold T (only for N ≥ 2T + 1) in mode split with bounded shares
 (uniform where the key has no widths).  "sent/server" is what a server sends to the other servers; "material" is what the data owner sends to the (largest-receiving)
@@ -43,6 +49,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 def _threads_from_argv(default: int = 1) -> int:
     """--threads, read before the native worker pool starts (it reads RAYON_NUM_THREADS once)."""
@@ -60,6 +67,7 @@ if THREADS > 0:
     os.environ["RAYON_NUM_THREADS"] = str(THREADS)
 
 import charts  # noqa: E402
+from abpairs import alternate  # noqa: E402
 
 from omnidsl.backend import get_backend  # noqa: E402
 from omnidsl.groth16.prover import prove_plain  # noqa: E402
@@ -141,17 +149,19 @@ def main() -> int:
             print(f"D={d}: {circuit.r1cs.n_constraints} constraints, domain {pk.domain_size}, "
                   f"setup {time.perf_counter() - t:.1f} s", file=sys.stderr)
             prove_plain(pk, z, be)  # warm-up (loads the bases)
-            walls, cpus = [], []
-            for _ in range(args.reps):
+
+            def plain_once(pk=pk, z=z) -> tuple[float, float]:
                 w0, c0 = time.perf_counter(), time.process_time()
                 prove_plain(pk, z, be)
-                walls.append(time.perf_counter() - w0)
-                cpus.append(time.process_time() - c0)
-            plain_cpu = statistics.median(cpus)
+                return time.perf_counter() - w0, time.process_time() - c0
+
+            plain = [plain_once() for _ in range(args.reps)]
+            plain_cpu = statistics.median(c for _, c in plain)
             rows.append({"d": d, "n": 1, "config": "plain", "domain": pk.domain_size,
-                         "wall": statistics.median(walls), "cpu": plain_cpu, "sent": 0,
-                         "ratio": 1.0, "per": 0.0, "deal": 0.0, "owner": 0.0, "material": 0,
-                         "stages": {}})
+                         "wall": statistics.median(w for w, _ in plain), "cpu": plain_cpu,
+                         "sent": 0, "ratio": 1.0, "per": 0.0, "deal": 0.0, "owner": 0.0,
+                         "material": 0, "stages": {}, "system": plain_cpu, "sys_ratio": 1.0,
+                         "do_cpu": plain_cpu})
             for n in parties:
                 for scheme, t in schemes:
                     if scheme == "shamir" and 2 * t + 1 > n:
@@ -163,21 +173,28 @@ def main() -> int:
                                  scheme=scheme, scheme_params=params) as cl:
                         cl.start_all()
                         for mode, shares in runs:
-                            row = run_config(cl, keydir, pk, z, be, mode, shares, args.reps)
+                            row = run_config(cl, keydir, pk, z, be, mode, shares, args.reps,
+                                             plain_once)
                             label = f"{mode}/{shares}" if scheme == "additive" \
                                 else f"shamir t={t}"
-                            row.update(d=d, n=n, config=label, domain=pk.domain_size,
-                                       ratio=row["cpu"] / plain_cpu)
+                            row.update(d=d, n=n, config=label, domain=pk.domain_size)
                             rows.append(row)
+    print(f"threads per process (plain prover, data owner, each server): "
+          f"{args.threads or os.cpu_count()}")
     print(f"{'D':>6} {'N':>3} {'config':>15} {'domain':>7} {'wall s':>8} {'CPU/server s':>13} "
           f"{'sent/server':>12} {'CPU ratio':>10} {'sent/(n·32)':>12} {'material':>10} "
-          f"{'deal s':>7} {'owner CPU s':>12}")
+          f"{'deal s':>7} {'owner CPU s':>12} {'DO CPU s':>9} {'system CPU s':>13} "
+          f"{'sys ratio':>10}")
     for r in rows:
         label = "-" if r["n"] == 1 else str(r["n"])
         print(f"{r['d']:>6} {label:>3} {r['config']:>15} {r['domain']:>7} {r['wall']:>8.3f} "
               f"{r['cpu']:>13.3f} {r['sent'] / 1e6:>10.3f}MB {r['ratio']:>9.2f}x "
               f"{r['per']:>12.2f} {r['material'] / 1e6:>8.2f}MB {r['deal']:>7.3f} "
-              f"{r['owner']:>12.3f}")
+              f"{r['owner']:>12.3f} {r['do_cpu']:>9.3f} {r['system']:>13.3f} "
+              f"{r['sys_ratio']:>9.2f}x")
+    print("system CPU = the data owner's process CPU during prove() (DO CPU: dealing, dealt "
+          "MSMs, coordination, verification) + every server's CPU; sys ratio = system CPU / "
+          "plain CPU (median of alternating pairs).")
     print("CPU ratio = max CPU of one server / plain prover CPU (target ≤ 1.3); sent/(n·32) = "
           "payload bytes a server sends per domain element (O(domain): 2 for N = 2, "
           "4(N−1)/N with sliced openings for N ≥ 3); owner CPU = the data owner's CPU for the "
@@ -191,16 +208,23 @@ def main() -> int:
     return 0
 
 
-def run_config(cl, keydir: Path, pk, z: bytes, be, mode: str, shares: str, reps: int) -> dict:
-    """Warm-up + ``reps`` proofs in one configuration; the row's measured columns."""
+def run_config(cl, keydir: Path, pk, z: bytes, be, mode: str, shares: str, reps: int,
+               plain_once) -> dict:
+    """Warm-up + ``reps`` proofs in one configuration, alternating with ``reps`` plain proofs
+    (``plain_once() -> (wall, cpu)``); the row's measured columns."""
     def once():
-        return prove(pk, z, parties=cl.cfg, pk_path=keydir / "proving_key.bin", backend=be,
-                     witness_msm=mode, shares=shares)
+        c0 = time.process_time()
+        res = prove(pk, z, parties=cl.cfg, pk_path=keydir / "proving_key.bin", backend=be,
+                    witness_msm=mode, shares=shares)
+        return res, time.process_time() - c0
 
     once()
+    runs, plains = alternate(once, plain_once, reps)
     walls, cpu_max, sent, deals, owner, stages, material = [], [], [], [], [], [], []
-    for _ in range(reps):
-        res = once()
+    do_cpu, system = [], []
+    for res, dcpu in runs:
+        do_cpu.append(dcpu)
+        system.append(dcpu + sum(r.cpu_s for r in res.reports))
         walls.append(res.wall_s)
         deals.append(res.deal_s)
         owner.append(res.dealer_msm_cpu_s)
@@ -210,7 +234,11 @@ def run_config(cl, keydir: Path, pk, z: bytes, be, mode: str, shares: str, reps:
         sent.append(max(r.wire_bytes_sent for r in res.reports))
         material.append(max(r.material_bytes for r in res.reports))
     median_rep = sorted(range(reps), key=lambda k: cpu_max[k])[reps // 2]
+    pcpu = [c for _, c in plains]
     return {"wall": statistics.median(walls), "cpu": statistics.median(cpu_max),
+            "ratio": statistics.median(c / p for c, p in zip(cpu_max, pcpu, strict=True)),
+            "do_cpu": statistics.median(do_cpu), "system": statistics.median(system),
+            "sys_ratio": statistics.median(s / p for s, p in zip(system, pcpu, strict=True)),
             "sent": max(sent), "per": max(sent) / (pk.domain_size * 32),
             "deal": statistics.median(deals), "owner": statistics.median(owner),
             "material": max(material),
