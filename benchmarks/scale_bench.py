@@ -152,11 +152,13 @@ def stage_snarkjs(out: Path) -> dict:
 
     res: dict = {}
     zkey = out / "k.zkey"
+    t = time.perf_counter()
     exp = subprocess.run([sys.executable, "-m", "omnidsl.cli", "-q", "zkey", "export",
                           str(out / "keys"), str(zkey)], capture_output=True, text=True,
                          cwd=ROOT)
     if exp.returncode:
         return {"error": "zkey export: " + (exp.stderr.strip().splitlines() or ["?"])[-1]}
+    res["export_s"] = time.perf_counter() - t
     cmd = [str(npm_bin("snarkjs")), "groth16", "prove", str(zkey), str(out / "w.wtns"),
            str(out / "sj_proof.json"), str(out / "sj_public.json")]
     t = time.perf_counter()
@@ -209,48 +211,53 @@ def run_case(rule: str, d: int, work: Path, n: int, reps: int, snarkjs: bool) ->
     return case
 
 
-def report(cases: list[dict], n: int) -> None:
-    for c in cases:
-        b, p, m = c.get("build", {}), c.get("prove", {}), c.get("mpc", {})
-        print(f"\n{c['rule']} D = {c['d']:,} (load average {c['load']:.2f} at start)")
-        if "error" in b:
-            print(f"  {b['error']}")
-            continue
-        print(f"  R1CS      {b['constraints']:,} constraints, {b['wires']:,} wires, domain "
-              f"2^{b['domain'].bit_length() - 1}; proving key {b['key_mb']:.0f} MB")
-        print(f"  compile   {b['compile_s']:.1f} s wall, {b['compile_cpu']:.1f} s CPU, "
-              f"peak {b['compile_rss']:.0f} MB (witness {b['witness_s']:.1f} s)")
-        print(f"  setup     {b['setup_s']:.1f} s wall, {b['setup_cpu']:.1f} s CPU (dev setup), "
-              f"peak {b['setup_rss']:.0f} MB; key written in {b['write_s']:.1f} s")
-        if "error" in p:
-            print(f"  plain     {p['error']}")
+def report(c: dict, n: int) -> None:
+    """Print one case's figures (as soon as the case is done)."""
+    b, p, m = c.get("build", {}), c.get("prove", {}), c.get("mpc", {})
+    print(f"\n{c['rule']} D = {c['d']:,} (load average {c['load']:.2f} at start)")
+    if "error" in b:
+        print(f"  {b['error']}")
+        return
+    print(f"  R1CS      {b['constraints']:,} constraints, {b['wires']:,} wires, domain "
+          f"2^{b['domain'].bit_length() - 1}; proving key {b['key_mb']:.0f} MB")
+    print(f"  compile   {b['compile_s']:.1f} s wall, {b['compile_cpu']:.1f} s CPU, "
+          f"peak {b['compile_rss']:.0f} MB (witness {b['witness_s']:.1f} s)")
+    print(f"  setup     {b['setup_s']:.1f} s wall, {b['setup_cpu']:.1f} s CPU (dev setup), "
+          f"peak {b['setup_rss']:.0f} MB; key written in {b['write_s']:.1f} s")
+    if "error" in p:
+        print(f"  plain     {p['error']}")
+    else:
+        print(f"  key load  {p['read_s']:.1f} s read + {p['bases_s']:.1f} s MSM bases, "
+              f"peak {p['load_rss']:.0f} MB")
+        print(f"  plain     {p['prove_s']:.1f} s wall, {p['prove_cpu']:.1f} s CPU, "
+              f"peak {p['prove_rss']:.0f} MB")
+    if "error" in m:
+        print(f"  {n} servers {m['error']}")
+    else:
+        for i, r in enumerate(m["runs"]):
+            cpu = ", ".join(f"{x:.1f}" for x in r["cpu"])
+            sent = ", ".join(f"{x / 1e6:.0f}" for x in r["sent"])
+            print(f"  {n} servers run {i + 1}: {r['wall_s']:.1f} s wall (deal "
+                  f"{r['deal_s']:.1f} s, owner MSMs {r['owner_msm_cpu']:.1f} s CPU); CPU "
+                  f"per server [{cpu}] s, sum {sum(r['cpu']):.1f} s; sent [{sent}] MB; "
+                  f"material ≤ {max(r['material']) / 1e6:.0f} MB")
+        rss = ", ".join(f"{x:.0f}" for x in m["server_rss"])
+        print(f"  servers   start (key load) {m['server_start_s']:.1f} s; peak RSS per "
+              f"server [{rss}] MB; data owner peak {m['owner_rss']:.0f} MB")
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in m["runs"][-1]["stages"].items())
+        print(f"  stages    slowest server CPU: {stages}")
+    s = c.get("snarkjs")
+    if s is not None:
+        if "error" in s:
+            print(f"  snarkjs   fails: {s['error']} (zkey export {s.get('export_s', 0):.0f} s)")
         else:
-            print(f"  key load  {p['read_s']:.1f} s read + {p['bases_s']:.1f} s MSM bases, "
-                  f"peak {p['load_rss']:.0f} MB")
-            print(f"  plain     {p['prove_s']:.1f} s wall, {p['prove_cpu']:.1f} s CPU, "
-                  f"peak {p['prove_rss']:.0f} MB")
-        if "error" in m:
-            print(f"  {n} servers {m['error']}")
-        else:
-            for i, r in enumerate(m["runs"]):
-                cpu = ", ".join(f"{x:.1f}" for x in r["cpu"])
-                sent = ", ".join(f"{x / 1e6:.0f}" for x in r["sent"])
-                print(f"  {n} servers run {i + 1}: {r['wall_s']:.1f} s wall (deal "
-                      f"{r['deal_s']:.1f} s, owner MSMs {r['owner_msm_cpu']:.1f} s CPU); CPU "
-                      f"per server [{cpu}] s, sum {sum(r['cpu']):.1f} s; sent [{sent}] MB; "
-                      f"material ≤ {max(r['material']) / 1e6:.0f} MB")
-            rss = ", ".join(f"{x:.0f}" for x in m["server_rss"])
-            print(f"  servers   start (key load) {m['server_start_s']:.1f} s; peak RSS per "
-                  f"server [{rss}] MB; data owner peak {m['owner_rss']:.0f} MB")
-            stages = ", ".join(f"{k} {v:.1f}" for k, v in m["runs"][-1]["stages"].items())
-            print(f"  stages    slowest server CPU: {stages}")
-        s = c.get("snarkjs")
-        if s is not None:
-            if "error" in s:
-                print(f"  snarkjs   fails: {s['error']}")
-            else:
-                print(f"  snarkjs   {s['prove_s']:.1f} s wall, {s['prove_cpu']:.1f} s CPU, "
-                      f"peak {s['prove_rss']:.0f} MB (fresh process: key load included)")
+            print(f"  snarkjs   {s['prove_s']:.1f} s wall, {s['prove_cpu']:.1f} s CPU, "
+                  f"peak {s['prove_rss']:.0f} MB (fresh process: key load included; "
+                  f"omnidsl zkey export took {s['export_s']:.0f} s)")
+    sys.stdout.flush()
+
+
+def footer() -> None:
     print("\nTargets (issue 14): the 100k-entry norm rule proved by 3 servers in ≤ 60 s wall, "
           "≤ 4 GB per server.  Paper scale: `python benchmarks/scale_bench.py --paper` "
           "(docs/mpc.md, \"At scale\").")
@@ -287,11 +294,14 @@ def main() -> int:
                              "cosine_committed")
         cases.append((rule, int(d)))
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
-        results = [run_case(rule, d, Path(tmp), args.parties, args.reps, not args.no_snarkjs)
-                   for rule, d in cases]
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=1))
-    report(results, args.parties)
+        results = []
+        for rule, d in cases:
+            results.append(run_case(rule, d, Path(tmp), args.parties, args.reps,
+                                    not args.no_snarkjs))
+            report(results[-1], args.parties)
+            if args.json:
+                args.json.write_text(json.dumps(results, indent=1))
+    footer()
     return 0
 
 
