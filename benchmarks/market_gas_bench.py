@@ -88,7 +88,7 @@ def market_gas(w3, rule: cr.SnarkjsRule, owners: int) -> dict[str, float]:
 
 
 def baseline_gas(w3, owners: int, dim: int, chunk: int) -> list[int]:
-    src = (ROOT / "contracts" / "baseline" / "OnChainAggregator.sol").read_text()
+    src = (ROOT / "omnidsl" / "contracts" / "baseline" / "OnChainAggregator.sol").read_text()
     cc = compile_sources({"OnChainAggregator.sol": src})["OnChainAggregator"]
     agg = deploy(w3, cc.abi, cc.bytecode, dim)
     rng = np.random.default_rng(1)

@@ -369,9 +369,9 @@ def test_docs_name_only_source_files_that_exist() -> None:
 
 def test_docs_name_only_bare_files_that_exist() -> None:
     """A bare file name in backticks (``server.py``, ``Market.sol``) exists in the document's
-    package or folder, or anywhere in omnidsl/, contracts/, circuits/, tests/, benchmarks/ or
+    package or folder, or anywhere in omnidsl/ (with omnidsl/contracts/), circuits/, tests/, benchmarks/ or
     native/src/."""
-    roots = [PKG, ROOT / "contracts", ROOT / "circuits", ROOT / "tests", ROOT / "benchmarks",
+    roots = [PKG, PKG / "contracts", ROOT / "circuits", ROOT / "tests", ROOT / "benchmarks",
              NATIVE]
     missing, checked = [], 0
     for doc in DOCS:
@@ -396,7 +396,7 @@ def test_the_path_check_tells_existing_from_missing(name: str, exists: bool) -> 
 
 def test_nothing_cites_the_design_document() -> None:
     """"DESIGN §6" was a file outside the repository: cite docs/ instead."""
-    roots = [PKG, ROOT / "docs", ROOT / "benchmarks", NATIVE, ROOT / "contracts"]
+    roots = [PKG, ROOT / "docs", ROOT / "benchmarks", NATIVE]
     files = [p for r in roots if r.exists() for p in r.rglob("*")
              if p.is_file() and p.suffix in {".py", ".md", ".rs", ".sol", ".j2", ".toml"}]
     files += [ROOT / "README.md"]

@@ -16,15 +16,16 @@ import argparse
 import hashlib
 import json
 import sys
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from omnidsl.chain.artifacts import ARTIFACTS
 from omnidsl.files import Outputs
-from omnidsl.npm import PROJECT_ROOT
 from omnidsl.solidity.compile import DEFAULT_EVM_VERSION, compile_sources, default_server
 
-CONTRACTS_DIR = PROJECT_ROOT / "contracts"
+#: the market contracts ship inside the package (omnidsl/contracts/, package data)
+CONTRACTS_DIR = Path(str(files("omnidsl").joinpath("contracts")))
 OPTIMIZER_RUNS = 200
 
 

@@ -29,7 +29,8 @@ from omnidsl.groth16.formats import proof_from_json, public_signal, vk_from_json
 from omnidsl.groth16.keys import Proof, VerifyingKey
 from omnidsl.solidity.compile import DEFAULT_EVM_VERSION, compile_sources
 
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+#: the templates ship inside the package (omnidsl/templates/): found from a checkout or a wheel
+TEMPLATE_PACKAGE = ("omnidsl", "templates")
 TEMPLATE = "verifier_groth16.sol.j2"
 #: EIP-170: maximum size of deployed (runtime) bytecode.
 EIP170_LIMIT = 24_576
@@ -132,7 +133,7 @@ def gas_requirements(n: int, unrolled: bool = True) -> dict[str, int]:
 
 
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+    return jinja2.Environment(loader=jinja2.PackageLoader(*TEMPLATE_PACKAGE),
                               undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                               autoescape=False)
 
