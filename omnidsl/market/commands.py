@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from omnidsl.argparsing import describe
 from omnidsl.chain.options import add_chain_options, config_from_args
+from omnidsl.errors import UsageError
 from omnidsl.market.dashboard import commands as watching
 
 
@@ -15,6 +17,7 @@ def _demo(args: argparse.Namespace) -> int:
     from omnidsl.market.demo import run_demo
 
     config = config_from_args(args)
+    rule_args = demo_rule_args(args)
     print(f"omnidsl market demo: {demo_args_summary(args)} on {config.describe()}")
     with open_chain(config) as chain, \
             watching.demo_extras(args, chain.w3, config.describe()) as extras:
@@ -22,9 +25,23 @@ def _demo(args: argparse.Namespace) -> int:
                            malicious=args.malicious, servers=args.servers, workdir=args.workdir,
                            attack=args.attack, norm_factor=args.norm_factor, ptau=args.ptau,
                            prover=args.prover, gas_cap=config.gas_cap, model=args.model,
-                           log=extras.log, on_round=extras.on_round)
+                           log=extras.log, on_round=extras.on_round,
+                           **rule_args)
         extras.finish(reports)
     return 0
+
+
+def demo_rule_args(args: argparse.Namespace) -> dict[str, Any]:
+    """run_demo's rule_file/rule_params/rule_values from --rule/--rule-param/--pin."""
+    from omnidsl.compiler.commands import parse_params
+    from omnidsl.market.tasks import parse_values, shipped_rule
+
+    if args.rule is None:
+        if args.rule_param or args.pin:
+            raise UsageError("--rule-param and --pin need --rule")
+        return {}
+    return {"rule_file": shipped_rule(args.rule), "rule_params": parse_params(args.rule_param),
+            "rule_values": parse_values(args.pin)}
 
 
 def demo_args_summary(args: argparse.Namespace) -> str:
@@ -47,7 +64,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "for each, the contract pays the accepted ones; prints each round's table.",
                    ["omnidsl market demo",
                     "omnidsl market demo --rounds 5 --owners 10 --malicious 4 --attack scaling",
-                    "omnidsl market demo --chain anvil --prover local"]))
+                    "omnidsl market demo --chain anvil --prover local",
+                    "omnidsl market demo --rule cosine --pin tau=0.3 --pin min_norm=0.01 "
+                    "--attack sign_flip"]))
     demo.add_argument("--rounds", type=int, default=3, help="training rounds")
     demo.add_argument("--owners", type=int, default=8, help="data owners")
     demo.add_argument("--malicious", type=int, default=3, help="how many of them are malicious")
@@ -74,6 +93,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     demo.add_argument("--workdir", type=Path, default=None,
                       help="where the rule's keys are made/cached (default ~/.cache/omnidsl/market)")
     demo.add_argument("--ptau", type=Path, default=None, help="prepared powers-of-tau file")
+    demo.add_argument("--rule", default=None, metavar="FILE|norm|cosine",
+                      help="a rule meeting the market interface (mpc/local; default: the norm "
+                           "rule; cosine = market_cosine.omni, FLTrust against the published "
+                           "reference)")
+    demo.add_argument("--rule-param", action="append", metavar="NAME=V",
+                      help="a parameter of --rule other than D (D = the model's parameters)")
+    demo.add_argument("--pin", action="append", metavar="NAME=VALUE",
+                      help="a pinned input of --rule the round does not set (max_norm and "
+                           "committed references are set from the MO's reference), e.g. "
+                           "--pin tau=0.3 --pin min_norm=0.01")
     add_chain_options(demo)
     watching.add_demo_options(demo)
     demo.set_defaults(func=_demo)

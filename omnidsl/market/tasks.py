@@ -7,8 +7,9 @@
   this rule, read the pins and the published references, recompute each reference's commitment
   and refuse (:class:`ReferenceMismatch`) when none matches its pin.
 - :func:`check_reference` (DO): the same check for a reference the DO holds itself.
-- :func:`root_reference` (MO, each round): FLTrust's reference, the gradient of the current model
-  on the MO's small clean root set; :func:`round_values` sets the demo's terms from it.
+- :func:`round_values` (MO, each round): the demo's terms from the round's reference, which the
+  MO computes from its small clean root set (FLTrust: :func:`omnidsl.ml.training.root_reference`,
+  called by ``omnidsl.ml.federated.DigitsSource.reference`` on the model it publishes).
 
 Publication format (docs/market.md, "Publishing the reference"): the entries of a committed
 ``fixed[D] bits B`` vector, each as ⌈B/8⌉ bytes of big-endian two's complement, concatenated.
@@ -18,11 +19,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from omnidsl.errors import ChainError, InputError
+from omnidsl.errors import ChainError, InputError, UsageError
 from omnidsl.field import signed
 from omnidsl.market.client import MarketClient
 from omnidsl.market.dsl_rule import DslRule, Terms, missing_span
@@ -187,12 +189,6 @@ def check_reference(rule: DslRule, name: str, entries: Sequence[int], commitment
 
 
 # ------------------------------------------------------------------ the reference (FLTrust)
-def root_reference(model: Any, params: np.ndarray, root: Any) -> np.ndarray:
-    """FLTrust's reference for this round: the gradient of the current model ``params`` on the
-    model owner's small clean root set ``root`` (``X``, ``y``)."""
-    return np.asarray(model.loss_and_grad(params, root.X, root.y)[1], dtype=np.float64)
-
-
 def round_values(rule: DslRule, reference: np.ndarray, norm_factor: float,
                  fixed: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The demo's terms for one round from the MO's reference gradient: ``max_norm`` =
@@ -237,3 +233,24 @@ def demo_rule(rule_file: Any, dim: int, params: Mapping[str, int] | None = None,
         raise InputError(f"rule {rule.iface.rule} proves {rule.dim} gradient entries, the model "
                          f"has {dim}")
     return rule
+
+
+def shipped_rule(name: str) -> Path:
+    """``norm``/``cosine`` → the shipped rule files; anything else is a path."""
+    from omnidsl.market import dsl_rule
+
+    return {"norm": dsl_rule.NORM_RULE, "cosine": dsl_rule.COSINE_RULE}.get(name, Path(name))
+
+
+def parse_values(items: Sequence[str] | None) -> dict[str, float]:
+    """``["tau=0.3"]`` → ``{"tau": 0.3}`` (UsageError on bad syntax)."""
+    out: dict[str, float] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise UsageError(f"bad --pin {item!r}", hint="write --pin NAME=NUMBER") from None
+    return out

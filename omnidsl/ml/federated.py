@@ -27,7 +27,7 @@ from omnidsl.ml.attacks import (
 from omnidsl.ml.data import load_digits_split, partition
 from omnidsl.ml.models import MODEL_CHOICES, Model, build_model
 from omnidsl.ml.privacy import IsometricPerturbation
-from omnidsl.ml.training import Owner
+from omnidsl.ml.training import Owner, root_reference
 
 #: ``market demo --attack`` values; ``mixed`` cycles through scaling, noise, sign flip, label flip
 ATTACKS = ("mixed", "sign_flip", "scaling", "gaussian_noise", "label_flip", "adaptive",
@@ -106,7 +106,7 @@ class DigitsSource:
         self.perturbation = IsometricPerturbation.fresh(self.model) if self.private else None
         self.published = self.params if self.perturbation is None \
             else self.perturbation.perturb(self.model, self.params)
-        self.ref = self.model.loss_and_grad(self.published, self.root.X, self.root.y)[1]
+        self.ref = root_reference(self.model, self.published, self.root)  # FLTrust
         return self.ref
 
     def apply(self, aggregate: np.ndarray, n_accepted: int) -> None:

@@ -50,6 +50,12 @@ class RoundLog:
     rejected: list[int] = field(default_factory=list)
 
 
+def root_reference(model: Model, params: np.ndarray, root: Dataset) -> np.ndarray:
+    """FLTrust's reference for a round: the gradient of the model ``params`` (the one the data
+    owners train on) on the model owner's small clean root set ``root``."""
+    return np.asarray(model.loss_and_grad(params, root.X, root.y)[1], dtype=np.float64)
+
+
 def train(model: Model, params: np.ndarray, owners: Sequence[Owner], root: Dataset,
           test: Dataset, rounds: int, lr: float, validator: Validator | None,
           seed: int = 0) -> tuple[np.ndarray, list[RoundLog]]:
@@ -57,7 +63,7 @@ def train(model: Model, params: np.ndarray, owners: Sequence[Owner], root: Datas
     rng = np.random.default_rng(seed)
     logs: list[RoundLog] = []
     for t in range(rounds):
-        _, ref = model.loss_and_grad(params, root.X, root.y)
+        ref = root_reference(model, params, root)
         grads = [o.gradient(model, params, rng) for o in owners]
         ok = validator(grads, ref) if validator is not None else [True] * len(grads)
         accepted = [i for i, v in enumerate(ok) if v]

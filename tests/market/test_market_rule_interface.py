@@ -129,3 +129,16 @@ def test_omnidsl_check_market_names_the_layout_or_the_missing_element(tmp_path, 
     err = capsys.readouterr().err
     assert f"{bad}:1:1: error: market rule Mine has no `owner` input" in err
     assert main(["check", str(bad)]) == 0  # a valid rule, only not a market rule
+
+
+def test_market_demo_rule_options_are_checked_before_anything_runs(capsys):
+    from omnidsl.cli import main
+    from omnidsl.market.tasks import parse_values, shipped_rule
+
+    assert main(["market", "demo", "--pin", "tau=0.3"]) == 2
+    assert "--rule-param and --pin need --rule" in capsys.readouterr().err
+    assert main(["market", "demo", "--rule", "cosine", "--pin", "tau"]) == 2
+    assert "bad --pin 'tau'" in capsys.readouterr().err
+    assert parse_values(["tau=0.3", "min_norm = 1e-2"]) == {"tau": 0.3, "min_norm": 0.01}
+    assert shipped_rule("cosine") == dsl_rule.COSINE_RULE
+    assert shipped_rule("x/y.omni") == Path("x/y.omni")
