@@ -1,7 +1,8 @@
 """The data owner's side of a task (``omnidsl market do contribute|withdraw``).
 
-:func:`share_gradient`: check the task (open, opened for these keys), encode the gradient in
-fixed point, refuse it here if it breaks the rule (it would never be paid), fetch and check every
+:func:`share_gradient`: check the task (open, opened for these keys, its pins; a committed
+reference: the published entries must commit to the pin), encode the gradient in fixed point,
+refuse it here if it breaks the rule (it would never be paid), fetch and check every
 server's signed card, and send each server its sealed, signed aggregation share.
 :func:`prove_contribution`: once the servers have committed and ρ is fixed, compute the witness
 and let the servers' ``omnidsl serve`` processes prove it with exactly the shared vector on the
@@ -25,7 +26,7 @@ import numpy as np
 from web3 import Web3
 
 from omnidsl.errors import ChainError, InputError, NetworkError
-from omnidsl.market import inbox
+from omnidsl.market import inbox, tasks
 from omnidsl.market.client import MarketClient
 from omnidsl.market.daemon import verify_card
 from omnidsl.market.roles import DataOwner, bind_label
@@ -106,7 +107,7 @@ class Contribution:
     task_id: int
     do: DataOwner
     q: list[int]
-    pinned: int
+    terms: dict[str, Any]  # the task's pinned values (omnidsl.market.tasks.task_terms)
 
 
 def share_gradient(market: MarketClient, task_id: int, account: Any, gradient: np.ndarray,
@@ -120,21 +121,18 @@ def share_gradient(market: MarketClient, task_id: int, account: Any, gradient: n
     if info.challenge_fixed:
         raise ChainError(f"task {task_id}: the servers have already committed; shares are no "
                          "longer accepted")
-    idx, values = market._call(market.contract.functions.pinnedOf(task_id))
-    pins = {int(i): int(v) for i, v in zip(idx, values, strict=True)}
-    lay = rule.rule.layout
-    if lay.pinned_index not in pins:
-        raise ChainError(f"task {task_id} pins no {rule.pinned_name}")
-    pinned = pins[lay.pinned_index]
+    # the terms every pinned input has (a committed reference: the published entries, checked
+    # against the pinned commitment; a mismatch is refused here, before anything is sent)
+    terms = tasks.task_terms(market, task_id, rule.rule)
     do = DataOwner(Web3.to_checksum_address(account.address))
     q = do.encode(gradient)
-    if not rule.rule.satisfies(q, pinned):
-        raise InputError(f"the gradient breaks task {task_id}'s rule (e.g. its L2 norm is above "
-                         f"{rule.pinned_name} = {pinned / (1 << rule.pinned_frac):g}): it would "
-                         "not be paid; nothing was sent")
+    if not rule.rule.satisfies(q, terms):
+        raise InputError(f"the gradient breaks task {task_id}'s rule {rule.rule.iface.rule} "
+                         f"(under its terms {', '.join(p.name for p in rule.rule.iface.pins)}): "
+                         "it would not be paid; nothing was sent")
     do.share(task_id, q, servers)  # type: ignore[arg-type]  # RemoteServer.receive
     log.info("task %d: shares sent to %d servers", task_id, len(servers))
-    return Contribution(task_id, do, q, pinned)
+    return Contribution(task_id, do, q, terms)
 
 
 def wait_for_challenge(market: MarketClient, task_id: int, timeout_s: float,
@@ -158,7 +156,7 @@ def prove_contribution(c: Contribution, rho: int, rule: LoadedRule,
     from omnidsl.mpc.config import load_config
 
     cfg = load_config(servers_config)
-    inp = rule.rule.witness_input(c.do.vectors[c.task_id], c.do.account, rho, c.pinned)
+    inp = rule.rule.witness_input(c.do.vectors[c.task_id], c.do.account, rho, c.terms)
     item, res = rule.rule.prove_shared(cfg, rule.pk_path, inp, c.do.dealt[c.task_id],
                                        bind_label(c.task_id, c.do.account))
     log.info("task %d: the servers proved it in %.1f s", c.task_id, res.wall_s)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from omnidsl.argparsing import describe
 from omnidsl.errors import UsageError
@@ -37,16 +38,45 @@ def _open(args: argparse.Namespace) -> int:
     for name in ("reward", "fee", "bond", "deadline", "delivery_window"):
         if getattr(args, name) < 0:
             raise UsageError(f"--{name.replace('_', '-')} must not be negative")
-    if args.pin <= 0:
-        raise UsageError(f"--pin {args.pin}: the rule's bound must be positive")
     rule = rule_from_args(args)
-    terms = TaskTerms(servers=servers, pinned=args.pin, reward=args.reward, fee=args.fee,
+    terms = TaskTerms(servers=servers, values=_values(args, rule), reward=args.reward, fee=args.fee,
                       bond=args.bond, escrow=args.escrow, owners=args.owners,
                       deadline_s=args.deadline, delivery_window_s=args.delivery_window)
     with role_chain(args) as (chain, market):
         task_id = open_task(market, chain.sender, args.state, rule, terms)
     print(json.dumps({"task": task_id}) if args.json else f"task {task_id} opened")
     return 0
+
+
+def _values(args: argparse.Namespace, rule: Any) -> dict[str, Any]:
+    """The task's pinned values from ``--pin NAME=VALUE`` (a bare VALUE for a rule pinning one
+    scalar) and ``--reference NAME=FILE`` (a vector or committed reference, .npy or .json)."""
+    from omnidsl.market.contribute import read_gradient
+
+    pins = {p.name: p for p in rule.rule.iface.pins}
+    values: dict[str, Any] = {}
+    for item in args.pin:
+        name, eq, text = item.rpartition("=")
+        if not eq:
+            scalars = [p for p in pins.values() if p.kind == "scalar"]
+            if len(pins) != 1 or len(scalars) != 1:
+                raise UsageError(f"--pin {item}: rule {rule.rule.iface.rule} pins "
+                                 f"{', '.join(pins) or 'nothing'}; give --pin NAME=VALUE")
+            name = scalars[0].name
+        try:
+            values[name] = float(text)
+        except ValueError:
+            raise UsageError(f"--pin {item}: expected NAME=NUMBER") from None
+    for item in args.reference:
+        name, eq, path = item.partition("=")
+        if not eq or not path:
+            raise UsageError(f"--reference {item}: expected NAME=FILE")
+        pin = pins.get(name)
+        if pin is None or pin.kind == "scalar":
+            raise UsageError(f"--reference {item}: rule {rule.rule.iface.rule} pins no vector "
+                             f"named {name!r}")
+        values[name] = [float(v) for v in read_gradient(Path(path), int(pin.info.length or 0))]
+    return values
 
 
 def _close(args: argparse.Namespace) -> int:
@@ -98,6 +128,10 @@ def register(msub: argparse._SubParsersAction) -> None:
                    ["omnidsl market mo deploy --chain http://127.0.0.1:8545 --key-file mo.key",
                     "omnidsl market mo open --market 0x… --rule r.omni --param D=8 --keys keys "
                     "--servers 0xA,0xB,0xC --pin 1.5 --chain http://127.0.0.1:8545 "
+                    "--key-file mo.key",
+                    "omnidsl market mo open --market 0x… --rule market_cosine.omni --param D=16 "
+                    "--keys keys --servers 0xA,0xB,0xC --reference ref=ref.npy --pin tau=0.25 "
+                    "--pin max_norm=2 --pin min_norm=0.01 --chain http://127.0.0.1:8545 "
                     "--key-file mo.key"]))
     sub = mo.add_subparsers(dest="mo_command", metavar="VERB")
     d = sub.add_parser("deploy", help="deploy a Market contract; prints its address",
@@ -118,8 +152,13 @@ def register(msub: argparse._SubParsersAction) -> None:
     add_rule_options(o)
     o.add_argument("--servers", required=True, metavar="ADDR,ADDR,...",
                    help="the servers' Ethereum addresses (the first one submits the batches)")
-    o.add_argument("--pin", type=float, required=True, metavar="VALUE",
-                   help="the rule's pinned public value (the norm rule: max_norm, the L2 bound)")
+    o.add_argument("--pin", action="append", default=[], metavar="NAME=VALUE",
+                   help="a pinned public scalar of the rule, as a real number (repeatable; a "
+                        "bare VALUE when the rule pins one scalar, e.g. the norm rule's "
+                        "max_norm)")
+    o.add_argument("--reference", action="append", default=[], metavar="NAME=FILE",
+                   help="a pinned vector, e.g. the cosine rule's committed `ref` (.npy or .json, "
+                        "D reals): pinned by its commitment and published with the task")
     o.add_argument("--reward", type=int, default=10**15, help="wei per accepted gradient")
     o.add_argument("--fee", type=int, default=10**14,
                    help="wei per accepted gradient to each server that delivers")

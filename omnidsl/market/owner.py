@@ -96,7 +96,9 @@ class TaskTerms:
     """What the MO fixes when opening a task (amounts in wei, times in seconds from now)."""
 
     servers: list[str]
-    pinned: float  # the rule's pinned public value (e.g. max_norm), a real number
+    #: every pinned input of the rule by name: a real number per scalar, D reals per vector or
+    #: committed reference (as in a witness input JSON; strings are raw encoded integers)
+    values: dict[str, Any]
     reward: int = 10**15
     fee: int = 10**14
     bond: int = 10**15
@@ -108,7 +110,11 @@ class TaskTerms:
 
 def open_task(market: MarketClient, sender: str, state: Path, rule: LoadedRule,
               terms: TaskTerms) -> int:
-    """Deploy (or reuse) the rule's verifier and open a task; returns its id."""
+    """Deploy (or reuse) the rule's verifier and open a task pinning ``terms.values`` (every
+    committed reference is published with it, :func:`omnidsl.market.tasks.open_task`);
+    returns its id."""
+    from omnidsl.market import tasks
+
     if len(terms.servers) < 2:
         raise InputError("a task needs at least 2 servers")
     if terms.delivery_window_s < MIN_DELIVERY_WINDOW:
@@ -117,17 +123,17 @@ def open_task(market: MarketClient, sender: str, state: Path, rule: LoadedRule,
     servers = [Web3.to_checksum_address(s) for s in terms.servers]
     mo = model_owner(market, sender, state, rule)
     _verifier(mo, rule, state)
-    pinned = rule.pinned_value(terms.pinned)
+    tasks.encode_terms(rule.rule, terms.values)  # every pin given and in range, before gas
     escrow = terms.escrow if terms.escrow is not None else \
         terms.owners * (terms.reward + len(servers) * terms.fee)
     now = int(market.w3.eth.get_block("latest")["timestamp"])
     deadline = now + terms.deadline_s
-    task_id = mo.open_task(servers, terms.reward, terms.fee, escrow, deadline,
-                           pinned_value=pinned, deliver_by=deadline + terms.delivery_window_s,
-                           bond=terms.bond)
+    task_id = tasks.open_task(mo, rule.rule, servers, terms.values, terms.reward, terms.fee,
+                              escrow, deadline, deliver_by=deadline + terms.delivery_window_s,
+                              bond=terms.bond)
     _write_private(state / f"task-{task_id}.json",
                    json.dumps({"market": market.address, "task": task_id, "dim": rule.rule.dim,
-                               "frac": 12, "rule_hash": rule.rule_hash.hex()}))
+                               "frac": rule.frac, "rule_hash": rule.rule_hash.hex()}))
     log.info("task %d opened: escrow %d wei, %d servers", task_id, escrow, len(servers))
     return task_id
 

@@ -61,7 +61,7 @@ def test_a_round_through_the_role_api_on_the_embedded_chain(world, caplog):
     caplog.set_level(logging.INFO, logger="omnidsl.market")
     market, rule, daemons = world["market"], world["rule"], world["daemons"]
     state = world["tmp"] / "mo"
-    terms = owner.TaskTerms(servers=[d.address for d in daemons], pinned=2.0, owners=3)
+    terms = owner.TaskTerms(servers=[d.address for d in daemons], values={"max_norm": 2.0}, owners=3)
     task = owner.open_task(market, world["mo"].address, state, rule, terms)
     urls = [b.url for b in world["boxes"]]
     rng = np.random.default_rng(3)
@@ -98,7 +98,7 @@ def test_a_round_through_the_role_api_on_the_embedded_chain(world, caplog):
 def test_a_share_signed_by_someone_else_is_refused(world):
     market, rule = world["market"], world["rule"]
     daemons = world["daemons"]
-    terms = owner.TaskTerms(servers=[d.address for d in daemons], pinned=2.0, owners=1)
+    terms = owner.TaskTerms(servers=[d.address for d in daemons], values={"max_norm": 2.0}, owners=1)
     task = owner.open_task(market, world["mo"].address, world["tmp"] / "mo", rule, terms)
     victim, thief = world["dos"][0], world["dos"][1]
     card = inbox.request(world["boxes"][0].url, "/info")
@@ -123,7 +123,7 @@ def test_a_dead_peer_is_a_located_warning_and_retried(world, caplog):
 
 def test_a_gradient_breaking_the_rule_is_refused_before_anything_is_sent(world, tmp_path: Path):
     market, rule, daemons = world["market"], world["rule"], world["daemons"]
-    terms = owner.TaskTerms(servers=[d.address for d in daemons], pinned=0.5, owners=1)
+    terms = owner.TaskTerms(servers=[d.address for d in daemons], values={"max_norm": 0.5}, owners=1)
     task = owner.open_task(market, world["mo"].address, world["tmp"] / "mo", rule, terms)
     acct = world["dos"][2]
     servers = contribute.task_servers(market, task, [b.url for b in world["boxes"]], acct, 3)
@@ -151,7 +151,7 @@ def test_a_restarted_server_resumes_its_task_from_its_state(world):
         return ds, bs
 
     before, boxes = start(Timing(expect=1))
-    terms = owner.TaskTerms(servers=[d.address for d in before], pinned=2.0, owners=1)
+    terms = owner.TaskTerms(servers=[d.address for d in before], values={"max_norm": 2.0}, owners=1)
     task = owner.open_task(market, world["mo"].address, tmp / "mo", rule, terms)
     acct, g = world["dos"][0], np.linspace(-0.3, 0.3, D)
     servers = contribute.task_servers(market, task, [b.url for b in boxes], acct, 3)
@@ -182,3 +182,44 @@ def test_a_restarted_server_resumes_its_task_from_its_state(world):
     finally:
         for b in boxes:
             b.stop()
+
+
+def test_a_committed_cosine_task_through_the_role_api(world, tmp_path: Path):
+    """Any rule meeting the market interface: the cosine rule's task pins the reference's
+    commitment (published with the task), tau and the norm bounds; a gradient along the
+    reference is paid, a sign-flipped one is refused before anything is sent."""
+    from omnidsl.market.dsl_rule import COSINE_RULE
+    from omnidsl.market.status import market_status as status
+
+    market = world["market"]
+    assert main(["setup", "dev", str(COSINE_RULE), "--param", f"D={D}", "-o",
+                 str(tmp_path / "keys")]) == 0
+    rule = load_rule(COSINE_RULE, {"D": D}, tmp_path / "keys")
+    # the servers run the norm rule's keys: the cosine keys go to a cluster of their own
+    with ServerCluster(tmp_path / "srv", 3, {"cos": tmp_path / "keys"}, bind=True) as cos:
+        ds = [ServerDaemon(make_server(market, a, rule, cos.bind_dir(i)), a, rule, i,
+                           timing=Timing(expect=1)) for i, a in enumerate(world["server_accounts"])]
+        boxes = [start_inbox(d, "127.0.0.1", 0) for d in ds]
+        for d, b in zip(ds, boxes, strict=True):
+            d.peers = [x.url for x in boxes if x is not b]
+        try:
+            ref = np.linspace(-0.5, 0.5, D)
+            values = {"ref": list(ref), "tau": 0.5, "max_norm": 3.0, "min_norm": 0.01}
+            terms = owner.TaskTerms(servers=[d.address for d in ds], values=values, owners=1)
+            task = owner.open_task(market, world["mo"].address, world["tmp"] / "mo", rule, terms)
+            urls = [b.url for b in boxes]
+            bad = world["dos"][1]
+            with pytest.raises(InputError, match="breaks task"):
+                contribute.share_gradient(market, task, bad, -ref, rule,
+                                          contribute.task_servers(market, task, urls, bad, 3))
+            acct = world["dos"][0]
+            c = contribute.share_gradient(market, task, acct, 0.8 * ref + 0.01, rule,
+                                          contribute.task_servers(market, task, urls, acct, 3))
+            _step(ds)  # commit
+            _step(ds)  # reveal
+            contribute.prove_contribution(c, market.task(task).rho, rule, cos.config_path)
+            _step(ds)  # submit
+            assert status(market, task)["tasks"][0]["accepted"] == [acct.address]
+        finally:
+            for b in boxes:
+                b.stop()

@@ -130,7 +130,7 @@ def test_a_server_whose_node_is_down_logs_and_keeps_running(tmp_path: Path, capl
     w3 = Web3(Web3.HTTPProvider(_url(), request_kwargs={"timeout": 2}))
     market = MarketClient(w3, MARKET)
     acct = Account.from_key(ANVIL_KEY0)
-    rule = LoadedRule(None, tmp_path, tmp_path / "pk", "max_norm", 12)  # type: ignore[arg-type]
+    rule = LoadedRule(None, tmp_path, tmp_path / "pk")  # type: ignore[arg-type]
     d = ServerDaemon(Server(market, acct.address, signer=acct), acct, rule, 0)
     d.step()
     d.step()
