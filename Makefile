@@ -35,6 +35,7 @@ lint: install
 
 bench: install
 	for b in benchmarks/*_bench.py; do $(BIN)/python $$b || exit 1; done
+	$(BIN)/python benchmarks/compile_bench.py --rules  # every rule vs its hand-written circom
 
 clean:
 	rm -rf $(VENV) node_modules native/target

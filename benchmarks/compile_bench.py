@@ -19,11 +19,9 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -68,27 +66,10 @@ def measure(d: int, runs: int) -> dict:
 
 def circom_constraints(d: int, timeout: float) -> tuple[int | None, float, str]:
     """(constraints, seconds, note) of the circom version at D, compiled by circom2 --O2."""
-    from omnidsl.npm import npm_bin
-    from omnidsl.r1cs.r1csfile import read_r1cs_header
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from circom_peers import PEERS, peer_constraints
 
-    circom2 = npm_bin("circom2")
-    with tempfile.TemporaryDirectory(prefix="circom_bench_") as tmp:
-        work = Path(tmp)
-        shutil.copy(CIRCOM_SRC, work / CIRCOM_SRC.name)
-        (work / "main.circom").write_text(
-            f'pragma circom 2.0.0;\ninclude "{CIRCOM_SRC.name}";\n'
-            f"component main {{public [max_norm]}} = NormBound({d});\n")
-        t0 = time.perf_counter()
-        try:
-            proc = subprocess.run([str(circom2), "main.circom", "--r1cs", "--O2", "-o", "."],
-                                  cwd=work, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None, time.perf_counter() - t0, f"circom2 > {timeout:.0f} s (stopped)"
-        dt = time.perf_counter() - t0
-        if proc.returncode != 0 or not (work / "main.r1cs").exists():
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["?"]
-            return None, dt, f"circom2 failed: {tail[0][:60]}"
-        return read_r1cs_header(work / "main.r1cs")["n_constraints"], dt, ""
+    return peer_constraints(next(p for p in PEERS if p.rule == "norm_bound"), d, timeout)
 
 
 def rules_table(sizes: list[int], timeout: float) -> None:
