@@ -61,6 +61,8 @@ def prove(pk: ProvingKey | str | Path, witness: Witness, parties: Parties | Serv
         from omnidsl.backend import get_backend
 
         backend = get_backend()
+    if path is not None:  # a key read here is this call's alone: its points once, natively
+        key.keep_bases_only(backend)
     prover.validate_witness(key, z)
     options = DealOptions(**deal_options)  # refuses unknown modes whatever the parties
     explain = None
