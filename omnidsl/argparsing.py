@@ -5,7 +5,7 @@
   (``ArgumentDefaultsHelpFormatter``, without the noise of ``(default: None)``).
 * :class:`Parser`: the parser class of the top level and of every sub-command (argparse creates
   sub-parsers of the same class), so the global flags (:data:`GLOBAL_FLAGS`: ``--debug``,
-  ``-v``, ``-q``, ``--log-format``) are accepted anywhere on the command line.  Usage errors exit
+  ``-v``, ``-q``, ``--log-format``, ``--progress``) are accepted anywhere on the command line.  Usage errors exit
   2 (argparse's convention); commands raise :class:`~omnidsl.errors.UsageError` for the checks
   argparse cannot express, which the CLI also maps to exit 2.
 * :func:`add_verbs`: sub-verbs with a default (``setup RULE`` is ``setup dev RULE``): when the
@@ -28,8 +28,12 @@ GLOBAL_FLAGS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("-q", "--quiet"), {"action": "store_true", "help": "log errors only"}),
     (("--log-format",), {"choices": ("text", "json"),
                          "help": "log lines as text or one JSON object per line"}),
+    (("--progress",), {"action": "store_true",
+                       "help": "show progress on stderr also when it is not a terminal "
+                               "(on a terminal it is shown anyway; -q hides it)"}),
 )
-GLOBAL_DEFAULTS = {"debug": False, "verbose": 0, "quiet": False, "log_format": "text"}
+GLOBAL_DEFAULTS = {"debug": False, "verbose": 0, "quiet": False, "log_format": "text",
+                   "progress": False}
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):

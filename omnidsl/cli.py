@@ -8,7 +8,9 @@ mistake nobody mapped earlier: an ``OSError`` (a missing, unreadable or unwritab
 ``UnicodeDecodeError`` (a binary file where text is expected), mapped here once; 2 a usage error
 (argparse's own, or :class:`UsageError` from a command's check) and, with a line asking for a
 report, anything unexpected; 130 interrupted.  Tracebacks only with ``--debug``.
-``-v``/``-q``/``--log-format`` configure stdlib logging of the ``omnidsl`` loggers on stderr.
+``-v``/``-q``/``--log-format`` configure stdlib logging of the ``omnidsl`` loggers on stderr;
+progress (omnidsl/progress.py) shows on stderr when it is a terminal or with ``--progress``,
+never with ``-q``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import sys
 import time
 import traceback
 
+from omnidsl import progress
 from omnidsl.argparsing import Parser
 from omnidsl.errors import OmniDSLError, UsageError
 from omnidsl.files import os_error_message
@@ -83,14 +86,23 @@ def _mark_help_parsers(parser: argparse.ArgumentParser) -> None:
                 _mark_help_parsers(child)
 
 
+#: attributes of every LogRecord; anything else on a record came from ``extra=``
+_RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message",
+                                                                                   "asctime"}
+
+
 class JsonLogFormatter(logging.Formatter):
-    """One JSON object per record: ``{"time", "level", "logger", "message"}`` (+ ``"error"``)."""
+    """One JSON object per record: ``{"time", "level", "logger", "message"}`` (+ ``"error"``),
+    plus the record's ``extra`` fields (e.g. ``server``, ``session``, ``stage``, ``elapsed_s``)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        out = {"time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-                       + f".{int(record.msecs):03d}Z",
-               "level": record.levelname.lower(), "logger": record.name,
-               "message": record.getMessage()}
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        out: dict[str, object] = {"time": f"{stamp}.{int(record.msecs):03d}Z",
+                                  "level": record.levelname.lower(), "logger": record.name,
+                                  "message": record.getMessage()}
+        for k, v in vars(record).items():
+            if k not in _RECORD_ATTRS and not k.startswith("_") and k not in out:
+                out[k] = v if isinstance(v, int | float | str | bool | None) else str(v)
         if record.exc_info:
             out["error"] = self.formatException(record.exc_info)
         return json.dumps(out)
@@ -120,6 +132,15 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         (getattr(args, "help_parser", None) or parser).print_help(sys.stderr)
         return 2
+    progress.configure(False if args.quiet else (True if args.progress else None))
+    try:
+        return _run(args)
+    finally:
+        progress.configure(False)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the command; map errors to exit codes and one line on stderr (module doc)."""
     try:
         return int(args.func(args) or 0)
     except UsageError as exc:

@@ -19,8 +19,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,25 +39,19 @@ log = logging.getLogger(__name__)
 
 
 class Progress:
-    """A tqdm bar over named steps (hidden when stderr is not a terminal)."""
+    """A progress task (omnidsl/progress.py) over ``total`` named steps; ``close()`` ends it."""
 
     def __init__(self, total: int, desc: str):
-        from tqdm import tqdm
+        from omnidsl import progress
 
-        self.bar = tqdm(total=total, desc=desc, unit="step", leave=False, file=sys.stderr,
-                        disable=None)
+        self._cm = progress.task(desc, total)
+        self.task = self._cm.__enter__()
 
     def stage(self, name: str) -> AbstractContextManager[object]:
-        @contextmanager
-        def cm() -> Iterator[None]:
-            self.bar.set_postfix_str(name)
-            yield
-            self.bar.update(1)
-
-        return cm()
+        return self.task.stage(name)
 
     def close(self) -> None:
-        self.bar.close()
+        self._cm.__exit__(None, None, None)
 
 
 def load_witness(path: str) -> bytes:

@@ -10,6 +10,7 @@ The data owner's side is ``omnidsl prove --servers servers.toml`` (``omnidsl/pro
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from pathlib import Path
 
@@ -41,6 +42,8 @@ def serve_with(args: argparse.Namespace, server_class: type | None = None) -> in
             raise UsageError(f"--listen {args.listen!r}: expected HOST:PORT")
         listen = (host, int(port))
     tune_allocator()
+    if not getattr(args, "quiet", False) and not getattr(args, "verbose", 0):
+        logging.getLogger("omnidsl").setLevel(logging.INFO)  # a server logs its sessions
     # "ready ID" on stdout: what ServerCluster (omnidsl/mpc/cluster.py) waits for
     run_server(cfg, args.id, ready=lambda: print(f"ready {args.id}", flush=True),
                server_class=server_class, record_dir=args.record_dir, bind_dir=args.bind_dir,

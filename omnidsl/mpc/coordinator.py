@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+from omnidsl import progress
 from omnidsl.errors import NetworkError, OmniDSLError, ProofError
 from omnidsl.groth16.result import PartyReport, ProofResult
 from omnidsl.mpc import codec, messages
@@ -96,6 +97,14 @@ async def _run(cfg: ServersConfig, materials: list[SessionMaterial], digest: str
     tolerated = max_failures(scheme, len(materials))
     tasks = [asyncio.ensure_future(_one_server(cfg, scheme, m, digest, timeout))
              for m in materials]
+    watch = progress.current()
+
+    def answered(i: int) -> Callable[[asyncio.Future[Any]], None]:
+        return lambda f: watch.advance(0, f"server {i} " + (
+            "failed" if f.cancelled() or _failed(f) else "done"))
+
+    for i, t in enumerate(tasks):
+        t.add_done_callback(answered(i))
     done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
 
     def enough() -> bool:
@@ -214,13 +223,16 @@ def run_session(cfg: ServersConfig, pk_path: str | Path, witness: bytes, backend
     pk_path = Path(pk_path)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
-    materials = scheme.deal(pk, witness, cfg.n, backend, options, timings)
+    with progress.step("deal"):
+        materials = scheme.deal(pk, witness, cfg.n, backend, options, timings)
     deal_s = time.perf_counter() - t0
     digest = cached_file_digest(pk_path)
     public = public_signals(pk, witness)
     failed = _Failure(pk_path, digest, pk, materials, public, backend, scheme)
     try:
-        results = asyncio.run(_run(cfg, materials, digest, cfg.timeout * SESSION_TIMEOUT_FACTOR))
+        with progress.step("servers prove"):
+            results = asyncio.run(_run(cfg, materials, digest,
+                                       cfg.timeout * SESSION_TIMEOUT_FACTOR))
     except SessionFailed as exc:
         failed.explain(exc, exc.replies)
     failed.replies = [r and r[0] for r in results]

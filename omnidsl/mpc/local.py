@@ -11,6 +11,7 @@ import threading
 import time
 from typing import Any
 
+from omnidsl import progress
 from omnidsl.errors import OmniDSLError, ProofError
 from omnidsl.groth16.result import PartyReport, ProofResult
 from omnidsl.mpc.network import LocalHub
@@ -26,7 +27,7 @@ def prove_local(pk: Any, witness: bytes, n_parties: int, backend: Any, scheme: S
     """Deal ``witness`` (checked by the caller) for ``n_parties`` with ``scheme`` and run every
     party in a thread.  ProofError when the parties fail or disagree (the first party's own
     error is reported, not the "party j failed" its failure caused in the others)."""
-    from omnidsl.groth16.prover import prove, public_signals
+    from omnidsl.groth16.prover import no_stage, prove, public_signals
 
     if n_parties < 2:
         raise ProofError(f"an in-process collaborative run needs at least 2 parties, not "
@@ -34,7 +35,9 @@ def prove_local(pk: Any, witness: bytes, n_parties: int, backend: Any, scheme: S
     scheme.check_parties(n_parties)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
-    materials = scheme.deal(pk, witness, n_parties, backend, options or DealOptions(), timings)
+    with progress.step("deal"):
+        materials = scheme.deal(pk, witness, n_parties, backend, options or DealOptions(),
+                                timings)
     deal_s = time.perf_counter() - t0
     hub = LocalHub(n_parties, timeout)
     nets = [hub.network(i) for i in range(n_parties)]
@@ -43,11 +46,13 @@ def prove_local(pk: Any, witness: bytes, n_parties: int, backend: Any, scheme: S
     cpu = [0.0] * n_parties
     first: list[int] = []  # the party that failed first (the others fail because it stopped)
     lock = threading.Lock()
+    stage = progress.current().stage  # party 0's prover stages are the run's progress
 
     def party(i: int) -> None:
         c0 = time.thread_time()
         try:
-            proofs[i] = prove(pk, scheme.driver(materials[i], pk, nets[i], backend), backend)
+            proofs[i] = prove(pk, scheme.driver(materials[i], pk, nets[i], backend), backend,
+                              stage=stage if i == 0 else no_stage)
         except BaseException as exc:  # reported below; the other parties must not hang
             errors[i] = exc
             with lock:
@@ -58,10 +63,11 @@ def prove_local(pk: Any, witness: bytes, n_parties: int, backend: Any, scheme: S
             cpu[i] = time.thread_time() - c0
 
     threads = [threading.Thread(target=party, args=(i,), daemon=True) for i in range(n_parties)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with progress.step("parties prove"):
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     if first:
         exc = errors[first[0]]
         if isinstance(exc, OmniDSLError):

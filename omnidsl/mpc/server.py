@@ -92,10 +92,13 @@ log = logging.getLogger(__name__)
 
 
 class ServerLog(logging.LoggerAdapter):
-    """This module's logger with every line tagged ``[server N]`` (N = ``extra["sid"]``)."""
+    """This module's logger with every line tagged ``[server N]`` (N = ``extra["sid"]``); the
+    record carries ``server`` (and the call's own ``extra``, e.g. ``session``) for JSON logs."""
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
-        return f"[server {self.extra['sid']}] {msg}", kwargs  # type: ignore[index]
+        sid = self.extra["sid"]  # type: ignore[index]
+        kwargs["extra"] = {"server": sid, **(kwargs.get("extra") or {})}
+        return f"[server {sid}] {msg}", kwargs
 
 
 class ProvingServer:
@@ -204,11 +207,13 @@ class ProvingServer:
         tag = session_id.hex()[:8]
         peers: dict[int, tuple[FrameConn, frames.Channel]] = {}
         t0 = time.perf_counter()
+        self.log.info("session %s started", tag, extra={"session": tag})
         try:
             result = await self._watch_owner(conn, chan, session_id, opening, peers)
             result["wall_s"] = repr(time.perf_counter() - t0)
             self._reply(conn, chan, result)
-            self.log.info("session %s done", tag)
+            self.log.info("session %s done in %.2f s", tag, time.perf_counter() - t0,
+                          extra={"session": tag, "elapsed_s": round(time.perf_counter() - t0, 4)})
         except asyncio.CancelledError:
             if not self.gate.slots.was_evicted(session_id):
                 raise
@@ -218,7 +223,7 @@ class ProvingServer:
             self.log.warning(msg)
             self._reply(conn, chan, messages.error_result(msg))
         except OmniDSLError as exc:
-            self.log.warning("session %s failed: %s", tag, exc.message)
+            self.log.warning("session %s failed: %s", tag, exc.message, extra={"session": tag})
             self._reply(conn, chan, messages.error_result(exc.message,
                                                           getattr(exc, "transcript", None)))
         except Exception as exc:  # a bug must not kill the server, and the owner must hear it
@@ -315,7 +320,7 @@ class ProvingServer:
         # the links were key-confirmed (a handshake frame both ways) before the session ran
         net.stats.bytes_sent += len(CONFIRM) * len(net.peers)
         net.stats.bytes_received += len(CONFIRM) * len(net.peers)
-        stages = StageClock(cpu0)
+        stages = StageClock(cpu0, self.log, material.session_id.hex()[:8])
         with stages("expand"):
             driver = self.driver(material, pk, net)
         proof = prove(pk, driver, self.backend, stage=stages)
@@ -329,19 +334,29 @@ class ProvingServer:
 
 
 class StageClock:
-    """Process CPU seconds per proving stage (``stage`` hook of the prover), for the report."""
+    """Process CPU seconds per proving stage (``stage`` hook of the prover), for the report;
+    with a logger, one INFO line per stage (``extra``: session, stage, cpu_s, elapsed_s)."""
 
-    def __init__(self, cpu0: float):
+    def __init__(self, cpu0: float, logger: logging.LoggerAdapter[Any] | None = None,
+                 session: str = ""):
         self.cpu0 = cpu0
         self.spent: dict[str, float] = {}
+        self.log = logger
+        self.session = session
 
     @contextlib.contextmanager
     def __call__(self, name: str) -> Iterator[None]:
-        c0 = time.process_time()
+        c0, w0 = time.process_time(), time.perf_counter()
         try:
             yield
         finally:
-            self.spent[name] = self.spent.get(name, 0.0) + time.process_time() - c0
+            cpu = time.process_time() - c0
+            self.spent[name] = self.spent.get(name, 0.0) + cpu
+            if self.log is not None:
+                wall = time.perf_counter() - w0
+                self.log.info("session %s: %s %.3f s (%.3f s CPU)", self.session, name, wall,
+                              cpu, extra={"session": self.session, "stage": name,
+                                          "cpu_s": round(cpu, 4), "elapsed_s": round(wall, 4)})
 
     def summary(self) -> str:
         """``name=seconds`` pairs joined by ``;`` (the rest of the session CPU as ``other``)."""

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from omnidsl import progress
 from omnidsl.errors import ProofError
 from omnidsl.groth16.prover import Witness, as_witness
 from omnidsl.groth16.result import ProofResult
@@ -49,8 +50,25 @@ def prove(pk: ProvingKey | str | Path, witness: Witness, parties: Parties | Serv
     servers.toml — the servers it lists (the scheme it names; ``pk_path``, the key file the
     servers know by its SHA-256, defaults to ``pk`` when that is a path).  ``deal_options``:
     ``witness_msm``, ``shares``, ``fixed``, ``bind_label`` (``omnidsl.mpc.schemes.DealOptions``).
-    ``stage``: progress hook of the plain prover.  Raises ProofError (or NetworkError) with one
-    located message; nothing is returned unless the proof verifies."""
+    ``stage``: progress hook of the plain prover (default: the stages of the ``prove`` progress
+    task, omnidsl/progress.py).  Raises ProofError (or NetworkError) with one located message;
+    nothing is returned unless the proof verifies."""
+    with progress.task(_task_name(parties), 9 if parties in (None, 1) else 3) as task:
+        result = _prove(pk, witness, parties, pk_path, backend, stage or task.stage, scheme,
+                        deal_options)
+    return result
+
+
+def _task_name(parties: object) -> str:
+    if isinstance(parties, int) and not isinstance(parties, bool) and parties > 1:
+        return f"prove ({parties} parties)"
+    return "prove" if parties in (None, 1) else "prove (servers)"
+
+
+def _prove(pk: ProvingKey | str | Path, witness: Witness, parties: Parties | ServersConfig,
+           pk_path: str | Path | None, backend: Any, stage: StageHook,
+           scheme: str | Scheme | None, deal_options: dict[str, Any]) -> ProofResult:
+    """``prove``'s body, inside its progress task (``stage``: the task's or the caller's)."""
     from omnidsl.groth16 import prover
     from omnidsl.groth16.verifier import verify
     from omnidsl.mpc.schemes import DealOptions
@@ -75,7 +93,7 @@ def prove(pk: ProvingKey | str | Path, witness: Witness, parties: Parties | Serv
             raise ProofError("sharing options (" + ", ".join([*deal_options, *(
                 ["scheme"] if scheme else [])]) + ") need parties (N ≥ 2 or servers)",
                 hint="the plain prover shares nothing")
-        proof = prover.prove_plain(key, z, backend, stage=stage or prover.no_stage)
+        proof = prover.prove_plain(key, z, backend, stage=stage)
         result = ProofResult(proof, prover.public_signals(key, z), parties=1,
                              wall_s=time.perf_counter() - t0)
     elif isinstance(parties, int):
@@ -103,7 +121,9 @@ def prove(pk: ProvingKey | str | Path, witness: Witness, parties: Parties | Serv
                              "the servers look the key up by its SHA-256")
         prover.check_satisfied(key, z, backend)  # a bad witness is the owner's error
         result, explain = run_session(cfg, where, z, backend, key, **deal_options)
-    if not verify(key.vk, result.public, result.proof, backend):
+    with stage("verify"):
+        ok = verify(key.vk, result.public, result.proof, backend)
+    if not ok:
         if explain is not None:
             explain(ProofError("the servers' proof does not verify; nothing was written or "
                                "submitted",

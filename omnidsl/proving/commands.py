@@ -32,7 +32,7 @@ SHARES_HELP = ("bounded (default): statistically hiding masks sized by the key's
 
 
 def prove_command(args: argparse.Namespace) -> int:
-    from omnidsl.groth16.commands import Progress, load_witness
+    from omnidsl.groth16.commands import load_witness
     from omnidsl.groth16.formats import write_proof, write_public
     from omnidsl.groth16.keydir import PK_NAME, load_keys
     from omnidsl.proving import prove
@@ -62,14 +62,8 @@ def prove_command(args: argparse.Namespace) -> int:
         raise FormatError(f"{args.witness}: {len(z) // 32} wires, but the keys in {args.keys} are "
                           f"for a circuit with {pk.n_wires}",
                           hint="the witness and the keys come from different circuits")
-    prog = Progress(8, "prove") if target is None and parties is None else None
-    try:
-        res = prove(pk, z, target if target is not None else parties, pk_path=pk_path,
-                    stage=prog.stage if prog else None, scheme=getattr(args, "scheme", None),
-                    **options)
-    finally:
-        if prog:
-            prog.close()
+    res = prove(pk, z, target if target is not None else parties, pk_path=pk_path,
+                scheme=getattr(args, "scheme", None), **options)  # progress: prove's own task
     with outputs.writing() as tmp:
         write_proof(res.proof, tmp(args.out))
         if args.public:

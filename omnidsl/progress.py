@@ -1,0 +1,282 @@
+"""Progress of long operations: events for listeners, log records, and a status line on stderr.
+
+An operation (``omnidsl prove --servers``, a market round, a compile) runs as a :func:`task`;
+its steps are :meth:`Task.stage` blocks (the Groth16 prover's ``stage`` hook is one) and
+:meth:`Task.advance` calls.  Library code that does not know whether anyone runs a task around
+it calls :func:`step` (the innermost task's stage, or nothing).  Every start and end is
+
+* an :class:`Event` for every :func:`listen`-er (tests capture them; a notebook could draw them),
+* a log record of the ``omnidsl.progress`` logger at INFO when a stage or task ends
+  (``extra``: ``task``, ``stage``, ``elapsed_s``, and the task's own fields, e.g. ``session``),
+* a status line on stderr when :func:`configure` turned the display on (the CLI does on a
+  terminal, or with ``--progress``; ``-q`` keeps it off): redrawn in place on a terminal
+  (``prove --servers › servers prove (1/3) 12.3 s``), one line per finished stage otherwise.
+
+Nothing is shown unless the display is on, so the library is silent by default.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+log = logging.getLogger("omnidsl.progress")
+
+#: event kinds: a task starts/ends, a stage starts/ends, a task advances (``advance``)
+KINDS = ("start", "stage", "stage-end", "advance", "end")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One progress event: ``task`` (its name), ``kind`` (one of :data:`KINDS`), the stage
+    (None for task-level events), steps done / total, seconds since the task (for ``stage-end``:
+    the stage) started, nesting ``depth`` of the task, and the task's fields."""
+
+    task: str
+    kind: str
+    stage: str | None
+    done: int
+    total: int | None
+    elapsed_s: float
+    depth: int = 0
+    fields: dict[str, Any] = field(default_factory=dict)
+    ok: bool = True  # False: the stage or task ended with an exception
+
+    def text(self) -> str:
+        """One human line: ``prove › MSM H (7/8) 0.12 s``."""
+        count = f" ({self.done}/{self.total})" if self.total else \
+            (f" ({self.done})" if self.done else "")
+        what = f" › {self.stage}" if self.stage else ""
+        tail = "" if self.ok else " failed"
+        return f"{self.task}{what}{count} {self.elapsed_s:.2f} s{tail}"
+
+
+Listener = Callable[[Event], None]
+_listeners: list[Listener] = []
+_lock = threading.RLock()
+_current: contextvars.ContextVar[tuple[Task, ...]] = contextvars.ContextVar(
+    "omnidsl_progress_tasks", default=())
+
+
+def _emit(ev: Event) -> None:
+    with _lock:
+        targets = list(_listeners)
+    for fn in targets:
+        try:
+            fn(ev)
+        except Exception:  # a broken display must not break the proof
+            log.debug("progress listener failed", exc_info=True)
+
+
+@contextmanager
+def listen(fn: Listener) -> Iterator[Listener]:
+    """Call ``fn(event)`` for every event while the block runs (any thread)."""
+    with _lock:
+        _listeners.append(fn)
+    try:
+        yield fn
+    finally:
+        with _lock:
+            _listeners.remove(fn)
+
+
+class Task:
+    """One running operation (make it with :func:`task`); thread-safe."""
+
+    def __init__(self, name: str, total: int | None = None, depth: int = 0,
+                 **fields: Any):
+        self.name = name
+        self.total = total
+        self.depth = depth
+        self.fields = fields
+        self.done = 0
+        self.t0 = time.perf_counter()
+        self.stages: list[str] = []  # open stages, outermost first
+        self._lock = threading.Lock()
+
+    def _event(self, kind: str, stage: str | None, elapsed: float, ok: bool = True) -> Event:
+        return Event(self.name, kind, stage, self.done, self.total, elapsed, self.depth,
+                     dict(self.fields), ok)
+
+    def stage(self, name: str) -> AbstractContextManager[object]:
+        """A block that is one step of the task (the prover's ``StageHook`` signature); a stage
+        inside a stage is shown as ``outer › inner`` and does not count as a step."""
+        return self._stage(name)
+
+    @contextmanager
+    def _stage(self, name: str) -> Iterator[None]:
+        with self._lock:
+            self.stages.append(name)
+            label = " › ".join(self.stages)
+            top = len(self.stages) == 1
+        _emit(self._event("stage", label, time.perf_counter() - self.t0))
+        s0 = time.perf_counter()
+        ok = False
+        try:
+            yield
+            ok = True
+        finally:
+            with self._lock:
+                if name in self.stages:
+                    self.stages.remove(name)
+                if top and ok:
+                    self.done += 1
+            ev = self._event("stage-end", label, time.perf_counter() - s0, ok)
+            _emit(ev)
+            log.info("%s", ev.text(), extra={"task": self.name, "stage": label,
+                                            "elapsed_s": round(ev.elapsed_s, 4),
+                                            **self.fields})
+
+    def advance(self, n: int = 1, note: str | None = None) -> None:
+        """``n`` more steps done (``note``: what just finished, shown as the stage)."""
+        with self._lock:
+            self.done += n
+        _emit(self._event("advance", note, time.perf_counter() - self.t0))
+
+
+class _NoTask(Task):
+    """What :func:`current` returns outside any task: stages and steps do nothing."""
+
+    def stage(self, name: str) -> AbstractContextManager[object]:
+        return nullcontext()
+
+    def advance(self, n: int = 1, note: str | None = None) -> None:
+        return None
+
+
+NO_TASK = _NoTask("")
+
+
+def current() -> Task:
+    """The innermost running task of this thread/context (a do-nothing task outside one)."""
+    tasks = _current.get()
+    return tasks[-1] if tasks else NO_TASK
+
+
+def step(name: str) -> AbstractContextManager[object]:
+    """A stage of the innermost running task, or nothing (for library code)."""
+    return current().stage(name)
+
+
+@contextmanager
+def task(name: str, total: int | None = None, **fields: Any) -> Iterator[Task]:
+    """Run an operation as a task: start and end events, and the task is :func:`current`
+    inside the block.  ``fields`` go into every event and log record (e.g. ``session=``)."""
+    outer = _current.get()
+    t = Task(name, total, len(outer), **fields)
+    token = _current.set((*outer, t))
+    _emit(t._event("start", None, 0.0))
+    ok = False
+    try:
+        yield t
+        ok = True
+    finally:
+        _current.reset(token)
+        ev = t._event("end", None, time.perf_counter() - t.t0, ok)
+        _emit(ev)
+        log.info("%s", ev.text(), extra={"task": name, "elapsed_s": round(ev.elapsed_s, 4),
+                                        **fields})
+
+
+# ---------------------------------------------------------------- the stderr display
+class Display:
+    """Draws events on a stream: on a terminal one status line redrawn in place (and every
+    0.5 s while a stage runs, so the elapsed time moves), elsewhere a line per finished stage
+    or task."""
+
+    def __init__(self, stream: TextIO, live: bool):
+        self.stream = stream
+        self.live = live
+        self.active: dict[int, tuple[Event, float]] = {}  # depth → (last event, wall start)
+        self.lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    def __call__(self, ev: Event) -> None:
+        with self.lock:
+            if self.live:
+                self._live(ev)
+            elif ev.kind in ("stage-end", "end"):
+                self.stream.write("  " * ev.depth + ev.text() + "\n")
+                self.stream.flush()
+
+    def _live(self, ev: Event) -> None:
+        now = time.perf_counter()
+        if ev.kind == "end":
+            for d in [d for d in self.active if d >= ev.depth]:
+                del self.active[d]
+        elif ev.kind == "start":
+            self.active[ev.depth] = (ev, now)
+        else:
+            start = self.active.get(ev.depth, (ev, now - ev.elapsed_s))[1]
+            self.active[ev.depth] = (ev, start)
+        self._draw()
+        if self.active and self._ticker is None:
+            self._ticker = threading.Thread(target=self._tick, daemon=True,
+                                            name="omnidsl-progress")
+            self._ticker.start()
+
+    def _draw(self) -> None:
+        now = time.perf_counter()
+        parts = []
+        for d in sorted(self.active):
+            ev = self.active[d][0]
+            count = f" ({ev.done}/{ev.total})" if ev.total else ""
+            stage = f": {ev.stage}" if ev.stage and ev.kind == "stage" else ""
+            parts.append(f"{ev.task}{stage}{count}")
+        line = " › ".join(parts)
+        if parts:
+            line += f" {now - self.active[min(self.active)][1]:.1f} s"
+        width = 120
+        self.stream.write("\r\x1b[K" + line[:width])
+        self.stream.flush()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.5):
+            with self.lock:
+                if not self.active:
+                    self._ticker = None
+                    return
+                self._draw()
+
+    def close(self) -> None:
+        self._stop.set()
+        with self.lock:
+            if self.live:
+                self.stream.write("\r\x1b[K")
+                self.stream.flush()
+            self.active.clear()
+
+
+_display: Display | None = None
+
+
+def configure(show: bool | None = None, stream: TextIO | None = None) -> Display | None:
+    """Turn the stderr display on (``show=True``), off (False), or on exactly when the stream is
+    a terminal (None).  Replaces any display a previous call installed; returns the new one."""
+    global _display
+    stream = stream or sys.stderr
+    if _display is not None:
+        with _lock:
+            if _display in _listeners:
+                _listeners.remove(_display)
+        _display.close()
+        _display = None
+    tty = bool(getattr(stream, "isatty", lambda: False)())
+    if show is None:
+        show = tty
+    if show:
+        _display = Display(stream, live=tty)
+        with _lock:
+            _listeners.append(_display)
+    return _display
+
+
+__all__ = ["Event", "Task", "configure", "current", "listen", "step", "task"]
