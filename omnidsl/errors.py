@@ -11,7 +11,7 @@ error path: it asks the user to report it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,8 @@ class SourceSpan:
     column: int
     end_line: int | None = None
     end_column: int | None = None
-    source: str | None = None  # the whole text of ``file`` when known (for the excerpt)
+    # the whole text of ``file`` when known (for the excerpt); not in the repr (issue 13)
+    source: str | None = field(default=None, repr=False)
 
     def excerpt(self) -> str:
         """The source line and a caret (``^~~~``) under the span, or '' if unknown."""

@@ -38,6 +38,12 @@ class Circuit:
     def name(self) -> str:
         return self.rule.rule.name
 
+    def __repr__(self) -> str:
+        params = "".join(f", {k}={v}" for k, v in self.rule.params.items())
+        return (f"Circuit({self.name}{params}: {self.r1cs.n_constraints} constraints, "
+                f"{self.r1cs.n_wires} wires, {self.r1cs.n_public} public signals, "
+                f"-O{self.opt_level})")
+
     # ------------------------------------------------------------ witness
     def witness(self, inputs: dict[str, Any], check_constraints: bool = True) -> np.ndarray:
         """The witness as (n_wires, 4) uint64 limbs for ``self.r1cs``.

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from omnidsl import progress
 from omnidsl.argparsing import describe as verb_help
 from omnidsl.errors import FormatError, InputError, SourceSpan, UsageError
 from omnidsl.files import Outputs, read_text
@@ -94,7 +95,8 @@ def compile_command(args: argparse.Namespace) -> int:
     exts = ("r1cs", "sym", "kept.npy", "json") + (("report.html",) if args.report == "html" else ())
     files = {ext: out / f"{stem}.{ext}" for ext in exts}
     outputs = Outputs(list(files.values()), make_dirs=True)  # before compiling
-    circuit = compile_file_cached(args.rule, params, args.opt, not args.no_cache)
+    with progress.task(f"compile {stem}"):  # stages: omnidsl/compiler/pipeline.py
+        circuit = compile_file_cached(args.rule, params, args.opt, not args.no_cache)
     desc = describe(circuit, params)
     desc["kept_file"] = files["kept.npy"].name
     desc["r1cs_file"] = files["r1cs"].name

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from omnidsl import progress
 from omnidsl.lang import ast
 from omnidsl.lang.checker import CheckedRule, check
 from omnidsl.lang.parser import parse
@@ -66,7 +67,8 @@ class Compiled:
 def compile_lowered(lowered: Lowered, opt_level: int) -> Compiled:
     """Emit the -O0 system from the lowered blocks (consuming them) and optimise it."""
     b = lowered.builder
-    full = b.to_r1cs(*lowered.counts())
+    with progress.step("emit"):
+        full = b.to_r1cs(*lowered.counts())
     b.blocks.clear()  # the constraint blocks live on in ``full``; keep peak memory down
     b.cache.clear()
     n_o0 = full.n_constraints
@@ -74,7 +76,8 @@ def compile_lowered(lowered: Lowered, opt_level: int) -> Compiled:
         return Compiled(full, np.arange(full.n_wires, dtype=np.int64), b.n_wires, n_o0)
     from .optimise import optimise
 
-    r1cs, kept = optimise(full, opt_level, consume=True)  # -O0 is not needed afterwards
+    with progress.step(f"optimise -O{opt_level}"):
+        r1cs, kept = optimise(full, opt_level, consume=True)  # -O0 is not needed afterwards
     del full
     return Compiled(r1cs, kept, b.n_wires, n_o0)
 
@@ -113,16 +116,20 @@ class Pipeline:
     # ------------------------------------------------------------ stages
     @cached_property
     def rule(self) -> ast.Rule:
-        return parse(self.source, self.file)
+        with progress.step("parse"):
+            return parse(self.source, self.file)
 
     @cached_property
     def checked(self) -> CheckedRule:
-        return check(self.rule, self.params)
+        rule = self.rule
+        with progress.step("check"):
+            return check(rule, self.params)
 
     @cached_property
     def lowered(self) -> Lowered:
         low = Lowerer(self.checked)
-        b = low.run()
+        with progress.step("lower"):
+            b = low.run()
         return Lowered(b, low.inputs, low.outputs)
 
     @cached_property

@@ -69,12 +69,25 @@ class VerifyingKey:
     def n_public(self) -> int:
         return len(self.ic) - 1
 
+    def __repr__(self) -> str:
+        return f"VerifyingKey({self.n_public} public signals, alpha_g1={_short(self.alpha_g1)})"
+
 
 @dataclass(frozen=True)
 class Proof:
     a: G1
     b: G2
     c: G1
+
+    def __repr__(self) -> str:
+        return f"Proof(a={_short(self.a)}, b={_short(self.b)}, c={_short(self.c)})"
+
+
+def _short(p: Any) -> str:
+    """A point in a repr: the first hex digits of its first coordinate."""
+    while isinstance(p, tuple | list) and p:
+        p = p[0]
+    return f"0x{int(p):064x}"[:12] + "…" if isinstance(p, int) else repr(p)
 
 
 @dataclass(frozen=True)
@@ -127,6 +140,11 @@ class ProvingKey:
     @property
     def n_public(self) -> int:
         return self.r1cs.n_public
+
+    def __repr__(self) -> str:
+        return (f"ProvingKey({self.r1cs.n_constraints} constraints, {self.n_wires} wires, "
+                f"{self.n_public} public signals, domain {self.domain_size}, "
+                f"{len(self.contributions)} contributions)")
 
     def bases(self, backend: Backend) -> dict[str, Any]:
         """The MSM bases loaded into ``backend`` memory (once per backend)."""

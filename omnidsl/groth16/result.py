@@ -36,5 +36,10 @@ class ProofResult:
     failed: dict[int, str] = field(default_factory=dict)  # servers that failed (tolerated)
     verified: bool = False
 
+    def __repr__(self) -> str:
+        who = "plain" if self.parties == 1 else f"{self.parties} parties"
+        return (f"ProofResult({'verified' if self.verified else 'unverified'}, {who}, "
+                f"{len(self.public)} public signals, {self.wall_s:.2f} s)")
+
 
 __all__ = ["PartyReport", "ProofResult"]

@@ -57,6 +57,10 @@ class CheckedRule:
     def name(self) -> str:
         return self.rule.name
 
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"CheckedRule({self.name}{', ' + params if params else ''})"
+
 
 class Checker(ExprChecker):
     """Rule-level checks: parameters, declarations, statements and outputs."""

@@ -54,6 +54,11 @@ class SparseMatrix:
 class R1CS:
     """A rank-1 constraint system over the BN254 scalar field."""
 
+    def __repr__(self) -> str:
+        return (f"R1CS({self.n_constraints} constraints, {self.n_wires} wires: "
+                f"{self.n_pub_out} public outputs, {self.n_pub_in} public inputs, "
+                f"{self.n_prv_in} private inputs)")
+
     n_wires: int  # including wire 0
     n_pub_out: int
     n_pub_in: int
