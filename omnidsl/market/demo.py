@@ -36,6 +36,7 @@ import numpy as np
 from web3 import Web3
 from web3.types import RPCEndpoint, Wei
 
+from omnidsl import progress
 from omnidsl.errors import ChainError, InputError, OmniDSLError
 from omnidsl.market import circom_rule as cr
 from omnidsl.market import dsl_rule, tasks
@@ -172,7 +173,8 @@ def advance_time(w3: Web3, seconds: int) -> bool:
 @contextmanager
 def _stage(times: dict[str, float], name: str) -> Iterator[None]:
     t0 = time.perf_counter()
-    yield
+    with progress.step(name):  # a stage of the round (omnidsl/progress.py)
+        yield
     times[name] = times.get(name, 0.0) + time.perf_counter() - t0
 
 
@@ -275,8 +277,9 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
     mpc_stats: dict[str, float] = {}
     if mpc is not None:
         # The servers prove what they committed to (their pins); each DO deals its own witness.
-        provable, items, mpc_stats = _prove_collaboratively(rule, mpc, task_id, rho, pinned, dos,
-                                                            encoded, rejected, times, log)
+        with progress.step("collab. prove"):
+            provable, items, mpc_stats = _prove_collaboratively(rule, mpc, task_id, rho, pinned,
+                                                                dos, encoded, rejected, times, log)
     else:
         with _stage(times, "prove"):
             # STAND-IN (local/snarkjs): prove the gradient reconstructed from the committed shares.
@@ -433,12 +436,14 @@ def _run_rounds(w3: Web3, rule: MarketRule, actors: Actors, src: GradientSource,
                 f"config {cluster.config_path})")
         initial = src.accuracy()
         reports = []
-        for rnd in range(1, rounds + 1):
-            rep = run_round(rnd, w3, rule, actors, src, norm_factor, log, mpc)
-            log(f"round {rnd}: accepted {rep.accepted}, rejected {sorted(rep.rejected)}, "
-                f"gas {rep.batch_gas:,}, accuracy {rep.accuracy:.3f}")
-            reports.append(rep)
-            hook(actors, rep)
+        with progress.task("market demo", rounds) as demo:
+            for rnd in range(1, rounds + 1):
+                with demo.stage(f"round {rnd}"):
+                    rep = run_round(rnd, w3, rule, actors, src, norm_factor, log, mpc)
+                log(f"round {rnd}: accepted {rep.accepted}, rejected {sorted(rep.rejected)}, "
+                    f"gas {rep.batch_gas:,}, accuracy {rep.accuracy:.3f}")
+                reports.append(rep)
+                hook(actors, rep)
     finally:
         if mpc is not None:
             mpc.cluster.stop()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from omnidsl import progress
 from omnidsl.ml.attacks import Attack, standard_attacks
 from omnidsl.ml.data import load_digits_split, partition
 from omnidsl.ml.models import MLP
@@ -58,10 +59,14 @@ def run(setting: Setting, attack: Attack | None, with_rule: bool) -> list[RoundL
 def run_all(setting: Setting) -> dict[str, dict[str, list[RoundLog]]]:
     """{attack name: {"rule": logs, "no_rule": logs}} plus the all-honest baseline."""
     naive = setting.norm_factor * 0.5  # typical reference norm scale; only shapes the attack
-    results = {"honest": {"rule": run(setting, None, True), "no_rule": run(setting, None, False)}}
-    for attack in standard_attacks(naive):
-        results[attack.name] = {"rule": run(setting, attack, True),
-                                "no_rule": run(setting, attack, False)}
+    attacks: list[Attack | None] = [None, *standard_attacks(naive)]
+    results: dict[str, dict[str, list[RoundLog]]] = {}
+    with progress.task("experiment", 2 * len(attacks)) as task:  # one stage per training run
+        for attack in attacks:
+            name = attack.name if attack is not None else "honest"
+            for key, with_rule in (("rule", True), ("no_rule", False)):
+                with task.stage(f"{name}, {key.replace('_', ' ')}"):
+                    results.setdefault(name, {})[key] = run(setting, attack, with_rule)
     return results
 
 
@@ -112,7 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("docs"))
     ap.add_argument("--rounds", type=int, default=Setting.rounds)
+    ap.add_argument("--progress", action="store_true",
+                    help="show progress on stderr also when it is not a terminal")
     args = ap.parse_args(argv)
+    progress.configure(True if args.progress else None)
     setting = Setting(rounds=args.rounds)
     results = run_all(setting)
     write_report(results, args.out, setting)

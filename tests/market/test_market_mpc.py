@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from market_helpers import DIM, ToySource
 
+from omnidsl import progress
 from omnidsl.backend import get_backend
 from omnidsl.chain import embedded_chain
 from omnidsl.errors import NetworkError, ProofError
@@ -189,10 +190,19 @@ def test_demo_round_through_real_servers(dsl, monkeypatch):
     _Recording.instances.clear()
     src = ToySource(owners=4)
     lines: list[str] = []
-    reports = run_demo(embedded_chain(), rounds=1, owners=4, malicious=1, servers=3, source=src,
-                       log=lines.append)
+    events: list[progress.Event] = []
+    with progress.listen(events.append):
+        reports = run_demo(embedded_chain(), rounds=1, owners=4, malicious=1, servers=3,
+                           source=src, log=lines.append)
     rep = reports[0]
     assert rep.accepted == [1, 2, 3] and rep.binding_ok is True
+    # progress (issue 13): the demo is a task with a stage per round and per step of a round,
+    # and every collaborative proof a task of its own, stage by stage
+    demo_stages = [e.stage for e in events if e.task == "market demo" and e.kind == "stage-end"]
+    assert demo_stages[-1] == "round 1" and "round 1 › collab. prove" in demo_stages
+    assert {"round 1 › train", "round 1 › open task", "round 1 › payout"} <= set(demo_stages)
+    proofs = [e for e in events if e.task == "prove (servers)" and e.kind == "end"]
+    assert len(proofs) == 3 and all(e.depth == 1 and e.done == 3 for e in proofs)
     # DO 0's stolen copy of an honest proof: no server's prover process made it (receipts)
     assert "rule violated" in rep.rejected[0] and "refused by the servers" in rep.rejected[0]
     assert rep.reclaimed == REWARD + 3 * FEE  # 4 escrowed, 3 paid, all servers delivered
