@@ -1,7 +1,8 @@
 """omnidsl: gradient-validity rules → R1CS → Groth16 (collaborative) → Ethereum market.
 
 The Python API (docs/api.md; ``omnidsl/api.py``): :func:`compile`, :func:`witness`,
-:func:`setup`, :func:`prove`, :func:`verify`, :func:`export_verifier`, :func:`servers`.  Each is imported on first use, so ``import omnidsl`` stays fast and works
+:func:`setup`, :func:`prove`, :func:`verify`, :func:`export_verifier`, :func:`servers`,
+:func:`open_task` (``omnidsl/market/api.py``).  Each is imported on first use, so ``import omnidsl`` stays fast and works
 without the optional extras.
 """
 
@@ -21,14 +22,15 @@ if TYPE_CHECKING:
         verify,
         witness,
     )
+    from omnidsl.market.api import open_task
 
 #: public name → the module that defines it (imported on first use)
 _LAZY = {"compile": "omnidsl.api", "witness": "omnidsl.api", "setup": "omnidsl.api",
          "prove": "omnidsl.api", "verify": "omnidsl.api", "export_verifier": "omnidsl.api",
-         "servers": "omnidsl.api"}
+         "servers": "omnidsl.api", "open_task": "omnidsl.market.api"}
 
-__all__ = ["InternalError", "OmniDSLError", "compile", "export_verifier", "prove", "servers",
-           "setup", "verify", "witness"]
+__all__ = ["InternalError", "OmniDSLError", "compile", "export_verifier", "open_task", "prove",
+           "servers", "setup", "verify", "witness"]
 
 
 def __getattr__(name: str) -> object:

@@ -95,3 +95,10 @@ def test_prove_in_every_local_mode_gives_the_same_public_signals(made):
     for parties in (None, 1, 2):
         r = omnidsl.prove(d / "keys", w, parties)
         assert r.verified and r.public == res.public and r.parties == (parties or 1)
+
+
+def test_open_task_refuses_bad_terms_before_touching_a_chain():
+    for bad in ({"dim": 0}, {"servers": 1}, {"gradients": 0}, {"max_norm": 0.0},
+                {"deadline_s": 10}):
+        with pytest.raises(InputError, match="open_task needs"):
+            omnidsl.open_task(**bad)

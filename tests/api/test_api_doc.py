@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.chain  # the page opens a market task on the embedded chain
+
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 FENCE = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
@@ -50,6 +52,6 @@ def test_the_runner_catches_a_wrong_example():
 
 
 @pytest.mark.parametrize("name", ["compile", "witness", "setup", "prove", "verify",
-                                  "export_verifier", "servers"])
+                                  "export_verifier", "servers", "open_task"])
 def test_every_api_function_is_on_the_page(name):
     assert f"omnidsl.{name}(" in DOC.read_text(encoding="utf-8")
