@@ -127,8 +127,9 @@ class Pipeline:
 
     @cached_property
     def lowered(self) -> Lowered:
-        low = Lowerer(self.checked)
+        checked = self.checked
         with progress.step("lower"):
+            low = Lowerer(checked)
             b = low.run()
         return Lowered(b, low.inputs, low.outputs)
 

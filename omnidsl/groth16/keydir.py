@@ -47,9 +47,11 @@ def load_circuit(path: str, params: dict[str, int], opt_level: int,
         raise InputError(f"{p}: no such file")
     if p.suffix == ".r1cs":
         return read_r1cs(p)
+    from omnidsl import progress
     from omnidsl.compiler.cache import compiled_file
 
-    return compiled_file(p, params, opt_level, cache).r1cs
+    with progress.task(f"compile {p.stem}"):  # stages: omnidsl/compiler/pipeline.py
+        return compiled_file(p, params, opt_level, cache).r1cs
 
 
 def load_keys(keys: str) -> ProvingKey:

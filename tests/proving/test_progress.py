@@ -163,3 +163,18 @@ def test_servers_report_progress_and_log_json_with_the_session_id(nb, tmp_path):
             assert stages[:2] == ["expand", "evaluate constraints"] and "open C" in stages
             sessions |= {r["session"] for r in mine}
         assert len(sessions) == 1  # the three servers name the same session
+
+
+def test_compiles_and_setup_report_their_stages(tmp_path, capsys):
+    import omnidsl
+    from tests.groth16.cases import CIRCUITS
+
+    _, events = _capture(lambda: omnidsl.compile(CIRCUITS / "norm_bound.omni", {"D": 8}))
+    ends = [(e.task, e.stage) for e in events if e.kind == "stage-end"]
+    rule = f"compile {CIRCUITS / 'norm_bound.omni'}"
+    assert ends == [(rule, s) for s in ("parse", "check", "lower", "emit", "optimise -O2")]
+    assert main(["setup", "dev", str(CIRCUITS / "norm_bound.omni"), "--param", "D=8",
+                 "--no-cache", "-o", str(tmp_path / "k"), "--progress"]) == 0
+    err = capsys.readouterr().err
+    assert "compile norm_bound › optimise -O2 (5)" in err and "\ncompile norm_bound (5)" in err
+    assert "dev setup › query points (2/2)" in err
