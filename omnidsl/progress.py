@@ -195,7 +195,8 @@ class Display:
         self.stream = stream
         self.live = live
         self.active: dict[int, tuple[Event, float]] = {}  # depth → (last event, wall start)
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
+        self.drawn = False  # a status line is on the screen
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
 
@@ -237,6 +238,15 @@ class Display:
         width = 120
         self.stream.write("\r\x1b[K" + line[:width])
         self.stream.flush()
+        self.drawn = bool(line)
+
+    def clear(self) -> None:
+        """Take the status line off the screen (before other output; the ticker redraws it)."""
+        with self.lock:
+            if self.drawn:
+                self.stream.write("\r\x1b[K")
+                self.stream.flush()
+                self.drawn = False
 
     def _tick(self) -> None:
         while not self._stop.wait(0.5):
@@ -255,14 +265,55 @@ class Display:
             self.active.clear()
 
 
+class _Guarded:
+    """A text stream that clears the status line before anything is written to it (stdout, and
+    the ``omnidsl`` log handlers on the display's terminal), so lines never mix with it."""
+
+    def __init__(self, inner: Any, display: Display):
+        self._inner = inner
+        self._display = display
+
+    def write(self, text: str) -> int:
+        with self._display.lock:
+            self._display.clear()
+            return int(self._inner.write(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
 _display: Display | None = None
+_restore: list[Callable[[], None]] = []  # undo the stream guards of the current display
+
+
+def _guard_streams(display: Display) -> None:
+    """Guard stdout (when it is a terminal) and the ``omnidsl`` handlers writing to the
+    display's stream."""
+    out = sys.stdout
+    if out is not display.stream and bool(getattr(out, "isatty", lambda: False)()):
+        guarded = _Guarded(out, display)
+        sys.stdout = guarded
+
+        def undo_stdout() -> None:
+            if sys.stdout is guarded:
+                sys.stdout = out
+
+        _restore.append(undo_stdout)
+    for h in logging.getLogger("omnidsl").handlers:
+        if isinstance(h, logging.StreamHandler) and h.stream is display.stream:
+            h.setStream(_Guarded(display.stream, display))
+            _restore.append(lambda h=h: h.setStream(display.stream))  # type: ignore[misc]
 
 
 def configure(show: bool | None = None, stream: TextIO | None = None) -> Display | None:
     """Turn the stderr display on (``show=True``), off (False), or on exactly when the stream is
-    a terminal (None).  Replaces any display a previous call installed; returns the new one."""
+    a terminal (None).  Replaces any display a previous call installed; returns the new one.
+    On a terminal, stdout and the ``omnidsl`` log lines clear the status line before they are
+    written (it is redrawn after them)."""
     global _display
     stream = stream or sys.stderr
+    while _restore:
+        _restore.pop()()
     if _display is not None:
         with _lock:
             if _display in _listeners:
@@ -276,6 +327,8 @@ def configure(show: bool | None = None, stream: TextIO | None = None) -> Display
         _display = Display(stream, live=tty)
         with _lock:
             _listeners.append(_display)
+        if tty:
+            _guard_streams(_display)
     return _display
 
 

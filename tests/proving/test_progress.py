@@ -100,6 +100,55 @@ def test_the_terminal_display_redraws_one_line_and_clears_it():
     assert progress.configure(None, stream=plain) is None  # not a terminal: off by default
 
 
+class _Screen:
+    """Two terminal streams (stdout, stderr) writing into one screen log, in order."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[str, str]] = []
+
+    def stream(self, name: str) -> _Tty:
+        screen = self
+
+        class _Stream(_Tty):
+            def write(self, s: str) -> int:
+                screen.log.append((name, s))
+                return len(s)
+
+        return _Stream()
+
+
+def test_output_clears_the_status_line_first(monkeypatch):
+    """On a terminal, a line printed to stdout (or logged) while a status line is drawn takes it
+    off the screen first, so the two never share a line; the guards go away afterwards."""
+    import logging
+    import sys
+
+    screen = _Screen()
+    out, err = screen.stream("out"), screen.stream("err")
+    monkeypatch.setattr(sys, "stdout", out)
+    handler = logging.StreamHandler(err)
+    logger = logging.getLogger("omnidsl")
+    logger.addHandler(handler)
+    try:
+        progress.configure(True, stream=err)
+        with progress.task("job", total=1) as t, t.stage("one"):
+            print("a result line")
+            logging.getLogger("omnidsl.test").warning("a log line")
+    finally:
+        progress.configure(False)
+        logger.removeHandler(handler)
+    assert sys.stdout is out and handler.stream is err  # restored
+    visible, shown = False, []  # replay the screen: is a status line on it at each write?
+    for name, s in screen.log:
+        if name == "err" and s.startswith("\r\x1b[K"):
+            visible = s != "\r\x1b[K"
+        elif s.strip():
+            assert not visible, f"{s!r} written on the status line"
+            shown.append(s.strip())
+    assert "a result line" in shown and any("a log line" in x for x in shown)
+    assert ("err", "\r\x1b[K") in screen.log[:screen.log.index(("out", "a result line"))]
+
+
 @pytest.fixture()
 def files(nb, tmp_path):
     d, _, z = nb
