@@ -186,6 +186,24 @@ def task(name: str, total: int | None = None, **fields: Any) -> Iterator[Task]:
 
 
 # ---------------------------------------------------------------- the stderr display
+@dataclass
+class _Line:
+    """One running task's part of the status line: ``task: stage (done/total) [note]``."""
+
+    task: str
+    total: int | None
+    t0: float
+    done: int = 0
+    stage: str = ""
+    note: str = ""
+
+    def text(self) -> str:
+        count = f" ({self.done}/{self.total})" if self.total else ""
+        stage = f": {self.stage}" if self.stage else ""
+        note = f" [{self.note}]" if self.note else ""
+        return f"{self.task}{stage}{count}{note}"
+
+
 class Display:
     """Draws events on a stream: on a terminal one status line redrawn in place (and every
     0.5 s while a stage runs, so the elapsed time moves), elsewhere a line per finished stage
@@ -194,7 +212,7 @@ class Display:
     def __init__(self, stream: TextIO, live: bool):
         self.stream = stream
         self.live = live
-        self.active: dict[int, tuple[Event, float]] = {}  # depth → (last event, wall start)
+        self.active: dict[int, _Line] = {}  # task depth → what its part of the line shows
         self.lock = threading.RLock()
         self.drawn = False  # a status line is on the screen
         self._stop = threading.Event()
@@ -214,10 +232,17 @@ class Display:
             for d in [d for d in self.active if d >= ev.depth]:
                 del self.active[d]
         elif ev.kind == "start":
-            self.active[ev.depth] = (ev, now)
+            self.active[ev.depth] = _Line(ev.task, ev.total, now)
         else:
-            start = self.active.get(ev.depth, (ev, now - ev.elapsed_s))[1]
-            self.active[ev.depth] = (ev, start)
+            line = self.active.setdefault(ev.depth, _Line(ev.task, ev.total,
+                                                         now - ev.elapsed_s))
+            line.done = ev.done
+            if ev.kind == "advance":
+                line.note = ev.stage or ""
+            else:  # a stage starts, or ends (then its enclosing stage is the current one)
+                label = ev.stage or ""
+                line.stage = label if ev.kind == "stage" else label.rpartition(" › ")[0]
+                line.note = ""
         self._draw()
         if self.active and self._ticker is None:
             self._ticker = threading.Thread(target=self._tick, daemon=True,
@@ -226,15 +251,10 @@ class Display:
 
     def _draw(self) -> None:
         now = time.perf_counter()
-        parts = []
-        for d in sorted(self.active):
-            ev = self.active[d][0]
-            count = f" ({ev.done}/{ev.total})" if ev.total else ""
-            stage = f": {ev.stage}" if ev.stage and ev.kind == "stage" else ""
-            parts.append(f"{ev.task}{stage}{count}")
+        parts = [self.active[d].text() for d in sorted(self.active)]
         line = " › ".join(parts)
         if parts:
-            line += f" {now - self.active[min(self.active)][1]:.1f} s"
+            line += f" {now - self.active[min(self.active)].t0:.1f} s"
         width = 120
         self.stream.write("\r\x1b[K" + line[:width])
         self.stream.flush()
@@ -259,9 +279,7 @@ class Display:
     def close(self) -> None:
         self._stop.set()
         with self.lock:
-            if self.live:
-                self.stream.write("\r\x1b[K")
-                self.stream.flush()
+            self.clear()
             self.active.clear()
 
 
