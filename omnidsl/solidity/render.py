@@ -21,6 +21,7 @@ import jinja2
 from eth_utils import keccak
 
 import omnidsl
+from omnidsl import progress
 from omnidsl.chain.artifacts import CompiledContract
 from omnidsl.errors import ChainError, FormatError
 from omnidsl.field import Q, R
@@ -174,8 +175,9 @@ def compile_verifier(vk: dict[str, Any] | VerifyingKey, contract_name: str = "Gr
     """Render and compile the verifier for ``vk``; checks the EIP-170 code-size limit.
     ``evm_version`` is solc's target (default :data:`DEFAULT_EVM_VERSION`)."""
     code = render_verifier(vk, contract_name, unroll_max, source)
-    out = compile_sources({f"{contract_name}.sol": code}, optimize=optimize,
-                          evm_version=evm_version or DEFAULT_EVM_VERSION)
+    with progress.task(f"solc {contract_name}"):  # seconds (solc-js): shown as progress
+        out = compile_sources({f"{contract_name}.sol": code}, optimize=optimize,
+                              evm_version=evm_version or DEFAULT_EVM_VERSION)
     cc = out[contract_name]
     check_code_size(contract_name, cc.deployed_bytecode, parse_vk(vk, source).n_public)
     return cc
