@@ -200,14 +200,15 @@ def test_servers_report_progress_and_log_json_with_the_session_id(nb, tmp_path):
         top = [e.stage for e in events if e.kind == "stage-end"]
         assert top == ["deal", "servers prove", "verify"]
         assert all(e.task == "prove (servers)" for e in events)
-        assert wait_until(lambda: all(any("done in" in line for line in cl.logs[i])
-                                      for i in range(n)))
+        assert wait_until(lambda: all(any(line.endswith(' done"}') or ' done", ' in line
+                                          for line in cl.logs[i]) for i in range(n)))
         sessions = set()
         for i in range(n):
             recs = [json.loads(line) for line in cl.logs[i]]  # every line is JSON
             assert all(r["server"] == i for r in recs if "session" in r)
             mine = [r for r in recs if "session" in r]
-            assert mine[0]["message"].endswith("started") and "done in" in mine[-1]["message"]
+            assert mine[0]["message"].endswith("started") and mine[-1]["message"].endswith(" done")
+            assert mine[-1]["elapsed_s"] > 0
             stages = [r["stage"] for r in mine if "stage" in r]
             assert stages[:2] == ["expand", "evaluate constraints"] and "open C" in stages
             sessions |= {r["session"] for r in mine}
