@@ -58,12 +58,13 @@ def _accounts(w3: Web3, n: int, funder: str) -> list[Any]:
     """``n`` fresh accounts (OS CSPRNG keys), funded by ``funder``, signing via middleware."""
     from eth_account import Account
     from web3.middleware import SignAndSendRawMiddlewareBuilder
+    from web3.types import Wei
 
     accts = [Account.from_key(secrets.token_bytes(32)) for _ in range(n)]
     w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(accts), layer=0)
     for a in accts:
         w3.eth.wait_for_transaction_receipt(
-            w3.eth.send_transaction({"from": funder, "to": a.address, "value": FUNDING}))
+            w3.eth.send_transaction({"from": funder, "to": a.address, "value": Wei(FUNDING)}))
     return accts
 
 
