@@ -10,8 +10,8 @@ proves on request.  Our side: a dev setup, keys loaded, a warm-up proof, then ``
 this process.  Repetitions alternate (gnark, ours, ours, gnark, …; benchmarks/abpairs.py);
 printed: medians of wall and process CPU time (all threads) per side, the ratio of the medians
 and every per-pair ratio.  Both provers use every core unless ``--threads`` limits ours
-(gnark: GOMAXPROCS, set to the same number).  Needs ``go`` (1.24+) on PATH; without it the
-benchmark prints a skip line and exits 0.
+(gnark: GOMAXPROCS, set to the same number).  Needs ``go`` 1.25.7+ (gnark v0.15.0's minimum)
+on PATH; without it the benchmark prints a skip line and exits 0.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=0, help="0 = every core (both sides)")
     args = ap.parse_args()
     if shutil.which("go") is None:
-        print("gnark_bench: skipped — `go` is not on PATH (install Go 1.24+ to compare with "
+        print("gnark_bench: skipped — `go` is not on PATH (install Go 1.25.7+ to compare with "
               "gnark v0.15.0)")
         return 0
     if args.threads:
