@@ -11,9 +11,9 @@ NATIVE  := $(wildcard native/Cargo.toml native/Cargo.lock native/src/*.rs native
 $(STAMP): pyproject.toml package.json package-lock.json $(NATIVE)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	@echo "==> pip install -e '.[test]': builds the Rust core (native/, maturin + cargo --release;"
+	@echo "==> pip install -e '.[all]': builds the Rust core (native/, maturin + cargo --release;"
 	@echo "    several minutes the first time, pip's progress below), then the Python dependencies"
-	$(BIN)/pip install -e '.[test]'
+	$(BIN)/pip install -e '.[all]'
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 

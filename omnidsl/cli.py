@@ -26,6 +26,7 @@ import traceback
 from omnidsl import progress
 from omnidsl.argparsing import Parser
 from omnidsl.errors import OmniDSLError, UsageError
+from omnidsl.extras import missing_extra
 from omnidsl.files import os_error_message
 
 #: Stages that contribute sub-commands, in pipeline order.
@@ -171,6 +172,10 @@ def _run(args: argparse.Namespace) -> int:
     except Exception as exc:
         if args.debug:
             traceback.print_exc()
+        missing = missing_extra(exc) if isinstance(exc, ModuleNotFoundError) else None
+        if missing is not None:  # an optional part (omnidsl/extras.py) is not installed
+            print(str(missing), file=sys.stderr)
+            return 1
         print(f"internal error: {type(exc).__name__}: {exc} (re-run with --debug and report it)",
               file=sys.stderr)
         return 2

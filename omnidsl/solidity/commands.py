@@ -10,6 +10,7 @@ from typing import Any
 from omnidsl.argparsing import describe
 from omnidsl.chain.options import add_chain_options
 from omnidsl.errors import FormatError
+from omnidsl.extras import require
 from omnidsl.files import Outputs
 
 
@@ -63,6 +64,7 @@ def _proof_words(proof: Any, path: str) -> None:
 
 
 def _export_verifier(args: argparse.Namespace) -> int:
+    require("chain")  # keccak (selectors) and the ABI tools come with web3
     from omnidsl.solidity.render import compile_verifier, load_vk, render_verifier, vk_file
 
     out = Path(args.output)
@@ -87,6 +89,7 @@ def _export_verifier(args: argparse.Namespace) -> int:
 
 
 def _verify_onchain(args: argparse.Namespace) -> int:
+    require("chain")  # keccak (selectors) and the ABI tools come with web3
     from omnidsl.chain.artifacts import verifier_abi
     from omnidsl.chain.config import open_chain
     from omnidsl.chain.options import config_from_args
