@@ -61,3 +61,19 @@ def test_cached_digest_is_the_file_digest_and_follows_changes(tmp_path):
     assert cached_file_digest(f) == file_digest(f)
     f.write_bytes(b"b" * 5001)  # another size (and mtime): hashed again
     assert cached_file_digest(f) == file_digest(f)
+
+
+def test_servers_load_their_keys_before_listening(tmp_path, nb, be):
+    """A multi-GB key read at its first session would overrun assemble_timeout: servers hash and
+    load every configured key before they report ready; an unreadable key is skipped."""
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "proving_key.bin").write_bytes(b"not a key")
+    with Cluster(tmp_path / "c", 2, {"nb": nb.keys, "bad": bad}, timeout=30,
+                 threads=1).start_all() as cl:
+        for i in range(2):
+            logs = "\n".join(cl.log_tail(i, 50))
+            assert "circuit nb: proving key loaded" in logs
+            assert "circuit bad: proving key not loaded" in logs
+        res = prove_shared(cl.cfg, nb.keys / "proving_key.bin", nb.z, be, pk=nb.pk)
+        assert verify(nb.pk.vk, res.public, res.proof, be)
