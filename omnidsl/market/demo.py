@@ -396,8 +396,9 @@ def run_demo(w3: Web3, rounds: int = 3, owners: int = 8, malicious: int = 3, ser
     log, hook = log or logger.info, on_round or (lambda _a, _r: None)
     if not 0 <= malicious <= owners or owners < 1 or servers < 2 or rounds < 1:
         raise InputError("need owners >= 1, 0 <= malicious <= owners, servers >= 2, rounds >= 1")
-    src = source or DigitsSource(owners, malicious, attack, model_name=model,
-                                 norm_factor=norm_factor)
+    src = source or DigitsSource(owners, malicious, attack, model_name=model,  # the public
+                                 norm_factor=norm_factor,  # terms an adaptive attacker knows
+                                 tau=float((rule_values or {}).get("tau", 0.3)))
     work = workdir or Path.home() / ".cache" / "omnidsl" / "market"
     t0 = time.perf_counter()
     prover = _ALIASES.get(prover, prover)

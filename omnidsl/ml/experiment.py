@@ -1,6 +1,8 @@
 """Accuracy per round with and without the rule, per attack (3 of 8 data owners malicious).
 
-``python -m omnidsl.ml.experiment --out docs/`` writes ``accuracy.png`` and ``results.md``.
+``python -m omnidsl.ml.experiment --out DIR`` writes ``accuracy.png`` and ``results.md`` there.
+A fast check of the rule's semantics with the Python mirror of the rule; docs/results.md comes
+from market runs instead (circuits, proofs, chain: ``benchmarks/market_results.py``).
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ def write_report(results: dict[str, dict[str, list[RoundLog]]], out: Path, setti
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=Path("docs"))
+    ap.add_argument("--out", type=Path, default=Path("build") / "experiment")
     ap.add_argument("--rounds", type=int, default=Setting.rounds)
     ap.add_argument("--progress", action="store_true",
                     help="show progress on stderr also when it is not a terminal")
