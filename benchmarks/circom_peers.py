@@ -36,6 +36,9 @@ PEERS = [
     Peer("cosine_committed", "cosine_committed.circom", "CosineCommitted",
          ("refHash", "tau", "max_norm", "min_norm")),
     Peer("outliers", "outliers.circom", "Outliers", ("spread", "cap"), (8,)),
+    Peer("market_norm", "market_norm.circom", "MarketNorm", ("owner", "rho", "max_norm")),
+    Peer("market_cosine", "market_cosine.circom", "MarketCosine",
+         ("owner", "rho", "refHash", "tau", "max_norm", "min_norm")),
 ]
 
 

@@ -7,7 +7,7 @@ domain 2^17) and written as .r1cs and .wtns; benchmarks/gnark/ (a Go program, mo
 github.com/consensys/gnark v0.15.0) reads both files, builds exactly those rows in gnark's R1CS
 (one constraint.R1C per row), runs gnark's Groth16 setup and a verified warm-up proof, then
 proves on request.  Our side: a dev setup, keys loaded, a warm-up proof, then ``prove_plain`` in
-this process.  Repetitions alternate (gnark, ours, ours, gnark, …; benchmarks/abpairs.py);
+this process.  Repetitions alternate (ours, gnark, gnark, ours, …; benchmarks/abpairs.py);
 printed: medians of wall and process CPU time (all threads) per side, the ratio of the medians
 and every per-pair ratio.  Both provers use every core unless ``--threads`` limits ours
 (gnark: GOMAXPROCS, set to the same number).  Needs ``go`` 1.25.7+ (gnark v0.15.0's minimum)
