@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from omnidsl import progress
 from omnidsl.errors import AssertionFailed, InputError, InternalError
 from omnidsl.field import FR_BYTES, R, int_to_bytes
 from omnidsl.market.interface import MarketInterface, market_interface
@@ -233,9 +234,12 @@ def setup_file(path: str | Path, params: dict[str, int] | None = None) -> DslRul
 
     pipe = Pipeline.from_file(path, params)
     iface = market_interface(pipe.checked)  # before the (long) compilation
-    circuit = pipe.circuit
+    with progress.task(f"compile {Path(path).stem}"):  # stages: compiler/pipeline.py
+        circuit = pipe.circuit
     backend = get_backend()
-    return DslRule(iface.dim, circuit, dev_setup(circuit.r1cs, backend), backend, iface)
+    with progress.task("dev setup", 2) as task:
+        pk = dev_setup(circuit.r1cs, backend, stage=task.stage)
+    return DslRule(iface.dim, circuit, pk, backend, iface)
 
 
 def setup(dim: int) -> DslRule:
