@@ -29,6 +29,7 @@ from omnidsl.errors import ChainError, InputError, NetworkError
 from omnidsl.market import inbox, tasks
 from omnidsl.market.client import MarketClient
 from omnidsl.market.daemon import verify_card
+from omnidsl.market.dsl_rule import DslRule
 from omnidsl.market.roles import DataOwner, bind_label
 from omnidsl.market.rulefile import LoadedRule, check_task_rule
 
@@ -150,15 +151,23 @@ def wait_for_challenge(market: MarketClient, task_id: int, timeout_s: float,
         time.sleep(poll_s)
 
 
+def prove_shared_vector(rule: DslRule, cfg: Any, pk_path: Path, do: DataOwner, task_id: int,
+                        rho: int, terms: Any) -> tuple[tuple[dict[str, Any], list[str]], Any]:
+    """The DO's proving step (also ``market demo``'s): the witness of the vector ``do`` shared
+    in ``task_id`` under the challenge and the task's terms, dealt to the servers of ``cfg`` with
+    exactly its aggregation shares on the gradient wires (their pins refuse anything else).
+    Returns ((proof.json, public.json), ProofResult)."""
+    inp = rule.witness_input(do.vectors[task_id], do.account, rho, terms)
+    return rule.prove_shared(cfg, pk_path, inp, do.dealt[task_id], bind_label(task_id, do.account))
+
+
 def prove_contribution(c: Contribution, rho: int, rule: LoadedRule,
                        servers_config: Path) -> tuple[dict[str, Any], list[str]]:
     """Let the servers prove the shared vector; returns (proof.json, public.json)."""
     from omnidsl.mpc.config import load_config
 
-    cfg = load_config(servers_config)
-    inp = rule.rule.witness_input(c.do.vectors[c.task_id], c.do.account, rho, c.terms)
-    item, res = rule.rule.prove_shared(cfg, rule.pk_path, inp, c.do.dealt[c.task_id],
-                                       bind_label(c.task_id, c.do.account))
+    item, res = prove_shared_vector(rule.rule, load_config(servers_config), rule.pk_path, c.do,
+                                    c.task_id, rho, c.terms)
     log.info("task %d: the servers proved it in %.1f s", c.task_id, res.wall_s)
     return item
 

@@ -42,8 +42,9 @@ from omnidsl.market import circom_rule as cr
 from omnidsl.market import dsl_rule, tasks
 from omnidsl.market.batching import submit_attested, vet_by_all
 from omnidsl.market.client import MarketClient
+from omnidsl.market.contribute import prove_shared_vector
 from omnidsl.market.owner import settle
-from omnidsl.market.roles import DataOwner, ModelOwner, RuleLayout, Server, bind_label
+from omnidsl.market.roles import DataOwner, ModelOwner, RuleLayout, Server
 from omnidsl.ml.federated import DigitsSource
 from omnidsl.mpc.cluster import ServerCluster
 from omnidsl.procs import terminate_raises
@@ -208,11 +209,10 @@ def _prove_collaboratively(rule: Any, mpc: MpcProvers, task_id: int, rho: int, p
         if not rule.satisfies(q, pinned):
             rejected[i] = "rule violated (no witness)"
             continue
-        inp = rule.witness_input(dos[i].vectors[task_id], dos[i].account, rho, pinned)
         t0 = time.perf_counter()
-        try:
-            item, res = rule.prove_shared(mpc.cluster.cfg, mpc.pk_path, inp,
-                                          dos[i].dealt[task_id], bind_label(task_id, dos[i].account))
+        try:  # the `market do contribute` step
+            item, res = prove_shared_vector(rule, mpc.cluster.cfg, mpc.pk_path, dos[i], task_id,
+                                            rho, pinned)
         except OmniDSLError as exc:
             if "refuses to prove" not in exc.message:
                 raise  # a dead or failing server is an infrastructure error, not a verdict on DO i

@@ -220,6 +220,28 @@ def test_a_committed_cosine_task_through_the_role_api(world, tmp_path: Path):
             contribute.prove_contribution(c, market.task(task).rho, rule, cos.config_path)
             _step(ds)  # submit
             assert status(market, task)["tasks"][0]["accepted"] == [acct.address]
+            _check_pin_options(rule, tmp_path)
         finally:
             for b in boxes:
                 b.stop()
+
+
+def _check_pin_options(rule, tmp_path: Path) -> None:
+    """`mo open`'s --pin/--reference for the cosine rule: by name; a bare value or an unknown
+    vector is a usage error naming the rule's pins."""
+    import argparse
+
+    from omnidsl.errors import UsageError
+    from omnidsl.market.mo_commands import _values
+
+    np.save(tmp_path / "ref.npy", np.linspace(-0.5, 0.5, D))
+    ns = argparse.Namespace(pin=["tau=0.25", "max_norm=2", "min_norm=0.01"],
+                            reference=[f"ref={tmp_path / 'ref.npy'}"])
+    got = _values(ns, rule)
+    assert got["tau"] == 0.25 and len(got["ref"]) == D
+    with pytest.raises(UsageError, match="pins ref, tau, max_norm, min_norm"):
+        _values(argparse.Namespace(pin=["2"], reference=[]), rule)
+    with pytest.raises(UsageError, match="no vector named 'tau'"):
+        _values(argparse.Namespace(pin=[], reference=[f"tau={tmp_path / 'ref.npy'}"]), rule)
+    with pytest.raises(UsageError, match="NAME=NUMBER"):
+        _values(argparse.Namespace(pin=["tau=high"], reference=[]), rule)
