@@ -23,7 +23,7 @@ browser:  # Debian's chromium for the browser test (apt, only when missing)
 	sh scripts/install-browser.sh
 
 demo: install
-	$(BIN)/omnidsl market demo
+	$(BIN)/omnidsl market demo --rule cosine --pin tau=0.2 --pin min_norm=0.01 --norm-factor 1
 
 test: install
 	$(BIN)/ruff check omnidsl tests benchmarks
