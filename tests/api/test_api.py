@@ -102,3 +102,21 @@ def test_open_task_refuses_bad_terms_before_touching_a_chain():
                 {"deadline_s": 10}):
         with pytest.raises(InputError, match="open_task needs"):
             omnidsl.open_task(**bad)
+
+
+@pytest.mark.chain
+def test_open_task_of_the_cosine_rule_pins_every_input_and_the_commitment():
+    ref = [0.1, 0.2, -0.1, 0.3, 0.0, 0.5, -0.2, 0.1]
+    task = omnidsl.open_task(rule="cosine", dim=8, servers=2, gradients=2,
+                             pins={"ref": ref, "tau": 0.3, "max_norm": 2.0, "min_norm": 0.1})
+    assert repr(task).startswith("MarketTask(task 1 of MarketCosine, market 0x")
+    assert "tau=0.3, max_norm=2, min_norm=0.1" in repr(task)
+    pinned = task.owner.market.pinned(task.task_id)
+    commitment = task.rule.circuit.commitment("ref", ref)
+    assert sorted(pinned.values()) == sorted([commitment, round(0.3 * 4096), 2 * 4096,
+                                              round(0.1 * 4096)])
+    assert task.info().remaining == task.escrow == 2 * (10**15 + 2 * 10**14)
+    with pytest.raises(InputError, match="must pin"):
+        omnidsl.open_task(rule="cosine", pins={"tau": 0.3})
+    with pytest.raises(InputError, match="no such market rule"):
+        omnidsl.open_task(rule="nosuch.omni")
