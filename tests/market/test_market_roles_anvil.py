@@ -1,7 +1,7 @@
 """The market's role commands run a whole round on anvil from separate processes: the MO's
 commands, 3 `omnidsl market server run` processes (each with its own `omnidsl serve` process),
 3 data owners' `omnidsl market do contribute`, then close, delivery, the MO's aggregate check,
-a withdrawal and `market status`."""
+a withdrawal, `market status` and the MO's reclaim after the delivery deadline."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ def test_a_round_of_the_role_commands_from_separate_processes(market_world):
             assert d.ready.wait(60), d.err[-5:]
         servers = ",".join(keys[f"s{i}"][1] for i in range(3))
         task = json.loads(_run("market", "mo", "open", "--market", market, *rule, "--servers",
-                               servers, "--pin", 2.0, "--owners", 3, "--state", tmp / "mo",
+                               servers, "--pin", 2.0, "--owners", 4, "--state", tmp / "mo",
                                "--json", *chain, "--key-file", keys["mo"][0], cwd=tmp))["task"]
         assert task == 1
         rng = np.random.default_rng(5)
@@ -186,6 +186,13 @@ def test_a_round_of_the_role_commands_from_separate_processes(market_world):
         assert all(pay[keys[f"s{i}"][1]]["withdrawn"] == 3 * 10**14 + 10**15 for i in range(3))
         table = _run("market", "status", "--market", market, *chain, cwd=tmp)
         assert "delivering" in table and f"accepted {keys['do2'][1]}" in table
+        # after the delivery deadline the MO takes back the 4th gradient's reward and fees
+        w["w3"].provider.make_request("evm_increaseTime", [2 * 3600 + 1])
+        w["w3"].provider.make_request("evm_mine", [])
+        out = _run("market", "mo", "reclaim", "--market", market, "--task", task, *chain,
+                   "--key-file", keys["mo"][0], cwd=tmp)
+        assert f"reclaimed {REWARD + 3 * 10**14} wei" in out
+        assert market_status(client, task)["tasks"][0]["phase"] == "settled"
         print(f"round of the role commands: {time.monotonic() - t0:.1f} s")
     finally:
         for d in daemons:
