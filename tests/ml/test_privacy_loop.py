@@ -106,3 +106,25 @@ def test_verdicts_on_the_published_model_equal_verdicts_on_the_clear_model(attac
         clear.apply(sum(gc[i] for i in acc), len(acc))
         if attack != "gaussian_noise":
             np.testing.assert_allclose(hidden.params, clear.params, atol=1e-9)
+
+
+def test_a_model_owner_that_publishes_different_models_isolates_one_gradient():
+    """The threat docs/privacy.md names (not prevented today): nothing forces the MO to send
+    every DO the same model.  Giving DO B a copy in which hidden unit j is dead (its bias very
+    negative) zeroes B's gradient on unit j's weights, so that block of the aggregate — all the
+    MO receives — is exactly DO A's gradient: A's data leaks through the sum."""
+    src = DigitsSource(owners=2, n_malicious=0, model_name="mlp", hidden=16)
+    model = src.model
+    p = src.params
+    W1, b1, W2, b2 = model.unpack(p.copy())
+    j = 5
+    b1_dead = b1.copy()
+    b1_dead[j] = -1e6
+    p_b = MLP.pack(W1, b1_dead, W2, b2)
+    a, b = src.owner_list[0].data, src.owner_list[1].data
+    g_a = model.loss_and_grad(p, a.X, a.y)[1]
+    g_b = model.loss_and_grad(p_b, b.X, b.y)[1]
+    aggregate = g_a + g_b
+    block = model.unpack(np.arange(model.n_params))[0][:, j]  # indices of W1[:, j]
+    assert np.any(g_a[block] != 0)
+    np.testing.assert_array_equal(aggregate[block], g_a[block])
