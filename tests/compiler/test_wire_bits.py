@@ -25,6 +25,8 @@ CIRCUITS = Path(__file__).resolve().parents[2] / "circuits"
 LEVELS = (0, 1, 2)
 I16 = (-(1 << 15), (1 << 15) - 1)
 I32 = (-(1 << 31), (1 << 31) - 1)
+I161 = (-(1 << 160), (1 << 160) - 1)
+FIELD = (0, R - 1)
 
 # Per rule: small parameters, the raw (encoded) range random entries of each input are drawn
 # from (inside the declared range; narrower where the rule would reject most values), and
@@ -73,6 +75,23 @@ RULES: dict[str, tuple[dict[str, int], dict[str, tuple[int, int]], list[dict]]] 
         {"x": [32766, 32766, 32766, 0, 0, 0], "spread": 32767, "cap": 32767},
         {"x": [-32768, -1, -1, -1, -1, -1], "spread": 32767, "cap": 1},
         {"x": [1, 0, 0, 0, 0, 0], "spread": 1, "cap": 2},
+    ]),
+    # the market's rules: the rules above plus the owner, the challenge, a mask and a fingerprint
+    "market_norm": ({"D": 6}, {"g": (-16384, 16384), "max_norm": I32, "owner": I161,
+                               "rho": FIELD, "mask": FIELD}, [
+        {"g": [16384] * 6, "max_norm": -(1 << 31), "owner": -(1 << 160), "rho": R - 1,
+         "mask": R - 1},
+        {"g": [-16384] * 6, "max_norm": (1 << 31) - 1, "owner": (1 << 160) - 1, "rho": 0,
+         "mask": 0},
+        {"g": [0] * 6, "max_norm": 0, "owner": 0, "rho": 1, "mask": 5},
+    ]),
+    "market_cosine": ({"D": 4}, {"g": I16, "ref": I16, "tau": I16, "max_norm": I32,
+                                 "min_norm": (1, 1 << 12), "owner": I161, "rho": FIELD,
+                                 "mask": FIELD}, [
+        {"g": [-32768] * 4, "ref": [-32768] * 4, "tau": 4096, "max_norm": -(1 << 31),
+         "min_norm": 65536, "owner": (1 << 160) - 1, "rho": R - 1, "mask": R - 1},
+        {"g": [1] * 4, "ref": [32767] * 4, "tau": 4096, "max_norm": 2, "min_norm": 2,
+         "owner": -(1 << 160), "rho": 2, "mask": 0},
     ]),
 }
 
