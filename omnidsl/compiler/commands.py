@@ -137,11 +137,15 @@ def witness_command(args: argparse.Namespace) -> int:
     params = parse_params(args.param)
     outputs = Outputs([args.output, args.public])  # before compiling
     data = load_input_json(args.input)
-    if args.circuit:
-        circuit, wit = _witness_from_description(args, params, data)
-    else:
-        circuit = compile_file_cached(args.rule, params, args.opt, not args.no_cache)
-        wit = circuit.witness(data)
+    with progress.task(f"witness {Path(args.rule).stem}", 1 if args.circuit else 2) as task:
+        if args.circuit:
+            with task.stage("load the compiled circuit"):
+                circuit, wit = _witness_from_description(args, params, data)
+        else:
+            with task.stage("compile"):
+                circuit = compile_file_cached(args.rule, params, args.opt, not args.no_cache)
+            with task.stage("compute and check"):
+                wit = circuit.witness(data)
     with outputs.writing() as tmp:
         write_wtns(tmp(args.output), wit)
         if args.public:
