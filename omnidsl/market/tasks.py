@@ -17,12 +17,15 @@ Publication format (docs/market.md, "Publishing the reference"): the entries of 
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from web3 import Web3
 
 from omnidsl.errors import ChainError, InputError, UsageError
 from omnidsl.field import signed
@@ -32,6 +35,8 @@ from omnidsl.market.interface import Pin
 from omnidsl.market.roles import ModelOwner
 
 logger = logging.getLogger(__name__)
+#: the contract name ModelOwner.deploy_verifier renders the rule's verifier under
+VERIFIER_NAME = "MarketRuleVerifier"
 
 
 class ReferenceMismatch(InputError):
@@ -140,11 +145,36 @@ def check_task(market: MarketClient, task_id: int, rule: DslRule) -> None:
                          "it freely", hint="a data owner proves only under pinned terms")
 
 
+@functools.cache
+def _verifier_code(vk_json: str, name: str) -> bytes:
+    from omnidsl.solidity.render import compile_verifier
+
+    return bytes.fromhex(compile_verifier(json.loads(vk_json), name).deployed_bytecode[2:])
+
+
+def check_verifier(market: MarketClient, task_id: int, rule: DslRule,
+                   name: str = VERIFIER_NAME) -> None:
+    """ChainError unless the task's verifier runs exactly the code omnidsl generates for
+    ``rule``'s verification key (the task's ``ruleHash`` is only the MO's claim: a verifier of
+    another key would refuse the DO's valid proof, and the DO would work for nothing)."""
+    info = market.task(task_id)
+    code = bytes(market.w3.eth.get_code(Web3.to_checksum_address(info.verifier)))
+    want = _verifier_code(json.dumps(rule.vk, sort_keys=True), name)
+    if code != want:
+        raise ChainError(f"task {task_id}: the verifier at {info.verifier} is not the verifier of "
+                         f"rule {rule.iface.rule}'s key ({len(code)} bytes of code, expected "
+                         f"{len(want)})", hint="the model owner deploys the rule's verifier with "
+                         f"ModelOwner.deploy_verifier(rule.vk) (contract {name}, default EVM "
+                         "version); a data owner does not prove for another")
+
+
 def task_terms(market: MarketClient, task_id: int, rule: DslRule) -> Terms:
     """The terms a data owner proves under, read from the chain and checked: the task is
-    ``rule``'s, every pinned input is pinned, every committed vector's published entries
-    commit to its pin (else :class:`ReferenceMismatch`: do not prove)."""
+    ``rule``'s (its key hash, layout and verifier code), every pinned input is pinned, every
+    committed vector's published entries commit to its pin (else :class:`ReferenceMismatch`: do
+    not prove)."""
     check_task(market, task_id, rule)
+    check_verifier(market, task_id, rule)
     pinned = market.pinned(task_id)
     terms: Terms = {}
     for p in rule.iface.pins:

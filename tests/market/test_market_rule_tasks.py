@@ -10,6 +10,7 @@ import pytest
 from market_helpers import DIM, ToySource
 
 from omnidsl.chain import embedded_chain
+from omnidsl.errors import ChainError
 from omnidsl.market import dsl_rule, tasks
 from omnidsl.market.attestation import sign_digest
 from omnidsl.market.client import Reject
@@ -147,3 +148,18 @@ def test_a_proof_against_a_reference_one_entry_off_does_not_verify_against_the_p
     res = market.submit_batch(tid, proofs, inputs, sigs, servers[0].account)
     assert res.accepted == [] and [(r[1], r[2]) for r in res.rejected] == [
         (cheat.account, Reject.INVALID_PROOF)]
+
+
+def test_a_task_whose_verifier_is_not_the_rules_is_refused(cosine):
+    w3 = embedded_chain()
+    actors = setup_actors(w3, cosine, n_owners=1, n_servers=2)
+    mo = actors.mo
+    other = dsl_rule.setup_file(dsl_rule.COSINE_RULE, {"D": DIM})  # same rule, another key
+    mo.deploy_verifier(other.vk)  # the MO still claims cosine's rule hash
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    tid = tasks.open_task(mo, cosine, [s.account for s in actors.servers], VALUES, REWARD, FEE,
+                          REWARD + 2 * FEE, now + 3600, deliver_by=now + 7200)
+    assert mo.market.task(tid).rule_hash == cosine.rule_hash
+    tasks.check_task(mo.market, tid, cosine)  # hash, layout and pins look right ...
+    with pytest.raises(ChainError, match="is not the verifier of rule MarketCosine's key"):
+        tasks.task_terms(mo.market, tid, cosine)  # ... but the code is another key's
