@@ -1,7 +1,8 @@
 """The wheel works anywhere: built with maturin (incremental in native/target), installed into a
 fresh venv outside the repository, then the README quickstart runs from an empty folder — first
-with the core alone (which refuses the chain steps with an "install omnidsl[chain]" line), then
-with the ``chain`` and ``tester`` extras.  Nothing is imported from the checkout (no
+with the core alone (a collaborative proof by three ``omnidsl serve`` processes included; the
+chain steps are refused with an "install omnidsl[chain]" line), then with the ``chain`` and
+``tester`` extras.  Nothing is imported from the checkout (no
 PYTHONPATH, the working folder is elsewhere); the node tools are the checkout's node_modules,
 given by ``$OMNIDSL_NODE_MODULES`` as a user with existing tools would.  Timings and sizes are
 printed (``-s``)."""
@@ -9,12 +10,15 @@ printed (``-s``)."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from omnidsl.procs import free_ports, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -109,6 +113,7 @@ def test_the_quickstart_runs_from_an_installed_wheel(wheel: Path, venv: Path,
     for step in steps:
         run([omni, *step], tour, clean_env)
     assert "OK" in run([omni, *steps[6]], tour, clean_env).stdout
+    prove_with_servers(omni, tour, clean_env)
 
     chain_steps: list[list[str | Path]] = [
         ["export-verifier", "keys", "-o", "Verifier.sol", "--abi", "--bin"],
@@ -129,3 +134,40 @@ def test_the_quickstart_runs_from_an_installed_wheel(wheel: Path, venv: Path,
         run([omni, *step], tour, clean_env)
     assert (tour / "Verifier.sol").read_text().count("contract ") >= 1
     assert any(tour.glob("Verifier*.bin")) and any(tour.glob("Verifier*.abi.json"))
+
+
+def free_base_port(n: int) -> int:
+    """A base port whose next ``n`` ports are free now (servers-init takes consecutive ports)."""
+    for _ in range(50):
+        base = free_ports(1)[0]
+        if base + n < 65536 and all(port_free(base + i) for i in range(n)):
+            return base
+    raise AssertionError("no free consecutive ports")
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def prove_with_servers(omni: Path, tour: Path, env: dict[str, str]) -> None:
+    """The quickstart's collaborative proof by 3 `omnidsl serve` processes of the wheel."""
+    run([omni, "servers-init", "3", "-o", "srv", "--circuit", "norm=keys",
+         "--port", str(free_base_port(3))], tour, env)
+    procs = [subprocess.Popen([str(omni), "serve", "--id", str(i), "--config", "srv/servers.toml"],
+                              cwd=tour, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True) for i in range(3)]
+    try:
+        for i, p in enumerate(procs):
+            assert p.stdout is not None and p.stdout.readline().strip() == f"ready {i}"
+        run([omni, "prove", "--servers", "srv/servers.toml", "--keys", "keys", "--witness",
+             "w.wtns", "-o", "proofs.json", "--public", "publics.json"], tour, env)
+        run([omni, "verify", "keys/verification_key.json", "publics.json", "proofs.json"],
+            tour, env)
+    finally:
+        for p in procs:
+            stop_process(p)
