@@ -4,10 +4,12 @@ them, stop them by PID, and turn SIGTERM into SystemExit so ``finally`` blocks s
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 
 
@@ -53,6 +55,27 @@ def stop_process(proc: subprocess.Popen, grace: float = 10.0) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=grace)
+
+
+def stop_group(proc: subprocess.Popen, grace: float = 10.0, linger: float | None = None) -> None:
+    """Stop ``proc`` and every process of the session it leads (it was started with
+    ``start_new_session=True`` by us): a launcher such as npm's ``anvil`` shim spawns the real
+    binary as a child, and stopping only the shim can leave that child holding its port.
+    Members still running ``linger`` seconds (default ``grace``) after the leader are killed."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    stop_process(proc, grace)
+    for sig in (signal.SIGTERM, signal.SIGKILL):  # the group outlives its leader until its
+        deadline = time.monotonic() + (grace if linger is None else linger)  # last member exits
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(proc.pid, 0)
+            except (ProcessLookupError, PermissionError):
+                return
+            time.sleep(0.02)
+        if sig == signal.SIGTERM:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
 
 
 #: glibc mallopt parameters

@@ -25,7 +25,7 @@ from web3 import Web3
 from omnidsl.chain.options import EVM_VERSIONS
 from omnidsl.errors import ChainError
 from omnidsl.npm import npm_bin
-from omnidsl.procs import free_ports, stop_process
+from omnidsl.procs import free_ports, stop_group
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,8 @@ def anvil(port: int | None = None, gas_limit: int = GAS_LIMIT, code_size_limit: 
         args += ["--hardfork", check_evm_version(hardfork)]
     if chain_id is not None:
         args += ["--chain-id", str(chain_id)]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)  # the shim and its anvil: one group
     url = f"http://127.0.0.1:{port}"
     try:
         probe = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 1}))
@@ -143,6 +144,6 @@ def anvil(port: int | None = None, gas_limit: int = GAS_LIMIT, code_size_limit: 
         log.info("anvil listening on %s (pid %d)", url, proc.pid)
         yield w3
     finally:
-        stop_process(proc)
+        stop_group(proc, linger=0.25)  # an in-memory dev chain: nothing to flush
         if proc.stderr:
             proc.stderr.close()

@@ -90,10 +90,18 @@ def find_inputs(c: Circuit) -> dict[str, Any]:
         step = 1.0 / (1 << lay.frac)
         if lay.length is not None:
             base[lay.name] = [round(float(v), 3) for v in rng.uniform(0.05, 0.2, lay.length)]
+        elif lay.info.base == "field":  # raw field elements (a challenge, a mask): small ints
+            if lay.visibility == "private":
+                base[lay.name] = 12345
+            else:
+                scalars.append((lay.name, 1, 7, 1))
         elif lay.visibility == "private":
             base[lay.name] = 0.1
         else:
-            scalars.append((lay.name, lay.info.lo * step, lay.info.hi * step, step))
+            if lay.frac == 0:  # integers exactly (an address's 2^160 - 1 is not a float)
+                scalars.append((lay.name, int(lay.info.lo), int(lay.info.hi), 1))
+            else:
+                scalars.append((lay.name, lay.info.lo * step, lay.info.hi * step, step))
     for choice in itertools.product((2, 1, 0, 3), repeat=len(scalars)):
         inputs = dict(base)
         for (name, lo, hi, step), k in zip(scalars, choice, strict=True):
