@@ -158,3 +158,25 @@ def test_market_aggregation_shares_are_the_additive_schemes():
     assert all(0 <= v < R for sh in three for v in sh)
     with pytest.raises(ValueError, match="at least one share"):
         split_ints([1], 0)
+
+
+def test_split_ints_is_the_seeded_streams_and_linear_in_size(monkeypatch):
+    """The market's aggregation shares: share k < N−1 is entry i of expand(seed_k, "ints", n),
+    the last the remainder (the slow per-entry oracle below); 50,000 entries take well under a
+    second (each seed's stream was once re-expanded for every entry: quadratic)."""
+    import itertools
+    import time
+
+    from omnidsl.mpc import prg
+
+    seeds = (bytes([k % 256]) * 32 for k in itertools.count(1))
+    monkeypatch.setattr(prg, "new_seed", lambda: next(seeds))
+    vals = [5, -7, 0, R - 1, 123456789]
+    got = split_ints(vals, 3)
+    oracle = [[int.from_bytes(prg.expand(s, b"ints", len(vals))[32 * i:32 * i + 32], "little")
+               for i in range(len(vals))] for s in (bytes([1]) * 32, bytes([2]) * 32)]
+    assert got[:2] == oracle
+    assert [sum(col) % R for col in zip(*got, strict=True)] == [v % R for v in vals]
+    t = time.perf_counter()
+    big = split_ints(list(range(50_000)), 3)
+    assert time.perf_counter() - t < 10 and len(big[2]) == 50_000

@@ -63,8 +63,9 @@ def split_ints(values: Sequence[int], n: int) -> list[list[int]]:
         raise ValueError("need at least one share")
     vals = [int(v) % R for v in values]
     seeds = [prg.new_seed() for _ in range(n - 1)]
-    seeded = [[int.from_bytes(prg.expand(s, b"ints", len(vals))[32 * i:32 * i + 32], "little")
-               for i in range(len(vals))] for s in seeds]
+    streams = [prg.expand(s, b"ints", len(vals)) for s in seeds]  # once per seed, not per entry
+    seeded = [[int.from_bytes(buf[32 * i:32 * i + 32], "little") for i in range(len(vals))]
+              for buf in streams]
     last = [(v - sum(col)) % R for v, col in zip(vals, zip(*seeded, strict=True), strict=True)] \
         if seeded else vals
     return [*seeded, last]
