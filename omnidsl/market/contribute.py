@@ -1,7 +1,8 @@
 """The data owner's side of a task (``omnidsl market do contribute|withdraw``).
 
 :func:`share_gradient`: check the task (open, opened for these keys, its pins; a committed
-reference: the published entries must commit to the pin), encode the gradient in fixed point,
+reference: the published entries must commit to the pin; the model the gradient was computed on:
+the one the task pins, :mod:`omnidsl.market.model_pin`), encode the gradient in fixed point,
 refuse it here if it breaks the rule (it would never be paid), fetch and check every
 server's signed card, and send each server its sealed, signed aggregation share.
 :func:`prove_contribution`: once the servers have committed and ρ is fixed, compute the witness
@@ -26,7 +27,7 @@ import numpy as np
 from web3 import Web3
 
 from omnidsl.errors import ChainError, InputError, NetworkError
-from omnidsl.market import inbox, tasks
+from omnidsl.market import inbox, model_pin, tasks
 from omnidsl.market.client import MarketClient
 from omnidsl.market.daemon import verify_card
 from omnidsl.market.dsl_rule import DslRule
@@ -112,9 +113,12 @@ class Contribution:
 
 
 def share_gradient(market: MarketClient, task_id: int, account: Any, gradient: np.ndarray,
-                   rule: LoadedRule, servers: list[RemoteServer]) -> Contribution:
-    """Check, encode and share ``gradient`` (see the module docstring)."""
+                   rule: LoadedRule, servers: list[RemoteServer],
+                   model: np.ndarray | None = None) -> Contribution:
+    """Check, encode and share ``gradient`` (see the module docstring); ``model``: the
+    parameters it was computed on, checked against the task's pinned model (model_pin.py)."""
     check_task_rule(market, task_id, rule)
+    model_pin.check_held(market, task_id, model)
     info = market.task(task_id)
     now = int(market.w3.eth.get_block("latest")["timestamp"])
     if info.closed or now > info.deadline:
@@ -174,12 +178,13 @@ def prove_contribution(c: Contribution, rho: int, rule: LoadedRule,
 
 def contribute(market: MarketClient, task_id: int, account: Any, gradient: np.ndarray,
                rule: LoadedRule, urls: list[str], servers_config: Path,
-               wait_s: float = 300.0) -> tuple[dict[str, Any], list[str]]:
+               wait_s: float = 300.0, model: np.ndarray | None = None
+               ) -> tuple[dict[str, Any], list[str]]:
     """The whole contribution: share, wait for ρ, prove. Returns (proof.json, public.json)."""
     from omnidsl.mpc.config import load_config
 
     n = load_config(servers_config).n
     servers = task_servers(market, task_id, urls, account, n)
-    c = share_gradient(market, task_id, account, gradient, rule, servers)
+    c = share_gradient(market, task_id, account, gradient, rule, servers, model)
     rho = wait_for_challenge(market, task_id, wait_s)
     return prove_contribution(c, rho, rule, servers_config)

@@ -39,7 +39,7 @@ from web3.types import RPCEndpoint, Wei
 from omnidsl import progress
 from omnidsl.errors import ChainError, InputError, OmniDSLError
 from omnidsl.market import circom_rule as cr
-from omnidsl.market import dsl_rule, tasks
+from omnidsl.market import dsl_rule, model_pin, tasks
 from omnidsl.market.batching import submit_attested, vet_by_all
 from omnidsl.market.client import MarketClient
 from omnidsl.market.contribute import prove_shared_vector
@@ -249,7 +249,8 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
     if isinstance(rule, dsl_rule.DslRule):  # a rule file: pins, published reference, DO check
         with _stage(times, "open task"):
             task_id, pinned = tasks.open_round(mo, rule, [s.account for s in servers], ref,
-                                               norm_factor, escrow, now, REWARD, FEE, BOND)
+                                               norm_factor, escrow, now, REWARD, FEE, BOND,
+                                               model=getattr(source, "published", None))
     else:
         pinned = rule.pinned_value(round(norm_factor * float(np.linalg.norm(ref)) * (1 << cr.FRAC)))
         with _stage(times, "open task"):  # the snarkjs rule: one pinned bound
@@ -259,7 +260,11 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
     rejected: dict[int, str] = {}
     encoded: dict[int, list[int]] = {}
     with _stage(times, "share"):
+        held = getattr(source, "published", None) if isinstance(rule, dsl_rule.DslRule) else None
         for i, (do, g) in enumerate(zip(dos, grads, strict=True)):
+            if held is not None and (refused := model_pin.refusal(market, task_id, held)):
+                rejected[i] = refused  # the DO's model is not the task's: it does not take part
+                continue
             try:
                 encoded[i] = do.encode(g)
             except InputError:

@@ -19,6 +19,7 @@ from omnidsl.market.role_options import (
 def _contribute(args: argparse.Namespace) -> int:
     from omnidsl.files import Outputs
     from omnidsl.market.contribute import contribute, read_gradient
+    from omnidsl.market.model_pin import read_model
 
     if not args.server:
         raise UsageError("give every server's inbox with --server URL (repeatable)")
@@ -27,9 +28,10 @@ def _contribute(args: argparse.Namespace) -> int:
     outputs = Outputs([args.proof, args.public])
     rule = rule_from_args(args)
     gradient = read_gradient(args.gradient, rule.rule.dim)
+    model = None if args.model is None else read_model(args.model)
     with role_chain(args) as (chain, market):
         proof, public = contribute(market, args.task, chain.account, gradient, rule,
-                                   list(args.server), args.config, args.wait)
+                                   list(args.server), args.config, args.wait, model)
     with outputs.writing() as tmp:
         for target, data in ((args.proof, proof), (args.public, public)):
             if target is not None:
@@ -70,6 +72,9 @@ def register(msub: argparse._SubParsersAction) -> None:
     c.add_argument("--task", type=int, required=True)
     c.add_argument("--gradient", type=Path, required=True, metavar="FILE",
                    help="the gradient (.npy or .json, D real numbers)")
+    c.add_argument("--model", type=Path, default=None, metavar="FILE",
+                   help="the model the gradient was computed on (.npy or .json parameters): "
+                   "checked against the model the task pins; required if it pins one")
     add_rule_options(c)
     c.add_argument("--config", type=Path, required=True,
                    help="servers.toml of the servers' `omnidsl serve` processes")

@@ -30,6 +30,7 @@ def _deploy(args: argparse.Namespace) -> int:
 
 
 def _open(args: argparse.Namespace) -> int:
+    from omnidsl.market.model_pin import read_model
     from omnidsl.market.owner import TaskTerms, open_task
 
     servers = [address(s, "--servers") for s in args.servers.split(",") if s.strip()]
@@ -41,7 +42,8 @@ def _open(args: argparse.Namespace) -> int:
     rule = rule_from_args(args)
     terms = TaskTerms(servers=servers, values=_values(args, rule), reward=args.reward, fee=args.fee,
                       bond=args.bond, escrow=args.escrow, owners=args.owners,
-                      deadline_s=args.deadline, delivery_window_s=args.delivery_window)
+                      deadline_s=args.deadline, delivery_window_s=args.delivery_window,
+                      model=None if args.model is None else read_model(args.model))
     with role_chain(args) as (chain, market):
         task_id = open_task(market, chain.sender, args.state, rule, terms)
     print(json.dumps({"task": task_id}) if args.json else f"task {task_id} opened")
@@ -159,6 +161,10 @@ def register(msub: argparse._SubParsersAction) -> None:
     o.add_argument("--reference", action="append", default=[], metavar="NAME=FILE",
                    help="a pinned vector, e.g. the cosine rule's committed `ref` (.npy or .json, "
                         "D reals): pinned by its commitment and published with the task")
+    o.add_argument("--model", type=Path, default=None, metavar="FILE",
+                   help="the round's model as sent to the data owners (.npy or .json "
+                        "parameters): its digest is pinned with the task and every data owner "
+                        "checks its copy against it")
     o.add_argument("--reward", type=int, default=10**15, help="wei per accepted gradient")
     o.add_argument("--fee", type=int, default=10**14,
                    help="wei per accepted gradient to each server that delivers")

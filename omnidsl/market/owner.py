@@ -106,6 +106,8 @@ class TaskTerms:
     owners: int = 8  # how many gradients the default escrow pays for
     deadline_s: int = 3600
     delivery_window_s: int = 3600
+    #: the round's published model (flat parameters), pinned for the DOs (market/model_pin.py)
+    model: Any = None
 
 
 def open_task(market: MarketClient, sender: str, state: Path, rule: LoadedRule,
@@ -130,7 +132,7 @@ def open_task(market: MarketClient, sender: str, state: Path, rule: LoadedRule,
     deadline = now + terms.deadline_s
     task_id = tasks.open_task(mo, rule.rule, servers, terms.values, terms.reward, terms.fee,
                               escrow, deadline, deliver_by=deadline + terms.delivery_window_s,
-                              bond=terms.bond)
+                              bond=terms.bond, model=terms.model)
     _write_private(state / f"task-{task_id}.json",
                    json.dumps({"market": market.address, "task": task_id, "dim": rule.rule.dim,
                                "frac": rule.frac, "rule_hash": rule.rule_hash.hex()}))

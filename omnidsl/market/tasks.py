@@ -29,6 +29,7 @@ from web3 import Web3
 
 from omnidsl.errors import ChainError, InputError, UsageError
 from omnidsl.field import signed
+from omnidsl.market import model_pin
 from omnidsl.market.client import MarketClient
 from omnidsl.market.dsl_rule import DslRule, Terms, missing_span
 from omnidsl.market.interface import Pin
@@ -102,9 +103,10 @@ def encode_terms(rule: DslRule, values: Mapping[str, Any]) -> Terms:
 
 def open_task(mo: ModelOwner, rule: DslRule, servers: Sequence[str], values: Mapping[str, Any],
               reward: int, fee: int, escrow: int, deadline: int, deliver_by: int | None = None,
-              bond: int = 0) -> int:
+              bond: int = 0, model: np.ndarray | None = None) -> int:
     """Open a task of ``rule`` with its pinned inputs set to ``values`` (by name; committed
-    vectors: the reference entries) and publish every committed vector; returns the task id.
+    vectors: the reference entries), publish every committed vector and pin ``model`` (the
+    round's published parameters, :mod:`omnidsl.market.model_pin`); returns the task id.
     The MO's verifier must be ``rule``'s (``mo.deploy_verifier(rule.vk)``)."""
     if mo.layout.n_public != rule.layout.n_public or mo.layout.owner_index != \
             rule.layout.owner_index:
@@ -117,6 +119,8 @@ def open_task(mo: ModelOwner, rule: DslRule, servers: Sequence[str], values: Map
         gas = publish(mo, task_id, p, terms[p.name])
         logger.info("task %d: published %s (%d entries) for %d gas", task_id, p.name,
                     len(terms[p.name]), gas)
+    if model is not None:
+        model_pin.publish_model(mo.market, task_id, model, mo.account)
     return task_id
 
 
@@ -240,13 +244,14 @@ def round_values(rule: DslRule, reference: np.ndarray, norm_factor: float,
 
 def open_round(mo: ModelOwner, rule: DslRule, servers: Sequence[str], reference: np.ndarray,
                norm_factor: float, escrow: int, now: int, reward: int, fee: int, bond: int,
-               window: int = 3600) -> tuple[int, Terms]:
+               window: int = 3600, model: np.ndarray | None = None) -> tuple[int, Terms]:
     """The demo's round: open a task with :func:`round_values` (deadline ``now + window``,
-    delivery by ``now + 2·window``) and read its terms back as every DO does before proving
-    (:func:`task_terms`: the published reference is checked against the pin)."""
+    delivery by ``now + 2·window``; ``model``: the round's published model, pinned) and read its
+    terms back as every DO does before proving (:func:`task_terms`: the published reference is
+    checked against the pin)."""
     values = round_values(rule, reference, norm_factor, rule.fixed)
     task_id = open_task(mo, rule, servers, values, reward, fee, escrow, now + window,
-                        deliver_by=now + 2 * window, bond=bond)
+                        deliver_by=now + 2 * window, bond=bond, model=model)
     return task_id, task_terms(mo.market, task_id, rule)
 
 

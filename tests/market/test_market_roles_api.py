@@ -245,3 +245,28 @@ def _check_pin_options(rule, tmp_path: Path) -> None:
         _values(argparse.Namespace(pin=[], reference=[f"tau={tmp_path / 'ref.npy'}"]), rule)
     with pytest.raises(UsageError, match="NAME=NUMBER"):
         _values(argparse.Namespace(pin=["tau=high"], reference=[]), rule)
+
+
+def test_a_data_owner_holding_another_model_than_the_task_pins_sends_nothing(world, tmp_path):
+    from omnidsl.market import model_pin
+
+    market, rule, daemons = world["market"], world["rule"], world["daemons"]
+    model = np.linspace(-1.0, 1.0, 30)
+    terms = owner.TaskTerms(servers=[d.address for d in daemons], values={"max_norm": 2.0},
+                            owners=1, model=model)
+    task = owner.open_task(market, world["mo"].address, world["tmp"] / "mo", rule, terms)
+    acct = world["dos"][2]
+    servers = contribute.task_servers(market, task, [b.url for b in world["boxes"]], acct, 3)
+    other = model.copy()
+    other[7] = np.nextafter(other[7], 2.0)  # one weight changed
+    g = np.full(D, 0.1)
+    with pytest.raises(model_pin.ModelMismatch, match="is not the model the task pins"):
+        contribute.share_gradient(market, task, acct, g, rule, servers, other)
+    with pytest.raises(model_pin.ModelMismatch, match="--model FILE"):
+        contribute.share_gradient(market, task, acct, g, rule, servers)
+    assert all(d.server.shares.get(task, {}) == {} for d in daemons)
+    model_pin.check_held(market, task, model)  # the pinned model passes
+    np.save(tmp_path / "m.npy", model)
+    np.testing.assert_array_equal(model_pin.read_model(tmp_path / "m.npy"), model)
+    with pytest.raises(InputError, match="no such model file"):
+        model_pin.read_model(tmp_path / "none.npy")

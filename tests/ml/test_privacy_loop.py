@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from omnidsl.market import model_pin
 from omnidsl.ml.federated import ATTACKS, DigitsSource
 from omnidsl.ml.models import MLP, LogisticRegression
 from omnidsl.ml.privacy import IsometricPerturbation
@@ -108,11 +109,12 @@ def test_verdicts_on_the_published_model_equal_verdicts_on_the_clear_model(attac
             np.testing.assert_allclose(hidden.params, clear.params, atol=1e-9)
 
 
-def test_a_model_owner_that_publishes_different_models_isolates_one_gradient():
-    """The threat docs/privacy.md names (not prevented today): nothing forces the MO to send
-    every DO the same model.  Giving DO B a copy in which hidden unit j is dead (its bias very
-    negative) zeroes B's gradient on unit j's weights, so that block of the aggregate — all the
-    MO receives — is exactly DO A's gradient: A's data leaks through the sum."""
+def test_a_model_owner_that_publishes_different_models_is_refused_by_the_data_owner():
+    """The threat docs/privacy.md names: giving DO B a copy in which hidden unit j is dead (its
+    bias very negative) zeroes B's gradient on unit j's weights, so that block of the aggregate
+    — all the MO receives — is exactly DO A's gradient.  The task pins the published model
+    (market/model_pin.py): B checks its copy against the pin and refuses; skipping the check,
+    the attack works (the assertion below)."""
     src = DigitsSource(owners=2, n_malicious=0, model_name="mlp", hidden=16)
     model = src.model
     p = src.params
@@ -128,3 +130,7 @@ def test_a_model_owner_that_publishes_different_models_isolates_one_gradient():
     block = model.unpack(np.arange(model.n_params))[0][:, j]  # indices of W1[:, j]
     assert np.any(g_a[block] != 0)
     np.testing.assert_array_equal(aggregate[block], g_a[block])
+    pin = [model_pin.publication_hash(p)]  # what the task carries: the model A received
+    model_pin.verify_model(p, pin, 1)
+    with pytest.raises(model_pin.ModelMismatch, match="is not the model the task pins"):
+        model_pin.verify_model(p_b, pin, 1)
