@@ -16,7 +16,6 @@ round(v · 2^12).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -33,28 +32,14 @@ from omnidsl.market.daemon import verify_card
 from omnidsl.market.dsl_rule import DslRule
 from omnidsl.market.roles import DataOwner, bind_label
 from omnidsl.market.rulefile import LoadedRule, check_task_rule
+from omnidsl.market.vector_files import read_vector
 
 log = logging.getLogger(__name__)
 
 
 def read_gradient(path: Path, dim: int) -> np.ndarray:
     """A gradient file (see the module docstring) as D floats; InputError naming the file."""
-    try:
-        if path.suffix == ".npy":
-            arr = np.load(path, allow_pickle=False)
-        elif path.suffix == ".json":
-            data = json.loads(path.read_text(encoding="utf-8"))
-            arr = np.asarray(data["gradient"] if isinstance(data, dict) else data, dtype=float)
-        else:
-            raise InputError(f"{path}: a gradient file is .npy or .json")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such gradient file") from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{path}: not a gradient ({exc})",
-                         hint="a 1-D .npy float array, or a JSON list of numbers") from None
-    if arr.ndim != 1 or arr.shape[0] != dim or not np.all(np.isfinite(arr)):
-        raise InputError(f"{path}: expected {dim} finite numbers, got shape {arr.shape}")
-    return np.asarray(arr, dtype=np.float64)
+    return read_vector(path, "gradient", "gradient", dim)
 
 
 class RemoteServer:

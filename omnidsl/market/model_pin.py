@@ -28,6 +28,7 @@ import numpy as np
 from web3 import Web3
 
 from omnidsl.errors import InputError
+from omnidsl.market.vector_files import read_vector
 
 log = logging.getLogger(__name__)
 
@@ -120,22 +121,4 @@ def check_held(market: Any, task_id: int, params: Any | None) -> None:
 def read_model(path: Path) -> np.ndarray:
     """A model file: ``.npy`` (a 1-D float array) or ``.json`` (a list of numbers, or
     ``{"params": [...]}``); InputError naming the file."""
-    import json
-
-    try:
-        if path.suffix == ".npy":
-            arr = np.load(path, allow_pickle=False)
-        elif path.suffix == ".json":
-            data = json.loads(path.read_text(encoding="utf-8"))
-            arr = np.asarray(data["params"] if isinstance(data, dict) else data, dtype=float)
-        else:
-            raise InputError(f"{path}: a model file is .npy or .json")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such model file") from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{path}: not a model ({exc})",
-                         hint="a 1-D .npy float array, or a JSON list of numbers") from None
-    if arr.ndim != 1 or not np.all(np.isfinite(arr)):
-        raise InputError(f"{path}: a model is a 1-D vector of finite numbers, got shape "
-                         f"{arr.shape}")
-    return np.asarray(arr, dtype=np.float64)
+    return read_vector(path, "model", "params")
