@@ -15,8 +15,6 @@ enforces EIP-170), reporting the runtime code size and the setup time.
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 COMMITTED = ROOT / "circuits" / "cosine_committed.omni"
 PUBLIC = ROOT / "circuits" / "cosine.omni"
-CIRCOM_SRC = ROOT / "benchmarks" / "circom" / "cosine_committed.circom"
 
 
 def ours(rule: Path, d: int) -> dict:
@@ -39,32 +36,13 @@ def ours(rule: Path, d: int) -> dict:
 
 
 def circom(d: int, timeout: float) -> tuple[int | None, float, str]:
-    """(constraints, seconds, note) of the circom version at D (circom2 --O2)."""
-    from omnidsl.npm import node_package, npm_bin
-    from omnidsl.r1cs.r1csfile import read_r1cs_header
+    """(constraints, seconds, note) of the circom version at D (circom2 --O2): the committed
+    cosine rule's peer in circom_peers.py."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from circom_peers import PEERS, peer_constraints
 
-    circom2 = npm_bin("circom2")
-    lib = node_package("circomlib") / "circuits"
-    with tempfile.TemporaryDirectory(prefix="commit_bench_") as tmp:
-        work = Path(tmp)  # circom2 (WASI) only reads below its working directory
-        shutil.copy(CIRCOM_SRC, work / CIRCOM_SRC.name)
-        shutil.copytree(lib, work / "lib" / "circomlib" / "circuits")
-        (work / "main.circom").write_text(
-            f'pragma circom 2.0.0;\ninclude "{CIRCOM_SRC.name}";\n'
-            "component main {public [refHash, tau, max_norm, min_norm]} = "
-            f"CosineCommitted({d});\n")
-        t0 = time.perf_counter()
-        try:
-            proc = subprocess.run([str(circom2), "main.circom", "--r1cs", "--O2", "-l", "lib",
-                                   "-o", "."], cwd=work, capture_output=True, text=True,
-                                  timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None, time.perf_counter() - t0, f"circom2 > {timeout:.0f} s (stopped)"
-        dt = time.perf_counter() - t0
-        if proc.returncode != 0 or not (work / "main.r1cs").exists():
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["?"]
-            return None, dt, f"circom2 failed: {tail[0][:80]}"
-        return read_r1cs_header(work / "main.r1cs")["n_constraints"], dt, ""
+    peer = next(p for p in PEERS if p.rule == COMMITTED.stem)
+    return peer_constraints(peer, d, timeout)
 
 
 def deploy(d: int) -> dict:
