@@ -109,8 +109,9 @@ def connect(rpc_url: str, timeout: float = 30.0) -> Web3:
 @contextlib.contextmanager
 def anvil(port: int | None = None, gas_limit: int = GAS_LIMIT, code_size_limit: int | None = None,
           hardfork: str | None = None, startup_timeout: float = 30.0,
-          chain_id: int | None = None) -> Iterator[Web3]:
+          chain_id: int | None = None, steps_tracing: bool = False) -> Iterator[Web3]:
     """Start ``anvil`` on 127.0.0.1 (a free port unless given); yield a connected Web3.
+    ``steps_tracing``: record every opcode (``debug_traceTransaction`` struct logs; benchmarks).
 
     The anvil process started here (and only it) is stopped on exit.
     """
@@ -123,6 +124,8 @@ def anvil(port: int | None = None, gas_limit: int = GAS_LIMIT, code_size_limit: 
         args += ["--hardfork", check_evm_version(hardfork)]
     if chain_id is not None:
         args += ["--chain-id", str(chain_id)]
+    if steps_tracing:
+        args.append("--steps-tracing")
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)  # the shim and its anvil: one group
     url = f"http://127.0.0.1:{port}"
