@@ -409,9 +409,11 @@ class Server:
                                         [int(x) for x in inputs], signatures, self.account)
 
     def aggregate_share(self, task_id: int, accepted: Sequence[str]) -> list[int]:
-        """Σ of this server's shares over the accepted data owners (sent to the MO only)."""
+        """Σ of this server's shares over the accepted data owners (sent to the MO only).  With
+        nobody accepted it is the zero vector (a round where every DO was refused, or none could
+        even share: the server still delivers, and gets its bond back)."""
         held = self.shares.get(task_id, {})
-        if not held:
+        if not held and accepted:
             raise ChainError(f"server {self.account} holds no shares of task {task_id}")
         missing = [a for a in accepted if Web3.to_checksum_address(a) not in held]
         if missing:
@@ -429,7 +431,7 @@ class Server:
         elif self.binding is not None:
             dim = len(self.binding.wires) // 4
         else:
-            dim = max(len(v) for v in held.values())
+            dim = max((len(v) for v in held.values()), default=0)
         return agg.add_vectors(vectors, dim)
 
     def accepted(self, task_id: int) -> list[str]:
