@@ -101,8 +101,9 @@ def stage_prove(out: Path) -> dict:
     be = get_backend()
     res: dict = {}
     z = limbs_to_bytes(read_wtns(out / "w.wtns"))
-    pk, res["read_s"], _ = _timed(read_proving_key, out / "keys" / "proving_key.bin")
-    _, res["bases_s"], _ = _timed(pk.keep_bases_only, be)  # as `omnidsl prove` does
+    # streamed into the backend, as `omnidsl prove` and the servers load a key
+    pk, res["load_s"], _ = _timed(lambda: read_proving_key(out / "keys" / "proving_key.bin",
+                                                           bases_only=be))
     res["load_rss"] = _rss_mb()
     _, res["prove_s"], res["prove_cpu"] = _timed(prove_plain, pk, z, be)
     res["prove_rss"] = _rss_mb()
@@ -128,8 +129,7 @@ def stage_mpc(out: Path, n: int, reps: int) -> dict:
     key = out / "keys" / "proving_key.bin"
     cluster_mod.START_TIMEOUT_S = 1800.0  # servers load their (multi-GB) key before listening
     z = limbs_to_bytes(read_wtns(out / "w.wtns"))
-    pk = read_proving_key(key)
-    pk.keep_bases_only(get_backend())  # the data owner needs the bases (dealt MSMs) and vk
+    pk = read_proving_key(key, bases_only=get_backend())  # the owner's dealt MSMs and vk
     res: dict = {"runs": []}
     t = time.perf_counter()
     with ServerCluster(out / f"cluster{n}", n, {"c": out / "keys"}, timeout=1800.0,
@@ -231,7 +231,7 @@ def report(c: dict, n: int) -> None:
     if "error" in p:
         print(f"  plain     {p['error']}")
     else:
-        print(f"  key load  {p['read_s']:.1f} s read + {p['bases_s']:.1f} s MSM bases, "
+        print(f"  key load  {p['load_s']:.1f} s (streamed into the MSM bases), "
               f"peak {p['load_rss']:.0f} MB")
         print(f"  plain     {p['prove_s']:.1f} s wall, {p['prove_cpu']:.1f} s CPU, "
               f"peak {p['prove_rss']:.0f} MB")
@@ -301,6 +301,8 @@ def main() -> int:
             raise SystemExit(f"--cases: {item!r} is not RULE:D with RULE norm_bound or "
                              "cosine_committed")
         cases.append((rule, int(d)))
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         results = []
         for rule, d in cases:

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import os
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -287,6 +288,32 @@ class _Reader:
         return np.frombuffer(self.take(n * size, field_name), dtype=dtype).astype(
             dtype.replace("<", "="))
 
+    @property
+    def end(self) -> int:
+        return len(self.buf)
+
+
+class _FileReader(_Reader):
+    """Fields read from an open key file one at a time and hashed as they pass: a streamed
+    load never holds more of the file than its largest field."""
+
+    def __init__(self, f: BinaryIO, size: int, what: str):
+        self.f, self.size, self.pos, self.what = f, size, 0, what
+        self.sha = hashlib.sha256()
+
+    def take(self, n: int, field_name: str) -> bytes:
+        out = self.f.read(n) if 0 <= n <= self.size - self.pos else b""
+        if len(out) != n:
+            raise FormatError(f"{self.what}: truncated while reading {field_name}",
+                              hint="the file is incomplete or not a proving key")
+        self.sha.update(out)
+        self.pos += n
+        return out
+
+    @property
+    def end(self) -> int:
+        return self.size
+
 
 def _read_matrix(rd: _Reader, m: int, nnz: int, n_wires: int, n_coeffs: int,
                  name: str) -> SparseMatrix:
@@ -300,20 +327,42 @@ def _read_matrix(rd: _Reader, m: int, nnz: int, n_wires: int, n_coeffs: int,
     return SparseMatrix(row_ptr, wire, coeff_id)
 
 
-def loads_proving_key(buf: bytes, what: str = "proving key") -> ProvingKey:
-    """Parse a proving key; FormatError for a wrong magic/version, bad lengths or checksum."""
-    if len(buf) < len(MAGIC) + 4 + 32 or buf[: len(MAGIC)] != MAGIC:
-        raise FormatError(f"{what}: not an omnidsl proving key (bad magic)",
-                          hint="create one with `omnidsl setup`")
-    body, digest = memoryview(buf)[:-32], buf[-32:]
-    rd = _Reader(body, what)
+def _bad_magic(what: str) -> FormatError:
+    return FormatError(f"{what}: not an omnidsl proving key (bad magic)",
+                       hint="create one with `omnidsl setup`")
+
+
+def _version(rd: _Reader) -> int:
     rd.take(len(MAGIC), "magic")
     (version,) = struct.unpack("<I", rd.take(4, "version"))
     if version not in READABLE:
-        raise FormatError(f"{what}: unsupported version {version} (this omnidsl reads "
+        raise FormatError(f"{rd.what}: unsupported version {version} (this omnidsl reads "
                           f"versions {', '.join(map(str, READABLE))})")
+    return version
+
+
+def _checksum_mismatch(what: str) -> FormatError:
+    return FormatError(f"{what}: checksum mismatch (the file is corrupted or was edited)")
+
+
+def loads_proving_key(buf: bytes, what: str = "proving key") -> ProvingKey:
+    """Parse a proving key; FormatError for a wrong magic/version, bad lengths or checksum."""
+    if len(buf) < len(MAGIC) + 4 + 32 or buf[: len(MAGIC)] != MAGIC:
+        raise _bad_magic(what)
+    body, digest = memoryview(buf)[:-32], buf[-32:]
+    rd = _Reader(body, what)
+    version = _version(rd)
     if hashlib.sha256(body).digest() != digest:
-        raise FormatError(f"{what}: checksum mismatch (the file is corrupted or was edited)")
+        raise _checksum_mismatch(what)
+    pk = _parse(rd, version, None)
+    pk.check_shapes()
+    return pk
+
+
+def _parse(rd: _Reader, version: int, lean: Backend | None) -> ProvingKey:
+    """The key after its version; ``lean``: load each point array into that backend as it is
+    read and keep only the bases (``ProvingKey.keep_bases_only``)."""
+    what = rd.what
     (nw, p_out, p_in, prv, m, log_n, n_coeffs, nnz_a, nnz_b, nnz_c,
      n_contrib) = _HEADER.unpack(rd.take(_HEADER.size, "header"))
     n = 1 << log_n
@@ -328,11 +377,21 @@ def loads_proving_key(buf: bytes, what: str = "proving key") -> ProvingKey:
     gamma_g2 = g2_from_bytes(rd.take(G2_BYTES, "gamma_g2"))
     delta_g2 = g2_from_bytes(rd.take(G2_BYTES, "delta_g2"))
     ic = g1_list(rd.take((npub + 1) * G1_BYTES, "ic"))
-    a_query = rd.take(nw * G1_BYTES, "a_query")
-    b_g1 = rd.take(nw * G1_BYTES, "b_g1_query")
-    b_g2 = rd.take(nw * G2_BYTES, "b_g2_query")
-    h_query = rd.take((n - 1) * G1_BYTES, "h_query")
-    l_query = rd.take((nw - npub - 1) * G1_BYTES, "l_query")
+    handles: dict[str, Any] = {}
+
+    def points(key: str, count: int, size: int, name: str) -> bytes:
+        data = rd.take(count * size, name)
+        if lean is None:
+            return data
+        load = lean.load_g2 if key == "b2" else lean.load_g1
+        handles[key] = trusted_call(load, data)
+        return b""
+
+    a_query = points("a", nw, G1_BYTES, "a_query")
+    b_g1 = points("b1", nw, G1_BYTES, "b_g1_query")
+    b_g2 = points("b2", nw, G2_BYTES, "b_g2_query")
+    h_query = points("h", n - 1, G1_BYTES, "h_query")
+    l_query = points("l", nw - npub - 1, G1_BYTES, "l_query")
     raw = rd.take(32 * n_coeffs, "coefficients")
     coeffs = [int.from_bytes(raw[i : i + 32], "little") for i in range(0, len(raw), 32)]
     mats = [_read_matrix(rd, m, nnz, nw, n_coeffs, name)
@@ -347,14 +406,16 @@ def loads_proving_key(buf: bytes, what: str = "proving key") -> ProvingKey:
         name = rd.take(ln, f"contribution[{i}].name").decode(errors="replace")
         contributions.append(Contribution(d1, d2, pr, pz, name))
     wire_bits = _read_widths(rd, nw) if version >= 2 else None
-    if rd.pos != len(body):
-        raise FormatError(f"{what}: {len(body) - rd.pos} unexpected trailing bytes")
+    if rd.pos != rd.end:
+        raise FormatError(f"{what}: {rd.end - rd.pos} unexpected trailing bytes")
     r1cs = R1CS(n_wires=nw, n_pub_out=p_out, n_pub_in=p_in, n_prv_in=prv,
                 A=mats[0], B=mats[1], C=mats[2], coeffs=coeffs, wire_bits=wire_bits)
     vk = VerifyingKey(alpha_g1, beta_g2, gamma_g2, delta_g2, ic)
     pk = ProvingKey(vk, beta_g1, delta_g1, a_query, b_g1, b_g2, h_query, l_query, r1cs, n,
                     contributions)
-    pk.check_shapes()
+    if lean is not None:
+        pk._handles[lean.name] = handles
+        pk._released = True
     return pk
 
 
@@ -362,10 +423,23 @@ def write_proving_key(pk: ProvingKey, path: str | Path) -> None:
     Path(path).write_bytes(dumps_proving_key(pk))
 
 
-def read_proving_key(path: str | Path) -> ProvingKey:
+def read_proving_key(path: str | Path, *, bases_only: Backend | None = None) -> ProvingKey:
+    """Read a key file.  ``bases_only``: stream it instead — each point array goes straight into
+    that backend's memory (the key of ``keep_bases_only``), so the load never holds the file, or
+    two copies of it; the checksum is verified at the end, before the key is returned."""
     p = Path(path)
     try:
-        buf = p.read_bytes()
+        if bases_only is None:
+            return loads_proving_key(p.read_bytes(), str(p))
+        with p.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size - 32
+            if size < len(MAGIC) + 4 or f.read(len(MAGIC)) != MAGIC:
+                raise _bad_magic(str(p))
+            f.seek(0)
+            rd = _FileReader(f, size, str(p))
+            pk = _parse(rd, _version(rd), bases_only)
+            if f.read(32) != rd.sha.digest():
+                raise _checksum_mismatch(str(p))
+            return pk
     except OSError as exc:
         raise FormatError(f"{p}: cannot read proving key ({exc.strerror})") from None
-    return loads_proving_key(buf, str(p))

@@ -152,8 +152,7 @@ class ProvingServer:
             except FormatError:
                 continue
             if f.is_file() and self._digest(f) == digest:
-                pk = read_proving_key(f)
-                pk.keep_bases_only(self.backend)  # the points once, in native memory
+                pk = read_proving_key(f, bases_only=self.backend)  # streamed: points once, natively
                 self._keys[digest] = (f, pk)
                 return pk
         raise ProofError(

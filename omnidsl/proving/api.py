@@ -29,13 +29,15 @@ if TYPE_CHECKING:
 Parties = None | int | str | Path
 
 
-def _key(pk: ProvingKey | str | Path) -> tuple[ProvingKey, Path | None]:
+def _key(pk: ProvingKey | str | Path, backend: Any) -> tuple[ProvingKey, Path | None]:
+    """The key and its file; a key read here is this call's alone: it is streamed into
+    ``backend`` (its points once, natively)."""
     if isinstance(pk, str | Path):
         from omnidsl.groth16.keydir import PK_NAME
         from omnidsl.groth16.keys import read_proving_key
 
         path = Path(pk) / PK_NAME if Path(pk).is_dir() else Path(pk)
-        return read_proving_key(path), path
+        return read_proving_key(path, bases_only=backend), path
     return pk, None
 
 
@@ -73,14 +75,12 @@ def _prove(pk: ProvingKey | str | Path, witness: Witness, parties: Parties | Ser
     from omnidsl.groth16.verifier import verify
     from omnidsl.mpc.schemes import DealOptions
 
-    key, path = _key(pk)
-    z = as_witness(witness)
     if backend is None:
         from omnidsl.backend import get_backend
 
         backend = get_backend()
-    if path is not None:  # a key read here is this call's alone: its points once, natively
-        key.keep_bases_only(backend)
+    key, path = _key(pk, backend)
+    z = as_witness(witness)
     prover.validate_witness(key, z)
     options = DealOptions(**deal_options)  # refuses unknown modes whatever the parties
     explain = None
