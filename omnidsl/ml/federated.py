@@ -6,6 +6,11 @@ published model (malicious ones attack); the MO computes its reference gradient 
 published model from its clean root set (FLTrust), so the rule compares like with like; the MO
 maps the decoded aggregate back to its clear coordinates (a permutation of entries) and takes an
 SGD step.  The clear parameters never leave :attr:`DigitsSource.params` (docs/privacy.md).
+
+With ``model_noise`` σ > 0 the MO publishes perturb(θ + n) instead, n fresh Gaussian noise per
+round (σ × each layer's weight spread, :func:`~omnidsl.ml.privacy.publication_noise`): the
+reference and every DO's gradient are taken at that same published point, and the mapped-back
+aggregate (gradients at θ + n) is applied to the clear θ.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from omnidsl.ml.attacks import (
 )
 from omnidsl.ml.data import load_digits_split, partition
 from omnidsl.ml.models import MODEL_CHOICES, Model, build_model
-from omnidsl.ml.privacy import IsometricPerturbation
+from omnidsl.ml.privacy import IsometricPerturbation, check_noise, publication_noise
 from omnidsl.ml.training import Owner, root_reference
 
 #: ``market demo --attack`` values; ``mixed`` cycles through scaling, noise, sign flip, label flip
@@ -51,7 +56,9 @@ def attack_catalogue() -> dict[str, Attack]:
 @dataclass
 class DigitsSource:
     """scikit-learn digits; softmax regression (650 parameters) or the 64-``hidden``-10 MLP
-    (7,510 parameters at 100); ``private``: DOs see only the round's perturbed model.
+    (7,510 parameters at 100); ``private``: DOs see only the round's perturbed model;
+    ``model_noise`` σ: the published model is perturb(θ + n), n ~ N(0, (σ·layer spread)²)
+    fresh per round (0: no noise, the default; docs/privacy.md).
 
     ``tau`` and ``norm_factor`` are the task's public terms, which an adaptive attacker knows.
     """
@@ -70,11 +77,13 @@ class DigitsSource:
     #: honest DOs rescale their gradient to ``fit``·‖ref‖ (FLTrust's normalisation, done by
     #: the DO: the reference is published); None: send the raw gradient
     fit: float | None = 0.99
+    model_noise: float = 0.0
     malicious: list[bool] = field(init=False)
     n_params: int = field(init=False)
 
     def __post_init__(self) -> None:
         catalogue = attack_catalogue()
+        self.model_noise = check_noise(self.model_noise)
         if self.attack not in ATTACKS:
             raise InputError(f"unknown attack {self.attack!r}", hint="choose " + ", ".join(ATTACKS))
         if self.model_name not in MODELS:
@@ -97,20 +106,25 @@ class DigitsSource:
         self.n_params = self.model.n_params
         self.perturbation: IsometricPerturbation | None = None
         self.published = self.params  # what the DOs hold this round
+        self.noise = np.zeros(self.n_params)  # the round's noise (the MO's secret)
         self.ref = np.zeros(self.n_params)
 
     # ---- the model owner
     def reference(self) -> np.ndarray:
-        """Start a round: publish a freshly perturbed model and return the MO's reference
-        gradient on it (root set)."""
+        """Start a round: publish a freshly perturbed (and, with ``model_noise``, noisy) model
+        and return the MO's reference gradient on it (root set)."""
+        self.noise = publication_noise(self.model, self.params, self.model_noise) \
+            if self.model_noise > 0 else np.zeros(self.n_params)
+        point = self.params + self.noise  # where every gradient of the round is taken
         self.perturbation = IsometricPerturbation.fresh(self.model) if self.private else None
-        self.published = self.params if self.perturbation is None \
-            else self.perturbation.perturb(self.model, self.params)
+        self.published = point if self.perturbation is None \
+            else self.perturbation.perturb(self.model, point)
         self.ref = root_reference(self.model, self.published, self.root)  # FLTrust
         return self.ref
 
     def apply(self, aggregate: np.ndarray, n_accepted: int) -> None:
-        """Map the decoded sum of the accepted gradients back and take the step."""
+        """Map the decoded sum of the accepted gradients back and take the step from the clear
+        model (with noise: gradients at θ + n applied to θ)."""
         if not n_accepted:
             return
         clear = aggregate if self.perturbation is None \

@@ -11,6 +11,11 @@ because the map is linear, the model owner can also recover the true *sum* of ac
 The market uses :class:`IsometricPerturbation` instead (a derangement of the hidden units and the
 softmax gauge on the output layer, no rescaling): its gradient map is a permutation of entries,
 so the validity rule decides exactly as on the clear model.  What either hides: docs/privacy.md.
+
+Noise on the published model (:func:`publication_noise`, opt-in): the model owner publishes
+perturb(θ + n) with fresh Gaussian noise n each round, per layer relative to that layer's weight
+spread; the data owners' gradients, mapped back, are then gradients at θ + n (docs/privacy.md,
+"Doing better: noise on the published model").
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from omnidsl.errors import InputError
 from omnidsl.ml.models import MLP, Model
 
 
@@ -122,3 +128,47 @@ class IsometricPerturbation:
     def recover_gradient(self, model: Model, grad: np.ndarray) -> np.ndarray:
         """Gradient (or any sum of gradients) on the perturbed model → on the true model."""
         return np.asarray(grad)[self.source_index(model)]
+
+
+# ---------------------------------------------------------------- noise on the published model
+def layers(model: Model) -> list[tuple[slice, slice]]:
+    """(weights, biases) index ranges of each layer in the flat parameter vector."""
+    if isinstance(model, MLP):
+        d, h, k = model.n_features, model.n_hidden, model.n_classes
+        a, b, c = d * h, d * h + h, d * h + h + h * k
+        return [(slice(0, a), slice(a, b)), (slice(b, c), slice(c, c + k))]
+    dk = model.n_features * model.n_classes
+    return [(slice(0, dk), slice(dk, dk + model.n_classes))]
+
+
+def layer_spreads(model: Model, params: np.ndarray) -> np.ndarray:
+    """Per parameter: the standard deviation of its layer's weight matrix (biases take their
+    layer's), the scale the published model's noise is relative to."""
+    out = np.empty(model.n_params)
+    for w, b in layers(model):
+        s = float(np.std(params[w]))
+        out[w], out[b] = s, s
+    return out
+
+
+def check_noise(sigma: float) -> float:
+    """``sigma`` as a float, or InputError (a finite number >= 0)."""
+    try:
+        value = float(sigma)
+    except (TypeError, ValueError):
+        raise InputError(f"model noise {sigma!r} is not a number") from None
+    if not np.isfinite(value) or value < 0:
+        raise InputError(f"model noise {sigma!r} must be a finite number >= 0",
+                         hint="0 publishes the model without noise; 0.1 adds to each weight "
+                              "Gaussian noise of 0.1 x its layer's weight spread")
+    return value
+
+
+def publication_noise(model: Model, params: np.ndarray, sigma: float,
+                      rng: np.random.Generator | None = None) -> np.ndarray:
+    """Fresh noise for one round's published model: n_i ~ N(0, (σ·spread_i)²) with spread_i
+    the standard deviation of the weights of parameter i's layer (:func:`layer_spreads`),
+    drawn from the OS CSPRNG unless ``rng`` is given (tests)."""
+    sigma = check_noise(sigma)
+    gen = rng if rng is not None else np.random.default_rng(secrets.randbits(128))
+    return gen.normal(0.0, 1.0, model.n_params) * (sigma * layer_spreads(model, params))
