@@ -26,7 +26,7 @@ def _demo(args: argparse.Namespace) -> int:
                            attack=args.attack, norm_factor=args.norm_factor, ptau=args.ptau,
                            prover=args.prover, gas_cap=config.gas_cap, model=args.model,
                            log=extras.log, on_round=extras.on_round,
-                           **rule_args)
+                           model_noise=args.model_noise, **rule_args)
         extras.finish(reports)
     return 0
 
@@ -46,7 +46,8 @@ def demo_rule_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def demo_args_summary(args: argparse.Namespace) -> str:
     return (f"{args.rounds} rounds, {args.owners} data owners ({args.malicious} malicious), "
-            f"{args.servers} servers, prover {args.prover}")
+            f"{args.servers} servers, prover {args.prover}"
+            + (f", model noise {args.model_noise:g}" if getattr(args, "model_noise", 0) else ""))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -82,6 +83,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     demo.add_argument("--model", default="logreg", choices=MODELS,
                       help="; ".join(f"{k}: {v[0]}" for k, v in MODEL_CHOICES.items())
                       + "; the data owners see only a perturbed copy (docs/privacy.md)")
+    demo.add_argument("--model-noise", type=float, default=0.0, metavar="SIGMA",
+                      help="publish the perturbed model with fresh Gaussian noise each round, "
+                           "SIGMA x each layer's weight spread (default 0: none; accuracy cost "
+                           "and what it hides: docs/privacy.md)")
     demo.add_argument("--prover", choices=("mpc", "local", "snarkjs", "omnidsl"), default="mpc",
                       help="mpc (= omnidsl): the DSL rule proved collaboratively by the "
                            "N server processes (omnidsl serve), each checking it proves the shares "

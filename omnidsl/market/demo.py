@@ -393,17 +393,23 @@ def run_demo(w3: Web3, rounds: int = 3, owners: int = 8, malicious: int = 3, ser
              prover: str = "mpc", gas_cap: int | None = None, model: str = "logreg",
              log: Callable[[str], None] | None = None, on_round: RoundHook | None = None,
              rule_file: Path | None = None, rule_params: dict[str, int] | None = None,
-             rule_values: dict[str, Any] | None = None) -> list[RoundReport]:
+             rule_values: dict[str, Any] | None = None,
+             model_noise: float = 0.0) -> list[RoundReport]:
     """Run the demo on ``w3``; returns one report per round.  Progress goes to ``log`` (by
     default this module's logger at INFO; the CLI prints it); ``on_round(actors, report)`` is
     called once the market is deployed (report None) and after every round.  ``rule_file``: a
-    market rule (mpc/local; D = the model's size), its terms per round: ``tasks.round_values``."""
+    market rule (mpc/local; D = the model's size), its terms per round: ``tasks.round_values``.
+    ``model_noise`` σ: the default source publishes perturb(θ + n) (docs/privacy.md)."""
     log, hook = log or logger.info, on_round or (lambda _a, _r: None)
     if not 0 <= malicious <= owners or owners < 1 or servers < 2 or rounds < 1:
         raise InputError("need owners >= 1, 0 <= malicious <= owners, servers >= 2, rounds >= 1")
+    if source is not None and model_noise:
+        raise InputError("model_noise applies to the default source only",
+                         hint="set the noise on the source (DigitsSource(model_noise=...))")
     src = source or DigitsSource(owners, malicious, attack, model_name=model,  # the public
                                  norm_factor=norm_factor,  # terms an adaptive attacker knows
-                                 tau=float((rule_values or {}).get("tau", 0.3)))
+                                 tau=float((rule_values or {}).get("tau", 0.3)),
+                                 model_noise=model_noise)
     work = workdir or Path.home() / ".cache" / "omnidsl" / "market"
     t0 = time.perf_counter()
     prover = _ALIASES.get(prover, prover)
