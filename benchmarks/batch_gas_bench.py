@@ -1,21 +1,33 @@
 """Gas per contributor of a server batch at k = 8, 16, 32 (issue 14 item 7), on anvil.
 
+Two paths, same rule, same DOs, same anvil, alternated per k (A/B):
+
 Today's path: ``Market.submitBatch`` with k real Groth16 proofs of the shipped market rule
 (``market_norm.omni``) compiled by omnidsl (dev setup, omnidsl's prover, the generated verifier's
 ``verifyBatch``: k + 3 pairings), attested by 3 servers.  The gas does not depend on D (the
 gradient never goes on-chain), so a small D keeps the proving quick.
+
+One proof per batch (``Market.submitBatchProof``): the batch statement of k composed copies of
+the rule (``omnidsl.market.batch_circuit``, one dev setup per k), ONE proof made by three parties
+with Shamir sharing through ``omnidsl.prove`` (the servers' prover, in this process; ``--plain``
+for the single-machine prover), the generated single-proof verifier of the batch key
+(4 pairings, 2k + 2 public inputs), one storage slot per credited DO.  Also printed: the DO's
+own payout transaction in each path (``withdraw`` after ``submitBatch``; ``claimReward`` after
+``submitBatchProof``), the batch statement's constraints and, per k, its dev setup and proving
+time, CPU and the process's peak memory.
 
 The breakdown is measured, not modelled: the transaction is traced (``debug_traceTransaction``,
 struct logger) and the gas of every SSTORE, SLOAD, LOG and precompile call is summed; calldata
 is priced from the transaction's bytes (EIP-2028: 4 per zero byte, 16 per non-zero byte; anvil's
 default hardfork charges max(that, EIP-7623's floor), shown as "calldata floor").
 
-    python benchmarks/batch_gas_bench.py [--dim 16] [--ks 8,16,32] [--reps 1]
+    python benchmarks/batch_gas_bench.py [--dim 16] [--ks 8,16,32] [--reps 1] [--plain]
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import time
@@ -29,6 +41,11 @@ sys.path.insert(0, str(ROOT))
 
 from omnidsl.chain import anvil  # noqa: E402
 from omnidsl.market import dsl_rule  # noqa: E402
+from omnidsl.market.batch_rule import (  # noqa: E402
+    attest_and_submit,
+    deploy_batch_verifier,
+    setup_batch,
+)
 from omnidsl.market.demo import BOND, FEE, REWARD, setup_actors  # noqa: E402
 
 N_SERVERS = 3
@@ -72,14 +89,19 @@ def calldata_gas(data: bytes) -> tuple[int, int]:
     return 4 * zeros + 16 * nonzero, 10 * (zeros + 4 * nonzero)
 
 
-def today(w3: Any, rule: Any, k: int, rng: np.random.Generator) -> dict[str, Any]:
-    """One task, k DOs, one ``submitBatch`` of k valid proofs; gas and its breakdown."""
+MAX_Q = 3 << dsl_rule.FRAC
+
+
+def _round(w3: Any, rule: Any, k: int, rng: np.random.Generator,
+           batch_verifier: str | None = None) -> tuple[Any, int, int]:
+    """Actors, a task (with the batch verifier for k, if given), k DOs' committed shares, ρ."""
     actors = setup_actors(w3, rule, n_owners=k, n_servers=N_SERVERS)
     mo, servers, dos = actors.mo, actors.servers, actors.dos
     now = int(w3.eth.get_block("latest")["timestamp"])
-    max_q = 3 << dsl_rule.FRAC
     tid = mo.open_task([s.account for s in servers], REWARD, FEE, k * (REWARD + N_SERVERS * FEE),
-                       now + 3600, deliver_by=now + 7200, bond=BOND, pinned=rule.pins(max_q))
+                       now + 3600, deliver_by=now + 7200, bond=BOND, pinned=rule.pins(MAX_Q))
+    if batch_verifier is not None:
+        mo.market.set_batch_verifier(tid, k, batch_verifier, mo.account)
     grads = [[int(v) for v in rng.integers(-200, 200, rule.dim)] for _ in dos]
     for do, q in zip(dos, grads, strict=True):
         do.share(tid, q, servers)
@@ -87,16 +109,41 @@ def today(w3: Any, rule: Any, k: int, rng: np.random.Generator) -> dict[str, Any
         s.commit(tid)
     for s in servers:
         s.reveal(tid)
-    rho = mo.market.task(tid).rho
+    return actors, tid, mo.market.task(tid).rho
+
+
+def new_path(w3: Any, batch: Any, k: int, rng: np.random.Generator,
+             parties: int | None) -> dict[str, Any]:
+    """One task, k DOs, ONE proof of the batch statement via ``submitBatchProof``."""
+    rule = batch.rule
+    verifier = deploy_batch_verifier(w3, batch, str(w3.eth.default_account))
+    actors, tid, rho = _round(w3, rule, k, rng, verifier)
+    inputs = [rule.witness_input(d.vectors[tid], d.account, rho, MAX_Q) for d in actors.dos]
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    proof = batch.prove(inputs, parties=parties, scheme="shamir" if parties else None)
+    prove_s, prove_cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    res = attest_and_submit(actors.servers, tid, proof)
+    assert len(res.accepted) == k, res.rejected
+    claim = actors.mo.market.claim_reward(tid, actors.dos[0].account)[1].gas_used
+    return measured(w3, res.tx.tx_hash, res.gas_used, k) | {
+        "prove_s": prove_s, "prove_cpu": prove_cpu, "payout": claim}
+
+
+def today(w3: Any, rule: Any, k: int, rng: np.random.Generator) -> dict[str, Any]:
+    """One task, k DOs, one ``submitBatch`` of k valid proofs; gas and its breakdown."""
+    actors, tid, rho = _round(w3, rule, k, rng)
+    servers, dos = actors.servers, actors.dos
     t0 = time.perf_counter()
-    items = rule.prove_many([rule.witness_input(d.vectors[tid], d.account, rho, max_q)
+    items = rule.prove_many([rule.witness_input(d.vectors[tid], d.account, rho, MAX_Q)
                              for d in dos])
     prove_s = time.perf_counter() - t0
     for s in servers:  # the local prover stands in for every server's own prover
         s.record(tid, items)
     res = servers[0].submit(tid, items, cosigners=servers[1:])
     assert len(res.accepted) == k, res.rejected
-    return measured(w3, res.tx.tx_hash, res.gas_used, k) | {"prove_s": prove_s}
+    payout = actors.mo.market.withdraw(dos[0].account)[1].gas_used
+    return measured(w3, res.tx.tx_hash, res.gas_used, k) | {"prove_s": prove_s,
+                                                             "payout": payout}
 
 
 def measured(w3: Any, tx_hash: str, gas: int, k: int) -> dict[str, Any]:
@@ -137,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dim", type=int, default=16, help="D of market_norm.omni (gas: no effect)")
     ap.add_argument("--ks", default="8,16,32")
     ap.add_argument("--reps", type=int, default=1)
+    ap.add_argument("--plain", action="store_true",
+                    help="prove the batch with the single-machine prover (default: 3 parties, "
+                         "Shamir, in this process)")
     args = ap.parse_args(argv)
     ks = [int(x) for x in args.ks.split(",") if x]
     t0 = time.perf_counter()
@@ -144,13 +194,46 @@ def main(argv: list[str] | None = None) -> int:
     print(f"MarketNorm at D = {args.dim}: {rule.circuit.r1cs.n_constraints:,} constraints, "
           f"{rule.iface.n_public} public signals; compiled + dev setup in "
           f"{time.perf_counter() - t0:.1f}s")
+    batches, setup_stats = {}, {}
+    for k in ks:
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        batches[k] = setup_batch(rule, k)
+        setup_stats[k] = (time.perf_counter() - t0, time.process_time() - cpu0)
     rng = np.random.default_rng(0)
-    runs: dict[int, list[dict[str, Any]]] = {k: [] for k in ks}
+    parties = None if args.plain else 3
+    old: dict[int, list[dict[str, Any]]] = {k: [] for k in ks}
+    new: dict[int, list[dict[str, Any]]] = {k: [] for k in ks}
     with anvil(steps_tracing=True) as w3:
         for _ in range(args.reps):
-            for k in ks:
-                runs[k].append(today(w3, rule, k, rng))
-    print_table("submitBatch (k proofs, verifyBatch: k + 3 pairings)", runs)
+            for k in ks:  # A/B alternated
+                old[k].append(today(w3, rule, k, rng))
+                new[k].append(new_path(w3, batches[k], k, rng, parties))
+    print_table("today: submitBatch (k proofs, verifyBatch: k + 3 pairings)", old)
+    print_table("new: submitBatchProof (one proof of the batch statement, 4 pairings)", new)
+    print(f"\n{'':28}" + "".join(f"{f'k = {k}':>12}" for k in ks))
+    row = {k: (statistics.median(r["gas"] for r in old[k]) / k,
+               statistics.median(r["gas"] for r in new[k]) / k) for k in ks}
+    print(f"{'per contributor: today':28}" + "".join(f"{row[k][0]:>12,.0f}" for k in ks))
+    print(f"{'per contributor: new':28}" + "".join(f"{row[k][1]:>12,.0f}" for k in ks))
+    print(f"{'ratio new / today':28}" + "".join(f"{row[k][1] / row[k][0]:>12.3f}" for k in ks))
+    pay = {k: (statistics.median(r["payout"] for r in old[k]),
+               statistics.median(r["payout"] for r in new[k])) for k in ks}
+    print(f"{'DO payout tx: withdraw':28}" + "".join(f"{pay[k][0]:>12,.0f}" for k in ks))
+    print(f"{'DO payout tx: claimReward':28}" + "".join(f"{pay[k][1]:>12,.0f}" for k in ks))
+    how = "plain prover" if args.plain else "3 parties, Shamir, one process"
+    print(f"\nbatch statement (D = {args.dim}); proving: {how}")
+    print(f"{'k':>4} {'constraints':>12} {'public':>7} {'setup s':>8} {'setup CPU':>10} "
+          f"{'prove s':>8} {'prove CPU':>10} {'k proofs s':>11}")
+    for k in ks:
+        b = batches[k]
+        pr = statistics.median(r["prove_s"] for r in new[k])
+        pc = statistics.median(r["prove_cpu"] for r in new[k])
+        old_s = statistics.median(r["prove_s"] for r in old[k])
+        print(f"{k:>4} {b.system.r1cs.n_constraints:>12,} {b.system.layout.n_public:>7} "
+              f"{setup_stats[k][0]:>8.2f} {setup_stats[k][1]:>10.2f} {pr:>8.2f} {pc:>10.2f} "
+              f"{old_s:>11.2f}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"(k proofs s: today's k single proofs, plain prover; process peak RSS {peak:,.0f} MB)")
     return 0
 
 

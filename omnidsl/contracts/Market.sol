@@ -34,8 +34,17 @@ contract Market {
         0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
     /// Domain tag of a batch attestation (see `attestationDigest`).
     bytes32 public constant ATTEST_TAG = keccak256("omnidsl.market.batch/v1");
+    /// Domain tag of a batch-proof attestation (see `batchProofDigest`).
+    bytes32 public constant BATCH_PROOF_TAG = keccak256("omnidsl.market.batchproof/v1");
     /// Marks an unused public-input index (no aggregate binding).
     uint32 public constant NONE = type(uint32).max;
+    /// `paidState` values: credited to `balanceOf` (submitBatch), credited in the task and not
+    /// yet claimed (submitBatchProof: one storage slot per DO), claimed into `balanceOf`.
+    uint8 internal constant PAID = 1;
+    uint8 internal constant UNCLAIMED = 2;
+    uint8 internal constant CLAIMED = 3;
+    /// Largest batch size of a batch verifier.
+    uint256 public constant MAX_BATCH = 256;
 
     /// Why a proof in a batch earned nothing (the `reason` of `ProofRejected`).
     enum Reject {
@@ -106,7 +115,10 @@ contract Market {
     mapping(uint256 => mapping(address => bool)) public hasRevealed;
     /// keccak256 of the sealed aggregate share a server delivered (zero: not delivered).
     mapping(uint256 => mapping(address => bytes32)) public deliveredOf;
-    mapping(uint256 => mapping(address => bool)) public isPaid;
+    /// 0: not credited in the task; PAID, UNCLAIMED or CLAIMED (above).  `isPaid` = non-zero.
+    mapping(uint256 => mapping(address => uint8)) public paidState;
+    /// The generated verifier of the rule's batch statement for k slots (submitBatchProof).
+    mapping(uint256 => mapping(uint256 => address)) public batchVerifierOf;
     /// Servers whose commitment the MO audits (opens) in a task; at most N - 1 per task, so one
     /// server's shares of every DO stay closed (a server opens only if the chain names it).
     mapping(uint256 => mapping(address => bool)) public isAudited;
@@ -141,6 +153,8 @@ contract Market {
         uint256 indexed taskId, address indexed dataOwner, address indexed server, uint256 fingerprint
     );
     event ProofRejected(uint256 indexed taskId, address indexed dataOwner, uint256 index, Reject reason);
+    event BatchVerifierSet(uint256 indexed taskId, uint256 k, address verifier);
+    event RewardClaimed(uint256 indexed taskId, address indexed dataOwner, uint256 amount);
     event AggregateDelivered(uint256 indexed taskId, address indexed server, bytes32 digest, uint256 paid);
     event AggregateWithheld(uint256 indexed taskId, address indexed server, uint256 forfeited);
     event AggregateChecked(uint256 indexed taskId, bool matched);
@@ -420,6 +434,178 @@ contract Market {
         emit BatchSubmitted(taskId, msg.sender, k, accepted, batchValid);
     }
 
+    // ---------------------------------------------------------------- one proof per batch
+
+    /// @notice The MO names the generated verifier of the rule's batch statement for k slots
+    /// (docs/market.md, "One proof per batch"): once per size, before any server commits (the
+    /// servers check its code against the batch key before they bond).  Needs aggregate binding
+    /// and every public input other than owner and fingerprint to be rho or pinned.
+    function setBatchVerifier(uint256 taskId, uint256 k, address verifier) external {
+        Task storage t = _existing(taskId);
+        require(msg.sender == t.owner, "Market: only the task owner");
+        require(_open(t) && t.nCommitted == 0, "Market: servers already committed");
+        require(t.rhoIndex != NONE, "Market: batch proofs need aggregate binding");
+        require(k > 0 && k <= MAX_BATCH, "Market: batch size out of range");
+        require(verifier.code.length > 0, "Market: verifier has no code");
+        require(batchVerifierOf[taskId][k] == address(0), "Market: batch verifier already set");
+        _sharedValues(taskId, t); // reverts if a public input is neither rho nor pinned
+        batchVerifierOf[taskId][k] = verifier;
+        emit BatchVerifierSet(taskId, k, verifier);
+    }
+
+    /// @notice The digest every server signs (EIP-191 personal message) to attest one batch proof.
+    function batchProofDigest(
+        uint256 taskId,
+        uint256[8] calldata proof,
+        uint256[] calldata owners,
+        uint256[] calldata fps
+    ) public view returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                BATCH_PROOF_TAG,
+                block.chainid,
+                address(this),
+                taskId,
+                keccak256(abi.encodePacked(proof)),
+                keccak256(abi.encodePacked(owners)),
+                keccak256(abi.encodePacked(fps))
+            )
+        );
+    }
+
+    /// @notice Submit ONE proof of the batch statement for k = owners.length slots: slot j is DO
+    /// owners[j] (0: padding, credits nobody, its fingerprint is not counted) with fingerprint
+    /// fps[j]; rho and every pinned value come from storage.  The whole batch reverts if the
+    /// proof is invalid; a slot whose DO is already paid (or bad, or beyond the escrow) earns
+    /// nothing while the others are credited.  Credits go to `paidState` (one slot per DO);
+    /// the DO pulls its reward with `claimReward`.
+    function submitBatchProof(
+        uint256 taskId,
+        uint256[8] calldata proof,
+        uint256[] calldata owners,
+        uint256[] calldata fps,
+        bytes calldata signatures
+    ) external nonReentrant returns (uint256 accepted) {
+        Task storage t = _existing(taskId);
+        require(isServer[taskId][msg.sender], "Market: not a registered server");
+        require(_open(t), "Market: task closed");
+        require(owners.length > 0 && fps.length == owners.length, "Market: bad batch lengths");
+        require(batchVerifierOf[taskId][owners.length] != address(0), "Market: no batch verifier for this size");
+        require(t.challengeFixed, "Market: challenge not fixed yet");
+        _checkAttestation(taskId, batchProofDigest(taskId, proof, owners, fps), signatures);
+        _verifyBatchProof(taskId, t, proof, owners, fps);
+        accepted = _creditSlots(taskId, t, owners, fps);
+        emit BatchSubmitted(taskId, msg.sender, owners.length, accepted, true);
+    }
+
+    /// Revert unless the task's batch verifier for owners.length slots accepts the proof.
+    function _verifyBatchProof(
+        uint256 taskId,
+        Task storage t,
+        uint256[8] calldata proof,
+        uint256[] calldata owners,
+        uint256[] calldata fps
+    ) internal view {
+        bytes memory data = _batchCalldata(proof, owners, fps, _sharedValues(taskId, t));
+        (bool ok, bytes memory ret) = batchVerifierOf[taskId][owners.length].staticcall(data);
+        if (!ok) _bubble(ret, "Market: verifyProof reverted"); // see submitBatch: never "invalid"
+        require(ret.length == 32 && abi.decode(ret, (bool)), "Market: invalid batch proof");
+    }
+
+    /// `verifyProof(a, b, c, input)` calldata of the batch statement: input = fps ‖ owners ‖ shared.
+    function _batchCalldata(
+        uint256[8] calldata proof,
+        uint256[] calldata owners,
+        uint256[] calldata fps,
+        uint256[] memory shared
+    ) internal pure returns (bytes memory) {
+        bytes4 selector = bytes4(
+            keccak256(
+                abi.encodePacked(
+                    "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[",
+                    _decimal(2 * owners.length + shared.length),
+                    "])"
+                )
+            )
+        );
+        return abi.encodePacked(selector, proof, fps, owners, shared);
+    }
+
+    /// @notice Pay the caller the reward a batch proof credited to it in this task (the batch
+    /// path's `withdraw`: one transaction per DO and task, checks-effects-interactions).
+    function claimReward(uint256 taskId) external nonReentrant returns (uint256 amount) {
+        Task storage t = _existing(taskId);
+        require(paidState[taskId][msg.sender] == UNCLAIMED, "Market: no unclaimed reward in this task");
+        paidState[taskId][msg.sender] = CLAIMED;
+        amount = t.rewardPerGradient;
+        totalHeld -= amount;
+        emit RewardClaimed(taskId, msg.sender, amount);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        require(ok, "Market: transfer failed");
+    }
+
+    /// rho and the pinned values in public-signal order, without the owner and the fingerprint:
+    /// the shared public signals of the batch statement.
+    function _sharedValues(uint256 taskId, Task storage t) internal view returns (uint256[] memory shared) {
+        uint256 n = t.nPublic;
+        uint256[] memory full = new uint256[](n);
+        bool[] memory known = new bool[](n);
+        full[t.rhoIndex] = t.rho;
+        known[t.rhoIndex] = true;
+        uint32[] storage pi = _pinnedIndex[taskId];
+        uint256[] storage pv = _pinnedValue[taskId];
+        for (uint256 i = 0; i < pi.length; ++i) {
+            uint256 ix = pi[i];
+            require(!known[ix] || full[ix] == pv[i], "Market: conflicting pinned values");
+            full[ix] = pv[i];
+            known[ix] = true;
+        }
+        shared = new uint256[](n - 2);
+        uint256 m;
+        for (uint256 i = 0; i < n; ++i) {
+            if (i == t.fpIndex || i == t.ownerIndex) continue;
+            require(known[i], "Market: a public input is neither rho nor pinned");
+            shared[m++] = full[i];
+        }
+    }
+
+    /// Effects only: credit every slot of a verified batch proof (padding and refused slots
+    /// earn nothing and add no fingerprint); the task's totals are written once.
+    function _creditSlots(uint256 taskId, Task storage t, uint256[] calldata owners, uint256[] calldata fps)
+        internal
+        returns (uint256 accepted)
+    {
+        uint256 cost = t.rewardPerGradient + t.serverFee * _servers[taskId].length;
+        uint256 remaining = t.remaining;
+        uint256 fpSum = t.fpSum;
+        mapping(address => uint8) storage paid = paidState[taskId];
+        for (uint256 j = 0; j < owners.length; ++j) {
+            uint256 ov = owners[j];
+            if (ov == 0) continue; // padding
+            if (ov >> 160 != 0) {
+                emit ProofRejected(taskId, address(0), j, Reject.BadOwner);
+                continue;
+            }
+            address dataOwner = address(uint160(ov));
+            if (paid[dataOwner] != 0) {
+                emit ProofRejected(taskId, dataOwner, j, Reject.AlreadyPaid);
+                continue;
+            }
+            if (remaining < cost) {
+                emit ProofRejected(taskId, dataOwner, j, Reject.EscrowExhausted);
+                continue;
+            }
+            paid[dataOwner] = UNCLAIMED;
+            remaining -= cost;
+            fpSum = addmod(fpSum, fps[j], R);
+            ++accepted;
+            emit ProofAccepted(taskId, dataOwner, msg.sender, fps[j]);
+        }
+        t.remaining = remaining;
+        t.fpSum = fpSum;
+        t.accepted += accepted;
+    }
+
     // ---------------------------------------------------------------- payments
 
     /// @notice Pull everything credited to the caller.
@@ -474,6 +660,11 @@ contract Market {
     }
 
     // ---------------------------------------------------------------- views
+
+    /// Whether `dataOwner` was credited in the task (by either submission path).
+    function isPaid(uint256 taskId, address dataOwner) external view returns (bool) {
+        return paidState[taskId][dataOwner] != 0;
+    }
 
     function getTask(uint256 taskId) external view returns (Task memory) {
         return _tasks[taskId];
@@ -531,7 +722,7 @@ contract Market {
     {
         uint256 ov = inputs[base + t.ownerIndex];
         if (ov == 0 || ov >> 160 != 0) return (false, Reject.BadOwner);
-        if (isPaid[taskId][address(uint160(ov))]) return (false, Reject.AlreadyPaid);
+        if (paidState[taskId][address(uint160(ov))] != 0) return (false, Reject.AlreadyPaid);
         if (t.rhoIndex != NONE && inputs[base + t.rhoIndex] != t.rho) {
             return (false, Reject.WrongChallenge);
         }
@@ -572,7 +763,7 @@ contract Market {
     {
         uint256 base = j * t.nPublic;
         address dataOwner = address(uint160(inputs[base + t.ownerIndex]));
-        if (isPaid[taskId][dataOwner]) {
+        if (paidState[taskId][dataOwner] != 0) {
             emit ProofRejected(taskId, dataOwner, j, Reject.AlreadyPaid);
             return false;
         }
@@ -581,7 +772,7 @@ contract Market {
             emit ProofRejected(taskId, dataOwner, j, Reject.EscrowExhausted);
             return false;
         }
-        isPaid[taskId][dataOwner] = true;
+        paidState[taskId][dataOwner] = PAID;
         t.remaining -= cost;
         balanceOf[dataOwner] += t.rewardPerGradient;
         t.accepted += 1;

@@ -32,6 +32,7 @@ from omnidsl.field import R
 from omnidsl.mpc.receipts import read_receipt, receipt_path
 
 ATTEST_TAG = keccak(b"omnidsl.market.batch/v1")
+BATCH_PROOF_TAG = keccak(b"omnidsl.market.batchproof/v1")
 SEAL_INFO = b"omnidsl-market/aggregate/v1"
 #: secp256k1 group order (signatures are normalised to low s, as the contract requires).
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -48,6 +49,16 @@ def batch_digest(chain_id: int, market: str, task_id: int, proofs: Sequence[int]
         ["bytes32", "uint256", "address", "uint256", "bytes32", "bytes32"],
         [ATTEST_TAG, chain_id, Web3.to_checksum_address(market), task_id,
          keccak(_words(proofs)), keccak(_words(inputs))]))
+
+
+def batch_proof_digest(chain_id: int, market: str, task_id: int, proof: Sequence[int],
+                       owners: Sequence[int], fps: Sequence[int]) -> bytes:
+    """``Market.batchProofDigest`` computed off-chain: what every server signs to attest one
+    proof of a whole batch (its 8 words, every slot's owner and fingerprint)."""
+    return keccak(abi_encode(
+        ["bytes32", "uint256", "address", "uint256", "bytes32", "bytes32", "bytes32"],
+        [BATCH_PROOF_TAG, chain_id, Web3.to_checksum_address(market), task_id,
+         keccak(_words(proof)), keccak(_words(owners)), keccak(_words(fps))]))
 
 
 def seed_hash(task_id: int, server: str, seed: bytes) -> bytes:

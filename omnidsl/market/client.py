@@ -237,6 +237,40 @@ class MarketClient:
                            batch_valid=bool(summary[0].args["batchValid"]), accepted=accepted,
                            fingerprints=fps, rejected=rejected)
 
+    def set_batch_verifier(self, task_id: int, k: int, verifier: str, sender: str) -> TxResult:
+        """The task owner names the verifier of the batch statement for ``k`` slots (before any
+        server commits)."""
+        return self._send(self.contract.functions.setBatchVerifier(
+            task_id, k, Web3.to_checksum_address(verifier)), sender)
+
+    def submit_batch_proof(self, task_id: int, proof: list[int], owners: list[int],
+                           fps: list[int], signatures: bytes, sender: str,
+                           gas: int | None = None) -> BatchResult:
+        """Submit ONE proof (8 words) of the batch statement for len(owners) slots (owner 0:
+        padding) with every server's attestation of ``batch_proof_digest``."""
+        if gas is None:
+            cap = min(BATCH_GAS_CAP, self.gas_cap) if self.gas_cap else BATCH_GAS_CAP
+            gas = gas_limit_of(self.w3, cap)
+        fn = self.contract.functions.submitBatchProof(task_id, [int(x) for x in proof],
+                                                      [int(x) for x in owners],
+                                                      [int(x) for x in fps], bytes(signatures))
+        res = self._send(fn, sender, gas=gas)
+        summary = res.named("BatchSubmitted")
+        if not summary:
+            raise ChainError("submitBatchProof emitted no BatchSubmitted event")
+        accepted = [str(e.args["dataOwner"]) for e in res.named("ProofAccepted")]
+        fpmap = {str(e.args["dataOwner"]): int(e.args["fingerprint"])
+                 for e in res.named("ProofAccepted")}
+        rejected = [(int(e.args["index"]), str(e.args["dataOwner"]), Reject(int(e.args["reason"])))
+                    for e in res.named("ProofRejected")]
+        return BatchResult(tx=res, k=int(summary[0].args["proofs"]), batch_valid=True,
+                           accepted=accepted, fingerprints=fpmap, rejected=rejected)
+
+    def claim_reward(self, task_id: int, sender: str) -> tuple[int, TxResult]:
+        """A DO credited by a batch proof is paid its reward; (amount, tx)."""
+        res = self._send(self.contract.functions.claimReward(task_id), sender)
+        return int(res.named("RewardClaimed")[0].args["amount"]), res
+
     def withdraw(self, sender: str) -> tuple[int, TxResult]:
         """Pull the caller's balance; returns (amount, tx)."""
         res = self._send(self.contract.functions.withdraw(), sender)
@@ -304,6 +338,25 @@ class MarketClient:
         from omnidsl.market.attestation import batch_digest
 
         return batch_digest(int(self.w3.eth.chain_id), self.address, task_id, proofs, inputs)
+
+    def batch_proof_digest(self, task_id: int, proof: list[int], owners: list[int],
+                           fps: list[int]) -> bytes:
+        """What every server signs to attest one batch proof (``Market.batchProofDigest``)."""
+        from omnidsl.market.attestation import batch_proof_digest
+
+        return batch_proof_digest(int(self.w3.eth.chain_id), self.address, task_id, proof,
+                                  owners, fps)
+
+    def batch_verifier(self, task_id: int, k: int) -> str | None:
+        """The task's verifier for batches of ``k`` slots, or None."""
+        addr = str(self._call(self.contract.functions.batchVerifierOf(task_id, k)))
+        return None if int(addr, 16) == 0 else addr
+
+    def paid_state(self, task_id: int, data_owner: str) -> int:
+        """0 not credited, 1 credited to the balance, 2 credited by a batch proof (unclaimed),
+        3 claimed."""
+        addr = Web3.to_checksum_address(data_owner)
+        return int(self._call(self.contract.functions.paidState(task_id, addr)))
 
     def pinned(self, task_id: int) -> dict[int, int]:
         """The task's pinned public inputs (``pinnedOf``): index → value."""
