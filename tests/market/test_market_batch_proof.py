@@ -152,6 +152,12 @@ def test_a_batch_proof_credits_every_real_slot_and_padding_credits_nobody(world,
     assert res.accepted == [dos[3].account]  # slot 1 paid before, slot 2 paid in this batch
     assert sorted((i, str(r)) for i, _, r in res.rejected) == [(1, "1"), (2, "1")]
     assert market.task(tid).fp_sum == (t.fp_sum + mixed.fps[0]) % R
+    # one paid state for both paths: a DO credited by a batch proof is refused by submitBatch
+    items = batch.rule.prove_many(_inputs(batch, dos[1:2], tid, rho))
+    for s in actors.servers:
+        s.record(tid, items)
+    res = actors.servers[0].submit(tid, items, cosigners=actors.servers[1:])
+    assert res.accepted == [] and res.rejected[0][2] == 1  # Reject.ALREADY_PAID
 
 
 def test_tampered_owner_fingerprint_or_pin_is_refused(world, batch):
