@@ -116,6 +116,10 @@ class Receipts:
     def record(self, label: str, proof: dict[str, Any], public: Sequence[Any]) -> None:
         self._mem[label] = calldata_of(proof, public)
 
+    def record_words(self, label: str, words: Sequence[int], public: Sequence[int]) -> None:
+        """Record a proof already as its 8 calldata words and public inputs (a batch proof)."""
+        self._mem[label] = ([int(x) for x in words], [int(x) % R for x in public])
+
     def lookup(self, label: str) -> tuple[list[int], list[int]] | None:
         if label in self._mem:
             return self._mem[label]

@@ -104,23 +104,17 @@ def setup_batch(rule: DslRule, k: int) -> BatchRule:
     return BatchRule(rule, system, dev_setup(system.r1cs, rule.backend))
 
 
+def verifier_name(k: int) -> str:
+    """The contract name of the batch verifier for k slots (its code depends on it)."""
+    return f"MarketBatch{k}Verifier"
+
+
 def deploy_batch_verifier(w3: Any, batch: BatchRule, sender: str) -> str:
     """Render, compile and deploy the generated verifier of ``batch``'s key (``verifyProof``
     with 2k + m public inputs); returns its address."""
     from omnidsl.chain import deploy
     from omnidsl.solidity.render import compile_verifier
 
-    cc = compile_verifier(batch.vk, f"MarketBatch{batch.k}Verifier")
+    cc = compile_verifier(batch.vk, verifier_name(batch.k))
     return str(deploy(w3, cc.abi, cc.bytecode, sender=sender).address)
 
-
-def attest_and_submit(servers: Sequence[Any], task_id: int, proof: BatchProof) -> Any:
-    """Every server (``market.roles.Server``, in the task's order) signs the batch proof's
-    digest; the first submits.  Returns the ``BatchResult``."""
-    from omnidsl.market.attestation import sign_digest
-
-    market = servers[0].market
-    digest = market.batch_proof_digest(task_id, proof.words, proof.owners, proof.fps)
-    sigs = b"".join(sign_digest(market.w3, s.account, digest, s.signer) for s in servers)
-    return market.submit_batch_proof(task_id, proof.words, proof.owners, proof.fps, sigs,
-                                     servers[0].account)

@@ -13,14 +13,16 @@ import pytest
 
 from omnidsl.chain import embedded_chain
 from omnidsl.compiler.check import violated
-from omnidsl.errors import AssertionFailed, ChainError, InputError
+from omnidsl.errors import AssertionFailed, ChainError, InputError, ProofError
 from omnidsl.field import R
 from omnidsl.market import dsl_rule
 from omnidsl.market.aggregate import fingerprint
 from omnidsl.market.attestation import sign_digest
+from omnidsl.market.batch_attest import attest_batch, record_batch, submit_batch_proof
 from omnidsl.market.batch_circuit import compose
-from omnidsl.market.batch_rule import attest_and_submit, deploy_batch_verifier, setup_batch
+from omnidsl.market.batch_rule import deploy_batch_verifier, setup_batch
 from omnidsl.market.demo import BOND, FEE, REWARD, setup_actors
+from omnidsl.proving import prove
 
 pytestmark = [pytest.mark.chain]
 
@@ -73,11 +75,26 @@ def _inputs(batch, dos, tid, rho, max_q=MAX_Q):
     return [batch.rule.witness_input(d.vectors[tid], d.account, rho, max_q) for d in dos]
 
 
+def _signed_by_all(servers, tid, proof):
+    """Every server signs ``proof``'s digest without vetting (as colluding servers would)."""
+    market = servers[0].market
+    digest = market.batch_proof_digest(tid, proof.words, proof.owners, proof.fps)
+    sigs = b"".join(sign_digest(market.w3, s.account, digest, s.signer) for s in servers)
+    return market.submit_batch_proof(tid, proof.words, proof.owners, proof.fps, sigs,
+                                     servers[0].account)
+
+
+def _submit(actors, tid, proof, batch):
+    """The servers' prover made ``proof``: each records it, vets it and signs; one submits."""
+    for s in actors.servers:
+        record_batch(s, tid, proof)
+    return submit_batch_proof(actors.servers, tid, proof, batch)
+
+
 def _submit_tampered(actors, tid, proof):
     """Every server signs the tampered calldata: the chain alone must refuse it."""
-    servers = actors.servers
     with pytest.raises(ChainError, match="invalid batch proof"):
-        attest_and_submit(servers, tid, proof)
+        _signed_by_all(actors.servers, tid, proof)
 
 
 def test_the_batch_statement_holds_iff_every_slot_holds(batch):
@@ -109,6 +126,12 @@ def test_the_batch_statement_holds_iff_every_slot_holds(batch):
     m = rule.circuit.r1cs.n_constraints
     assert rows.size and set((rows // m).tolist()) == {2}
     assert violated(rule.circuit.r1cs, forged).size == rows.size
+    # the oracle: each slot alone and the batch prove (and verify) alike
+    assert all(prove(rule.pk, w).verified for w in slots[:2])
+    with pytest.raises(ProofError):
+        prove(rule.pk, forged)  # the forged slot alone does not verify ...
+    with pytest.raises(ProofError):
+        prove(batch.pk, sys_.witness(slots))  # ... nor any batch holding it
     # slots must agree on the shared values
     with pytest.raises(InputError, match="slot 1: public signal"):
         batch.witness([inps[0], dict(inps[1], rho="98")])
@@ -126,7 +149,7 @@ def test_a_batch_proof_credits_every_real_slot_and_padding_credits_nobody(world,
     tid, rho = _task(world, batch)
     proof = batch.prove(_inputs(batch, dos[:3], tid, rho))  # 3 DOs + 1 padding slot
     assert proof.owners[3] == 0 and proof.fps[3] == proof.fps[0]  # padding copies slot 0
-    res = attest_and_submit(actors.servers, tid, proof)
+    res = _submit(actors, tid, proof, batch)
     assert res.accepted == [d.account for d in dos[:3]] and not res.rejected
     t = market.task(tid)
     assert t.accepted == 3
@@ -145,10 +168,10 @@ def test_a_batch_proof_credits_every_real_slot_and_padding_credits_nobody(world,
         market.claim_reward(tid, dos[3].account)  # never credited
     assert market.total_held() == market.ether_balance()
     # double payment: the same proof again, and a new proof naming a paid DO, credit nobody
-    again = attest_and_submit(actors.servers, tid, proof)
+    again = _submit(actors, tid, proof, batch)
     assert again.accepted == [] and [r[0] for r in again.rejected] == [0, 1, 2]
     mixed = batch.prove(_inputs(batch, [dos[3], dos[1], dos[3]], tid, rho))
-    res = attest_and_submit(actors.servers, tid, mixed)
+    res = _submit(actors, tid, mixed, batch)
     assert res.accepted == [dos[3].account]  # slot 1 paid before, slot 2 paid in this batch
     assert sorted((i, str(r)) for i, _, r in res.rejected) == [(1, "1"), (2, "1")]
     assert market.task(tid).fp_sum == (t.fp_sum + mixed.fps[0]) % R
@@ -183,7 +206,7 @@ def test_tampered_owner_fingerprint_or_pin_is_refused(world, batch):
     # proved for another challenge
     _submit_tampered(actors, tid, batch.prove(_inputs(batch, dos[:4], tid, (rho + 1) % R)))
     assert actors.mo.market.task(tid).accepted == 0
-    res = attest_and_submit(actors.servers, tid, proof)  # the untampered one still pays
+    res = _submit(actors, tid, proof, batch)  # the untampered one still pays
     assert len(res.accepted) == 4
 
 
@@ -209,8 +232,7 @@ def test_a_batch_proof_needs_every_server_and_the_tasks_verifier(world, batch):
         market.submit_batch_proof(tid, proof.words, proof.owners, proof.fps, sigs,
                                   servers[0].account)
     with pytest.raises(ChainError, match="no batch verifier for this size"):
-        attest_and_submit(servers, tid, replace(proof, owners=proof.owners[:3],
-                                                fps=proof.fps[:3]))
+        _signed_by_all(servers, tid, replace(proof, owners=proof.owners[:3], fps=proof.fps[:3]))
     assert market.task(tid).accepted == 0
     # the verifier is the MO's term: set once per size, before the servers bond
     with pytest.raises(ChainError, match="servers already committed"):
@@ -222,3 +244,30 @@ def test_a_batch_proof_needs_every_server_and_the_tasks_verifier(world, batch):
     assert market.batch_verifier(tid2, K) == verifier and market.batch_verifier(tid2, 2) is None
     with pytest.raises(ChainError, match="already set"):
         market.set_batch_verifier(tid2, K, verifier, mo.account)
+
+
+def test_an_honest_server_signs_only_its_own_batch_proof_of_committed_dos(world, batch):
+    _, actors, _ = world
+    mo, servers, dos = actors.mo, actors.servers, actors.dos
+    tid, rho = _task(world, batch)
+    proof = batch.prove(_inputs(batch, dos[:3], tid, rho))
+    honest = servers[2]
+    with pytest.raises(ChainError, match="prover did not produce it"):
+        attest_batch(honest, tid, proof, batch)  # made elsewhere (e.g. by a DO with the key)
+    record_batch(honest, tid, proof)
+    owners = list(proof.owners)
+    owners[0], owners[1] = owners[1], owners[0]
+    with pytest.raises(ChainError, match="prover did not produce it"):
+        attest_batch(honest, tid, replace(proof, owners=owners), batch)
+    stranger = "0x" + "ab" * 20  # shared nothing in this task: no committed share to deliver
+    inp = dict(_inputs(batch, dos[:1], tid, rho)[0], owner=str(int(stranger, 16)))
+    odd = batch.prove([inp])
+    record_batch(honest, tid, odd)
+    with pytest.raises(ChainError, match=r"slot 0: .* holds no committed share"):
+        attest_batch(honest, tid, odd, batch)
+    assert len(attest_batch(honest, tid, proof, batch)) == 65
+    # a task whose batch verifier is another key's (here the rule's own): refused
+    tid2 = _open(world, batch)
+    mo.market.set_batch_verifier(tid2, K, mo.verifier, mo.account)
+    with pytest.raises(ChainError, match="not the verifier of the batch key"):
+        attest_batch(honest, tid2, proof, batch)

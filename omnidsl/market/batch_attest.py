@@ -1,0 +1,92 @@
+"""What an honest server checks before it signs one proof of a whole batch
+(``Market.submitBatchProof``; docs/market.md, "One proof per batch").
+
+The same rule as for ``submitBatch`` (``Server.vet``): a server signs only a proof its own prover
+produced — here the batch proof, recorded under :func:`batch_label` — and, with aggregate
+binding, only slots of DOs whose committed share it holds and still has pinned (padding slots,
+owner 0, name nobody).  It also checks that the task's batch verifier for k runs exactly the code
+omnidsl generates for the batch key (a verifier of another key is the MO's claim only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from web3 import Web3
+
+from omnidsl.errors import ChainError
+from omnidsl.market.attestation import sign_digest
+from omnidsl.market.batch_rule import BatchProof, BatchRule, verifier_name
+
+
+def batch_label(task_id: int, owners: Sequence[int]) -> str:
+    """The label a server's batch proof of these slots is recorded under."""
+    h = hashlib.sha256(b"".join(int(o).to_bytes(32, "big") for o in owners)).hexdigest()
+    return f"task{task_id}-batch{len(owners)}-{h[:16]}"
+
+
+def record_batch(server: Any, task_id: int, proof: BatchProof) -> None:
+    """A server records a batch proof its own prover produced (the in-process stand-in of a
+    batch session's receipt)."""
+    server.receipts.record_words(batch_label(task_id, proof.owners), proof.words, proof.public)
+
+
+def check_batch_verifier(market: Any, task_id: int, batch: BatchRule) -> None:
+    """ChainError unless the task's verifier for ``batch.k`` slots runs exactly the code
+    generated for the batch key."""
+    from omnidsl.market.tasks import _verifier_code
+
+    addr = market.batch_verifier(task_id, batch.k)
+    if addr is None:
+        raise ChainError(f"task {task_id} names no verifier for batches of {batch.k}")
+    code = bytes(market.w3.eth.get_code(Web3.to_checksum_address(addr)))
+    want = _verifier_code(json.dumps(batch.vk, sort_keys=True), verifier_name(batch.k))
+    if code != want:
+        raise ChainError(f"task {task_id}: the batch verifier at {addr} is not the verifier of "
+                         f"the batch key for k = {batch.k} ({len(code)} bytes of code, expected "
+                         f"{len(want)})", hint="deploy it with batch_rule.deploy_batch_verifier")
+
+
+def vet_batch(server: Any, task_id: int, proof: BatchProof, batch: BatchRule) -> str | None:
+    """None if ``server`` would attest ``proof``, else why not."""
+    info = server.market.task(task_id)
+    if len(proof.owners) != batch.k or len(proof.fps) != batch.k:
+        return f"not a batch of {batch.k}"
+    produced = server.receipts.lookup(batch_label(task_id, proof.owners))
+    if produced is None or produced != (list(proof.words), [int(x) for x in proof.public]) \
+            or proof.public[:2 * batch.k] != [*proof.fps, *proof.owners]:
+        return f"server {server.account}'s prover did not produce it"
+    for j, owner in enumerate(proof.owners):
+        if owner == 0:
+            continue
+        if owner >> 160:
+            return f"slot {j}: no data owner address"
+        if info.rho_index is not None:
+            why = server._committed(task_id, f"0x{owner:040x}")
+            if why is not None:
+                return f"slot {j}: {why}"
+    return None
+
+
+def attest_batch(server: Any, task_id: int, proof: BatchProof, batch: BatchRule) -> bytes:
+    """``server``'s signature of the batch proof, or ChainError naming why it refuses."""
+    server.check_terms(task_id)
+    check_batch_verifier(server.market, task_id, batch)
+    why = vet_batch(server, task_id, proof, batch)
+    if why is not None:
+        raise ChainError(f"server {server.account} refuses to sign the batch proof: {why}")
+    market = server.market
+    digest = market.batch_proof_digest(task_id, proof.words, proof.owners, proof.fps)
+    return sign_digest(market.w3, server.account, digest, server.signer)
+
+
+def submit_batch_proof(servers: Sequence[Any], task_id: int, proof: BatchProof,
+                       batch: BatchRule) -> Any:
+    """Every server (``market.roles.Server``, in the task's order) vets and signs the batch
+    proof; the first submits it.  Returns the ``BatchResult``."""
+    sigs = b"".join(attest_batch(s, task_id, proof, batch) for s in servers)
+    return servers[0].market.submit_batch_proof(task_id, proof.words, proof.owners, proof.fps,
+                                                sigs, servers[0].account)
