@@ -44,6 +44,7 @@ class AssertLowering:
         def diff(self, e: ast.Compare, loop: Loop | None) -> tuple[V, LV, LV, int]: ...
         def norm_compare(self, e: ast.Compare, loop: Loop | None,
                          on_fail_stmt: ast.Assert | None) -> V: ...
+        def sum_squares(self, e: ast.Expr) -> V | None: ...
 
     @staticmethod
     def _with_msg(msg: str, stmt: ast.Assert | None) -> str:
@@ -97,6 +98,11 @@ class AssertLowering:
                                       "its sides)")
                 g.assert_nonneg(b, d, fail)
             return
+        if isinstance(e, (ast.Generator, ast.Call)) and e.func == "any":
+            sq = self.sum_squares(e)  # Σ d² != 0 (squares.py): one inverse
+            if sq is not None:
+                self._assert_nonzero(sq, self._false_fail(e, stmt))
+                return
         fail = None
         if isinstance(e, ast.Compare):  # norm comparison
             v = self.norm_compare(e, loop, stmt)
@@ -190,6 +196,12 @@ class AssertLowering:
                                 dtype=object))
 
         b.step(step)
+
+    def _false_fail(self, e: ast.Expr, stmt: ast.Assert) -> FailReport:
+        def fail(w: WitnessState, bad: np.ndarray) -> None:
+            raise AssertionFailed(self._with_msg(f"{expr_text(e.span)} is false", stmt), e.span)
+
+        return fail
 
     def _assert_one(self, v: V, e: ast.Expr, stmt: ast.Assert, loop: Loop | None,
                     fail=None) -> None:

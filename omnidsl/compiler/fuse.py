@@ -10,9 +10,11 @@ bound check prove overlapping facts, and the hand-written optimum does only one 
   lowered bound becomes ``[lo, hi]`` and the fused comparisons are statically true (not lowered
   again).  A failing entry still raises the assertion's own message (:class:`FusedBound`).
 * **bounds by other values** (``assert all(x[i] >= lo and x[i] <= hi for i in 0..D)`` with
-  ``lo``, ``hi`` range-checked inputs whose declared ranges lie inside x's): the two comparisons
-  prove ``lo <= x <= hi`` in the field whatever x's wire holds (each is a bit decomposition of a
-  difference at x's own scale), so x's declared range follows and x's own range check is dropped.
+  ``lo``, ``hi`` range-checked inputs whose declared ranges lie inside x's, or the prover-chosen
+  bounds of ``let hi = max(x[i] for i in 0..D)`` / ``min`` (``bounded.py``), range-checked to
+  x's range): the two comparisons prove ``lo <= x <= hi`` in the field whatever x's wire holds
+  (each is a bit decomposition of a difference at x's own scale), so x's declared range follows
+  and x's own range check is dropped.
 
 Only comparisons reached from an ``assert`` through ``and`` and ``all`` (over the whole index
 range) are used: they hold in every satisfying assignment.  A fusion is made only where it
@@ -30,6 +32,9 @@ from math import ceil, floor
 from omnidsl.lang import ast
 from omnidsl.lang.checker import CheckedRule
 from omnidsl.lang.types import InputInfo, dyadic_exponent
+
+from . import bounded
+from .bounded import Bounds
 
 #: a comparison ``x op c`` (x the input side) as an interval on x's encoding
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -161,8 +166,11 @@ def _uses_abs_of(rule: ast.Rule, skip_ids: set[int]) -> set[str]:
     return found
 
 
-def plan(checked: CheckedRule) -> Fusion:
-    """Decide the fusions of a checked rule (see the module docstring)."""
+def plan(checked: CheckedRule, chosen: Bounds | None = None) -> Fusion:
+    """Decide the fusions of a checked rule (see the module docstring); ``chosen``: the
+    rule's prover-chosen bounds (``bounded.plan``, computed when not given)."""
+    if chosen is None:
+        chosen = bounded.plan(checked)
     inputs = {i.name: i for i in checked.inputs if i.base != "field" and not i.committed}
     found: dict[str, FusedBound] = {}
     # non-constant bounds: input -> the scalar inputs bounding it from below / above
@@ -204,10 +212,12 @@ def plan(checked: CheckedRule) -> Fusion:
         if interval_cost(fb.lo, fb.hi) < old:
             out.bounds[name] = fb
             out.skip |= {id(c.cmp) for c in fb.checks}
-    # an implied range needs range-checked bounds: none of them may be dropped in turn
-    cand = set(lower) & set(upper)
+    # an implied range needs range-checked bounds: none of them may be dropped in turn (the
+    # chosen bounds of bounded.py are internal wires, always range-checked)
+    cand = (set(lower) | chosen.lower) & (set(upper) | chosen.upper)
     for name in cand:
-        if name not in out.bounds and not (lower[name] | upper[name]) & cand:
+        deps = lower.get(name, set()) | upper.get(name, set())
+        if name not in out.bounds and not deps & cand:
             out.implied.add(name)
     abs_users = _uses_abs_of(checked.rule, out.skip)
     for name in abs_users:

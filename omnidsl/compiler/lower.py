@@ -21,14 +21,16 @@ from omnidsl.lang.checker import CheckedRule
 from omnidsl.lang.types import ExprInfo, InputInfo, dyadic_exponent
 from omnidsl.r1cs.system import WIRE_BITS_FULL
 
-from . import fuse
+from . import bounded, fuse
 from . import gadgets as g
 from .assertions import AssertLowering
+from .bounded import BoundLowering
 from .builder import Builder, width
 from .gadgets import V
 from .lc import LC
 from .norms import NormLowering
 from .poseidon_gadget import commit
+from .squares import SquaresLowering
 from .values import LV, Loop
 
 __all__ = ["LV", "WIDE", "InputLayout", "Loop", "Lowerer", "OutputLayout"]
@@ -60,7 +62,7 @@ class OutputLayout:
     kind: str = "num"
 
 
-class Lowerer(AssertLowering, NormLowering):
+class Lowerer(AssertLowering, NormLowering, BoundLowering, SquaresLowering):
     """Walks a checked rule and emits constraint blocks and witness steps into a Builder."""
 
     #: the gadget library, for the built-in lowerings of the registry (omnidsl/lang/builtins.py)
@@ -74,7 +76,8 @@ class Lowerer(AssertLowering, NormLowering):
         self.outputs: list[OutputLayout] = []
         self.sign_bits: dict[int, tuple[int, np.ndarray]] = {}
         self._last_cos_fail = None
-        self.fusion = fuse.plan(checked)
+        self.chosen = bounded.plan(checked)
+        self.fusion = fuse.plan(checked, self.chosen)
 
     # ------------------------------------------------------------ top level
     def run(self) -> Builder:
@@ -146,7 +149,9 @@ class Lowerer(AssertLowering, NormLowering):
 
     def statement(self, stmt: ast.Stmt) -> None:
         if isinstance(stmt, ast.Let):
-            if not stmt.value.info.is_const:  # constants are folded where they are used
+            if stmt.name in self.chosen.lets:  # used only monotonically: a chosen bound
+                self.env[stmt.name] = self.lower_bound(self.chosen.lets[stmt.name])
+            elif not stmt.value.info.is_const:  # constants are folded where they are used
                 self.env[stmt.name] = self.lower(stmt.value, None)
         elif isinstance(stmt, ast.Assert):
             self.assert_true(stmt.cond, None, stmt)
@@ -322,7 +327,18 @@ class Lowerer(AssertLowering, NormLowering):
         return LV(kind, v, scale, length)
 
     def call(self, e: ast.Call, loop: Loop | None) -> LV:
+        folded = self.folded_bool(e)
+        if folded is not None:
+            return folded
         return REGISTRY[e.func].lower(self, e, loop)
+
+    def folded_bool(self, e: ast.Call | ast.Generator) -> LV | None:
+        """``any(a != b ...)`` / ``all(a == b ...)`` by a sum of squares (squares.py)."""
+        s = self.sum_squares(e)
+        if s is None:
+            return None
+        zero = g.is_zero(self.b, s)
+        return LV("bool", zero if e.func == "all" else g.b_not(self.b, zero), 0, None)
 
     def known_sign(self, x: V) -> V | None:
         """Reuse the sign bit of an input's range check when x is plainly input wires."""
@@ -336,6 +352,9 @@ class Lowerer(AssertLowering, NormLowering):
         return None
 
     def generator(self, e: ast.Generator, loop: Loop | None) -> LV:
+        folded = self.folded_bool(e)
+        if folded is not None:
+            return folded
         start = int(e.range.start.info.value)
         stop = int(e.range.stop.info.value)
         inner = Loop(e.var, np.arange(start, stop, dtype=np.int64))
