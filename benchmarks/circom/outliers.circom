@@ -9,7 +9,7 @@ pragma circom 2.0.0;
 // u - l <= spread and u < cap, which holds for some u, l exactly when it holds for u = max(x),
 // l = min(x); l <= x[i] <= u also proves x[i]'s 16-bit range.  "Some entry is non-zero" is
 // sum x[i]^2 != 0 (no wrap-around: the sum is below 2^30 D).  Per entry: 16 + 16 bits for
-// l <= x[i] <= u, one square, and the decision 2 x[i] > cap on 18 bits (19 constraints).
+// l <= x[i] <= u, one square, and the decision 2 x[i] > cap on 18 bits (51 constraints).
 
 include "circomlib/circuits/bitify.circom";
 
@@ -54,10 +54,10 @@ template Outliers(D, K) {
         lo[i].in <== x[i] - l;
         sq[i] <== x[i] * x[i];
         n2 += sq[i];
-        // 2 x[i] > cap  <=>  2 x[i] - cap - 1 >= 0; |2 x - cap - 1| < 2^17 + 2^15 < 2^18
-        big[i] = Num2Bits(19);
-        big[i].in <== 2 * x[i] - cap - 1 + (1 << 18);
-        count += big[i].out[18];
+        // 2 x[i] > cap  <=>  2 x[i] - cap - 1 >= 0; |2 x - cap - 1| <= 2^16 + 2^15 < 2^17
+        big[i] = Num2Bits(18);
+        big[i].in <== 2 * x[i] - cap - 1 + (1 << 17);
+        count += big[i].out[17];
     }
     // some entry is non-zero: the sum of squares has an inverse
     signal inv;

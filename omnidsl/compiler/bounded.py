@@ -316,11 +316,11 @@ class BoundLowering:
         u = b.alloc(1, big=big, bits=width(lo, hi))
         b.labels[int(u[0])] = f"main.{p.name}"
         uv = V(b.wires_lc(u), lo, hi)
-        pick = max if p.func == "max" else min
+        pick, reduce = (max, np.max) if p.func == "max" else (min, np.min)
 
         def step(w: Any) -> None:
-            vals = [int(x) for r in rows for x in w.eval(r.lc, True)]
-            v = min(max(pick(vals), lo), hi)  # (clamped only for forged terms)
+            v = pick(int(reduce(w.eval(r.lc))) for r in rows)
+            v = min(max(v, lo), hi)  # (clamped only for forged terms)
             w.set(u, np.array([v], dtype=object if big else np.int64))
 
         b.step(step)
