@@ -26,7 +26,8 @@ def _demo(args: argparse.Namespace) -> int:
                            attack=args.attack, norm_factor=args.norm_factor, ptau=args.ptau,
                            prover=args.prover, gas_cap=config.gas_cap, model=args.model,
                            log=extras.log, on_round=extras.on_round,
-                           model_noise=args.model_noise, **rule_args)
+                           model_noise=args.model_noise, batch_proof=args.batch_proof,
+                           **rule_args)
         extras.finish(reports)
     return 0
 
@@ -87,6 +88,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="publish the perturbed model with fresh Gaussian noise each round, "
                            "SIGMA x each layer's weight spread (default 0: none; accuracy cost "
                            "and what it hides: docs/privacy.md)")
+    demo.add_argument("--batch-proof", action="store_true",
+                      help="submit each round as ONE proof of the batch statement (k = --owners "
+                           "slots, Shamir among the servers; docs/market.md, 'One proof per "
+                           "batch') instead of a batch of per-DO proofs")
     demo.add_argument("--prover", choices=("mpc", "local", "snarkjs", "omnidsl"), default="mpc",
                       help="mpc (= omnidsl): the DSL rule proved collaboratively by the "
                            "N server processes (omnidsl serve), each checking it proves the shares "

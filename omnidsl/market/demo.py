@@ -38,10 +38,10 @@ from web3.types import RPCEndpoint, Wei
 
 from omnidsl import progress
 from omnidsl.errors import ChainError, InputError, OmniDSLError
+from omnidsl.market import batch_round, dsl_rule, model_pin, tasks
 from omnidsl.market import circom_rule as cr
-from omnidsl.market import dsl_rule, model_pin, tasks
 from omnidsl.market.batching import submit_attested, vet_by_all
-from omnidsl.market.client import MarketClient
+from omnidsl.market.client import BatchResult, MarketClient
 from omnidsl.market.contribute import prove_shared_vector
 from omnidsl.market.owner import settle
 from omnidsl.market.roles import DataOwner, ModelOwner, RuleLayout, Server
@@ -236,7 +236,7 @@ def _prove_collaboratively(rule: Any, mpc: MpcProvers, task_id: int, rho: int, p
 
 def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: GradientSource,
               norm_factor: float, log: Callable[[str], None],
-              mpc: MpcProvers | None = None) -> RoundReport:
+              mpc: MpcProvers | None = None, batch_path: Any = None) -> RoundReport:
     times: dict[str, float] = {}
     mo, servers, dos = actors.mo, actors.servers, actors.dos
     market = mo.market
@@ -257,6 +257,8 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
             task_id = mo.open_task([s.account for s in servers], REWARD, FEE, escrow, now + 3600,
                                    pinned_value=pinned, deliver_by=now + 7200,
                                    bond=BOND if rule.binding else 0)
+    if batch_path is not None:  # --batch-proof: the batch verifier, before any commitment
+        batch_round.open_task(batch_path, mo, task_id)
     rejected: dict[int, str] = {}
     encoded: dict[int, list[int]] = {}
     with _stage(times, "share"):
@@ -318,7 +320,11 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
     items = [items[j] for j in keep]
     log(f"round {rnd}: {len(provable)} proofs made, submitting a batch of {len(items)}")
     with _stage(times, "submit"):
-        batch = submit_attested(servers[0], servers[1:], task_id, items) if items else None
+        batch: BatchResult | None = None
+        if items and batch_path is not None:  # one proof of the whole batch
+            batch = batch_round.submit(batch_path, servers, task_id, items, rho, pinned)
+        elif items:
+            batch = submit_attested(servers[0], servers[1:], task_id, items)
     by_addr: dict[str, int] = {Web3.to_checksum_address(d.account): j for j, d in enumerate(dos)}
     accepted = [] if batch is None else sorted(by_addr[a] for a in batch.accepted)
     if batch is not None:
@@ -341,6 +347,7 @@ def run_round(rnd: int, w3: Web3, rule: MarketRule, actors: Actors, source: Grad
             source.apply(settled.gradient, len(settled.accepted))
     with _stage(times, "payout"):
         for d in dos:
+            batch_round.claim(market, task_id, d.account)  # credited by a batch proof
             d.withdraw(market)
         for s in servers:
             s.withdraw()
@@ -394,12 +401,13 @@ def run_demo(w3: Web3, rounds: int = 3, owners: int = 8, malicious: int = 3, ser
              log: Callable[[str], None] | None = None, on_round: RoundHook | None = None,
              rule_file: Path | None = None, rule_params: dict[str, int] | None = None,
              rule_values: dict[str, Any] | None = None,
-             model_noise: float = 0.0) -> list[RoundReport]:
+             model_noise: float = 0.0, batch_proof: bool = False) -> list[RoundReport]:
     """Run the demo on ``w3``; returns one report per round.  Progress goes to ``log`` (by
     default this module's logger at INFO; the CLI prints it); ``on_round(actors, report)`` is
     called once the market is deployed (report None) and after every round.  ``rule_file``: a
     market rule (mpc/local; D = the model's size), its terms per round: ``tasks.round_values``.
-    ``model_noise`` σ: the default source publishes perturb(θ + n) (docs/privacy.md)."""
+    ``model_noise`` σ: the default source publishes perturb(θ + n) (docs/privacy.md).
+    ``batch_proof``: submit each round as one proof of the batch statement (batch_round.py)."""
     log, hook = log or logger.info, on_round or (lambda _a, _r: None)
     if not 0 <= malicious <= owners or owners < 1 or servers < 2 or rounds < 1:
         raise InputError("need owners >= 1, 0 <= malicious <= owners, servers >= 2, rounds >= 1")
@@ -426,15 +434,23 @@ def run_demo(w3: Web3, rounds: int = 3, owners: int = 8, malicious: int = 3, ser
     actors = setup_actors(w3, rule, owners, servers, gas_cap)
     log(f"rule ready, market at {actors.mo.market.address}, verifier at {actors.mo.verifier} "
         f"({time.perf_counter() - t0:.1f}s)")
+    path = None
+    if batch_proof:
+        if not isinstance(rule, dsl_rule.DslRule):
+            raise InputError("--batch-proof needs a DSL rule", hint="--prover mpc or local")
+        log(f"batch statement for k = {owners} slots: dev setup, verifier ...")
+        path = batch_round.prepare(w3, rule, owners, actors.mo.account)
     hook(actors, None)
     tmp = Path(tempfile.mkdtemp(prefix="omnidsl-market-servers-")) if prover == "mpc" else None
     with terminate_raises():
-        return _run_rounds(w3, rule, actors, src, rounds, servers, norm_factor, tmp, log, hook)
+        return _run_rounds(w3, rule, actors, src, rounds, servers, norm_factor, tmp, log, hook,
+                           path)
 
 
 def _run_rounds(w3: Web3, rule: MarketRule, actors: Actors, src: GradientSource, rounds: int,
                 servers: int, norm_factor: float, tmp: Path | None,
-                log: Callable[[str], None], hook: RoundHook) -> list[RoundReport]:
+                log: Callable[[str], None], hook: RoundHook,
+                batch_path: Any = None) -> list[RoundReport]:
     mpc: MpcProvers | None = None
     try:
         if tmp is not None:
@@ -451,7 +467,8 @@ def _run_rounds(w3: Web3, rule: MarketRule, actors: Actors, src: GradientSource,
         with progress.task("market demo", rounds) as demo:
             for rnd in range(1, rounds + 1):
                 with demo.stage(f"round {rnd}"):
-                    rep = run_round(rnd, w3, rule, actors, src, norm_factor, log, mpc)
+                    rep = run_round(rnd, w3, rule, actors, src, norm_factor, log, mpc,
+                                    batch_path)
                 log(f"round {rnd}: accepted {rep.accepted}, rejected {sorted(rep.rejected)}, "
                     f"gas {rep.batch_gas:,}, accuracy {rep.accuracy:.3f}")
                 reports.append(rep)

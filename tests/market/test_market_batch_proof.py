@@ -271,3 +271,26 @@ def test_an_honest_server_signs_only_its_own_batch_proof_of_committed_dos(world,
     mo.market.set_batch_verifier(tid2, K, mo.verifier, mo.account)
     with pytest.raises(ChainError, match="not the verifier of the batch key"):
         attest_batch(honest, tid2, proof, batch)
+
+
+def test_a_demo_round_with_batch_proof_pays_the_valid_dos_and_checks_the_binding(dsl,
+                                                                                  monkeypatch):
+    from market_helpers import ToySource
+
+    from omnidsl.market.demo import run_demo
+
+    monkeypatch.setattr(dsl_rule, "setup", lambda dim: dsl)  # reuse the module's keys
+    w3 = embedded_chain()
+    seen = {}
+    reports = run_demo(w3, rounds=1, owners=3, malicious=1, servers=3, source=ToySource(),
+                       prover="local", batch_proof=True, log=lambda _m: None,
+                       on_round=lambda a, r: seen.setdefault("actors", a))
+    rep = reports[0]
+    assert rep.accepted == [1, 2] and rep.binding_ok is True
+    assert "rule violated" in rep.rejected[0]
+    market, dos = seen["actors"].mo.market, seen["actors"].dos
+    assert market.batch_verifier(rep.task_id, 3) is not None
+    events = market.contract.events.BatchSubmitted().get_logs(from_block=0)
+    assert [(e.args["proofs"], e.args["accepted"]) for e in events] == [(3, 2)]  # 1 padding
+    assert [market.paid_state(rep.task_id, d.account) for d in dos] == [0, 3, 3]  # claimed
+    assert rep.reclaimed == REWARD + 3 * FEE  # 3 escrowed, 2 paid, every server delivered
