@@ -192,12 +192,13 @@ def verify(key: ProvingKey | VerifyingKey | PathLike, proof: ProofResult | Proof
 
 
 def export_verifier(key: ProvingKey | VerifyingKey | PathLike, out: PathLike | None = None, *,
-                    contract_name: str = "Groth16Verifier") -> str:
-    """The Solidity verifier contract for ``key`` (docs/verifier.md); also written to ``out``
-    when given.  Returns the source."""
+                    contract_name: str = "Groth16Verifier", batch: bool = False) -> str:
+    """The Solidity verifier contract for ``key`` (docs/verifier.md; ``batch=True``: with
+    ``verifyBatch``, as the market deploys it); also written to ``out`` when given.  Returns the
+    source."""
     from omnidsl.solidity.render import render_verifier
 
-    source = render_verifier(_vk(key), contract_name)
+    source = render_verifier(_vk(key), contract_name, batch=batch)
     if out is not None:
         from omnidsl.files import Outputs
 

@@ -77,7 +77,7 @@ class ModelOwner:
         from omnidsl.chain import deploy
         from omnidsl.solidity.render import compile_verifier
 
-        cc = compile_verifier(vk, name)
+        cc = compile_verifier(vk, name, batch=True)  # the market calls verifyBatch
         self.verifier = str(deploy(self.market.w3, cc.abi, cc.bytecode, sender=self.account).address)
         return self.verifier
 

@@ -153,7 +153,7 @@ def check_task(market: MarketClient, task_id: int, rule: DslRule) -> None:
 def _verifier_code(vk_json: str, name: str) -> bytes:
     from omnidsl.solidity.render import compile_verifier
 
-    return bytes.fromhex(compile_verifier(json.loads(vk_json), name).deployed_bytecode[2:])
+    return bytes.fromhex(compile_verifier(json.loads(vk_json), name, batch=True).deployed_bytecode[2:])
 
 
 def check_verifier(market: MarketClient, task_id: int, rule: DslRule,

@@ -65,7 +65,7 @@ def build_verifier_abi() -> dict[str, Any]:
     """The verifier ABI artifact (template rendered for :func:`reference_vk`)."""
     from omnidsl.solidity.render import TEMPLATE, compile_verifier
 
-    cc = compile_verifier(reference_vk(), "Groth16Verifier")
+    cc = compile_verifier(reference_vk(), "Groth16Verifier", batch=True)
     return {"contractName": "Groth16Verifier", "sourceName": f"templates/{TEMPLATE}",
             "nPublic": 1, "compiler": _compiler(DEFAULT_EVM_VERSION), "abi": cc.abi}
 

@@ -3,8 +3,8 @@
 Input is a verification key in snarkjs's JSON layout (``verification_key.json``), read by the one
 model of that layout (:mod:`omnidsl.groth16.formats`), or a parsed key.  Public API::
 
-    render_verifier(vk, contract_name="Groth16Verifier") -> str          # Solidity source
-    compile_verifier(vk, contract_name=...) -> CompiledContract          # + EIP-170 size check
+    render_verifier(vk, contract_name="Groth16Verifier", batch=False) -> str   # Solidity source
+    compile_verifier(vk, contract_name=..., batch=False) -> CompiledContract   # + EIP-170 check
     proof_calldata(proof, public) -> (a, b, c, inputs)                   # verifyProof arguments
     batch_calldata([(proof, public), ...]) -> (proofs, inputs)           # verifyBatch arguments
 """
@@ -111,22 +111,15 @@ def vk_constants(vk: dict[str, Any] | VerifyingKey, source: str = "verification 
     }
 
 
-#: Up to this many public inputs the single-proof path is unrolled with inline constants (cheapest);
-#: above it the IC points are read from a table in a loop (≈ 60 bytes less code per input, so keys
-#: with up to ≈ 300 public inputs stay under EIP-170).
-UNROLL_MAX = 96
-
-
-def gas_requirements(n: int, unrolled: bool = True) -> dict[str, int]:
+def gas_requirements(n: int) -> dict[str, int]:
     """Gas bounds the verifier demands up front (see GAS_* in the template).
 
     Precompile prices are fixed by EIP-1108 (ecAdd 150, ecMul 6,000, pairing 45,000 + 34,000 per
-    pair); the rest is a measured upper bound of the surrounding code with a safety margin.
+    pair); the rest is a measured upper bound of the surrounding code with a safety margin (for
+    the single proof: the loop over the IC table, the table copy and the quadratic memory cost).
     """
-    single = 181_000 + 6_150 * n + 4_000 + 400 * n
-    if not unrolled:  # loop overhead, table copy and its (quadratic) memory cost
-        words = 40 + 2 * (n + 1)
-        single += 2_000 + 150 * n + 3 * words + words * words // 512
+    words = 40 + 2 * (n + 1)
+    single = 181_000 + 6_150 * n + 6_000 + 550 * n + 3 * words + words * words // 512
     batch_base = 45_000 + 3 * 34_000 + 6_000 * (n + 2) + 150 * n + 6_000 + 500 * n
     batch_per_proof = 34_000 + 12_000 + 150 + 2_500 + 150 * n
     return {"gas_single": -(-single * 64 // 63), "gas_batch_base": batch_base,
@@ -140,19 +133,19 @@ def _env() -> jinja2.Environment:
 
 
 def render_verifier(vk: dict[str, Any] | VerifyingKey, contract_name: str = "Groth16Verifier",
-                    unroll_max: int = UNROLL_MAX, source: str = "verification key") -> str:
+                    *, batch: bool = False, source: str = "verification key") -> str:
     """Solidity source of a verifier contract for ``vk`` (snarkjs verification_key.json dict).
 
-    Keys with at most ``unroll_max`` public inputs get the unrolled single-proof path.
-    ``source`` (e.g. the file name) prefixes errors about the key.
+    By default only ``verifyProof`` (snarkjs's ABI; deploying it costs less than snarkjs's own
+    verifier); ``batch=True`` adds ``verifyBatch`` and the reverting variants (what the market
+    deploys).  ``source`` (e.g. the file name) prefixes errors about the key.
     """
     if not _IDENT.match(contract_name):
         raise FormatError(f"contract name {contract_name!r} is not a Solidity identifier")
     consts = vk_constants(vk, source)
-    unrolled = consts["n"] <= unroll_max
     return _env().get_template(TEMPLATE).render(
-        contract_name=contract_name, generator_version=omnidsl.__version__, unrolled=unrolled,
-        **gas_requirements(consts["n"], unrolled), **consts)
+        contract_name=contract_name, generator_version=omnidsl.__version__, batch=batch,
+        **gas_requirements(consts["n"]), **consts)
 
 
 def check_code_size(name: str, deployed_bytecode: str, n_public: int | None = None) -> None:
@@ -169,12 +162,13 @@ def check_code_size(name: str, deployed_bytecode: str, n_public: int | None = No
 
 
 def compile_verifier(vk: dict[str, Any] | VerifyingKey, contract_name: str = "Groth16Verifier",
-                     optimize: bool = True, unroll_max: int = UNROLL_MAX,
+                     optimize: bool = True, *, batch: bool = False,
                      source: str = "verification key",
                      evm_version: str | None = None) -> CompiledContract:
-    """Render and compile the verifier for ``vk``; checks the EIP-170 code-size limit.
-    ``evm_version`` is solc's target (default :data:`DEFAULT_EVM_VERSION`)."""
-    code = render_verifier(vk, contract_name, unroll_max, source)
+    """Render (``batch`` as in :func:`render_verifier`) and compile the verifier for ``vk``;
+    checks the EIP-170 code-size limit.  ``evm_version`` is solc's target (default
+    :data:`DEFAULT_EVM_VERSION`)."""
+    code = render_verifier(vk, contract_name, batch=batch, source=source)
     with progress.task(f"solc {contract_name}"):  # seconds (solc-js): shown as progress
         out = compile_sources({f"{contract_name}.sol": code}, optimize=optimize,
                               evm_version=evm_version or DEFAULT_EVM_VERSION)

@@ -8,6 +8,7 @@ Everything runs the project's pinned npm tools (:mod:`omnidsl.npm`) on tiny para
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ from omnidsl.field import R
 from omnidsl.npm import ToolError, node_package, npm_bin
 
 PROVE_MANY_JS = Path(__file__).with_name("snarkjs_prove_many.js")
+VERIFIER_JS = Path(__file__).with_name("snarkjs_verifier.js")
 
 
 def run_tool(args: list[str | Path], cwd: Path | None = None, timeout: float = 600) -> str:
@@ -75,6 +77,26 @@ class SnarkjsCircuit:
         dst = self.workdir / "SnarkjsVerifier.sol"
         run_tool([npm_bin("snarkjs"), "zkey", "export", "solidityverifier", self.zkey, dst])
         return dst.read_text()
+
+
+def verifier_source_for_vk(vk: dict[str, Any], workdir: Path) -> str:
+    """snarkjs's exported Solidity verifier for a verification key (snarkjs's own template
+    rendered with ejs as ``snarkjs zkey export solidityverifier`` renders it, without a zkey);
+    the pragma is widened so that the project's solc 0.8.37 compiles it."""
+    node = shutil.which("node")
+    if node is None:
+        raise ToolError("node not found")
+    workdir.mkdir(parents=True, exist_ok=True)
+    tag = secrets.token_hex(4)
+    vk_path, out = workdir / f"vk_{tag}.json", workdir / f"SnarkjsVerifier_{tag}.sol"
+    vk_path.write_text(json.dumps(vk))
+    run_tool([node, VERIFIER_JS, node_package("snarkjs"), vk_path, out])
+    return widen_pragma(out.read_text())
+
+
+def widen_pragma(source: str) -> str:
+    """snarkjs's verifier with its pragma line set to ``>=0.7.0 <0.9.0`` (its template's own)."""
+    return re.sub(r"pragma solidity [^;]+;", "pragma solidity >=0.7.0 <0.9.0;", source, count=1)
 
 
 def build_circuit(circom_file: Path, workdir: Path, ptau: Path, n_public: int,

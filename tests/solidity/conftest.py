@@ -63,12 +63,15 @@ def toy_proofs(toy_circuit: Callable[[int], SnarkjsCircuit]
 
 @pytest.fixture(scope="session")
 def compiled_verifier(toy_circuit: Callable[[int], SnarkjsCircuit]
-                      ) -> Callable[[int], CompiledContract]:
-    cache: dict[int, CompiledContract] = {}
+                      ) -> Callable[..., CompiledContract]:
+    """compiled_verifier(ℓ, batch=True): the Toy(ℓ) key's verifier (batch=True: the market's
+    variant with verifyBatch and the reverting functions; False: the default, verifyProof
+    alone), cached."""
+    cache: dict[tuple[int, bool], CompiledContract] = {}
 
-    def get(n_public: int) -> CompiledContract:
-        if n_public not in cache:
-            cache[n_public] = compile_verifier(toy_circuit(n_public).vk)
-        return cache[n_public]
+    def get(n_public: int, batch: bool = True) -> CompiledContract:
+        if (n_public, batch) not in cache:
+            cache[n_public, batch] = compile_verifier(toy_circuit(n_public).vk, batch=batch)
+        return cache[n_public, batch]
 
     return get

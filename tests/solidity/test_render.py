@@ -46,8 +46,10 @@ def test_render_has_interface_and_constants():
     src = render_verifier(vk, "RuleVerifier")
     assert "contract RuleVerifier {" in src
     assert "uint256[3] calldata input" in src
+    assert src.count("function ") == 1 and "function verifyProof(" in src
+    market = render_verifier(vk, "RuleVerifier", batch=True)
     for fn in ("verifyProof(", "verifyProofOrRevert(", "verifyBatch(", "verifyBatchOrRevert("):
-        assert f"function {fn}" in src
+        assert f"function {fn}" in market
     alpha_x = int(vk["vk_alpha_1"][0])
     assert f"0x{alpha_x:064x}" in src
     # -beta's y coordinate (c1 first, as the precompile wants) is embedded, not beta's
@@ -169,11 +171,15 @@ def test_server_is_reused_and_restartable():
 
 
 def test_verifier_compiles_and_code_size_grows_with_inputs():
-    small = compile_verifier(synthetic_vk(1))
-    bigger = compile_verifier(synthetic_vk(8))
     size = lambda cc: (len(cc.deployed_bytecode) - 2) // 2  # noqa: E731
-    assert 2_000 < size(small) < size(bigger) < EIP170_LIMIT
-    assert any(e.get("name") == "verifyBatch" for e in small.abi)
+    small, bigger = compile_verifier(synthetic_vk(1)), compile_verifier(synthetic_vk(8))
+    # the default: 64 bytes of code per public input (one IC point in the table; a few bytes
+    # more where an address literal gets wider)
+    assert 1_000 < size(small) < size(small) + 7 * 64 <= size(bigger) <= size(small) + 7 * 64 + 8
+    assert [e.get("name") for e in small.abi] == ["verifyProof"]
+    market = compile_verifier(synthetic_vk(1), batch=True)
+    assert size(small) < size(market) < EIP170_LIMIT
+    assert any(e.get("name") == "verifyBatch" for e in market.abi)
 
 
 def test_eip170_limit_is_a_clear_chain_error():
@@ -188,10 +194,14 @@ def test_eip170_limit_is_a_clear_chain_error():
 @pytest.mark.slow
 def test_eip170_real_verifier_too_large():
     with pytest.raises(ChainError, match="EIP-170"):
-        compile_verifier(synthetic_vk(340))
+        compile_verifier(synthetic_vk(340), batch=True)
+    compile_verifier(synthetic_vk(340))  # the default is 64 bytes per input: it still fits
+    with pytest.raises(ChainError, match="EIP-170"):
+        compile_verifier(synthetic_vk(380))
 
 
 def test_key_without_public_inputs_compiles():
-    cc = compile_verifier(synthetic_vk(0))
-    fn = next(e for e in cc.abi if e.get("name") == "verifyProof")
-    assert [i["type"] for i in fn["inputs"]] == ["uint256[2]", "uint256[2][2]", "uint256[2]"]
+    for batch in (False, True):
+        cc = compile_verifier(synthetic_vk(0), batch=batch)
+        fn = next(e for e in cc.abi if e.get("name") == "verifyProof")
+        assert [i["type"] for i in fn["inputs"]] == ["uint256[2]", "uint256[2][2]", "uint256[2]"]

@@ -44,7 +44,7 @@ def rule_artifacts():
             pub = public_to_json(public_signals(pk, z))
             proofs = [(proof_to_json(prove_plain(pk, z, backend)), pub) for _ in range(3)]
             vk = vk_to_json(pk.vk)
-            cache[rule] = (vk, proofs, compile_verifier(vk, contract_name(rule)))
+            cache[rule] = (vk, proofs, compile_verifier(vk, contract_name(rule), batch=True))
         return cache[rule]
 
     return get

@@ -197,31 +197,58 @@ def test_gas_precheck_never_reports_valid_as_invalid(audit_verifier, proofs, k):
 
 
 @pytest.fixture(scope="module")
-def verifier_loop(audit_anvil, audit_circuit):
-    """The same key with the single-proof path in its loop form (used above UNROLL_MAX inputs)."""
+def default_verifier(audit_anvil, audit_circuit):
+    """The same key's default verifier (verifyProof alone: what export-verifier emits)."""
     from omnidsl.solidity.render import compile_verifier
 
-    cc = compile_verifier(audit_circuit.vk, unroll_max=0)
+    cc = compile_verifier(audit_circuit.vk)
     return chains.deploy(audit_anvil, cc.abi, cc.bytecode)
 
 
-def test_loop_form_gas_precheck_and_malformed(verifier_loop, proofs):
-    words, xs = _words(proofs[0])
-    fn = verifier_loop.functions.verifyProof(words[0:2], [words[2:4], words[4:6]], words[6:8], xs)
+def _lowest_true(fn) -> int:
     lo, hi = 21_000, 3_000_000
-    while hi - lo > 500:
+    assert _outcome(fn, hi) is True
+    while hi - lo > 500:  # lowest limit that returns true (outcome is monotone above it)
         mid = (lo + hi) // 2
         if _outcome(fn, mid):
             hi = mid
         else:
             lo = mid
+    return hi
+
+
+def test_default_verifier_gas_precheck_and_malformed(audit_anvil, default_verifier, proofs):
+    """The default verifier keeps every check of the market's: it never answers false for lack
+    of gas, and every malformed value (input >= r, coordinate >= q, off-curve and non-subgroup
+    points, infinity) gives false without reverting and without burning the caller's gas."""
+    words, xs = _words(proofs[0])
+    fn = default_verifier.functions.verifyProof(words[0:2], [words[2:4], words[4:6]], words[6:8],
+                                                xs)
+    hi = _lowest_true(fn)
     for gas in range(max(21_500, hi - 120_000), hi + 40_000, 500):
         assert _outcome(fn, gas) in (None, True), f"false at gas {gas}"
-    bad = list(words)
-    bad[6] += Q
-    assert _single(verifier_loop, bad, xs) is False
-    with pytest.raises(ChainError, match="proof coordinate not less than q"):
-        _single(verifier_loop, bad, xs, revert=True)
+    with pytest.raises(ChainError, match="Groth16Verifier: insufficient gas for verification"):
+        chains.call(fn, gas=hi - 5_000)
+    gx, gy = twist_point_outside_subgroup()
+    bad: dict[str, tuple[list[int], list[int]]] = {}
+    for i in range(8):
+        w = list(words)
+        w[i] += Q
+        bad[f"word {i} + q"] = (w, xs)
+    for j, v in enumerate((xs[0] + R, R, 2**256 - 1)):
+        bad[f"input {v}"] = (words, [v, xs[1]] if j % 2 == 0 else [xs[0], v])
+    bad["A off curve"] = (_set_g1(words, 0, (FQ(words[0]), FQ(words[1] + 1))), xs)
+    bad["C off curve"] = (_set_g1(words, 6, (FQ(words[6]), FQ(words[7] + 1))), xs)
+    bad["B off curve"] = ([*words[:5], (words[5] + 1) % Q, *words[6:]], xs)
+    bad["B outside G2"] = ([*words[:2], int(gx.coeffs[1]), int(gx.coeffs[0]), int(gy.coeffs[1]),
+                            int(gy.coeffs[0]), *words[6:]], xs)
+    bad["A = 0"] = (_set_g1(words, 0, None), xs)
+    bad["all zero"] = ([0] * 8, xs)
+    for label, (w, ys) in bad.items():
+        assert _single(default_verifier, w, ys) is False, label
+        # a failing precompile gets a capped amount: sent with 30M gas, the call uses < 600k
+        f = default_verifier.functions.verifyProof(w[0:2], [w[2:4], w[4:6]], w[6:8], ys)
+        assert chains.gas_used(audit_anvil, f)[0] < 600_000, label
 
 
 def test_pairing_without_returndata_is_not_success(audit_anvil, audit_circuit, proofs):
@@ -232,15 +259,21 @@ def test_pairing_without_returndata_is_not_success(audit_anvil, audit_circuit, p
     from omnidsl.solidity.compile import compile_sources
     from omnidsl.solidity.render import render_verifier
 
-    src = render_verifier(audit_circuit.vk)
     empty = "0x00000000000000000000000000000000deadbeef"
-    patched = src.replace(", 0x08, ", f", {empty}, ")
-    assert patched.count(empty) == 2  # the single-path and the batch-path pairing calls
+    words, xs = _words(proofs[0])
+    # the default verifier: its one pairing call
+    patched = render_verifier(audit_circuit.vk).replace(", 0x08, ", f", {empty}, ")
+    assert patched.count(empty) == 1
+    cc = compile_sources({"Groth16Verifier.sol": patched})["Groth16Verifier"]
+    v = chains.deploy(audit_anvil, cc.abi, cc.bytecode)
+    assert _single(v, words, xs) is False
+    # the market's: the single-path and the batch-path pairing calls
+    patched = render_verifier(audit_circuit.vk, batch=True).replace(", 0x08, ", f", {empty}, ")
+    assert patched.count(empty) == 2
     cc = compile_sources({"Groth16Verifier.sol": patched})["Groth16Verifier"]
     v = chains.deploy(audit_anvil, cc.abi, cc.bytecode)
     w2, xs2 = batch_calldata(proofs[:2])
     assert v.functions.verifyBatch(w2, xs2).call() is False
     junk = [*w2[:6], *w2[14:16], *w2[8:14], *w2[6:8]]  # C of proof 0 and 1 swapped
     assert v.functions.verifyBatch(junk, xs2).call() is False
-    words, xs = _words(proofs[0])
     assert _single(v, words, xs) is False

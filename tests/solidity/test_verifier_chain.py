@@ -145,11 +145,12 @@ def test_anvil_key_without_public_inputs(anvil_w3, ptau, tmp_path_factory):
     assert circ.vk["nPublic"] == 0
     items = circ.prove_many([toy_input(1), toy_input(1)])
     assert items[0][1] == []
-    cc = compile_verifier(circ.vk)
-    v = chains.deploy(anvil_w3, cc.abi, cc.bytecode)
     a, b, c, _ = proof_calldata(*items[0])
-    assert v.functions.verifyProof(a, b, c).call() is True
-    assert v.functions.verifyProof(a, b, proof_calldata(*items[1])[2]).call() is False
+    for batch in (False, True):
+        cc = compile_verifier(circ.vk, batch=batch)
+        v = chains.deploy(anvil_w3, cc.abi, cc.bytecode)
+        assert v.functions.verifyProof(a, b, c).call() is True
+        assert v.functions.verifyProof(a, b, proof_calldata(*items[1])[2]).call() is False
     proofs, inputs = batch_calldata(items)
     assert inputs == []
     assert v.functions.verifyBatch(proofs, inputs).call() is True
@@ -157,22 +158,19 @@ def test_anvil_key_without_public_inputs(anvil_w3, ptau, tmp_path_factory):
 
 
 @pytest.mark.parametrize("n", [1, 4])
-def test_anvil_loop_mode_verifier(n, anvil_w3, toy_circuit, toy_proofs):
-    """The table-driven single-proof path used for keys with many public inputs."""
-    from omnidsl.solidity.render import compile_verifier
-
-    cc = compile_verifier(toy_circuit(n).vk, unroll_max=0)
+def test_anvil_default_verifier(n, anvil_w3, compiled_verifier, toy_proofs):
+    """The default verifier (verifyProof alone, what export-verifier emits): the same answers,
+    the gas precheck, and execution gas within the target."""
+    cc = compiled_verifier(n, batch=False)
     v = chains.deploy(anvil_w3, cc.abi, cc.bytecode)
     (p0, x0), (p1, _) = toy_proofs(n, 2)
     a, b, c, x = proof_calldata(p0, x0)
     assert v.functions.verifyProof(a, b, c, x).call() is True
     for label, ta, tb, tc, tx in _tamper_cases(p0, x0, p1):
         assert v.functions.verifyProof(ta, tb, tc, tx).call() is False, label
-    with pytest.raises(ChainError, match="public input not less than r"):
-        chains.call(v.functions.verifyProofOrRevert(a, b, c, [x[0] + R, *x[1:]]))
-    with pytest.raises(ChainError, match="proof coordinate not less than q"):
-        chains.call(v.functions.verifyProofOrRevert([a[0] + Q, a[1]], b, c, x))
-    with pytest.raises(ChainError, match="insufficient gas"):
+    assert v.functions.verifyProof(a, b, c, [x[0] + R, *x[1:]]).call() is False
+    assert v.functions.verifyProof([a[0] + Q, a[1]], b, c, x).call() is False
+    with pytest.raises(ChainError, match="Groth16Verifier: insufficient gas"):
         chains.call(v.functions.verifyProof(a, b, c, x), gas=150_000)
     _total, execution = chains.gas_used(anvil_w3, v.functions.verifyProof(a, b, c, x))
     assert execution <= 200_000 + 6_300 * n
