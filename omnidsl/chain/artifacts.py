@@ -7,8 +7,9 @@ recompiles and compares, so they cannot drift from ``contracts/*.sol`` and the t
 - ``Market.json``: ``contracts/Market.sol`` (+ ``IBatchVerifier.sol``): ``abi``, ``bytecode``,
   ``deployedBytecode`` (0x-hex), ``compiler`` (solc-js version and settings) and ``sources``
   (SHA-256 of each source file compiled).
-- ``Groth16Verifier.abi.json``: the ABI of a generated verifier with one public input; the ABI
-  of a key with ``n`` public inputs differs only in the ``uint256[n] input`` argument of
+- ``Groth16Verifier.abi.json``: the ABI of a generated verifier with one public input, in its
+  market variant (``batch=True``; the default verifier's ABI is its ``verifyProof`` entry); the
+  ABI of a key with ``n`` public inputs differs only in the ``uint256[n] input`` argument of
   ``verifyProof``/``verifyProofOrRevert`` (absent for ``n = 0``): :func:`verifier_abi`.
 """
 
