@@ -115,6 +115,6 @@ def deploy_batch_verifier(w3: Any, batch: BatchRule, sender: str) -> str:
     from omnidsl.chain import deploy
     from omnidsl.solidity.render import compile_verifier
 
-    cc = compile_verifier(batch.vk, verifier_name(batch.k))
+    cc = compile_verifier(batch.vk, verifier_name(batch.k), batch=False)  # verifyProof alone
     return str(deploy(w3, cc.abi, cc.bytecode, sender=sender).address)
 

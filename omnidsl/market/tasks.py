@@ -150,10 +150,13 @@ def check_task(market: MarketClient, task_id: int, rule: DslRule) -> None:
 
 
 @functools.cache
-def _verifier_code(vk_json: str, name: str) -> bytes:
+def _verifier_code(vk_json: str, name: str, batch: bool = True) -> bytes:
+    """The runtime code omnidsl generates for the key (``batch``: the market's variant with
+    ``verifyBatch``, what ``ModelOwner.deploy_verifier`` deploys; False: ``verifyProof`` alone)."""
     from omnidsl.solidity.render import compile_verifier
 
-    return bytes.fromhex(compile_verifier(json.loads(vk_json), name, batch=True).deployed_bytecode[2:])
+    cc = compile_verifier(json.loads(vk_json), name, batch=batch)
+    return bytes.fromhex(cc.deployed_bytecode[2:])
 
 
 def check_verifier(market: MarketClient, task_id: int, rule: DslRule,
