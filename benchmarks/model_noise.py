@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from omnidsl.ml import model_recovery as mr  # noqa: E402
 from omnidsl.ml.federated import DigitsSource  # noqa: E402
+from omnidsl.ml.privacy import IsometricPerturbation  # noqa: E402
 from omnidsl.ml.rules import NormCosineRule  # noqa: E402
 
 SIGMAS = (0.0, 0.05, 0.1, 0.2, 0.5)
@@ -45,6 +46,8 @@ class Row:
     model: str
     sigma: float
     honest_acc: float
+    cost_pts: float  # honest-only accuracy below σ = 0's, same seeds (points)
+    cost_se: float
     label_flip_acc: float
     honest_refused: float  # per round, all honest
     published_acc: float
@@ -75,34 +78,48 @@ def _truth(src: DigitsSource) -> np.ndarray:
     return mr.canonical(src.model, src.perturbation.perturb(src.model, src.params))
 
 
+Round = tuple[np.ndarray, np.ndarray, IsometricPerturbation]  # published, clear θ, secret
+
+
+def _update_error(src: DigitsSource, history: list[Round], last: np.ndarray) -> float:
+    """The DO's reading of the MO's last non-zero update off two consecutive published models,
+    relative to the update's norm (nan if the model never moved).  ``history``: per round, the
+    published model, the clear model it was made from and the round's perturbation; ``last``:
+    the next publication (of ``src.params``)."""
+    pubs = [h[0] for h in history] + [last]
+    clear = [h[1] for h in history] + [src.params]
+    for t in range(len(history) - 1, -1, -1):
+        if np.any(clear[t + 1] != clear[t]):
+            anchor = mr.canonical(src.model, pubs[t])
+            seen = mr.align(src.model, mr.canonical(src.model, pubs[t + 1]), anchor) - anchor
+            pert = history[t][2]  # the true update in round t's coordinates
+            true = mr.canonical(src.model, pert.perturb(src.model, clear[t + 1])) \
+                - mr.canonical(src.model, pert.perturb(src.model, clear[t]))
+            return float(np.linalg.norm(seen - true) / np.linalg.norm(true))
+    return float("nan")
+
+
 def one(model: str, sigma: float, seed: int, rounds: int) -> Row:
     src = DigitsSource(8, 0, "mixed", model_name=model, tau=TAU, norm_factor=NORM_FACTOR,
                        seed=seed, model_noise=sigma)
     refused = 0
-    recent: list[np.ndarray] = []
-    prev = src.params
+    history: list[Round] = []
     for _ in range(rounds):
-        prev = src.params
+        before_round = src.params
         refused += _round(src)
-        recent = [*recent, src.published.copy()][-5:]
-    prev_pert = src.perturbation
-    assert prev_pert is not None
+        assert src.perturbation is not None
+        history.append((src.published.copy(), before_round, src.perturbation))
     honest_acc = src.accuracy()
     # the DO's view after training: the last 5 rounds' models (aligned to the last one) ...
-    before = src.params
+    final = src.params
     src.reference()  # measure against a fresh publication of the final model
     last = src.published.copy()
     truth = _truth(src)
-    training = mr.estimate(src.model, [last, *recent[1:]])
-    # the last round's update as the DO reads it off its two last models
-    anchor = mr.canonical(src.model, recent[-1])
-    seen = mr.align(src.model, mr.canonical(src.model, last), anchor) - anchor
-    update = mr.canonical(src.model, prev_pert.perturb(src.model, before)) \
-        - mr.canonical(src.model, prev_pert.perturb(src.model, prev))
-    err_update = float(np.linalg.norm(seen - update) / np.linalg.norm(update))
+    training = mr.estimate(src.model, [last, *[h[0] for h in history[-4:]]])
+    err_update = _update_error(src, history, last)
     X, y = src.test.X, src.test.y
     agreement = float(np.mean(src.model.logits(last, X).argmax(1)
-                              == src.model.logits(before, X).argmax(1)))
+                              == src.model.logits(final, X).argmax(1)))
     pubs = [last]
     for _ in range(15):  # ... and 16 publications of the same model
         src.reference()
@@ -112,39 +129,44 @@ def one(model: str, sigma: float, seed: int, rounds: int) -> Row:
                         seed=seed, model_noise=sigma)
     for _ in range(rounds):
         _round(flip)
-    return Row(model, sigma, honest_acc, flip.accuracy(), refused / rounds,
+    return Row(model, sigma, honest_acc, 0.0, 0.0, flip.accuracy(), refused / rounds,
                src.model.accuracy(last, X, y), agreement,
-               mr.relative_error(src.model, mr.canonical(src.model, last), truth, before),
-               mr.relative_error(src.model, est16, truth, before),
-               mr.relative_error(src.model, training, truth, before),
+               mr.relative_error(src.model, mr.canonical(src.model, last), truth, final),
+               mr.relative_error(src.model, est16, truth, final),
+               mr.relative_error(src.model, training, truth, final),
                src.model.accuracy(est16, X, y), err_update)
 
 
 def sweep(models: list[str], sigmas: list[float], seeds: int, rounds: int) -> list[Row]:
+    """Mean over the seeds; the cost is paired by seed (same data split and initialisation)
+    against σ = 0, with its standard error."""
     rows = []
     for model in models:
+        base = [one(model, 0.0, seed, rounds).honest_acc for seed in range(1, seeds + 1)]
         for sigma in sigmas:
             runs = [one(model, sigma, seed, rounds) for seed in range(1, seeds + 1)]
-            mean = {k: float(np.mean([asdict(r)[k] for r in runs]))
+            mean = {k: float(np.nanmean([asdict(r)[k] for r in runs]))
                     for k in asdict(runs[0]) if k not in ("model", "sigma")}
+            cost = 100 * (np.array(base) - [r.honest_acc for r in runs])
+            mean["cost_pts"] = float(np.mean(cost))
+            mean["cost_se"] = float(np.std(cost, ddof=1) / np.sqrt(seeds)) if seeds > 1 else 0.0
             rows.append(Row(model, sigma, **mean))
             print(f"{model} σ={sigma}: {mean}", file=sys.stderr, flush=True)
     return rows
 
 
 def markdown(rows: list[Row]) -> str:
-    base = {r.model: r.honest_acc for r in rows if r.sigma == 0}
-    lines = ["| model | σ | honest-only acc. (cost) | label flip acc. | honest refused / round "
-             "| published model acc. (agrees with clear) | DO's error × spread: 1 round | 16 "
-             "publications | last 5 training rounds | DO's 16-publication estimate acc. | DO's "
-             "error on the last update (× its norm) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| model | σ | honest-only acc. | cost (pts, ± s.e.) | label flip acc. | honest "
+             "refused / round | published model acc. (agrees with clear) | DO's error × spread: "
+             "1 round | 16 publications | last 5 training rounds | DO's 16-publication estimate "
+             "acc. | DO's error on the last update (× its norm) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        cost = 100 * (base.get(r.model, r.honest_acc) - r.honest_acc)
-        lines.append(f"| {r.model} | {r.sigma:g} | {r.honest_acc:.3f} ({cost:+.1f} pts) | "
-                     f"{r.label_flip_acc:.3f} | {r.honest_refused:.2f} | {r.published_acc:.3f} "
-                     f"({100 * r.agreement:.1f} %) | {r.err_1:.3f} | {r.err_16_same:.3f} | "
-                     f"{r.err_5_training:.3f} | {r.estimate_acc:.3f} | {r.err_update:.2f} |")
+        lines.append(f"| {r.model} | {r.sigma:g} | {r.honest_acc:.3f} | {r.cost_pts:+.1f} ± "
+                     f"{r.cost_se:.1f} | {r.label_flip_acc:.3f} | {r.honest_refused:.2f} | "
+                     f"{r.published_acc:.3f} ({100 * r.agreement:.1f} %) | {r.err_1:.3f} | "
+                     f"{r.err_16_same:.3f} | {r.err_5_training:.3f} | {r.estimate_acc:.3f} | "
+                     f"{r.err_update:.2f} |")
     return "\n".join(lines)
 
 
