@@ -3,9 +3,9 @@
 A maximum is computed exactly by a comparison tree (n − 1 decisions and selects).  When every
 use of the ``let`` is an asserted comparison that only gets *harder* as v grows (``hi <= c``,
 ``hi - lo <= c``, ``top < cap``: v on the smaller side with a positive sign, or on the larger
-side with a negative one, through ``+ - * c / c rescale``), the exact value is not needed: the
-prover supplies a wire u, range-checked to v's interval, with ``u >= t`` for every term t of the
-reduction.  Sound: every satisfying u is ≥ the true maximum, and the assertions are monotone, so
+side with a negative one, through ``+ - * c / c rescale`` and ``let``s built so), the exact
+value is not needed: the prover supplies a wire u, range-checked to v's interval, with
+``u >= t`` for every term t of the reduction.  Sound: every satisfying u is ≥ the true maximum, and the assertions are monotone, so
 they hold for the maximum too.  Complete: u = the maximum satisfies everything the rule accepts.
 ``min`` is the mirror image (``l <= t``, uses that get harder as v falls).
 
@@ -221,13 +221,21 @@ def _asserted(cond: ast.Expr) -> list[ast.Compare]:
     return out
 
 
-def monotone(name: str, func: str, later: list[ast.Stmt]) -> bool:
-    """Whether every use of ``name`` in ``later`` is an asserted comparison that gets harder as
-    the value rises (func "max") / falls (func "min")."""
+def monotone(name: str, want: int, later: list[ast.Stmt]) -> bool:
+    """Whether every use of ``name`` in ``later`` moves an asserted comparison's
+    (larger − smaller) with sign ``want`` only (−1: harder as the value rises, for a maximum;
+    +1 for a minimum): directly, or through a ``let`` monotone in it whose own uses do so."""
     total = _uses(later, name)
     ok = 0
-    want = -1 if func == "max" else 1  # the sign v may have in (larger − smaller)
-    for stmt in later:
+    for k, stmt in enumerate(later):
+        if isinstance(stmt, ast.Let) and _uses(stmt.value, name):
+            signs = _signs(stmt.value, name)
+            if signs is None or len(signs) != 1:
+                return False
+            if not monotone(stmt.name, want * signs.pop(), later[k + 1:]):
+                return False
+            ok += _uses(stmt.value, name)
+            continue
         if not isinstance(stmt, ast.Assert):
             continue
         for c in _asserted(stmt.cond):
@@ -271,7 +279,7 @@ def plan(checked: CheckedRule) -> Bounds:
         if red is None or stmt.value.info.kind != "num":
             continue
         func, exprs, var, start, stop = red
-        if not monotone(stmt.name, func, body[k + 1:]):
+        if not monotone(stmt.name, -1 if func == "max" else 1, body[k + 1:]):
             continue
         info = stmt.value.info
         terms = []

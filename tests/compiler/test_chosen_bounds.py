@@ -68,7 +68,15 @@ V = ("rule F(D = 4) { private x: fixed[D] bits 12 frac 4; public t: fixed bits 1
     ("let hi = max(x); assert hi == t;", set()),
     ("let hi = max(x); assert abs(hi) <= t;", set()),
     ("let hi = max(x); assert hi * hi <= t;", set()),
-    ("let hi = max(x); let h2 = hi + 1; assert h2 <= t;", set()),
+    ("let hi = max(x); let h2 = hi + 1; output o = h2;", set()),
+    ("let hi = max(x); let h2 = abs(hi); assert h2 <= t;", set()),
+    # through lets that are monotone in the value, with the direction composed
+    ("let hi = max(x); let h2 = hi + 1; assert h2 <= t;", {"hi"}),
+    ("let hi = max(x); let lo = min(x); let w = hi - lo; let w2 = w / 2; assert w2 < t;",
+     {"hi", "lo"}),
+    ("let hi = max(x); let lo = min(x); let w = lo - hi; assert w <= t;", set()),
+    ("let hi = max(x); let w = -hi; assert w >= t;", {"hi"}),
+    ("let hi = max(x); let w = -hi; assert w <= t;", set()),
     ("let hi = max(x); assert hi <= t or u > 0;", set()),
     ("let hi = max(x); assert any(x[i] <= hi - t for i in 0..D);", set()),
     ("let hi = max(x); output o = (hi <= t);", set()),
@@ -229,22 +237,44 @@ def test_small_rule_every_choice_of_the_bounds():
         assert found[0] == found[2] == small_meaning(x, s, cap), (x, s, cap)
 
 
+def test_bounds_through_lets_every_choice():
+    """``let w = hi - lo; let m = w / 2; assert m <= s``: the chain is monotone, so hi and lo
+    are chosen; every (u, l) in their intervals satisfies the R1CS only if u >= max and
+    l <= min, and some does exactly when floor((max - min) / 2) <= s."""
+    src = ("rule L(D = 3) { private x: int[D] bits 3; public s: int bits 3; "
+           "let hi = max(x[i] for i in 0..D); let lo = min(x); let w = hi - lo; "
+           "let m = w / 2; assert m <= s; }")
+    assert chosen(src) == {"hi", "lo"}
+    c = compile_rule(src, "l.omni", None, 2)
+    hi, lo = wire_of(c, "hi"), wire_of(c, "lo")
+    for x, s in (((3, -4, 0), 3), ((3, -4, 0), 2), ((1, 1, 1), 0), ((-2, 0, 1), 1),
+                 ((-2, 0, 1), 0), ((3, 2, -1), -1)):
+        found = False
+        for u, lv in itertools.product(range(-4, 4), repeat=2):
+            if accepts(c, {"x": list(x), "s": s}, {hi: u, lo: lv}):
+                found = True
+                assert u >= max(x) and lv <= min(x), (x, s, u, lv)
+        assert found == ((max(x) - min(x)) // 2 <= s), (x, s)
+
+
 # ---------------------------------------------------------------- random monotone shapes
 
 TERMS = st.tuples(st.sampled_from([-2, -1, 1, 2, 3]), st.sampled_from(["hi", "lo", "t"]))
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lhs=st.lists(TERMS, min_size=1, max_size=3), op=st.sampled_from(["<", "<=", ">", ">="]),
-       rhs=st.integers(-6, 6), output=st.booleans(), seed=st.integers(0, 2 ** 16))
-def test_random_assertions_over_max_and_min(lhs, op, rhs, output, seed):
-    """``assert a*hi + b*lo + c*t op k``: chosen bounds where monotone, the exact tree
-    otherwise; either way some choice of the bound wires satisfies the R1CS exactly when the
-    Python meaning holds, and only with true bounds."""
+       rhs=st.integers(-6, 6), output=st.booleans(), via_let=st.booleans(),
+       seed=st.integers(0, 2 ** 16))
+def test_random_assertions_over_max_and_min(lhs, op, rhs, output, via_let, seed):
+    """``assert a*hi + b*lo + c*t op k`` (or the sum bound by a ``let`` first): chosen bounds
+    where monotone, the exact tree otherwise; either way some choice of the bound wires
+    satisfies the R1CS exactly when the Python meaning holds, and only with true bounds."""
     expr = " + ".join(f"{k} * {n}" for k, n in lhs)
+    check = f"let w = {expr}; assert w {op} {rhs};" if via_let else f"assert {expr} {op} {rhs};"
     src = ("rule H(D = 3) { private x: int[D] bits 3; public t: int bits 3; "
            "let hi = max(x[i] for i in 0..D); let lo = min(x); "
-           f"assert {expr} {op} {rhs};" + (" output o = lo;" if output else "") + " }")
+           + check + (" output o = lo;" if output else "") + " }")
     try:
         c = compile_rule(src, "h.omni", None, 2)
     except DSLTypeError:  # statically false from the bounds: refused at compile time
