@@ -1,16 +1,18 @@
-"""docs/results.md from market runs: every attack through the committed-cosine rule, proofs and
-the chain (``market demo``'s code path), and the plots beside it.
+"""docs/results.md from market runs: every attack through the committed-cosine rule, proofs by
+the servers and the chain (``market demo``'s code path), and the plots beside it.
 
-    python benchmarks/market_results.py run --attack sign_flip --rounds 20 --out docs/runs
-    python benchmarks/market_results.py run --honest-only --rounds 20 --out docs/runs
+    python benchmarks/market_results.py run --prover mpc --attack sign_flip --rounds 12
+    python benchmarks/market_results.py run --prover mpc --honest-only --rounds 12
+    python benchmarks/market_results.py run --prover mpc --attack adaptive_cosine --root 400
     python benchmarks/market_results.py report --runs docs/runs --out docs
 
-``run`` writes one JSON per run (``<model>-<attack>-<prover>.json``: the terms, every round's
-accepted/refused data owners with the reasons, gas and accuracy); ``report`` turns every JSON of
-``--runs`` into docs/results.md, docs/results_accuracy.png, docs/results_verdicts.png and
-docs/results_gas.png.  A run of 15 rounds takes minutes: run them once, with ``nice``.
-``tune`` is the quick step that chose τ and the bound: the Python mirror of the rule
-(omnidsl.ml.rules, tested against the circuit) over a grid, no chain.
+``run`` writes one JSON per run (``<model>-<attack>-<prover>[-root<N>].json``: the terms, every
+round's accepted/refused data owners with the reasons, gas, accuracy and the servers' proving
+figures); ``report`` (benchmarks/results_report.py) turns every JSON of ``--runs`` into
+docs/results.md, docs/results_accuracy.png, docs/results_verdicts.png and docs/results_gas.png.
+A run of 12 rounds with the servers proving takes 5 to 15 minutes on 2 shared cores: run them
+once, one at a time, with ``nice``.  ``tune`` is the quick step that chose τ and the bound: the
+Python mirror of the rule (omnidsl.ml.rules, tested against the circuit) over a grid, no chain.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 TAU = 0.2
 NORM_FACTOR = 1.0  # max_norm = NORM_FACTOR·‖ref‖; honest DOs send 0.99·‖ref‖ (FLTrust scaling)
 MIN_NORM = 0.01  # > 0: the all-zero update is refused
+ROOT_SIZE = 100  # the MO's root set (samples) unless --root says otherwise
 ATTACKS = ("sign_flip", "scaling", "gaussian_noise", "label_flip", "adaptive", "adaptive_cosine")
 
 
@@ -50,6 +53,12 @@ class Run:
     initial_accuracy: float
     rounds: list[dict[str, Any]]
     wall_s: float
+    root_size: int = ROOT_SIZE  # the MO's clean root set (FLTrust), samples
+
+
+def run_name(model: str, attack: str, prover: str, root: int = 100) -> str:
+    """``<model>-<attack>-<prover>[-root<N>].json`` (the root set only when not the default)."""
+    return f"{model}-{attack}-{prover}" + (f"-root{root}" if root != ROOT_SIZE else "") + ".json"
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -63,7 +72,7 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def run_one(attack: str, rounds: int, model: str, prover: str, chain: str, owners: int = 8,
-            malicious: int = 3, seed: int = 1) -> Run:
+            malicious: int = 3, seed: int = 1, root: int = ROOT_SIZE) -> Run:
     """One market run (the demo's code path) with the committed-cosine rule."""
     from omnidsl.chain import anvil, embedded_chain
     from omnidsl.market.demo import run_demo
@@ -72,7 +81,8 @@ def run_one(attack: str, rounds: int, model: str, prover: str, chain: str, owner
 
     honest = attack == "honest"
     src = DigitsSource(owners, 0 if honest else malicious, "mixed" if honest else attack,
-                       model_name=model, tau=TAU, norm_factor=NORM_FACTOR, seed=seed)
+                       model_name=model, tau=TAU, norm_factor=NORM_FACTOR, seed=seed,
+                       root_size=root)
     initial = src.accuracy()
     t0 = time.perf_counter()
 
@@ -92,7 +102,7 @@ def run_one(attack: str, rounds: int, model: str, prover: str, chain: str, owner
              "batch_gas": r.batch_gas, "commit_gas": r.commit_gas, "accuracy": r.accuracy,
              "binding_ok": r.binding_ok, "mpc": r.mpc} for r in reports]
     return Run(model, attack, prover, chain, owners, list(src.malicious), TAU, NORM_FACTOR,
-               MIN_NORM, src.n_params, initial, rows, time.perf_counter() - t0)
+               MIN_NORM, src.n_params, initial, rows, time.perf_counter() - t0, root)
 
 
 def load_runs(folder: Path) -> list[Run]:
@@ -100,12 +110,13 @@ def load_runs(folder: Path) -> list[Run]:
     :data:`ATTACKS` order."""
     runs = [Run(**json.loads(p.read_text())) for p in folder.glob("*.json")]
     order = ("honest", *ATTACKS)
-    return sorted(runs, key=lambda r: (r.model != "logreg", r.model, order.index(r.attack)
-                                       if r.attack in order else len(order), r.prover))
+    return sorted(runs, key=lambda r: (r.model != "logreg", r.model, r.root_size,
+                                       order.index(r.attack) if r.attack in order
+                                       else len(order), r.prover))
 
 
 # ------------------------------------------------------------------ the report
-def _counts(run: Run, rnd: dict[str, Any]) -> tuple[int, int, int, int]:
+def counts(run: Run, rnd: dict[str, Any]) -> tuple[int, int, int, int]:
     """(honest accepted, honest refused, malicious accepted, malicious refused) in a round."""
     acc = set(rnd["accepted"])
     ha = sum(1 for i, m in enumerate(run.malicious) if not m and i in acc)
@@ -116,18 +127,19 @@ def _counts(run: Run, rnd: dict[str, Any]) -> tuple[int, int, int, int]:
 
 def summary_rows(runs: list[Run]) -> list[dict[str, Any]]:
     """One table row per run; accuracy compared with the honest-only run of the same model."""
-    base = {r.model: r for r in runs if r.attack == "honest"}
+    base = {(r.model, r.root_size): r for r in runs if r.attack == "honest"}
     out = []
     for r in runs:
-        c = [_counts(r, x) for x in r.rounds]
+        c = [counts(r, x) for x in r.rounds]
         n = len(c)
-        b = base.get(r.model)
+        b = base.get((r.model, r.root_size))
         final = r.rounds[-1]["accuracy"]
         b_final = None
         if b is not None and len(b.rounds) >= n:
             b_final = b.rounds[n - 1]["accuracy"]
         out.append({
             "model": r.model, "params": r.n_params, "attack": r.attack, "prover": r.prover,
+            "root": r.root_size,
             "rounds": n, "malicious": sum(r.malicious),
             "mal_refused": sum(x[3] for x in c) / n, "hon_refused": sum(x[1] for x in c) / n,
             "mal_refused_every_round": all(x[2] == 0 for x in c),
@@ -137,88 +149,6 @@ def summary_rows(runs: list[Run]) -> list[dict[str, Any]]:
             "binding_ok": all(x["binding_ok"] is not False for x in r.rounds),
         })
     return out
-
-
-def plots(runs: list[Run], out: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out.mkdir(parents=True, exist_ok=True)
-    models = sorted({r.model for r in runs})
-    fig, axes = plt.subplots(1, len(models), figsize=(7 * len(models), 4.5), squeeze=False)
-    for ax, model in zip(axes[0], models, strict=True):
-        for r in (x for x in runs if x.model == model):
-            acc = [r.initial_accuracy] + [x["accuracy"] for x in r.rounds]
-            ax.plot(range(len(acc)), acc, "k--" if r.attack == "honest" else "-",
-                    label="honest only" if r.attack == "honest" else r.attack)
-        ax.set_title(f"{model} ({runs[0].owners} DOs): test accuracy per round")
-        ax.set_xlabel("round")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "results_accuracy.png", dpi=90)
-    plt.close(fig)
-
-    fig, axes = plt.subplots(1, len(runs), figsize=(2.6 * len(runs), 4.0), sharey=True,
-                             squeeze=False)
-    for ax, r in zip(axes[0], runs, strict=True):
-        c = [_counts(r, x) for x in r.rounds]
-        xs = [x["round"] for x in r.rounds]
-        bottom = [0] * len(c)
-        for k, (label, color) in enumerate((("honest accepted", "tab:green"),
-                                            ("honest refused", "tab:olive"),
-                                            ("malicious accepted", "tab:red"),
-                                            ("malicious refused", "tab:gray"))):
-            vals = [x[k] for x in c]
-            ax.bar(xs, vals, bottom=bottom, color=color, label=label, width=0.85)
-            bottom = [a + b for a, b in zip(bottom, vals, strict=True)]
-        ax.set_title(f"{r.model}: {r.attack}", fontsize=9)
-        ax.set_xlabel("round")
-    axes[0][0].set_ylabel("data owners")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=4)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
-    fig.savefig(out / "results_verdicts.png", dpi=90)
-    plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for r in runs:
-        ax.plot([x["round"] for x in r.rounds],
-                [(x["batch_gas"] + x["commit_gas"]) / 1e6 for x in r.rounds], "o-", ms=3,
-                label=f"{r.model}: {r.attack}")
-    ax.set_xlabel("round")
-    ax.set_ylabel("gas per round (M): batch + commitments + reveals")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "results_gas.png", dpi=90)
-    plt.close(fig)
-
-
-def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{v:.3f}"
-
-
-def markdown(runs: list[Run]) -> str:
-    rows = summary_rows(runs)
-    lines = [
-        "| model (D) | attack | prover | rounds | malicious refused / round | refused every "
-        "round | honest refused / round | final acc. | honest-only acc. | Δ (pts) | gas / round |",
-        "|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|",
-    ]
-    for x in rows:
-        every = "—" if x["attack"] == "honest" else ("yes" if x["mal_refused_every_round"]
-                                                    else "no")
-        delta = "—" if x["delta_pts"] is None or x["attack"] == "honest" \
-            else f"{x['delta_pts']:+.1f}"
-        lines.append(
-            f"| {x['model']} ({x['params']:,}) | {x['attack']} | {x['prover']} | {x['rounds']} | "
-            f"{x['mal_refused']:.2f} of {x['malicious']} | {every} | {x['hon_refused']:.2f} | "
-            f"{_pct(x['final'])} | {_pct(x['honest_only'])} | {delta} | "
-            f"{x['gas_per_round']:,.0f} |")
-    return "\n".join(lines)
 
 
 def tune(rounds: int = 20, taus: tuple[float, ...] = (0.1, 0.2, 0.3),
@@ -267,154 +197,6 @@ def tune(rounds: int = 20, taus: tuple[float, ...] = (0.1, 0.2, 0.3),
     return "\n".join(lines), "\n".join(roots)
 
 
-INTRO = """# Results: the market under attack (circuits, proofs, chain)
-
-Every number below comes from `market demo`'s code path (`omnidsl.market.demo.run_demo`): each
-round is a task on the chain (anvil); the model owner (MO) publishes a freshly perturbed model
-(docs/privacy.md) and its FLTrust reference gradient on a clean root set of 100 samples, pins the
-reference's Poseidon commitment, τ and the bounds in the task and publishes the reference as
-calldata; every data owner (DO) checks the published reference against the pin, computes its
-gradient on the perturbed model (malicious ones attack), secret-shares it to the 3 servers, and
-is credited only for a Groth16 proof of **omnidsl/market/rules/market_cosine.omni** (`--rule cosine`) (cos(g, ref) ≥ τ,
-‖g‖ ≤ max_norm, ‖g‖ ≥ min_norm, owner and challenge bound, masked fingerprint) accepted by the
-generated verifier inside `Market.submitBatch`; the MO checks the servers' aggregate against the
-on-chain fingerprints (binding) and maps it back to its clear model.  A DO whose gradient breaks
-the rule has no witness, so no proof: it is refused and earns nothing (its attempt to claim an
-honest DO's proof is refused by the servers, docs/market.md).
-
-Data: scikit-learn digits, 8 DOs (IID shards of ≈ 156 samples), 3 of them malicious with the
-same attack; softmax regression (650 parameters, lr 1.0) and the 64-100-10 MLP (7,510
-parameters, lr 0.5).  Prover `local`: the demo's stand-in that proves, on one machine, the
-statement about the shares the servers committed to (the same circuit, keys, verifier and
-chain; used for the long runs, for time); `mpc`: the proofs made collaboratively by the 3
-`omnidsl serve` processes.  One run is the same as
-
-    omnidsl market demo --chain anvil --rule cosine --pin tau=0.2 --pin min_norm=0.01 \\
-        --norm-factor 1 --attack A --prover local --rounds 12
-
-with every round's verdicts, gas and accuracy kept as JSON.
-
-## The terms (FLTrust's logic) and how they were chosen
-
-- **Norm bound = ‖ref‖** (`max_norm` pinned per round, `--norm-factor 1`).  FLTrust rescales
-  every update to the reference's norm, so that no participant weighs more than the trusted
-  root set; here the honest DO does it itself (the reference is published): it sends
-  0.99·‖ref‖·g/‖g‖ (the 1 % margin covers the fixed-point rounding, ≤ √D·2⁻¹³ in norm), and the
-  rule refuses anything longer than ‖ref‖.  Scaling and noise attacks fail this bound.
-- **min_norm = 0.01** (> 0): the all-zero update is refused.
-- **τ = 0.2.**  FLTrust weights updates by ReLU(cos), i.e. drops cos ≤ 0; a binary rule needs
-  τ > 0 to refuse noise-like updates, and not so high that honest DOs, whose cosine with a
-  100-sample reference falls to 0.1–0.3 as training converges, are refused.  The grid below
-  (the Python mirror of the rule, `omnidsl/ml/rules.py`, tested against the circuit; softmax
-  regression, 15 rounds; `python benchmarks/market_results.py tune --rounds 15`) shows the
-  trade-off: τ = 0.3 refuses about one honest DO every two rounds, τ = 0.2 almost none, and
-  label flip (cos < 0) is refused at every τ.
-
-"""
-
-
-def write_results(runs: list[Run], out: Path, tables: tuple[str, str]) -> None:
-    """docs/results.md (all or nothing) from the runs, with the tuning grid."""
-    rows = summary_rows(runs)
-    att = [x for x in rows if x["attack"] != "honest"]
-    strict = [x for x in att if x["attack"] in ("sign_flip", "scaling", "gaussian_noise")]
-    soft = [x for x in att if x["attack"] in ("label_flip", "adaptive")]
-    hon = sum(x["hon_refused"] * x["rounds"] for x in rows) / max(1, sum(x["rounds"] for x in rows))
-    worst = max((x["hon_refused"] for x in rows), default=0.0)
-
-    def who(xs: list[dict[str, Any]]) -> str:
-        return ", ".join(f"{x['attack']} ({x['model']}, {x['prover']})" for x in xs)
-
-    ok_strict = [x for x in strict if x["mal_refused_every_round"]]
-    ok_soft = [x for x in soft if x["delta_pts"] is not None and x["delta_pts"] >= -2.0]
-    ada = [x for x in att if x["attack"] == "adaptive_cosine"]
-    lines = [INTRO, tables[0], "", "## Runs", "", markdown(runs), "",
-             "Malicious refused / round: how many of the malicious DOs had no accepted proof, "
-             "on average; refused every round: none of them was ever credited; Δ: final "
-             "accuracy minus the honest-only run's (8 honest DOs, same rounds) in points; gas "
-             "per round: the batch (all proofs, attestations) + the servers' commitments and "
-             "seed reveals.", "",
-             "## Against the targets", "",
-             f"- Refused every round (sign flip, scaling, noise): {who(ok_strict) or 'none'}"
-             + (f"; **not**: {who([x for x in strict if x not in ok_strict])}"
-                if len(ok_strict) < len(strict) else "") + ".",
-             f"- Final accuracy within 2 points of honest-only (label flip, adaptive): "
-             f"{who(ok_soft) or 'none'}"
-             + (f"; **not**: {who([x for x in soft if x not in ok_soft])}"
-                if len(ok_soft) < len(soft) else "") + ".",
-             f"- Honest DOs refused: {hon:.2f} per round on average over every run (worst run "
-             f"{worst:.2f}).",
-             "- With the malicious DOs refused, 5 honest DOs train instead of 8: the gap of the "
-             "first rounds (visible in the MLP's 4 rounds) closes as training goes on (softmax "
-             "regression: none left at round 12).", ""]
-    for r in runs:
-        mp = [x["mpc"] for x in r.rounds if x["mpc"].get("proofs")]
-        if mp:
-            n = sum(m["proofs"] for m in mp)
-
-            def mean(key: str, mp: list[dict[str, float]] = mp, n: float = n) -> float:
-                return sum(m[key] * m["proofs"] for m in mp) / n
-
-            lines += [f"Collaborative proving ({r.model}, {r.attack}, prover mpc, 3 servers): "
-                      f"{int(n)} proofs, {mean('prove_s'):.2f} s wall per proof, "
-                      f"{mean('cpu_s'):.2f} s CPU and {mean('mb_sent'):.2f} MB sent per server "
-                      "per proof (2 shared cores); the same verdicts and accuracies as the "
-                      "`local` run of the same attack, round for round (the same statement).", ""]
-    if ada:
-        a = ada[0]
-        lines += [
-            "## A rule-aware attacker is not stopped", "",
-            "`adaptive` is the project's adaptive attack: it knows the L2 bound and sends the "
-            "reversed update just inside it, which the cosine test refuses.  "
-            "`adaptive_cosine` (omnidsl/ml/attacks.py) also reads what the task publishes — "
-            "the reference and τ — and sends, of all updates the rule accepts, the one most "
-            "opposed to its honest gradient: at cos = τ + 0.05 and 0.95 of the bound, turned "
-            "away from g in the plane of (ref, g).  It is accepted every round by design, and "
-            f"the final accuracy is {a['final']:.3f} against {_pct(a['honest_only'])} "
-            f"(Δ {'—' if a['delta_pts'] is None else format(a['delta_pts'], '+.1f')} points).",
-            "The reason is the reference's quality, not the proofs: honest updates have a "
-            "cosine of only 0.1–0.5 with a 100-sample reference, so most of their useful "
-            "signal is orthogonal to it, and an attacker inside the cone cos ≥ τ can cancel "
-            "that part.  Raising τ refuses honest DOs before it constrains the attacker "
-            "(grid above); adding the MO's own reference to each step (a trusted weight) "
-            "recovers only 3–4 points in the mirror.  What helps is a better reference: with a "
-            "larger root set honest cosines rise and the attacker's cone narrows (the mirror, "
-            "15 rounds, same command as above; the DOs' shards shrink accordingly):", "",
-            tables[1], "",
-            "— a root set of 400 of the 1,347 training samples is no longer FLTrust's "
-            "\"small\" one.  The other lever is FLTrust's cosine-weighted "
-            "aggregation — the MO sees only the sum, so the weighting would have to be proved "
-            "per DO in the circuit (the DO shares w·g with w = ReLU(cos) and proves it); it is "
-            "not built here, and the runs above keep the 100-sample root set.", ""]
-    lines += ["![accuracy per round](results_accuracy.png)", "",
-              "![accepted and refused data owners per round](results_verdicts.png)", "",
-              "![gas per round](results_gas.png)", "",
-              "## Regenerate", "",
-              "```",
-              "python benchmarks/market_results.py tune --rounds 15",
-              "python benchmarks/market_results.py run --honest-only --rounds 15 --out docs/runs",
-              "python benchmarks/market_results.py run --attack A --rounds 12 --out docs/runs"
-              "   # each attack",
-              "python benchmarks/market_results.py run --attack sign_flip --prover mpc --rounds 3 "
-              "--out docs/runs",
-              "python benchmarks/market_results.py run --attack sign_flip --model mlp --rounds 4 "
-              "--out docs/runs",
-              "python benchmarks/market_results.py run --honest-only --model mlp --rounds 4 "
-              "--out docs/runs",
-              "python benchmarks/market_results.py report --runs docs/runs --out docs",
-              "```", "",
-              "The runs' JSON (every round's verdicts with the reasons, gas, accuracy) is in "
-              "docs/runs/.  The Python-only experiment (`python -m omnidsl.ml.experiment`) "
-              "remains as a fast check of the rule's semantics; it is not where these numbers "
-              "come from.", ""]
-    out.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write("\n".join(lines))
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, out / "results.md")
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -425,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--model", choices=("logreg", "mlp"), default="logreg")
     r.add_argument("--prover", choices=("mpc", "local"), default="local")
     r.add_argument("--chain", choices=("anvil", "embedded"), default="anvil")
+    r.add_argument("--root", type=int, default=ROOT_SIZE,
+                   help="the MO's clean root set, samples (default %(default)s)")
     r.add_argument("--out", type=Path, default=ROOT / "docs" / "runs")
     t = sub.add_parser("tune")
     t.add_argument("--rounds", type=int, default=20)
@@ -434,14 +218,21 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.cmd == "run":
         attack = "honest" if args.honest_only else args.attack
-        res = run_one(attack, args.rounds, args.model, args.prover, args.chain)
-        _write_json(args.out / f"{args.model}-{attack}-{args.prover}.json", asdict(res))
-        print(markdown([res]))
+        if not 0 < args.root < 1000:
+            ap.error(f"--root {args.root}: the root set takes 1 to 999 of the 1,347 training "
+                     "samples (the rest is the DOs' shards)")
+        res = run_one(attack, args.rounds, args.model, args.prover, args.chain, root=args.root)
+        _write_json(args.out / run_name(args.model, attack, args.prover, args.root), asdict(res))
+        print(json.dumps(summary_rows([res]), indent=1))
         return 0
     if args.cmd == "tune":
         print("\n\n".join(tune(args.rounds)))
         return 0
+    from results_report import plots, write_results
+
     runs = load_runs(args.runs)
+    if not runs:
+        ap.error(f"no run in {args.runs} (make them with `run`)")
     plots(runs, args.out)
     write_results(runs, args.out, tune(15))
     print((args.out / "results.md").read_text())
