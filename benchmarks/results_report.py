@@ -208,12 +208,12 @@ regression (650 parameters, lr 1.0) and the 64-100-10 MLP (7,510 parameters, lr 
 with the default root set is the same as
 
     omnidsl market demo --chain anvil --rule cosine --pin tau=0.2 --pin min_norm=0.01 \\
-        --norm-factor 1 --attack A --prover mpc --rounds 12
+        --norm-factor 1 --attack A --prover mpc --rounds N
 
-(`--malicious 0` for honest-only, `--model mlp --rounds 4` for the MLP); the runs with a larger
-root set are made only by `benchmarks/market_results.py run --root N` (`market demo` has no
-root-set option).  Every round's verdicts with the reasons, gas, accuracy and proving figures are
-kept as JSON in docs/runs/.
+(`--malicious 0` for honest-only, `--model mlp` for the MLP; N as in the table); the runs with
+a larger root set are made only by `benchmarks/market_results.py run --root N` (`market demo`
+has no root-set option).  Every round's verdicts with the reasons, gas, accuracy and proving
+figures are kept as JSON in docs/runs/.
 
 ## The terms (FLTrust's logic) and how they were chosen
 
@@ -233,22 +233,28 @@ kept as JSON in docs/runs/.
 
 """
 
-REGENERATE = [
-    "python benchmarks/market_results.py tune --rounds 15",
-    "python benchmarks/market_results.py run --prover mpc --honest-only --rounds 12 "
-    "--out docs/runs",
-    "python benchmarks/market_results.py run --prover mpc --attack A --rounds 12 --out docs/runs"
-    "   # each attack",
-    "python benchmarks/market_results.py run --prover mpc --honest-only --model mlp --rounds 4 "
-    "--out docs/runs",
-    "python benchmarks/market_results.py run --prover mpc --attack sign_flip --model mlp "
-    "--rounds 4 --out docs/runs",
-    "python benchmarks/market_results.py run --prover mpc --honest-only --root 400 --rounds 12 "
-    "--out docs/runs",
-    "python benchmarks/market_results.py run --prover mpc --attack adaptive_cosine --root 400 "
-    "--rounds 12 --out docs/runs",
-    "python benchmarks/market_results.py report --runs docs/runs --out docs",
-]
+def command(r: Run) -> str:
+    """The exact ``market_results.py run`` command of a run."""
+    what = "--honest-only" if r.attack == "honest" else f"--attack {r.attack}"
+    model = "" if r.model == "logreg" else f" --model {r.model}"
+    root = "" if r.root_size == ROOT_SIZE else f" --root {r.root_size}"
+    return (f"python benchmarks/market_results.py run --prover {r.prover} {what}{model} "
+            f"--rounds {len(r.rounds)}{root} --out docs/runs")
+
+
+def rounds_note(runs: list[Run]) -> str:
+    """Which runs are shorter than the longest run of their model, and why."""
+    longest = {m: max(len(r.rounds) for r in runs if r.model == m) for m in {r.model for r in runs}}
+    short = [r for r in runs if len(r.rounds) < longest[r.model]]
+    if not short:
+        return ""
+    return ("Runs shorter than the longest of their model (" + ", ".join(
+        f"{_label(r)}: {len(r.rounds)}" for r in short) + " rounds) were cut for time: with "
+        "the servers proving, a round costs 8 collaborative proofs at most, 5 s each for "
+        "softmax regression on the shared 2 cores; each is compared with its honest-only run "
+        "at the same round.")
+
+
 
 
 def _adaptive_cosine(rows: list[dict[str, Any]], roots_table: str) -> list[str]:
@@ -284,8 +290,8 @@ def _adaptive_cosine(rows: list[dict[str, Any]], roots_table: str) -> list[str]:
          "root set yet).  ") +
         "A root set of 400 of the 1,347 training samples is no longer FLTrust's \"small\" "
         "one.  The other lever is FLTrust's cosine-weighted aggregation — the MO sees only the "
-        "sum, so the weighting would have to be proved per DO in the circuit (the DO shares w·g with "
-        "w = ReLU(cos) and proves it); it is not built here.", ""]
+        "sum, so the weighting would have to be proved per DO in the circuit (the DO shares "
+        "w·g with w = ReLU(cos) and proves it); it is not built here.", ""]
 
 
 def write_results(runs: list[Run], out: Path, tables: tuple[str, str]) -> None:
@@ -301,7 +307,7 @@ def write_results(runs: list[Run], out: Path, tables: tuple[str, str]) -> None:
              "on average; refused every round: none of them was ever credited; Δ: final "
              "accuracy minus the honest-only run's (8 honest DOs, same model, root set and "
              "round) in points; gas per round: the batch (all proofs, attestations) + the "
-             "servers' commitments and seed reveals.", "",
+             "servers' commitments and seed reveals.  " + rounds_note(runs), "",
              "## Against the targets (issue 11, item 6)", "", *targets(rows), "",
              "## Collaborative proving", "",
              "Every proof of every run was made by the 3 `omnidsl serve` processes; per proof "
@@ -314,7 +320,9 @@ def write_results(runs: list[Run], out: Path, tables: tuple[str, str]) -> None:
     lines += ["![accuracy per round](results_accuracy.png)", "",
               "![accepted and refused data owners per round](results_verdicts.png)", "",
               "![gas per round](results_gas.png)", "",
-              "## Regenerate", "", "```", *REGENERATE, "```", "",
+              "## Regenerate", "", "```", "python benchmarks/market_results.py tune --rounds 15",
+              *(command(r) for r in runs),
+              "python benchmarks/market_results.py report --runs docs/runs --out docs", "```", "",
               "Attacks run: " + ", ".join(a for a in ATTACKS if a in known) + ".  The runs' "
               "JSON (every round's verdicts with the reasons, gas, accuracy, proving figures) "
               "is in docs/runs/.  The Python-only experiment (`python -m omnidsl.ml.experiment`) "
