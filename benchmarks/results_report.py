@@ -165,6 +165,14 @@ def targets(rows: list[dict[str, Any]]) -> list[str]:
                + f" — {hon:.2f} per round over all {total} rounds of every run"
                + (f" (worst run: {_who([worst])}, {worst['hon_refused']:.2f})" if worst else "")
                + ".")
+    mlp = [x for x in rows if x["model"] == "mlp" and x["attack"] != "honest"]
+    out.append("- **A run on the 7,510-parameter MLP**: "
+               + ("; ".join(f"{x['attack']} ({x['rounds']} rounds): {x['mal_refused']:.2f} of "
+                            f"{x['malicious']} malicious DOs refused per round"
+                            + (", every round" if x["mal_refused_every_round"] else "")
+                            + f", {x['hon_refused']:.2f} honest, Δ "
+                            + ("—" if x["delta_pts"] is None else f"{x['delta_pts']:+.1f}")
+                            + " points" for x in mlp) if mlp else "**not run**") + ".")
     cos = [x for x in rows if x["attack"] == "adaptive_cosine"]
     if cos:
         out.append("- Beyond the issue's list, the rule-aware `adaptive_cosine` attacker: "
@@ -307,7 +315,8 @@ def write_results(runs: list[Run], out: Path, tables: tuple[str, str]) -> None:
              "on average; refused every round: none of them was ever credited; Δ: final "
              "accuracy minus the honest-only run's (8 honest DOs, same model, root set and "
              "round) in points; gas per round: the batch (all proofs, attestations) + the "
-             "servers' commitments and seed reveals.  " + rounds_note(runs), "",
+             "servers' commitments and seed reveals." + (f"  {note}" if (note := rounds_note(runs))
+                                                         else ""), "",
              "## Against the targets (issue 11, item 6)", "", *targets(rows), "",
              "## Collaborative proving", "",
              "Every proof of every run was made by the 3 `omnidsl serve` processes; per proof "
