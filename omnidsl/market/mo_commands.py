@@ -1,4 +1,4 @@
-"""``omnidsl market mo deploy|open|close|check|reclaim``: the model owner's commands."""
+"""``omnidsl market mo deploy|publish|open|close|check|reclaim``: the model owner's commands."""
 
 from __future__ import annotations
 
@@ -81,6 +81,25 @@ def _values(args: argparse.Namespace, rule: Any) -> dict[str, Any]:
     return values
 
 
+def _publish(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from omnidsl.files import Outputs
+    from omnidsl.market import model_pin, private_model
+
+    outputs = Outputs([args.out])
+    clear = model_pin.read_model(args.clear_model)
+    published = private_model.publish(args.state, clear, args.model, args.model_noise,
+                                      args.hidden)
+    with outputs.writing() as tmp, open(tmp(args.out), "wb") as f:
+        np.save(f, published)
+    digest = model_pin.model_digest(published).hex()
+    print(json.dumps({"published": str(args.out), "sha256": digest}) if args.json else
+          f"published model written to {args.out} (sha256 {digest}); pin it with "
+          f"`market mo open --model {args.out}`")
+    return 0
+
+
 def _close(args: argparse.Namespace) -> int:
     from omnidsl.market.owner import close_task
 
@@ -99,9 +118,14 @@ def _check(args: argparse.Namespace) -> int:
     outputs = Outputs([args.out])
     with role_chain(args) as (chain, market):
         res = check_task(market, chain.sender, args.state, args.task, report=not args.no_report)
+        gradient = res.gradient
+        if args.clear and res.accepted:
+            from omnidsl.market.private_model import clear_gradient
+
+            gradient = clear_gradient(market, args.state, args.task, gradient)
     if args.out is not None:
         with outputs.writing() as tmp, open(tmp(args.out), "wb") as f:
-            np.save(f, res.gradient)
+            np.save(f, gradient)
     summary = {"task": res.task_id, "accepted": res.accepted, "aggregate_matches": res.matched,
                "out": str(args.out) if args.out else None}
     if args.json:
@@ -180,6 +204,29 @@ def register(msub: argparse._SubParsersAction) -> None:
     add_role_options(o)
     o.set_defaults(func=_open)
 
+    p = sub.add_parser("publish", help="perturb (and add noise to) the clear model for the DOs",
+                       **describe("Make the model to send to the data owners from the clear "
+                                  "parameters: a fresh function-preserving perturbation and, "
+                                  "with --model-noise, fresh Gaussian noise (docs/privacy.md); "
+                                  "its secret is kept in --state for `mo check --clear`. No "
+                                  "chain needed.",
+                                  ["omnidsl market mo publish --clear-model theta.npy --model "
+                                   "mlp --model-noise 0.1 -o published.npy"]))
+    p.add_argument("--clear-model", type=Path, required=True, metavar="FILE",
+                   help="the clear parameters (.npy or .json)")
+    from omnidsl.ml.models import MODEL_CHOICES
+
+    p.add_argument("--model", required=True, choices=tuple(MODEL_CHOICES),
+                   help="the parameters' layout (omnidsl/ml/models.py)")
+    p.add_argument("--hidden", type=int, default=None, help="an MLP's hidden units if not the "
+                   "model's default")
+    p.add_argument("--model-noise", type=float, default=0.0, metavar="SIGMA",
+                   help="Gaussian noise, SIGMA x each layer's weight spread (default 0: none)")
+    p.add_argument("-o", "--out", type=Path, required=True, help="the published model (.npy)")
+    p.add_argument("--state", type=Path, default=Path("mo-state"), help=STATE_HELP)
+    p.add_argument("--json", action="store_true", help="print {\"published\", \"sha256\"}")
+    p.set_defaults(func=_publish)
+
     c = sub.add_parser("close", help="end a task's submissions (the servers then deliver)",
                        **describe("End the submission phase of a task early.",
                                   ["omnidsl market mo close --market 0x… --task 1 "
@@ -197,6 +244,9 @@ def register(msub: argparse._SubParsersAction) -> None:
                                    "--chain http://127.0.0.1:8545 --key-file mo.key"]))
     k.add_argument("--task", type=int, required=True)
     k.add_argument("-o", "--out", type=Path, default=None, help="write the sum here (.npy)")
+    k.add_argument("--clear", action="store_true",
+                   help="write the sum in the clear model's coordinates (the task pins a model "
+                        "made by `mo publish` with this --state)")
     k.add_argument("--no-report", action="store_true",
                    help="do not record the outcome on-chain (reportAggregate)")
     k.add_argument("--state", type=Path, default=Path("mo-state"), help=STATE_HELP)

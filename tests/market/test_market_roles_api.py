@@ -270,3 +270,31 @@ def test_a_data_owner_holding_another_model_than_the_task_pins_sends_nothing(wor
     np.testing.assert_array_equal(model_pin.read_model(tmp_path / "m.npy"), model)
     with pytest.raises(InputError, match="no such model file"):
         model_pin.read_model(tmp_path / "none.npy")
+
+
+def test_the_model_owner_maps_the_aggregate_back_with_the_pinned_model_s_secret(world):
+    """`mo publish` then `mo open --model` then `mo check --clear`: the secret is found through
+    the task's on-chain model pin (omnidsl/market/private_model.py)."""
+    from omnidsl.market import private_model
+    from omnidsl.ml.models import build_model
+
+    market, rule, daemons = world["market"], world["rule"], world["daemons"]
+    state = world["tmp"] / "mo"
+    model = build_model("mlp", hidden=6)
+    theta = model.init(np.random.default_rng(4))
+    published = private_model.publish(state, theta, "mlp", 0.1, 6)
+    terms = owner.TaskTerms(servers=[d.address for d in daemons], values={"max_norm": 2.0},
+                            owners=1, model=published)
+    task = owner.open_task(market, world["mo"].address, state, rule, terms)
+    g = np.arange(model.n_params, dtype=np.float64)  # a sum in the published coordinates
+    back = private_model.clear_gradient(market, state, task, g)
+    from omnidsl.market import model_pin
+
+    _, pert = private_model.load_secret(private_model.secret_path(
+        state, model_pin.publication_hash(published)))
+    np.testing.assert_array_equal(back, g[pert.source_index(model)])
+    assert not np.array_equal(back, g)  # the hidden units were moved back
+    other = owner.open_task(market, world["mo"].address, state, rule, owner.TaskTerms(
+        servers=[d.address for d in daemons], values={"max_norm": 2.0}, owners=1))
+    with pytest.raises(InputError, match="pins 0 models"):
+        private_model.clear_gradient(market, state, other, g)
