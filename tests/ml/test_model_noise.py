@@ -113,3 +113,27 @@ def test_the_published_noisy_model_is_a_different_but_close_function():
         assert np.array_equal(src.model.logits(est, X).argmax(1),
                               src.model.logits(src.published, X).argmax(1))
     assert 0.9 < float(np.mean(agree)) < 1.0
+
+
+def test_a_fixed_offset_would_publish_the_trained_model(monkeypatch):
+    """docs/privacy.md, "Why fresh noise": with the same n every round the published point
+    θ + n is what training improves — the DOs hold the better model, the MO's θ the worse."""
+    import omnidsl.ml.federated as federated
+
+    fixed: dict[str, np.ndarray] = {}
+
+    def same_noise(model, params, sigma, rng=None):
+        if "n" not in fixed:
+            fixed["n"] = publication_noise(model, params, sigma)
+        return fixed["n"]
+
+    monkeypatch.setattr(federated, "publication_noise", same_noise)
+    src = DigitsSource(owners=8, n_malicious=0, model_name="mlp", model_noise=0.5, seed=3)
+    for _ in range(20):
+        src.reference()
+        grads = src.gradients()
+        src.apply(np.sum(grads, axis=0), len(grads))
+    src.reference()
+    X, y = src.test.X, src.test.y  # test loss: the published point's is the lower one
+    held = src.model.loss_and_grad(src.published, X, y)[0]
+    assert held < src.model.loss_and_grad(src.params, X, y)[0] - 0.05
