@@ -98,7 +98,8 @@ class AssertLowering:
                                       "its sides)")
                 g.assert_nonneg(b, d, fail)
             return
-        if isinstance(e, (ast.Generator, ast.Call)) and e.func == "any":
+        if (isinstance(e, ast.Generator) or (isinstance(e, ast.Call) and loop is None)) \
+                and e.func == "any":
             sq = self.sum_squares(e)  # Σ d² != 0 (squares.py): one inverse
             if sq is not None:
                 self._assert_nonzero(sq, self._false_fail(e, stmt))

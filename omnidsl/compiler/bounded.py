@@ -270,7 +270,7 @@ def plan(checked: CheckedRule) -> Bounds:
     """Decide which ``let`` reductions become chosen bounds (see the module docstring)."""
     out = Bounds()
     body = checked.rule.body
-    inputs = {i.name: i for i in checked.inputs if i.base != "field"}
+    inputs = {i.name: i for i in checked.inputs if i.base != "field" and not i.committed}
     first: dict[tuple, str] = {}  # (func, term key) -> the first chosen bound over it
     for k, stmt in enumerate(body):
         if not isinstance(stmt, ast.Let) or stmt.value.info.is_const:

@@ -327,7 +327,7 @@ class Lowerer(AssertLowering, NormLowering, BoundLowering, SquaresLowering):
         return LV(kind, v, scale, length)
 
     def call(self, e: ast.Call, loop: Loop | None) -> LV:
-        folded = self.folded_bool(e)
+        folded = self.folded_bool(e) if loop is None else None  # (a vector in a loop: as is)
         if folded is not None:
             return folded
         return REGISTRY[e.func].lower(self, e, loop)

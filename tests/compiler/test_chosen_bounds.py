@@ -109,6 +109,16 @@ def test_outliers_at_the_hand_optimum():
     assert "x" in f.implied  # l <= x[i] <= u proves x's range
 
 
+def test_committed_inputs_keep_their_range_check():
+    src = ("rule C(D = 4) { public r: fixed[D] bits 12 frac 4 committed; public t: fixed bits 12 "
+           "frac 4; let hi = max(r); let lo = min(r); assert hi - lo <= t; }")
+    assert chosen(src) == {"hi", "lo"}
+    p = Pipeline(src, "t.omni", None).checked
+    assert not plan(p).upper and not fuse_plan(p).implied
+    src2 = src.replace("public r", "private r").replace(" committed", "")
+    assert fuse_plan(Pipeline(src2, "t.omni", None).checked).implied == {"r"}
+
+
 # ---------------------------------------------------------------- attacks on outliers
 
 def _outliers(d: int = 4):
@@ -321,6 +331,31 @@ def test_any_and_all_cost_one_product_per_entry():
     # other shapes keep the elementwise tests
     assert _bool_cost("output o = any(x[i] == y for i in 0..D);") == 2 * 8 + 2 + 1
     assert _bool_cost("output o = all(x[i] != y for i in 0..D);") == 2 * 8 + 2 + 1
+
+
+@pytest.mark.parametrize("opt", [0, 2])
+def test_any_inside_a_loop(opt):
+    """A folded ``any(... for j)`` nested in an ``all(... for i)`` (independent of i: the
+    checker refuses outer loop variables) is right; ``any(x != y[i])``, a vector comparison
+    whose operands depend on the loop, is not folded at the call (it keeps its loop)."""
+    src = ("rule A(D = 3) { private x: int[D] bits 4; public y: int[D] bits 4; "
+           "assert all(any(x[j] != y[0] for j in 0..D) for i in 0..2); "
+           "output o = sum(1 if any(x[j] != 1 for j in 0..D) else 0 for i in 0..D); }")
+    c = compile_rule(src, "a.omni", None, opt)
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        x = [int(v) for v in rng.integers(-2, 2, 3)]
+        y = [int(v) for v in rng.integers(-2, 2, 3)]
+        if all(v == y[0] for v in x):
+            with pytest.raises(AssertionFailed):
+                c.witness({"x": x, "y": y})
+            continue
+        want = 3 * any(v != 1 for v in x)
+        assert c.decoded_outputs(c.witness({"x": x, "y": y})) == {"o": want}
+    loop_src = ("rule A(D = 3) { private x: int[D] bits 4; public y: int[D] bits 4; "
+                "output o = sum(1 if any(x != y[i]) else 0 for i in 0..D); }")
+    c = compile_rule(loop_src, "a.omni", None, opt)  # lowered with its loop, as before
+    assert violated(c.r1cs, c.witness({"x": [1, 2, 3], "y": [0, 1, 2]})).size == 0
 
 
 def _two_squares(p: int) -> tuple[int, int]:
