@@ -68,7 +68,7 @@ def test_with_noise_the_published_model_is_the_noisy_point(tmp_path, pinned):
     quiet = private_model.publish(tmp_path, theta, "mlp", 0.0, 30)
     truth = mr.align(model, mr.canonical(model, quiet), est)  # the clear model, same order
     err = mr.relative_error(model, est, truth, theta)
-    assert 0.15 < err < 0.21  # ≈ σ per parameter (measured in units of the layer spread)
+    assert 0.17 < err < 0.23  # ≈ σ per parameter (in units of the layer spread; 200 runs: 0.19–0.21)
     # mapped back, a gradient at the published model is the gradient at θ + n, not at θ
     X, y = load_digits_split()[1].X[:50], load_digits_split()[1].y[:50]
     back = private_model.clear_gradient(_Pins([model_pin.publication_hash(published)]),
