@@ -82,6 +82,14 @@ class ExprChecker:
     # ------------------------------------------------------------ expressions
     def ex(self, e: ast.Expr, loop: Loop | None) -> ExprInfo:
         info = self._ex(e, loop)
+        if (loop is not None and info.length is not None and not isinstance(e, ast.Name)
+                and _uses_var(e, loop.var)):
+            # the whole vector would be paired row by row with the loop's values (x != y[i]
+            # compared x[i] with y[i]): a different rule than written
+            raise self.err(e, "a whole-vector operation inside a generator cannot use the loop "
+                           f"variable '{loop.var}'", f"index every vector with {loop.var} "
+                           f"(e.g. x[{loop.var}]), or compute the vector part outside the "
+                           "generator")
         if info.kind == "num" and not info.is_const:
             if info.scale > MAX_SCALE:
                 raise self.err(e, f"scale overflow: the value has {info.scale} fractional bits",
@@ -448,6 +456,21 @@ class ExprChecker:
                     stack.append(v)
                 elif isinstance(v, list):
                     stack.extend(i for i in v if isinstance(i, ast.Node))
+
+
+def _uses_var(node: ast.Node, var: str) -> bool:
+    """Whether the Name ``var`` occurs below node."""
+    stack: list[ast.Node] = [node]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, ast.Name) and x.id == var:
+            return True
+        for v in vars(x).values():
+            if isinstance(v, ast.Node):
+                stack.append(v)
+            elif isinstance(v, list):
+                stack.extend(i for i in v if isinstance(i, ast.Node))
+    return False
 
 
 def _synthetic_num(span: SourceSpan, value: Fraction) -> ast.Num:
