@@ -119,7 +119,9 @@ def new_path(w3: Any, batch: Any, k: int, rng: np.random.Generator,
     cpu0, t0 = time.process_time(), time.perf_counter()
     proof = batch.prove(inputs, parties=parties, scheme="shamir" if parties else None)
     prove_s, prove_cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    for s in actors.servers:  # the in-process prover stands in for the servers' session
+    items = rule.prove_many(inputs)  # the DOs' bound per-DO proofs, which a server requires
+    for s in actors.servers:  # the in-process prover stands in for the servers' sessions
+        s.record(tid, items)
         record_batch(s, tid, proof)
     res = submit_batch_proof(actors.servers, tid, proof, batch)
     assert len(res.accepted) == k, res.rejected

@@ -4,7 +4,11 @@
 The same rule as for ``submitBatch`` (``Server.vet``): a server signs only a proof its own prover
 produced — here the batch proof, recorded under :func:`batch_label` — and, with aggregate
 binding, only slots of DOs whose committed share it holds and still has pinned (padding slots,
-owner 0, name nobody).  It also checks that the task's batch verifier for k runs exactly the code
+owner 0, name nobody).  The slots are not bound to those shares inside the batch: a DO could
+deal a slot with a gradient the rule allows and a mask chosen after ρ that gives it the
+fingerprint of a shared vector the rule forbids.  So a server also signs a slot only for a DO
+its own prover proved in this task (the bound per-DO proof: the committed shares satisfy the
+rule) with exactly that slot's public signals (fingerprint, owner, ρ, pins).  It also checks that the task's batch verifier for k runs exactly the code
 omnidsl generates for the batch key (a verifier of another key is the MO's claim only).
 """
 
@@ -18,8 +22,10 @@ from typing import Any
 from web3 import Web3
 
 from omnidsl.errors import ChainError
+from omnidsl.field import R
 from omnidsl.market.attestation import sign_digest
 from omnidsl.market.batch_rule import BatchProof, BatchRule, verifier_name
+from omnidsl.market.roles import bind_label
 
 
 def batch_label(task_id: int, owners: Sequence[int]) -> str:
@@ -51,6 +57,17 @@ def check_batch_verifier(market: Any, task_id: int, batch: BatchRule) -> None:
                          f"{len(want)})", hint="deploy it with batch_rule.deploy_batch_verifier")
 
 
+def slot_public(proof: BatchProof, batch: BatchRule, j: int) -> list[int]:
+    """Slot ``j``'s public signals in the rule's order (what its DO's per-DO proof carries)."""
+    lay = batch.system.layout
+    out = [0] * lay.rule_public
+    for pos, i in enumerate(lay.shared):
+        out[i] = int(proof.public[2 * lay.k + pos]) % R
+    out[lay.fp_index] = int(proof.fps[j]) % R
+    out[lay.owner_index] = int(proof.owners[j]) % R
+    return out
+
+
 def vet_batch(server: Any, task_id: int, proof: BatchProof, batch: BatchRule) -> str | None:
     """None if ``server`` would attest ``proof``, else why not."""
     info = server.market.task(task_id)
@@ -69,6 +86,15 @@ def vet_batch(server: Any, task_id: int, proof: BatchProof, batch: BatchRule) ->
             why = server._committed(task_id, f"0x{owner:040x}")
             if why is not None:
                 return f"slot {j}: {why}"
+        key = Web3.to_checksum_address(f"0x{owner:040x}")
+        own = server._produced(bind_label(task_id, key))
+        if own is None:
+            return (f"slot {j}: server {server.account}'s prover made no per-DO proof of {key} "
+                    f"in task {task_id} (the bound proof that its committed shares satisfy "
+                    "the rule)")
+        if [int(x) % R for x in own[1]] != slot_public(proof, batch, j):
+            return (f"slot {j}: not the public signals of {key}'s per-DO proof (fingerprint, "
+                    "ρ or a pin differs)")
     return None
 
 

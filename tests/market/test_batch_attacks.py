@@ -70,16 +70,17 @@ def _fixed_answer(w, mode: int) -> str:
     return str(deploy(w.w3, cc.abi, cc.bytecode, mode, sender=w.mo.account).address)
 
 
-def _task(w, paid_for=6, verifiers=None):
+def _task(w, paid_for=6, verifiers=None, vectors=None):
     """A fresh task escrowing ``paid_for`` contributions, the given batch verifiers (k → address;
-    default: the real ones for K and 2), every DO's shares committed, ρ fixed."""
+    default: the real ones for K and 2), every DO's shares committed (DO i's gradient:
+    ``vectors[i]`` if given), ρ fixed."""
     now = int(w.w3.eth.get_block("latest")["timestamp"])
     tid = w.mo.open_task([s.account for s in w.servers], REWARD, FEE, paid_for * COST, now + 3600,
                          deliver_by=now + 7200, bond=BOND, pinned=w.pins)
     for k, v in (w.verifiers if verifiers is None else verifiers).items():
         w.market.set_batch_verifier(tid, k, v, w.mo.account)
     for i, do in enumerate(w.dos):
-        do.share(tid, [(-1) ** i * (40 * i + 7), 13 * i - 50], w.servers)
+        do.share(tid, (vectors or {}).get(i, [(-1) ** i * (40 * i + 7), 13 * i - 50]), w.servers)
     for s in w.servers:
         s.commit(tid)
     for s in w.servers:
@@ -102,9 +103,19 @@ def _colluding_submit(w, tid, proof, sender=None):
                                        _sign_all(w, tid, proof), sender or w.servers[0].account)
 
 
-def _honest_submit(w, tid, proof, batch):
+def _record(w, tid, proof, batch):
+    """Each server's prover made the bound per-DO proof of every DO the batch names and the
+    batch proof itself (its receipts)."""
+    rho = w.market.task(tid).rho
+    named = [d for d in w.dos if int(d.account, 16) in proof.owners]
+    items = batch.rule.prove_many(_inputs(batch, named, tid, rho))
     for s in w.servers:
+        s.record(tid, items)
         record_batch(s, tid, proof)
+
+
+def _honest_submit(w, tid, proof, batch):
+    _record(w, tid, proof, batch)
     return submit_batch_proof(w.servers, tid, proof, batch)
 
 
@@ -186,8 +197,7 @@ def test_a_batch_proof_is_bound_to_its_task_market_chain_and_size(world, batch, 
     tid_a, rho_a = _task(w)
     tid_b, rho_b = _task(w)
     proof = batch.prove(_inputs(batch, w.dos[:3], tid_a, rho_a))
-    for s in w.servers:
-        record_batch(s, tid_a, proof)
+    _record(w, tid_a, proof, batch)
     sigs = b"".join(attest_batch(s, tid_a, proof, batch) for s in w.servers)
     # replayed in another task with its signatures: the digest names the task
     with pytest.raises(ChainError, match="not attested by server 0"):
@@ -315,3 +325,58 @@ def test_escrow_stays_exact_and_nobody_is_paid_twice_across_both_paths(batch, ba
     assert paid_out + fees + reclaimed == escrow + N_SERVERS * BOND
     held_is_exact()
     assert m.ether_balance() == 0 and m.total_held() == 0
+
+
+
+def _matching_mask(g: list[int], fp: int, rho: int) -> int:
+    """The mask giving ``g`` the fingerprint ``fp`` under ρ (Σ g_i ρ^(i+1) + mask ρ^(D+1))."""
+    return (fp - fingerprint([*g, 0], rho)) * pow(rho, -(D + 1), R) % R
+
+
+def test_a_data_owner_cannot_enter_a_batch_with_another_gradient_than_it_shared(world, batch):
+    """A DO shares a gradient the rule forbids (no bound per-DO proof of it can exist), then its
+    slot of the batch carries a gradient the rule allows with a mask chosen after ρ so that the
+    slot's fingerprint is that of the shared vector.  The batch statement holds: the chain
+    credits it and the MO's fingerprint check passes while the aggregate carries the forbidden
+    gradient (the slots are not bound to the committed shares).  So an honest server signs a
+    slot only for a DO its own prover proved in this task (the bound per-DO proof) with exactly
+    that slot's public signals."""
+    from omnidsl.market.aggregate import binding_holds, reconstruct
+
+    w = world
+    bad = [5 << dsl_rule.FRAC, 0]  # |g_0| = 5.0 > 4.0: the rule has no witness for it
+    tid, rho = _task(w, vectors={1: bad})
+    honest, evil = w.dos[0], w.dos[1]
+    assert not batch.rule.satisfies(evil.vectors[tid], MAX_Q)
+    fp_bad = fingerprint(evil.vectors[tid], rho)
+    fake = [0, 0]
+    slot = batch.rule.witness_input([*fake, _matching_mask(fake, fp_bad, rho)], evil.account,
+                                    rho, MAX_Q)
+    proof = batch.prove([*_inputs(batch, [honest], tid, rho), slot])
+    assert proof.fps[1] == fp_bad  # the fingerprint of the forbidden vector, proved valid
+    items = batch.rule.prove_many(_inputs(batch, [honest], tid, rho))  # the honest DO's own
+    for s in w.servers:  # each server's prover made the honest DO's per-DO proof and the batch
+        s.record(tid, items)
+        record_batch(s, tid, proof)
+    for s in w.servers:
+        with pytest.raises(ChainError, match=r"slot 1: .*no per-DO proof"):
+            attest_batch(s, tid, proof, batch)
+    # a slot whose public signals differ from its DO's per-DO proof is refused too
+    other = batch.prove(_inputs(batch, [honest, honest], tid, rho))
+    moved = batch.rule.witness_input([*honest.vectors[tid][:D], honest.vectors[tid][D] + 1],
+                                     honest.account, rho, MAX_Q)
+    odd = batch.prove([moved])
+    for s in w.servers:
+        record_batch(s, tid, odd)
+        record_batch(s, tid, other)
+    with pytest.raises(ChainError, match=r"slot 0: .*not the public signals of"):
+        attest_batch(w.servers[0], tid, odd, batch)
+    assert len(attest_batch(w.servers[0], tid, other, batch)) == 65  # the DO's own statement
+    # what the vetting prevents: signed by every server, the chain credits the evil slot and
+    # the MO's check of the delivered aggregate passes
+    res = _colluding_submit(w, tid, proof)
+    assert res.accepted == [honest.account, evil.account]
+    t = w.market.task(tid)
+    aggregate = reconstruct([s.aggregate_share(tid, res.accepted) for s in w.servers])
+    assert binding_holds(aggregate, rho, t.fp_sum)
+    assert aggregate[0] == (honest.vectors[tid][0] + bad[0]) % R  # the forbidden entry is in

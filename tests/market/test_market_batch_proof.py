@@ -84,8 +84,19 @@ def _signed_by_all(servers, tid, proof):
                                      servers[0].account)
 
 
+def _record_per_do(servers, batch, dos, tid, rho):
+    """The servers' prover made the bound per-DO proofs of ``dos`` (what a server requires of
+    every DO a batch names before it signs the batch)."""
+    items = batch.rule.prove_many(_inputs(batch, dos, tid, rho))
+    for s in servers:
+        s.record(tid, items)
+
+
 def _submit(actors, tid, proof, batch):
-    """The servers' prover made ``proof``: each records it, vets it and signs; one submits."""
+    """The servers' prover made ``proof`` (and the per-DO proofs of the DOs it names): each
+    records it, vets it and signs; one submits."""
+    named = [d for d in actors.dos if int(d.account, 16) in proof.owners]
+    _record_per_do(actors.servers, batch, named, tid, actors.mo.market.task(tid).rho)
     for s in actors.servers:
         record_batch(s, tid, proof)
     return submit_batch_proof(actors.servers, tid, proof, batch)
@@ -265,6 +276,9 @@ def test_an_honest_server_signs_only_its_own_batch_proof_of_committed_dos(world,
     record_batch(honest, tid, odd)
     with pytest.raises(ChainError, match=r"slot 0: .* holds no committed share"):
         attest_batch(honest, tid, odd, batch)
+    with pytest.raises(ChainError, match=r"slot 0: .* no per-DO proof"):
+        attest_batch(honest, tid, proof, batch)  # the DOs' bound per-DO proofs come first
+    _record_per_do([honest], batch, dos[:3], tid, rho)
     assert len(attest_batch(honest, tid, proof, batch)) == 65
     # a task whose batch verifier is another key's (here the rule's own): refused
     tid2 = _open(world, batch)
