@@ -63,14 +63,19 @@ def world(batch, batch2):
     return _world(batch, batch2)
 
 
+def _test_contract(w, name: str, *args):
+    """Deploy the TEST-ONLY contract tests/market/contracts/<name>.sol."""
+    src = (HERE / "contracts" / f"{name}.sol").read_text()
+    cc = compile_sources({f"{name}.sol": src})[name]
+    return deploy(w.w3, cc.abi, cc.bytecode, *args, sender=w.mo.account)
+
+
 def _fixed_answer(w, mode: int) -> str:
     """A TEST-ONLY verifier answering false (0), true (1) or reverting (2) to every call."""
-    src = (HERE / "contracts" / "FixedAnswerTestVerifier.sol").read_text()
-    cc = compile_sources({"FixedAnswerTestVerifier.sol": src})["FixedAnswerTestVerifier"]
-    return str(deploy(w.w3, cc.abi, cc.bytecode, mode, sender=w.mo.account).address)
+    return str(_test_contract(w, "FixedAnswerTestVerifier", mode).address)
 
 
-def _task(w, paid_for=6, verifiers=None, vectors=None):
+def _task(w, paid_for=6, verifiers=None, vectors=None, extra=()):
     """A fresh task escrowing ``paid_for`` contributions, the given batch verifiers (k → address;
     default: the real ones for K and 2), every DO's shares committed (DO i's gradient:
     ``vectors[i]`` if given), ρ fixed."""
@@ -79,7 +84,7 @@ def _task(w, paid_for=6, verifiers=None, vectors=None):
                          deliver_by=now + 7200, bond=BOND, pinned=w.pins)
     for k, v in (w.verifiers if verifiers is None else verifiers).items():
         w.market.set_batch_verifier(tid, k, v, w.mo.account)
-    for i, do in enumerate(w.dos):
+    for i, do in enumerate([*w.dos, *extra]):
         do.share(tid, (vectors or {}).get(i, [(-1) ** i * (40 * i + 7), 13 * i - 50]), w.servers)
     for s in w.servers:
         s.commit(tid)
@@ -380,3 +385,29 @@ def test_a_data_owner_cannot_enter_a_batch_with_another_gradient_than_it_shared(
     aggregate = reconstruct([s.aggregate_share(tid, res.accepted) for s in w.servers])
     assert binding_holds(aggregate, rho, t.fp_sum)
     assert aggregate[0] == (honest.vectors[tid][0] + bad[0]) % R  # the forbidden entry is in
+
+
+def test_a_data_owner_contract_reentering_its_payout_is_paid_once(world, batch):
+    from omnidsl.chain.tx import transact
+    from omnidsl.market.roles import DataOwner
+
+    w = world
+    claimer = _test_contract(w, "ReentrantClaimerTestDO", w.market.address)
+    do = DataOwner(str(claimer.address))
+    tid, rho = _task(w, extra=[do])
+    proof = batch.prove(_inputs(batch, [do, w.dos[0]], tid, rho))
+    items = batch.rule.prove_many(_inputs(batch, [do, w.dos[0]], tid, rho))
+    for s in w.servers:
+        s.record(tid, items)
+        record_batch(s, tid, proof)
+    res = submit_batch_proof(w.servers, tid, proof, batch)
+    assert res.accepted == [do.account, w.dos[0].account]
+    held = w.market.ether_balance()
+    transact(w.w3, claimer.functions.claim(tid), sender=w.mo.account)
+    assert claimer.functions.received().call() == REWARD  # re-entering claimReward and
+    assert claimer.functions.reentered().call() == 0  # withdraw inside the payment paid nothing
+    assert w.w3.eth.get_balance(claimer.address) == REWARD
+    assert w.market.ether_balance() == held - REWARD == w.market.total_held()
+    assert w.market.paid_state(tid, do.account) == 3
+    with pytest.raises(ChainError, match="no unclaimed reward"):
+        transact(w.w3, claimer.functions.claim(tid), sender=w.mo.account)
