@@ -13,7 +13,8 @@ The terms of ``max(body for i in a..b)`` are the body's rows; a body that is its
 (``max(a, b)`` or ``a if a > b else b`` and its mirrored forms) contributes both operands, so
 ``max(x[i] if x[i] > 0 else 0 for i ...)`` has the terms x[i] (each i) and 0.  A term already
 bounded by an earlier chosen bound of the same kind (same structure, same range) is bounded
-through it: ``u2 >= u1`` once instead of ``u2 >= t`` per row.  A direct upper and lower bound on
+through it: ``u2 >= u1`` once instead of ``u2 >= t`` per row (when all of the earlier bound's
+terms are among this one's, so its honest value is not beyond this one's).  A direct upper and lower bound on
 every entry of an input (within its declared range) also proves that input's range, which
 ``fuse.plan`` then drops (docs/gadgets.md).  Anything else keeps the exact tree.
 """
@@ -271,7 +272,7 @@ def plan(checked: CheckedRule) -> Bounds:
     out = Bounds()
     body = checked.rule.body
     inputs = {i.name: i for i in checked.inputs if i.base != "field" and not i.committed}
-    first: dict[tuple, str] = {}  # (func, term key) -> the first chosen bound over it
+    first: dict[tuple, list[str]] = {}  # (func, term key) -> the chosen bounds over it
     for k, stmt in enumerate(body):
         if not isinstance(stmt, ast.Let) or stmt.value.info.is_const:
             continue
@@ -282,22 +283,30 @@ def plan(checked: CheckedRule) -> Bounds:
         if not monotone(stmt.name, -1 if func == "max" else 1, body[k + 1:]):
             continue
         info = stmt.value.info
+        keys = [_term_key(e, var, start, stop) for e in exprs]
         terms = []
-        for e in exprs:
-            key = _term_key(e, var, start, stop)
-            share = first.get((func, key)) if key is not None else None
-            if share is not None and out.lets[share].value.info.scale > info.scale:
-                share = None  # an earlier bound at a finer scale: bound the rows directly
+        for e, key in zip(exprs, keys, strict=True):
+            share = next((n for n in first.get((func, key), [])
+                          if _may_share(out.lets[n], info.scale, keys)), None)
             terms.append(Term(e, key, share))
             if key is None or share is not None:
                 continue
-            first.setdefault((func, key), stmt.name)
+            first.setdefault((func, key), []).append(stmt.name)
             inp = inputs.get(key[1]) if key[0] == "entries" else None
             if (inp is not None and info.scale == inp.frac and inp.lo <= info.lo
                     and info.hi <= inp.hi and e.info.scale == inp.frac):
                 (out.upper if func == "max" else out.lower).add(inp.name)
         out.lets[stmt.name] = BoundPlan(stmt.name, func, stmt.value, terms, var, start, stop)
     return out
+
+
+def _may_share(earlier: BoundPlan, scale: int, keys: list[tuple | None]) -> bool:
+    """Whether a bound over ``keys`` at ``scale`` may bound a common term through ``earlier``:
+    its scale is not finer (alignment only shifts up), and every one of its terms is among
+    ``keys`` — then the honest earlier value, the extreme of its own terms, is not beyond the
+    extreme of these (``max(max(x[i], 3) ...)`` must not force ``max(x[i], 0 ...)`` ≥ 3)."""
+    return earlier.value.info.scale <= scale and all(
+        t.key is not None and t.key in keys for t in earlier.terms)
 
 
 # ---------------------------------------------------------------- the lowering

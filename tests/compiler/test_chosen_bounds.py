@@ -99,6 +99,31 @@ def test_max_patterns_are_flattened_and_shared():
     assert p.lets["no"].terms[0].share is None  # a min-shaped select is one opaque term
 
 
+def test_sharing_never_rejects_a_true_statement():
+    """A bound is bounded through an earlier one only when the earlier one's terms are all
+    among its own: ``a = max(max(x[i], 3) ...)`` must not push ``b = max(x[i], 0 ...)`` to 3."""
+    src = ("rule A(D = 3) { private x: int[D] bits 3; public t: int bits 4; public c: int bits 4;"
+           " let a = max(max(x[i], 3) for i in 0..D); let h = max(x);"
+           " let b = max(x[i] if x[i] > 0 else 0 for i in 0..D); let m = max(max(x[i], 2) for i in 0..D);"
+           " assert a <= t and b < c and h + m <= t + c; }")
+    p = plan(Pipeline(src, "a.omni", None).checked)
+    assert [t.share for t in p.lets["b"].terms] == ["h", None]
+    assert [t.share for t in p.lets["m"].terms] == ["h", None]
+    assert [t.share for t in p.lets["h"].terms] == [None]  # a has the extra term 3
+    for opt in (0, 2):
+        c = compile_rule(src, "a.omni", None, opt)
+        for x in itertools.product(range(-4, 4), repeat=3):
+            for t, cap in ((3, 1), (5, 3), (7, 2)):
+                ok = (max(max(x), 3) <= t and max(max(x), 0) < cap
+                      and max(x) + max(max(x), 2) <= t + cap)
+                inp = {"x": list(x), "t": t, "c": cap}
+                if ok:
+                    assert violated(c.r1cs, c.witness(inp)).size == 0
+                else:
+                    with pytest.raises(AssertionFailed):
+                        c.witness(inp)
+
+
 def test_outliers_at_the_hand_optimum():
     n = [compile_file(CIRCUITS / "outliers.omni", {"D": d}, 2).r1cs.n_constraints
          for d in (16, 32)]
