@@ -14,9 +14,9 @@ The terms of ``max(body for i in a..b)`` are the body's rows; a body that is its
 ``max(x[i] if x[i] > 0 else 0 for i ...)`` has the terms x[i] (each i) and 0.  A term already
 bounded by an earlier chosen bound of the same kind (same structure, same range) is bounded
 through it: ``u2 >= u1`` once instead of ``u2 >= t`` per row (when all of the earlier bound's
-terms are among this one's, so its honest value is not beyond this one's).  A direct upper and lower bound on
-every entry of an input (within its declared range) also proves that input's range, which
-``fuse.plan`` then drops (docs/gadgets.md).  Anything else keeps the exact tree.
+terms are among this one's, so its honest value is not beyond this one's).  A direct upper and
+lower bound on every entry of an input (within its declared range) also proves that input's
+range, which ``fuse.plan`` then drops (docs/gadgets.md).  Anything else keeps the exact tree.
 """
 
 from __future__ import annotations
