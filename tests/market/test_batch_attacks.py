@@ -36,6 +36,7 @@ K = 3
 N_SERVERS = 3
 MAX_Q = 3 << dsl_rule.FRAC
 COST = REWARD + N_SERVERS * FEE
+LOW_GAS = 300_000  # enough to reach the batch verifier, not to finish it
 
 
 @pytest.fixture(scope="module")
@@ -218,9 +219,15 @@ def test_a_batch_proof_is_bound_to_its_task_market_chain_and_size(world, batch, 
     outsider = w.dos[5].account
     with pytest.raises(ChainError, match="not a registered server"):
         w.market.submit_batch_proof(tid_a, proof.words, proof.owners, proof.fps, sigs, outsider)
+    # too little gas (a server sending it so that valid slots fail): the verifier's gas
+    # precheck reverts the whole call, nothing is refused as invalid
+    with pytest.raises(ChainError, match="insufficient gas for verification"):
+        w.market.submit_batch_proof(tid_a, proof.words, proof.owners, proof.fps, sigs,
+                                    w.servers[1].account, gas=LOW_GAS)
+    assert w.market.task(tid_a).accepted == 0 and w.market.paid_state(tid_a, w.dos[0].account) == 0
     first = w.market.submit_batch_proof(tid_a, proof.words, proof.owners, proof.fps, sigs,
                                         w.servers[1].account)
-    assert len(first.accepted) == 3
+    assert len(first.accepted) == 3 and first.gas_used > LOW_GAS + 50_000
     t = w.market.task(tid_a)
     replay = w.market.submit_batch_proof(tid_a, proof.words, proof.owners, proof.fps, sigs,
                                          w.servers[2].account)  # the same calldata again
