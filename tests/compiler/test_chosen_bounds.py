@@ -421,3 +421,55 @@ def test_forged_square_sums_are_rejected():
         if abs(vals[wire]) < 1 << 60:
             w = c.full_witness(raw, forge=True, force={wire: 1})
             assert violated(c.r1cs, w[c.kept]).size > 0, wire
+
+
+# ---------------------------------------------------------------- random rules of bounds
+
+BODIES = {  # body text -> its value for one entry v
+    "x[i]": lambda v: v,
+    "x[i] if x[i] > 0 else 0": lambda v: max(v, 0),
+    "max(x[i], 1)": lambda v: max(v, 1),
+    "0 if 0 >= x[i] else x[i]": lambda v: max(v, 0),
+    "x[i] if x[i] < 1 else 1": lambda v: min(v, 1),
+    "min(x[i], -1)": lambda v: min(v, -1),
+    "2 * x[i]": lambda v: 2 * v,
+    "x[i] + 1": lambda v: v + 1,
+}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lets=st.lists(st.tuples(st.sampled_from(["max", "min"]), st.sampled_from(sorted(BODIES))),
+                     min_size=1, max_size=4),
+       checks=st.lists(st.tuples(st.lists(st.tuples(st.sampled_from([-2, -1, 1, 2]),
+                                                    st.integers(0, 3)), min_size=1, max_size=2),
+                                 st.sampled_from(["<", "<=", ">", ">="]), st.integers(-4, 4)),
+                       min_size=1, max_size=3),
+       seed=st.integers(0, 2 ** 16))
+def test_random_rules_of_bounds_keep_their_meaning(lets, checks, seed):
+    """Several max/min lets over overlapping bodies (patterns, constants, shared terms) under
+    random assertions: the honest witness exists exactly when the Python meaning holds."""
+    n = len(lets)
+    text = " ".join(f"let a{k} = {f}({body} for i in 0..D);" for k, (f, body) in enumerate(lets))
+    conds = []
+    for terms, op, k in checks:
+        lhs = " + ".join(f"{c} * a{j % n}" for c, j in terms)
+        conds.append((terms, op, k, f"assert {lhs} {op} t + {k};"))
+    src = ("rule R(D = 3) { private x: int[D] bits 3; public t: int bits 4; " + text + " "
+           + " ".join(c[3] for c in conds) + " }")
+    try:
+        c = compile_rule(src, "r.omni", None, 2)
+    except DSLTypeError:  # statically false from the bounds
+        return
+    ops = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}
+    rng = np.random.default_rng(seed)
+    for _ in range(6):
+        x = [int(v) for v in rng.integers(-4, 4, 3)]
+        t = int(rng.integers(-8, 8))
+        vals = [(max if f == "max" else min)(BODIES[body](v) for v in x) for f, body in lets]
+        ok = all(ops[op](sum(cf * vals[j % n] for cf, j in terms), t + k)
+                 for terms, op, k, _ in conds)
+        if ok:
+            assert violated(c.r1cs, c.witness({"x": x, "t": t})).size == 0, (src, x, t)
+        else:
+            with pytest.raises(AssertionFailed):
+                c.witness({"x": x, "t": t})
