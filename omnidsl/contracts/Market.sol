@@ -438,8 +438,9 @@ contract Market {
 
     /// @notice The MO names the generated verifier of the rule's batch statement for k slots
     /// (docs/market.md, "One proof per batch"): once per size, before any server commits (the
-    /// servers check its code against the batch key before they bond).  Needs aggregate binding
-    /// and every public input other than owner and fingerprint to be rho or pinned.
+    /// servers see it before they bond, and check its code against the batch key before they
+    /// sign a batch proof).  Needs aggregate binding and every public input other than owner and
+    /// fingerprint to be rho or pinned.
     function setBatchVerifier(uint256 taskId, uint256 k, address verifier) external {
         Task storage t = _existing(taskId);
         require(msg.sender == t.owner, "Market: only the task owner");
