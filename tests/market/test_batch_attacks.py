@@ -3,9 +3,10 @@ embedded chain, with real proofs of the shipped DSL rule's batch statement: a ma
 (reordering, swapping, malleating, reusing a proof of another task or batch size, relaying),
 a malicious model owner (a verifier that accepts anything, nothing, or reverts; swapping it;
 reclaiming early or claiming a DO's reward), a network attacker (replays across tasks, markets
-and chains) and a malicious data owner (owner values that are no address).  Every attack that
-the docs say fails is asserted to fail; the one the docs say succeeds (every server colluding)
-is asserted to succeed."""
+and chains, too little gas) and a malicious data owner (owner values that are no address, a
+slot proving another gradient than the one it shared, a contract re-entering its payout).  Every
+attack that the docs say fails is asserted to fail; what the docs say succeeds (every server
+colluding) is asserted to succeed."""
 
 from __future__ import annotations
 
