@@ -257,9 +257,9 @@ def rounds_note(runs: list[Run]) -> str:
     if not short:
         return ""
     return ("Runs shorter than the longest of their model (" + ", ".join(
-        f"{_label(r)}: {len(r.rounds)}" for r in short) + " rounds) were cut for time: with "
-        "the servers proving, a round costs 8 collaborative proofs at most, 5 s each for "
-        "softmax regression on the shared 2 cores; each is compared with its honest-only run "
+        f"{_label(r)}: {len(r.rounds)}" for r in short) + " rounds) were cut for time: the "
+        "servers prove up to 8 gradients a round on 2 cores shared with other jobs (each run's "
+        "wall time is in the proving table below); each is compared with its honest-only run "
         "at the same round.")
 
 
