@@ -9,9 +9,9 @@ gradient never goes on-chain), so a small D keeps the proving quick.
 
 One proof per batch (``Market.submitBatchProof``): the batch statement of k composed copies of
 the rule (``omnidsl.market.batch_circuit``, one dev setup per k), ONE proof made by three parties
-with Shamir sharing through ``omnidsl.prove`` (the servers' prover, in this process; ``--plain``
-for the single-machine prover), the generated single-proof verifier of the batch key
-(4 pairings, 2k + 2 public inputs), one storage slot per credited DO.  Also printed: the DO's
+with Shamir sharing in which every DO deals only its own slot (``batch_shamir.prove_local``: the
+servers as threads of this process; ``--plain`` for the single-machine prover), the generated
+single-proof verifier of the batch key (4 pairings, 2k + 2 public inputs), one storage slot per credited DO.  Also printed: the DO's
 own payout transaction in each path (``withdraw`` after ``submitBatch``; ``claimReward`` after
 ``submitBatchProof``), the batch statement's constraints and, per k, its dev setup and proving
 time, CPU and the process's peak memory.
@@ -42,7 +42,12 @@ sys.path.insert(0, str(ROOT))
 from omnidsl.chain import anvil  # noqa: E402
 from omnidsl.market import dsl_rule  # noqa: E402
 from omnidsl.market.batch_attest import record_batch, submit_batch_proof  # noqa: E402
-from omnidsl.market.batch_rule import deploy_batch_verifier, setup_batch  # noqa: E402
+from omnidsl.market.batch_rule import (  # noqa: E402
+    deploy_batch_verifier,
+    public_padding,
+    setup_batch,
+)
+from omnidsl.market.batch_shamir import prove_local  # noqa: E402
 from omnidsl.market.demo import BOND, FEE, REWARD, setup_actors  # noqa: E402
 
 N_SERVERS = 3
@@ -117,7 +122,10 @@ def new_path(w3: Any, batch: Any, k: int, rng: np.random.Generator,
     actors, tid, rho = _round(w3, rule, k, rng, verifier)
     inputs = [rule.witness_input(d.vectors[tid], d.account, rho, MAX_Q) for d in actors.dos]
     cpu0, t0 = time.process_time(), time.perf_counter()
-    proof = batch.prove(inputs, parties=parties, scheme="shamir" if parties else None)
+    if parties:
+        proof = prove_local(batch, inputs, public_padding(rule, inputs[0]), n_parties=parties)
+    else:
+        proof = batch.prove(inputs)
     prove_s, prove_cpu = time.perf_counter() - t0, time.process_time() - cpu0
     items = rule.prove_many(inputs)  # the DOs' bound per-DO proofs, which a server requires
     for s in actors.servers:  # the in-process prover stands in for the servers' sessions
@@ -187,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=1)
     ap.add_argument("--plain", action="store_true",
                     help="prove the batch with the single-machine prover (default: 3 parties, "
-                         "Shamir, in this process)")
+                         "Shamir, every DO dealing its own slot, in this process)")
     args = ap.parse_args(argv)
     ks = [int(x) for x in args.ks.split(",") if x]
     t0 = time.perf_counter()
@@ -221,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
                statistics.median(r["payout"] for r in new[k])) for k in ks}
     print(f"{'DO payout tx: withdraw':28}" + "".join(f"{pay[k][0]:>12,.0f}" for k in ks))
     print(f"{'DO payout tx: claimReward':28}" + "".join(f"{pay[k][1]:>12,.0f}" for k in ks))
-    how = "plain prover" if args.plain else "3 parties, Shamir, one process"
+    how = "plain prover" if args.plain else "3 parties, Shamir, each DO deals its slot, one process"
     print(f"\nbatch statement (D = {args.dim}); proving: {how}")
     print(f"{'k':>4} {'constraints':>12} {'public':>7} {'setup s':>8} {'setup CPU':>10} "
           f"{'prove s':>8} {'prove CPU':>10} {'k proofs s':>11}")

@@ -444,7 +444,8 @@ contract Market {
     function setBatchVerifier(uint256 taskId, uint256 k, address verifier) external {
         Task storage t = _existing(taskId);
         require(msg.sender == t.owner, "Market: only the task owner");
-        require(_open(t) && t.nCommitted == 0, "Market: servers already committed");
+        require(_open(t), "Market: task closed");
+        require(t.nCommitted == 0, "Market: servers already committed");
         require(t.rhoIndex != NONE, "Market: batch proofs need aggregate binding");
         require(k > 0 && k <= MAX_BATCH, "Market: batch size out of range");
         require(verifier.code.length > 0, "Market: verifier has no code");

@@ -2,12 +2,13 @@
 statement (docs/market.md, "One proof per batch").
 
 The demo's DOs and servers run as usual (shares, commitments, ρ, per-DO proofs — which show
-each DO's statement holds — and every server's vetting); then the servers prove the batch of the
-vetted DOs (k = the round's number of DOs, refused ones become padding) with the Shamir scheme
-in this process (N = the number of servers; plain for 2 servers, which Shamir cannot serve),
-each records and vets that proof, and one submits it with ``submitBatchProof``.  Stand-in: the
-batch witness is built from the gradients reconstructed from the servers' committed shares, as
-the demo's local prover does; a batch session in which each DO deals only its slot is not built.
+each DO's statement holds — and every server's vetting); then the batch of the vetted DOs
+(k = the round's number of DOs, refused ones become public padding slots) is proved in a Shamir
+batch session in which every DO deals only its own slot (``batch_shamir.prove_local``: N server
+threads of this process; plain for 2 servers, which Shamir cannot serve); every server records
+and vets that proof, and one submits it with ``submitBatchProof``.  Stand-in: each DO's slot
+input is rebuilt from the gradient reconstructed from the servers' committed shares, as the
+demo's local prover does (the slots are not bound to the committed shares inside the session).
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from typing import Any
 from web3 import Web3
 
 from omnidsl.market.batch_attest import record_batch, submit_batch_proof
-from omnidsl.market.batch_rule import BatchRule, deploy_batch_verifier, setup_batch
+from omnidsl.market.batch_rule import (
+    BatchRule,
+    deploy_batch_verifier,
+    public_padding,
+    setup_batch,
+)
+from omnidsl.market.batch_shamir import prove_local
 from omnidsl.market.client import BatchResult, MarketClient
 
 #: paidState of a DO credited by a batch proof and not yet paid (Market.UNCLAIMED)
@@ -53,8 +60,12 @@ def submit(path: BatchPath, servers: Sequence[Any], task_id: int,
     owners = [f"0x{int(public[rule.layout.owner_index]):040x}" for _, public in items]
     inputs = [rule.witness_input(servers[0].joint_gradient(task_id, o, servers[1:]), o, rho,
                                  pinned) for o in owners]
-    parties = len(servers) if len(servers) >= 3 else None
-    proof = path.batch.prove(inputs, parties=parties, scheme="shamir" if parties else None)
+    pad = public_padding(rule, inputs[0])
+    if len(servers) >= 3:
+        proof = prove_local(path.batch, inputs, pad, n_parties=len(servers),
+                            threshold=(len(servers) - 1) // 2)
+    else:
+        proof = path.batch.prove(inputs, padding=pad)
     for s in servers:  # each server's prover took part: its receipt
         record_batch(s, task_id, proof)
     return submit_batch_proof(servers, task_id, proof, path.batch)

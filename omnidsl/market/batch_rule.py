@@ -52,17 +52,19 @@ class BatchRule:
 
         return vk_to_json(self.pk.vk)
 
-    def witness(self, inputs: Sequence[Mapping[str, Any] | None]) -> np.ndarray:
+    def witness(self, inputs: Sequence[Mapping[str, Any] | None],
+                padding: Mapping[str, Any] | None = None) -> np.ndarray:
         """The batch witness of up to k slot inputs (rule witness inputs, as
-        ``DslRule.witness_input`` builds them); missing or ``None`` slots are padding (the first
-        real input with owner 0).  Raises the rule's own error for a slot whose statement does
-        not hold, prefixed with the slot."""
+        ``DslRule.witness_input`` builds them); missing or ``None`` slots are padding:
+        ``padding`` (e.g. :func:`public_padding`), else the first real input with owner 0.
+        Raises the rule's own error for a slot whose statement does not hold, prefixed with the
+        slot."""
         real = [i for i in inputs if i is not None]
         if not real:
             raise InputError("a batch needs at least one real slot")
         if len(inputs) > self.k:
             raise InputError(f"{len(inputs)} slots for a batch of {self.k}")
-        pad = padding_input(real[0])
+        pad = padding_input(real[0]) if padding is None else padding
         wits = []
         for j, inp in enumerate([*inputs, *([None] * (self.k - len(inputs)))]):
             try:
@@ -72,19 +74,42 @@ class BatchRule:
         return self.system.witness(wits)
 
     def prove(self, inputs: Sequence[Mapping[str, Any] | None], parties: Any = None,
-              scheme: str | None = None) -> BatchProof:
+              scheme: str | None = None, padding: Mapping[str, Any] | None = None) -> BatchProof:
         """Prove the batch (``parties``/``scheme`` as ``omnidsl.prove``: None = plain, 3 with
-        scheme "shamir" = three parties in this process); the proof is verified before return."""
+        scheme "shamir" = three parties in this process, the whole witness dealt by one dealer;
+        ``batch_shamir.prove_local``: every DO deals only its slot); the proof is verified before
+        return."""
         from omnidsl.field import limbs_to_ints
         from omnidsl.proving import prove
 
-        wit = self.witness(inputs)
+        wit = self.witness(inputs, padding)
         t0 = time.perf_counter()
         res = prove(self.pk, wit, parties=parties, backend=self.rule.backend, scheme=scheme)
         seconds = time.perf_counter() - t0
         public = [int(v) for v in limbs_to_ints(wit[1:1 + self.system.layout.n_public])]
         return BatchProof(proof_words(res.proof), public[self.k:2 * self.k], public[:self.k],
                           public, seconds)
+
+
+def public_padding(rule: DslRule, owner_free_input: Mapping[str, Any]) -> dict[str, Any]:
+    """A padding slot's input that is public (so no DO deals it and it hides nothing): owner 0,
+    mask 0 and the first gradient among zero and the task's committed vectors (a reference) for
+    which the rule holds, with ρ and the terms of ``owner_free_input`` (any slot's input).
+    InputError if none holds."""
+    from omnidsl.errors import AssertionFailed
+
+    ifc = rule.iface
+    candidates = [["0"] * rule.dim] + [list(owner_free_input[p.name]) for p in ifc.committed]
+    for grad in candidates:
+        inp = {**owner_free_input, ifc.gradient: grad, ifc.mask: "0", "owner": "0"}
+        try:
+            rule.circuit.witness(dict(inp))
+        except (AssertionFailed, InputError):
+            continue
+        return inp
+    raise InputError(f"rule {ifc.rule} holds for no public padding gradient (zero or a "
+                     "committed reference)", hint="pad with a copy of a real slot "
+                     "(BatchRule.prove without padding), which its DO must deal")
 
 
 def proof_words(proof: Any) -> list[int]:

@@ -1,0 +1,144 @@
+"""A batch proof in which every data owner deals only its own slot (Shamir; docs/market.md,
+"One proof per batch").
+
+No party ever holds the batch witness: DO j Shamir-shares the private wires of its own slot
+(its rule witness, :func:`deal_slot`: an ordinary Shamir dealing of wire 0 and those wires), and
+each server composes its share of the batch witness (:func:`compose`):
+
+* the public wires (fingerprints, owners, ρ, pins) hold their public values (the constant
+  polynomial, as in every Shamir session);
+* slot j's private wires are DO j's shares — a position is dealt by exactly one DO, so the
+  composed vector is a degree-t sharing of the batch witness;
+* a padding slot's private wires are the clear values of a *public* padding witness (a constant
+  polynomial is a degree-t sharing too), so padding needs no dealer and hides nothing;
+* the blinding r, s, the check mask m and the degree-2t zero sharing ζ are the sums of every
+  DO's: uniform while one DO is honest, ζ still a sharing of 0;
+* the commitment root is SHA-256 over the batch's public values and every DO's root, so the
+  consistency check's challenge is fixed only after every DO fixed its shares: a DO whose shares
+  are not on one degree-t polynomial makes every server abort before anything is opened.
+
+Then the ordinary :class:`~omnidsl.mpc.schemes.shamir.driver.ShamirDriver` proves (products are
+local degree-2t shares: no dealer of cross-slot products).  Uniform shares, the servers compute
+every MSM themselves (mode ``servers``).  Here the N servers run as threads of this process
+(:func:`prove_local`); the TCP servers' batch session is not built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from omnidsl.errors import InputError, ProofError
+from omnidsl.field import FR_BYTES, R, limbs_to_bytes
+from omnidsl.market.batch_circuit import BatchSystem
+from omnidsl.mpc.schemes.shamir.dealer import ShamirMaterial, ShamirShares, deal, expand
+
+ROOT_DOMAIN = b"omnidsl-market-batch-root/v1"
+
+
+def deal_slot(rule_witness: np.ndarray, n_rule_public: int, n_parties: int, threshold: int,
+              backend: Any) -> list[ShamirMaterial]:
+    """DO's side: Shamir-deal wire 0 and the private wires of its rule witness (limbs);
+    ``n_rule_public`` = the rule's public signals (wires 1..n are public, not dealt)."""
+    w = limbs_to_bytes(np.asarray(rule_witness, np.uint64))
+    priv = w[(1 + n_rule_public) * FR_BYTES:]
+    return deal(backend, w[:FR_BYTES] + priv, 1, n_parties, threshold)
+
+
+def compose(system: BatchSystem, public: Sequence[int], slots: Sequence[ShamirShares | None],
+            padding: np.ndarray | None, backend: Any) -> ShamirShares:
+    """One server's share of the batch witness from the slots' expanded shares (None: padding,
+    whose clear rule witness ``padding`` every server knows)."""
+    lay = system.layout
+    if len(slots) != lay.k or len(public) != lay.n_public:
+        raise InputError(f"a batch of {lay.k} needs {lay.k} slots and {lay.n_public} public "
+                         "values")
+    dealt = [s for s in slots if s is not None]
+    if not dealt:
+        raise InputError("a batch needs at least one dealt slot")
+    n_rule = system.maps.shape[1]
+    n_pub = 1 + lay.rule_public
+    out = np.zeros((system.r1cs.n_wires, 32), np.uint8)
+    pub = b"".join(int(v).to_bytes(FR_BYTES, "little") for v in (1, *public))
+    out[:1 + lay.n_public] = np.frombuffer(pub, np.uint8).reshape(-1, 32)
+    pad = None if padding is None else \
+        np.frombuffer(limbs_to_bytes(np.asarray(padding, np.uint64)), np.uint8).reshape(-1, 32)
+    for j, sh in enumerate(slots):
+        where = system.maps[j][n_pub:]
+        if sh is None:
+            if pad is None or pad.shape[0] != n_rule:
+                raise InputError(f"slot {j} is padding but no padding witness was given")
+            out[where] = pad[n_pub:]
+            continue
+        vals = np.frombuffer(sh.witness, np.uint8).reshape(-1, 32)
+        if vals.shape[0] != 1 + n_rule - n_pub:
+            raise InputError(f"slot {j}: a dealing of {vals.shape[0] - 1} private wires, the "
+                             f"rule has {n_rule - n_pub}")
+        out[where] = vals[1:]
+    r, s, m, z = (sum(getattr(sh, f) for sh in dealt) % R for f in ("r", "s", "mask", "zero"))
+    root = hashlib.sha256(ROOT_DOMAIN + pub + b"".join(sh.root for sh in dealt)).digest()
+    return ShamirShares(out.tobytes(), r, s, m, z, 1 + lay.n_public, root)
+
+
+def prove_local(batch: Any, inputs: Sequence[dict[str, Any] | None], padding_input: dict[str, Any],
+                n_parties: int = 3, threshold: int = 1, wait_s: float = 600.0,
+                tamper: Any = None) -> Any:
+    """Every DO of ``inputs`` deals its slot, N server threads compose and prove; the proof is
+    verified.  ``padding_input``: the public input of padding slots (owner 0).  ``tamper(j,
+    materials) -> materials``: tests play a malicious DO.  Returns ``batch_rule.BatchProof``."""
+    import time
+
+    from omnidsl.field import limbs_to_ints
+    from omnidsl.groth16.prover import prove
+    from omnidsl.groth16.verifier import verify
+    from omnidsl.market.batch_rule import BatchProof, proof_words
+    from omnidsl.mpc.network import LocalHub
+    from omnidsl.mpc.schemes.shamir.driver import ShamirDriver
+
+    rule, system = batch.rule, batch.system
+    lay = system.layout
+    slots = [*inputs, *([None] * (lay.k - len(inputs)))]
+    pad = rule.circuit.witness(dict(padding_input))
+    wits = [pad if inp is None else rule.circuit.witness(dict(inp)) for inp in slots]
+    clear = system.witness(wits)  # the public values (and each slot's own check)
+    public = [int(v) for v in limbs_to_ints(clear[1:1 + lay.n_public])]
+    backend = rule.backend
+    t0 = time.perf_counter()
+    dealings: list[list[ShamirMaterial] | None] = []
+    for j, (inp, w) in enumerate(zip(slots, wits, strict=True)):
+        if inp is None:
+            dealings.append(None)
+            continue
+        mats = deal_slot(w, lay.rule_public, n_parties, threshold, backend)
+        dealings.append(tamper(j, mats) if tamper is not None else mats)
+    hub = LocalHub(n_parties, timeout=wait_s)
+    proofs: dict[int, Any] = {}
+    errors: dict[int, BaseException] = {}
+
+    def party(i: int) -> None:
+        try:
+            mine = [None if d is None else expand(d[i], backend) for d in dealings]
+            shares = compose(system, public, mine, pad, backend)
+            drv = ShamirDriver(i, n_parties, threshold, hub.network(i), shares, backend, wait_s)
+            drv.check_consistency()
+            proofs[i] = prove(batch.pk, drv, backend)
+        except BaseException as exc:  # reported below
+            errors[i] = exc
+
+    threads = [threading.Thread(target=party, args=(i,), daemon=True) for i in range(n_parties)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    if errors or len(set(proofs.values())) != 1:
+        first = min(errors) if errors else 0
+        raise ProofError(f"the batch session failed; party {first}: {errors.get(first)}")
+    proof = next(iter(proofs.values()))
+    if not verify(batch.pk.vk, public, proof, backend):
+        raise ProofError("the batch proof does not verify")
+    return BatchProof(proof_words(proof), public[lay.k:2 * lay.k], public[:lay.k], public,
+                      time.perf_counter() - t0)
