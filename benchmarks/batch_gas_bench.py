@@ -9,8 +9,9 @@ gradient never goes on-chain), so a small D keeps the proving quick.
 
 One proof per batch (``Market.submitBatchProof``): the batch statement of k composed copies of
 the rule (``omnidsl.market.batch_circuit``, one dev setup per k), ONE proof made by three parties
-with Shamir sharing in which every DO deals only its own slot (``batch_shamir.prove_local``: the
-servers as threads of this process; ``--plain`` for the single-machine prover), the generated
+with Shamir sharing in which every DO deals only its own slot and the servers check each slot
+against their committed shares (``batch_shamir.prove_local``: the servers as threads of this
+process; ``--plain`` for the single-machine prover), the generated
 single-proof verifier of the batch key (4 pairings, 2k + 2 public inputs), one storage slot per credited DO.  Also printed: the DO's
 own payout transaction in each path (``withdraw`` after ``submitBatch``; ``claimReward`` after
 ``submitBatchProof``), the batch statement's constraints and, per k, its dev setup and proving
@@ -123,7 +124,9 @@ def new_path(w3: Any, batch: Any, k: int, rng: np.random.Generator,
     inputs = [rule.witness_input(d.vectors[tid], d.account, rho, MAX_Q) for d in actors.dos]
     cpu0, t0 = time.process_time(), time.perf_counter()
     if parties:
-        proof = prove_local(batch, inputs, public_padding(rule, inputs[0]), n_parties=parties)
+        committed = [[s.shares[tid][d.account] for s in actors.servers] for d in actors.dos]
+        proof = prove_local(batch, inputs, public_padding(rule, inputs[0]), n_parties=parties,
+                            committed=committed)
     else:
         proof = batch.prove(inputs)
     prove_s, prove_cpu = time.perf_counter() - t0, time.process_time() - cpu0

@@ -8,7 +8,8 @@ batch session in which every DO deals only its own slot (``batch_shamir.prove_lo
 threads of this process; plain for 2 servers, which Shamir cannot serve); every server records
 and vets that proof, and one submits it with ``submitBatchProof``.  Stand-in: each DO's slot
 input is rebuilt from the gradient reconstructed from the servers' committed shares, as the
-demo's local prover does (the slots are not bound to the committed shares inside the session).
+demo's local prover does; the session checks every slot against the servers' committed shares
+(``batch_binding``) before proving.
 """
 
 from __future__ import annotations
@@ -61,9 +62,11 @@ def submit(path: BatchPath, servers: Sequence[Any], task_id: int,
     inputs = [rule.witness_input(servers[0].joint_gradient(task_id, o, servers[1:]), o, rho,
                                  pinned) for o in owners]
     pad = public_padding(rule, inputs[0])
-    if len(servers) >= 3:
+    if len(servers) >= 3:  # each server checks every slot against its committed shares
+        committed = [[s.shares[task_id][Web3.to_checksum_address(o)] for s in servers]
+                     for o in owners]
         proof = prove_local(path.batch, inputs, pad, n_parties=len(servers),
-                            threshold=(len(servers) - 1) // 2)
+                            threshold=(len(servers) - 1) // 2, committed=committed)
     else:
         proof = path.batch.prove(inputs, padding=pad)
     for s in servers:  # each server's prover took part: its receipt

@@ -34,6 +34,7 @@ import numpy as np
 
 from omnidsl.errors import InputError, ProofError
 from omnidsl.field import FR_BYTES, R, limbs_to_bytes
+from omnidsl.market import batch_binding
 from omnidsl.market.batch_circuit import BatchSystem
 from omnidsl.mpc.schemes.shamir.dealer import ShamirMaterial, ShamirShares, deal, expand
 
@@ -86,10 +87,14 @@ def compose(system: BatchSystem, public: Sequence[int], slots: Sequence[ShamirSh
 
 def prove_local(batch: Any, inputs: Sequence[dict[str, Any] | None], padding_input: dict[str, Any],
                 n_parties: int = 3, threshold: int = 1, wait_s: float = 600.0,
-                tamper: Any = None) -> Any:
+                tamper: Any = None,
+                committed: Sequence[Sequence[Sequence[int]]] | None = None) -> Any:
     """Every DO of ``inputs`` deals its slot, N server threads compose and prove; the proof is
-    verified.  ``padding_input``: the public input of padding slots (owner 0).  ``tamper(j,
-    materials) -> materials``: tests play a malicious DO.  Returns ``batch_rule.BatchProof``."""
+    verified.  ``padding_input``: the public input of padding slots (owner 0).  ``committed``:
+    per real slot, every server's committed additive share of that DO's aggregation vector
+    (gradient, mask) — the servers then check that each slot deals exactly that vector
+    (``batch_binding.check``) before proving.  ``tamper(j, materials) -> materials``: tests play
+    a malicious DO.  Returns ``batch_rule.BatchProof``."""
     import time
 
     from omnidsl.field import limbs_to_ints
@@ -115,6 +120,11 @@ def prove_local(batch: Any, inputs: Sequence[dict[str, Any] | None], padding_inp
             continue
         mats = deal_slot(w, lay.rule_public, n_parties, threshold, backend)
         dealings.append(tamper(j, mats) if tamper is not None else mats)
+    if committed is not None and (len(committed) != len(inputs) or any(
+            len(c) != n_parties for c in committed)):
+        raise InputError("committed shares: one vector per server for every real slot")
+    real = [j for j, inp in enumerate(slots) if inp is not None]
+    bound = [system.maps[j][rule.gradient_wires()] for j in real]
     hub = LocalHub(n_parties, timeout=wait_s)
     proofs: dict[int, Any] = {}
     errors: dict[int, BaseException] = {}
@@ -123,6 +133,12 @@ def prove_local(batch: Any, inputs: Sequence[dict[str, Any] | None], padding_inp
         try:
             mine = [None if d is None else expand(d[i], backend) for d in dealings]
             shares = compose(system, public, mine, pad, backend)
+            if committed is not None:
+                w = shares.witness
+                dealt = [[int.from_bytes(w[32 * int(x):32 * int(x) + 32], "little") for x in b]
+                         for b in bound]
+                batch_binding.check(hub.network(i), threshold,
+                                    [committed[j][i] for j in real], dealt, shares.root)
             drv = ShamirDriver(i, n_parties, threshold, hub.network(i), shares, backend, wait_s)
             drv.check_consistency()
             proofs[i] = prove(batch.pk, drv, backend)

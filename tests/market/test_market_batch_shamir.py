@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from omnidsl.errors import AssertionFailed, InputError, ProofError
+from omnidsl.field import R
 from omnidsl.market import dsl_rule
+from omnidsl.market.aggregate import fingerprint
 from omnidsl.market.batch_rule import public_padding, setup_batch
 from omnidsl.market.batch_shamir import deal_slot, prove_local
 from omnidsl.mpc.schemes.shamir.dealer import recommit
@@ -79,3 +81,35 @@ def test_padding_must_be_public_and_valid_and_slots_must_agree(batch):
         prove_local(batch, [inps[0], other], public_padding(rule, inps[0]))
     proof = prove_local(batch, inps[:1], public_padding(rule, inps[0]))
     assert proof.owners[1:] == [0, 0, 0]
+
+
+def _split(v, seed, n=3):
+    """Additive shares of v (what the servers committed to, one vector each)."""
+    rng = np.random.default_rng(seed)
+    parts = [[int(x) for x in rng.integers(0, 2**62, len(v))] for _ in range(n - 1)]
+    return [*parts, [(x - sum(p[i] for p in parts)) % R for i, x in enumerate(v)]]
+
+
+def test_the_servers_check_each_slot_deals_the_vector_they_committed_to(batch):
+    """The attack the binding check stops: a DO shares v for aggregation, then deals its slot
+    with another valid gradient and the mask solved so the fingerprint is v's (after ρ)."""
+    rule = batch.rule
+    rho = 4242
+    rng = np.random.default_rng(5)
+    vs = [[*map(int, rng.integers(-300, 300, D)), 1000 + j] for j in range(2)]
+    committed = [_split(v, j) for j, v in enumerate(vs)]
+    inps = [rule.witness_input(v, hex(0xC0 + j), rho, MAX_Q) for j, v in enumerate(vs)]
+    pad = public_padding(rule, inps[0])
+    assert prove_local(batch, inps, pad, committed=committed).owners[:2] == [0xC0, 0xC1]
+    v = vs[1]
+    g2 = [x + 1 for x in v[:D]]  # still inside the bound: the rule holds for it
+    mask = (fingerprint(v, rho) - fingerprint([*g2, 0], rho)) * pow(pow(rho, D + 1, R), -1, R)
+    v2 = [*g2, mask % R]
+    assert fingerprint(v2, rho) == fingerprint(v, rho)  # same public signals as v's slot
+    forged = [inps[0], rule.witness_input(v2, hex(0xC1), rho, MAX_Q)]
+    with pytest.raises(ProofError, match="binding check failed"):
+        prove_local(batch, forged, pad, committed=committed)
+    # a server's committed share that is not the DO's (e.g. another DO's) fails alike
+    swapped = [committed[0], [committed[1][0], committed[0][1], committed[1][2]]]
+    with pytest.raises(ProofError, match="binding check failed"):
+        prove_local(batch, inps, pad, committed=swapped)
