@@ -87,3 +87,19 @@ def test_runs_saved_before_the_root_option_load_with_the_default_root_set(tmp_pa
     assert [(r.attack, r.root_size) for r in runs] == [("honest", 100), ("adaptive_cosine", 400)]
     assert mr.run_name("logreg", "adaptive_cosine", "mpc", 400) == \
         "logreg-adaptive_cosine-mpc-root400.json"
+
+
+def test_the_larger_root_set_is_judged_at_the_round_both_runs_reached(tmp_path):
+    every = [list(range(8))]
+    runs = [_run("honest", [0.5, 0.8, 0.9, 0.9], every * 4),
+            _run("adaptive_cosine", [0.4, 0.6, 0.7, 0.8], every * 4),
+            _run("honest", [0.5, 0.8], every * 2, root=400),
+            _run("adaptive_cosine", [0.5, 0.75], every * 2, root=400)]
+    assert [(root, acc, base) for root, acc, base in rr.same_round(runs, "adaptive_cosine", 2)] \
+        == [(100, 0.6, 0.8), (400, 0.75, 0.8)]
+    rr.write_results(runs, tmp_path, ("", ""))
+    text = (tmp_path / "results.md").read_text()
+    assert "At the same round (2): root set 100: 0.600 against 0.800 (Δ -20.0 points); root " \
+           "set 400: 0.750 against 0.800 (Δ -5.0 points)." in text
+    assert "at round 2 the root set of 400 narrows the gap from -20.0 to -5.0 points but does " \
+           "not close it" in text
