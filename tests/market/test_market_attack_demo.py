@@ -22,17 +22,24 @@ pytestmark = [pytest.mark.chain, pytest.mark.slow]
 RULE = shipped_rule("cosine")
 
 
-def test_a_sign_flipping_data_owner_is_refused_on_chain_and_honest_ones_are_paid(monkeypatch):
-    src = DigitsSource(owners=3, n_malicious=1, attack="sign_flip", model_name="mlp", hidden=2,
-                       seed=4, tau=0.2, norm_factor=1.0)
-    actors: list[demo.Actors] = []
+@pytest.fixture
+def actors(monkeypatch) -> list[demo.Actors]:
+    """The demo's actors of each round (the MO's market client, the DOs), captured as
+    ``run_demo`` sets them up."""
+    captured: list[demo.Actors] = []
     real_setup = demo.setup_actors
 
     def keep(*a, **kw):
-        actors.append(real_setup(*a, **kw))
-        return actors[-1]
+        captured.append(real_setup(*a, **kw))
+        return captured[-1]
 
     monkeypatch.setattr(demo, "setup_actors", keep)
+    return captured
+
+
+def test_a_sign_flipping_data_owner_is_refused_on_chain_and_honest_ones_are_paid(actors):
+    src = DigitsSource(owners=3, n_malicious=1, attack="sign_flip", model_name="mlp", hidden=2,
+                       seed=4, tau=0.2, norm_factor=1.0)
     w3 = embedded_chain()
     reports = run_demo(w3, rounds=1, owners=3, malicious=1, servers=2, source=src,
                        prover="local", norm_factor=1.0, rule_file=RULE,
@@ -54,7 +61,7 @@ def test_a_sign_flipping_data_owner_is_refused_on_chain_and_honest_ones_are_paid
 
 
 @pytest.mark.parametrize("what", ["refused", "unshared"])
-def test_a_round_where_every_data_owner_is_refused_is_a_normal_outcome(monkeypatch, what):
+def test_a_round_where_every_data_owner_is_refused_is_a_normal_outcome(actors, what):
     """Every DO is malicious: the round ends normally — nobody is paid, the model is not
     updated, every server delivers (an empty sum) and gets its bond back, the MO reclaims the
     whole escrow.  ``refused``: each DO shares a gradient the rule refuses (scaling, noise, sign
@@ -67,14 +74,6 @@ def test_a_round_where_every_data_owner_is_refused_is_a_normal_outcome(monkeypat
         src.owner_list = [dataclasses.replace(o, attack=huge) for o in src.owner_list]
     before = src.params.copy()
     initial = src.accuracy()
-    actors: list[demo.Actors] = []
-    real_setup = demo.setup_actors
-
-    def keep(*a, **kw):
-        actors.append(real_setup(*a, **kw))
-        return actors[-1]
-
-    monkeypatch.setattr(demo, "setup_actors", keep)
     w3 = embedded_chain()
     (rep,) = run_demo(w3, rounds=1, owners=3, malicious=3, servers=2, source=src,
                       prover="local", norm_factor=1.0, rule_file=RULE,
