@@ -295,13 +295,14 @@ def _adaptive_cosine(runs: list[Run], rows: list[dict[str, Any]], roots_table: s
     verdict = "(no server-proved run with a larger root set yet).  "
     if len(at) > 1:
         d0, d1 = (100 * (at[0][1] - at[0][2]), 100 * (at[-1][1] - at[-1][2]))
+        longest = max(len(r.rounds) for r in runs if r.model == "logreg")
         verdict = (f"and the server-proved runs check it on-chain: at round {shortest} the root "
-                   f"set of {at[-1][0]} " + ("closes the gap" if d1 >= -2.0 else
-                                             f"narrows the gap from {d0:+.1f} to {d1:+.1f} "
-                                             "points but does not close it" if d1 > d0 else
+                   f"set of {at[-1][0]} " + ("closes the gap (within 2 points)" if d1 >= -2.0
+                                             else f"narrows the gap from {d0:+.1f} to {d1:+.1f} "
+                                             "points, not within 2 points" if d1 > d0 else
                                              "does not narrow the gap")
-                   + (f" (the runs stop at round {shortest}, for time; the mirror's figures are "
-                      "at round 15).  " if shortest < 15 else ".  "))
+                   + (f" (that run stops at round {shortest}, for time)" if shortest < longest
+                      else "") + "; the mirror's figures are at round 15.  ")
 
     def delta(x: dict[str, Any]) -> str:
         return "—" if x["delta_pts"] is None else format(x["delta_pts"], "+.1f")
