@@ -299,7 +299,7 @@ def _adaptive_cosine(runs: list[Run], rows: list[dict[str, Any]], roots_table: s
         verdict = (f"and the server-proved runs check it on-chain: at round {shortest} the root "
                    f"set of {at[-1][0]} " + ("closes the gap (within 2 points)" if d1 >= -2.0
                                              else f"narrows the gap from {d0:+.1f} to {d1:+.1f} "
-                                             f"points ({d1:+.2f}: not within 2)" if d1 > d0 else
+                                             f"points ({d1:+.3f}: not within 2)" if d1 > d0 else
                                              "does not narrow the gap")
                    + (f" (that run stops at round {shortest}, for time)" if shortest < longest
                       else "") + "; the mirror's figures are at round 15.  ")

@@ -102,4 +102,4 @@ def test_the_larger_root_set_is_judged_at_the_round_both_runs_reached(tmp_path):
     assert "At the same round (2): root set 100: 0.600 against 0.800 (Δ -20.0 points); root " \
            "set 400: 0.750 against 0.800 (Δ -5.0 points)." in text
     assert "at round 2 the root set of 400 narrows the gap from -20.0 to -5.0 points " \
-           "(-5.00: not within 2) (that run stops at round 2, for time)" in text
+           "(-5.000: not within 2) (that run stops at round 2, for time)" in text
