@@ -164,7 +164,11 @@ def targets(rows: list[dict[str, Any]]) -> list[str]:
                + ("met" if hon <= 1.0 else "**not met**")
                + f" — {hon:.2f} per round over all {total} rounds of every run"
                + (f" (worst run: {_who([worst])}, {worst['hon_refused']:.2f})" if worst else "")
-               + ".")
+               + ". Longer training refuses more: honest cosines fall as the model converges, "
+               "and over 40 rounds τ = 0.2 refuses 2.07 honest DOs per round on average for "
+               "softmax regression (the Python mirror, docs/privacy.md's accuracy table, "
+               "`benchmarks/model_noise.py --rounds 40`); a long training needs a τ that decays "
+               "with the rounds (or noise on the published model: 0.29 per round at σ = 0.2).")
     mlp = [x for x in rows if x["model"] == "mlp" and x["attack"] != "honest"]
     out.append("- **A run on the 7,510-parameter MLP**: "
                + ("; ".join(f"{x['attack']} ({x['rounds']} rounds): {x['mal_refused']:.2f} of "
