@@ -291,9 +291,7 @@ contract Market {
 
     /// @notice Once every server has committed, each reveals its seed; the last reveal fixes rho.
     function revealSeed(uint256 taskId, bytes32 seed) external {
-        Task storage t = _existing(taskId);
-        require(isServer[taskId][msg.sender], "Market: not a registered server");
-        require(_open(t), "Market: task closed");
+        Task storage t = _openToServer(taskId);
         require(t.nCommitted == _servers[taskId].length, "Market: not every server has committed");
         require(!hasRevealed[taskId][msg.sender], "Market: already revealed");
         require(
@@ -384,9 +382,7 @@ contract Market {
         uint256[] calldata inputs,
         bytes calldata signatures
     ) external nonReentrant returns (uint256 accepted) {
-        Task storage t = _existing(taskId);
-        require(isServer[taskId][msg.sender], "Market: not a registered server");
-        require(_open(t), "Market: task closed");
+        Task storage t = _openToServer(taskId);
         require(proofs.length > 0 && proofs.length % 8 == 0, "Market: bad proofs length");
         require(inputs.length == (proofs.length / 8) * t.nPublic, "Market: bad inputs length");
         require(t.rhoIndex == NONE || t.challengeFixed, "Market: challenge not fixed yet");
@@ -488,9 +484,7 @@ contract Market {
         uint256[] calldata fps,
         bytes calldata signatures
     ) external nonReentrant returns (uint256 accepted) {
-        Task storage t = _existing(taskId);
-        require(isServer[taskId][msg.sender], "Market: not a registered server");
-        require(_open(t), "Market: task closed");
+        Task storage t = _openToServer(taskId);
         require(owners.length > 0 && fps.length == owners.length, "Market: bad batch lengths");
         require(batchVerifierOf[taskId][owners.length] != address(0), "Market: no batch verifier for this size");
         require(t.challengeFixed, "Market: challenge not fixed yet");
@@ -685,6 +679,13 @@ contract Market {
     function _existing(uint256 taskId) internal view returns (Task storage t) {
         t = _tasks[taskId];
         require(t.owner != address(0), "Market: no such task");
+    }
+
+    /// The task, open, and the caller one of its servers (reveals and both submission paths).
+    function _openToServer(uint256 taskId) internal view returns (Task storage t) {
+        t = _existing(taskId);
+        require(isServer[taskId][msg.sender], "Market: not a registered server");
+        require(_open(t), "Market: task closed");
     }
 
     /// Submissions (and commitments, reveals, escrow top-ups) are open.
