@@ -1,6 +1,7 @@
 """TCP transport (asyncio): framed connections and the synchronous :class:`TcpNetwork` facade.
 
-Every connection has a background reader task that keeps pulling frames into a bounded queue
+Every connection has a background reader task (started when the session's network is built, before
+anything is sent) that keeps pulling frames into a bounded queue
 (``QUEUE_FRAMES``; a peer can legitimately be at most two frames ahead), so parties that all send
 large messages before receiving never deadlock on full socket buffers, and a peer streaming frames
 stalls on TCP backpressure instead of filling this process's memory.  The prover
@@ -152,6 +153,11 @@ class TcpNetwork:
         self.timeout = timeout
         self.record = record
         self.stats = TrafficStats()
+        # Pull every peer's frames from now on, whether or not this party has asked for one:
+        # parties that all send a frame larger than the socket buffers and flush before they
+        # receive would otherwise wait on each other's drain forever.
+        for conn, _ in peers.values():
+            loop.call_soon_threadsafe(conn.start_reader)
 
     def _peer(self, j: int) -> tuple[FrameConn, frames.Channel]:
         try:
