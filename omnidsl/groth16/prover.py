@@ -91,13 +91,13 @@ def compute_h(pk: ProvingKey, qap: QAP, driver: Groth16Driver, backend: Backend,
     with stage("FFTs"):
         a_c = backend.coset_fft(backend.ifft(pad(a, n)))
         b_c = backend.coset_fft(backend.ifft(pad(b, n)))
-        c_c = backend.coset_fft(backend.ifft(pad(c, n)))
+        c_coeffs = backend.ifft(pad(c, n))  # c is never needed on the coset (docs/groth16.md)
         del a, b, c
     with stage("a·b"):
         ab = driver.mul_vec(a_c, b_c)
         del a_c, b_c
     with stage("h"):
-        h = reduction.h_coefficients(backend, n, ab, c_c)
+        h = reduction.h_coefficients(backend, n, ab, c_coeffs)
     return h
 
 

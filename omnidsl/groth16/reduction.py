@@ -64,7 +64,9 @@ class Reduction(Protocol):
 
     def domain_size(self, r1cs: R1CS) -> int: ...
     def qap(self, r1cs: R1CS) -> QAP: ...
-    def h_coefficients(self, backend: Backend, n: int, ab: bytes, c: bytes) -> bytes: ...
+    def h_coefficients(self, backend: Backend, n: int, ab: bytes, c: bytes) -> bytes:
+        """h's coefficients from a·b on the coset and c's coefficients."""
+        ...
     def h_query_scalars(self, tau: int, delta_inv: int, n: int) -> list[int]: ...
 
 
@@ -114,10 +116,12 @@ class LibsnarkReduction:
         )
 
     def h_coefficients(self, backend: Backend, n: int, ab: bytes, c: bytes) -> bytes:
-        """h's n − 1 coefficients from coset evaluations (shares) of a·b and of c."""
+        """h's n − 1 coefficients (shares) from a·b's evaluations on the coset g·⟨ω_n⟩ and c's
+        coefficients: h = (coset_ifft(a·b) − c)/(gⁿ − 1).  coset_ifft is linear and c has
+        degree < n, so coset_ifft(c on the coset) would give c back: c needs no coset FFT."""
         z_inv = pow(pow(COSET_SHIFT, n, R) - 1, -1, R)
-        h_evals = backend.fr_scale(backend.fr_sub(ab, c), z_inv)
-        return backend.coset_ifft(h_evals)[: (n - 1) * 32]
+        h = backend.fr_scale(backend.fr_sub(backend.coset_ifft(ab), c), z_inv)
+        return h[: (n - 1) * 32]
 
     def h_query_scalars(self, tau: int, delta_inv: int, n: int) -> list[int]:
         """τ^j · Z(τ)/δ for j = 0..n − 2 (dev setup)."""
