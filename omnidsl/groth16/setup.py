@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -93,11 +94,17 @@ def domain_root(n: int) -> int:
 
 
 def dev_setup(r1cs: R1CS, backend: Backend, reduction: Reduction = DEFAULT_REDUCTION,
-              stage: StageHook = _no_stage) -> ProvingKey:
+              stage: StageHook = _no_stage, zkey: str | Path | None = None) -> ProvingKey:
     """Keys from fresh toxic waste (τ, α, β, γ, δ from ``secrets``, discarded on return).
 
+    ``zkey``: also write the snarkjs .zkey of this same key there (byte for byte what
+    ``zkey.write_zkey(pk, ...)`` writes, but its H section comes from τ and δ in O(n) field work
+    and one batch multiplication instead of a group DFT over the key's H query).
     For tests and development only: whoever ran it could forge proofs had they kept the waste.
     """
+    if zkey is not None and reduction.name != DEFAULT_REDUCTION.name:
+        raise InputError(f"a zkey holds keys of the {DEFAULT_REDUCTION.name} reduction, not "
+                         f"{reduction.name}")
     qap = reduction.qap(r1cs)
     n, nw, npub = qap.domain_size, qap.n_wires, qap.n_public
     tau = _rand_nonzero()
@@ -131,7 +138,14 @@ def dev_setup(r1cs: R1CS, backend: Backend, reduction: Reduction = DEFAULT_REDUC
             r1cs=r1cs,
             domain_size=n,
         )
-    del tau, alpha, beta, gamma, delta, powers, lag, u, v, w, combo, h_scalars
+    del alpha, beta, gamma, powers, lag, u, v, w, combo, h_scalars
+    if zkey is not None:
+        from omnidsl.groth16 import zkey as Z
+
+        with stage("zkey"):
+            Z.write_zkey(pk, zkey, backend, h_exps=Z.h_exps_from_waste(
+                backend, pk.h_query, n, tau, delta))
+    del tau, delta
     return pk
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from omnidsl.backend.base import TWO_ADIC_ROOT, TWO_ADICITY, Backend
-from omnidsl.errors import FormatError
+from omnidsl.errors import FormatError, ProofError
 from omnidsl.field import Q, R
 from omnidsl.groth16.keys import ProvingKey, VerifyingKey, trusted_call
 from omnidsl.groth16.points import (
@@ -200,6 +200,32 @@ def h_to_zkey(backend: Backend, h_query: bytes, n: int) -> bytes:
     return group_dft(backend, scaled, pow(w_n, -1, R))
 
 
+def h_exps_from_waste(backend: Backend, h_query: bytes, n: int, tau: int, delta: int) -> bytes:
+    """The zkey's hExps of the key whose toxic waste is τ, δ, without a group DFT (setup time).
+
+    With μ_k = g·ω_n^k (g = ω_2n), :func:`h_to_zkey` computes hExps_k = −(1/2n)·Σ_(j<n−1)
+    μ_k^(−j)·[τ^j·Z(τ)/δ] = s_k·G, s_k = −Z(τ)/(2nδ)·Σ_(j<n−1) (τ/μ_k)^j: a geometric sum, i.e.
+    s = −Z(τ)/(2δ)·iFFT(v) with v_j = (τ/g)^j for j < n − 1 and v_(n−1) = 0 (the module doc's
+    missing term).  One field iFFT and one fixed-base batch multiplication.  Checked against
+    ``h_query`` (the key's points) at j = 0, 1 and n − 2 through the inverse map
+    H_j = −2·g^j·FFT(s)_j·G: ProofError when τ, δ are not the key's."""
+    w_n, g = _roots(n)
+    x, v = tau * pow(g, -1, R) % R, [0] * n
+    t = 1
+    for j in range(n - 1):
+        v[j], t = t, t * x % R
+    z_delta = (pow(tau, n, R) - 1) * pow(delta, -1, R) % R
+    s = backend.fr_scale(backend.ifft(_fr_bytes(v)), -z_delta * pow(2, -1, R) % R)
+    back = backend.fft(s)
+    one = backend.g1_generator()
+    for j in sorted({0, 1, n - 2} & set(range(n - 1))):
+        coeff = -2 * pow(g, j, R) * int.from_bytes(back[32 * j: 32 * j + 32], "little") % R
+        if g1_array([backend.g1_mul(one, coeff)]) != h_query[G1_BYTES * j: G1_BYTES * (j + 1)]:
+            raise ProofError(f"zkey H section: τ and δ are not this key's (its H query differs "
+                             f"at j = {j})")
+    return bytes(backend.g1_batch_mul(one, s))
+
+
 def h_from_zkey(backend: Backend, h_exps: bytes, n: int) -> bytes:
     """The zkey's hExps → our H query (n − 1 points)."""
     w_n, g = _roots(n)
@@ -240,10 +266,12 @@ def coefficient_entries(r1cs: R1CS) -> np.ndarray:
 # ------------------------------------------------------------------ writing
 
 
-def dumps_zkey(pk: ProvingKey, backend: Backend, mpc: bytes | None = None) -> list[bytes]:
+def dumps_zkey(pk: ProvingKey, backend: Backend, mpc: bytes | None = None,
+               h_exps: bytes | None = None) -> list[bytes]:
     """The .zkey file of ``pk`` as chunks (section order as ``snarkjs zkey new`` writes them).
     ``mpc``: section 10's payload (snarkjs's contributions) when known, else the csHash of
-    ``pk`` and no contribution."""
+    ``pk`` and no contribution.  ``h_exps``: section 9 (our point encoding) when the caller has
+    it (:func:`h_exps_from_waste`), else computed from ``pk.h_query`` (:func:`h_to_zkey`)."""
     r = pk.r1cs
     n = pk.domain_size
     header = (struct.pack("<I", 32) + Q.to_bytes(32, "little") + struct.pack("<I", 32)
@@ -259,7 +287,7 @@ def dumps_zkey(pk: ProvingKey, backend: Backend, mpc: bytes | None = None) -> li
         (2, [header]),
         (4, [struct.pack("<I", entries.shape[0]), entries]),
         (3, [to_montgomery(g1_array(pk.vk.ic))]),
-        (9, [to_montgomery(h_to_zkey(backend, pk.h_query, n))]),
+        (9, [to_montgomery(h_to_zkey(backend, pk.h_query, n) if h_exps is None else h_exps)]),
         (8, [to_montgomery(pk.l_query)]),
         (5, [to_montgomery(pk.a_query)]),
         (6, [to_montgomery(pk.b_g1_query)]),
@@ -269,8 +297,8 @@ def dumps_zkey(pk: ProvingKey, backend: Backend, mpc: bytes | None = None) -> li
 
 
 def write_zkey(pk: ProvingKey, path: str | Path, backend: Backend,
-               mpc: bytes | None = None) -> None:
-    write_chunks(path, dumps_zkey(pk, backend, mpc))
+               mpc: bytes | None = None, h_exps: bytes | None = None) -> None:
+    write_chunks(path, dumps_zkey(pk, backend, mpc, h_exps))
 
 
 # ------------------------------------------------------------------ reading
