@@ -18,8 +18,11 @@ the child; the servers' ``VmHWM`` from /proc):
             shares: the defaults) and verifies it.  Reported: wall of the whole ``prove`` (deal +
             servers + verification), the dealing, per server CPU, peak RSS and payload bytes sent,
             the largest material frame, the data owner's peak RSS;
-* snarkjs — ``omnidsl zkey export`` of the same key, then ``snarkjs groth16 prove`` of the same
-            witness (fresh process: wall, CPU, peak RSS) or the error it stops with.
+* snarkjs — ``snarkjs groth16 prove`` of the same witness with the .zkey of the same key, which
+            the build wrote at setup time (``dev_setup(..., zkey=...)``: its H section from τ and
+            δ, no group DFT): fresh process, wall, CPU, peak RSS (node's heap limit raised to
+            most of the free memory) or the error it stops with; then ``snarkjs groth16 verify``
+            of its proof with our verification key, and its ratio to our plain proof.
 
 Figures depend on the load of the machine (printed with ``os.getloadavg``): CPU seconds are the
 robust ones.  docs/mpc.md ("At scale") lists the measured figures and the command lines.
@@ -34,6 +37,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +64,20 @@ def _timed(fn, *args):
 # ------------------------------------------------------------------ child stages
 
 
-def stage_build(rule: str, d: int, out: Path) -> dict:
+class _StageTimes:
+    """A ``dev_setup`` stage hook recording each stage's wall and CPU seconds."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, tuple[float, float]] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        w, c = time.perf_counter(), time.process_time()
+        yield
+        self.times[name] = (time.perf_counter() - w, time.process_time() - c)
+
+
+def stage_build(rule: str, d: int, out: Path, zkey: bool) -> dict:
     from mpc_bench import rule_inputs
 
     from omnidsl.backend import get_backend
@@ -78,8 +96,14 @@ def stage_build(rule: str, d: int, out: Path) -> dict:
     res["constraints"] = circuit.r1cs.n_constraints
     res["wires"] = circuit.r1cs.n_wires
     w, res["witness_s"], _ = _timed(circuit.witness, rule_inputs(rule, d))
-    pk, res["setup_s"], res["setup_cpu"] = _timed(dev_setup, circuit.r1cs, be)
+    hook = _StageTimes()
+    zk = out / "k.zkey" if zkey else None
+    pk, res["setup_s"], res["setup_cpu"] = _timed(
+        lambda: dev_setup(circuit.r1cs, be, stage=hook, zkey=zk))
     res["setup_rss"] = _rss_mb()
+    if zk is not None:  # the zkey's share of the setup (H from τ, δ; the file written)
+        res["zkey_s"], res["zkey_cpu"] = hook.times["zkey"]
+        res["zkey_mb"] = zk.stat().st_size / 1e6
     res["domain"] = pk.domain_size
     keys = out / "keys"
     keys.mkdir(parents=True, exist_ok=True)
@@ -107,7 +131,15 @@ def stage_prove(out: Path) -> dict:
     res["load_rss"] = _rss_mb()
     _, res["prove_s"], res["prove_cpu"] = _timed(prove_plain, pk, z, be)
     res["prove_rss"] = _rss_mb()
+    res["process_cpu"] = _process_cpu()  # the whole process: witness + key load + proof
     return res
+
+
+def _process_cpu() -> float:
+    import resource
+
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
 
 
 def _vm_hwm_mb(pid: int) -> float:
@@ -149,33 +181,54 @@ def stage_mpc(out: Path, n: int, reps: int) -> dict:
     return res
 
 
+def _node_heap_mb() -> int:
+    """Node's old-space limit for snarkjs: most of the memory available now (its default,
+    about 4 GB, is what it stops at otherwise), at least 4 GB."""
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return max(4096, int(int(line.split()[1]) / 1024 * 0.8))
+    return 16384
+
+
+def _run_measured(cmd: list[str], env: dict[str, str]) -> dict:
+    """Run ``cmd`` as a fresh process: wall, CPU (all its threads), peak RSS, exit code, output
+    (to a file, so that a chatty child never blocks on a full pipe before ``wait4``)."""
+    with tempfile.TemporaryFile() as log:
+        t = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        log.seek(0)
+        text = log.read().decode(errors="replace")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024,
+            "code": proc.returncode, "out": text}
+
+
 def stage_snarkjs(out: Path) -> dict:
     from omnidsl.npm import npm_bin
 
-    res: dict = {}
     zkey = out / "k.zkey"
-    t = time.perf_counter()
-    exp = subprocess.run([sys.executable, "-m", "omnidsl.cli", "-q", "zkey", "export",
-                          str(out / "keys"), str(zkey)], capture_output=True, text=True,
-                         cwd=ROOT)
-    if exp.returncode:
-        return {"error": "zkey export: " + (exp.stderr.strip().splitlines() or ["?"])[-1]}
-    res["export_s"] = time.perf_counter() - t
-    cmd = [str(npm_bin("snarkjs")), "groth16", "prove", str(zkey), str(out / "w.wtns"),
-           str(out / "sj_proof.json"), str(out / "sj_public.json")]
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    res["prove_s"] = time.perf_counter() - t
-    _o, err = proc.communicate()
-    if os.waitstatus_to_exitcode(status) != 0:
-        lines = [ln for ln in (err.decode(errors="replace") + _o.decode(errors="replace"))
-                 .splitlines() if ln.strip()]
-        res["error"] = f"exit {os.waitstatus_to_exitcode(status)}: " + \
-            " | ".join(lines[-3:])[:300]
-    res["prove_cpu"] = usage.ru_utime + usage.ru_stime
-    res["prove_rss"] = usage.ru_maxrss / 1024
-    zkey.unlink(missing_ok=True)
+    if not zkey.exists():
+        return {"error": f"{zkey}: not written by the build stage"}
+    heap = _node_heap_mb()
+    env = dict(os.environ, NODE_OPTIONS=f"--max-old-space-size={heap}")
+    res: dict = {"node_heap_mb": heap, "zkey_mb": zkey.stat().st_size / 1e6}
+    proof, public = out / "sj_proof.json", out / "sj_public.json"
+    p = _run_measured([str(npm_bin("snarkjs")), "groth16", "prove", str(zkey),
+                       str(out / "w.wtns"), str(proof), str(public)], env)
+    res.update(prove_s=p["wall"], prove_cpu=p["cpu"], prove_rss=p["rss"])
+    if p["code"] != 0 or not proof.exists():
+        lines = [ln for ln in p["out"].splitlines() if ln.strip()]
+        res["error"] = f"exit {p['code']}: " + " | ".join(lines[-3:])[:300]
+        return res
+    v = _run_measured([str(npm_bin("snarkjs")), "groth16", "verify",
+                       str(out / "keys" / "verification_key.json"), str(public), str(proof)], env)
+    res["verified"] = v["code"] == 0 and "OK!" in v["out"]
+    res["verify_s"] = v["wall"]
+    if not res["verified"]:
+        res["error"] = "snarkjs's proof does not verify with our verification key: " + \
+            " | ".join(v["out"].splitlines()[-2:])[:300]
     return res
 
 
@@ -200,7 +253,7 @@ def run_case(rule: str, d: int, work: Path, n: int, reps: int, snarkjs: bool,
     out.mkdir(parents=True, exist_ok=True)
     case = {"rule": rule, "d": d, "load": os.getloadavg()[0]}
     print(f"{rule} D={d}: build ...", file=sys.stderr, flush=True)
-    case["build"] = child("build", rule, str(d), str(out))
+    case["build"] = child("build", rule, str(d), str(out), "zkey" if snarkjs else "")
     if "error" in case["build"]:
         return case
     print(f"  {case['build']['constraints']} constraints, domain {case['build']['domain']}; "
@@ -228,13 +281,16 @@ def report(c: dict, n: int) -> None:
           f"peak {b['compile_rss']:.0f} MB (witness {b['witness_s']:.1f} s)")
     print(f"  setup     {b['setup_s']:.1f} s wall, {b['setup_cpu']:.1f} s CPU (dev setup), "
           f"peak {b['setup_rss']:.0f} MB; key written in {b['write_s']:.1f} s")
+    if "zkey_s" in b:
+        print(f"  zkey      written at setup time (H from τ, δ): {b['zkey_s']:.1f} s wall, "
+              f"{b['zkey_cpu']:.1f} s CPU of the setup; {b['zkey_mb']:.0f} MB")
     if "error" in p:
         print(f"  plain     {p['error']}")
     else:
         print(f"  key load  {p['load_s']:.1f} s (streamed into the MSM bases), "
               f"peak {p['load_rss']:.0f} MB")
         print(f"  plain     {p['prove_s']:.1f} s wall, {p['prove_cpu']:.1f} s CPU, "
-              f"peak {p['prove_rss']:.0f} MB")
+              f"peak {p['prove_rss']:.0f} MB; whole process {p['process_cpu']:.1f} s CPU")
     if not m:
         print(f"  {n} servers not run (--no-mpc)")
     elif "error" in m:
@@ -254,13 +310,26 @@ def report(c: dict, n: int) -> None:
         print(f"  stages    slowest server CPU: {stages}")
     s = c.get("snarkjs")
     if s is not None:
-        if "error" in s:
-            print(f"  snarkjs   fails: {s['error']} (zkey export {s.get('export_s', 0):.0f} s)")
-        else:
-            print(f"  snarkjs   {s['prove_s']:.1f} s wall, {s['prove_cpu']:.1f} s CPU, "
-                  f"peak {s['prove_rss']:.0f} MB (fresh process: key load included; "
-                  f"omnidsl zkey export took {s['export_s']:.0f} s)")
+        report_snarkjs(s, p)
     sys.stdout.flush()
+
+
+def report_snarkjs(s: dict, p: dict) -> None:
+    if "prove_s" not in s:
+        print(f"  snarkjs   {s['error']}")
+        return
+    figures = (f"{s['prove_s']:.1f} s wall, {s['prove_cpu']:.1f} s CPU, peak "
+               f"{s['prove_rss']:.0f} MB (fresh process, key load included; node heap limit "
+               f"{s['node_heap_mb']} MB, zkey {s['zkey_mb']:.0f} MB)")
+    if "error" in s:
+        print(f"  snarkjs   fails after {figures}: {s['error']}")
+        return
+    print(f"  snarkjs   {figures}; its proof verifies with our verification key")
+    if "error" not in p:
+        print(f"  ratio     snarkjs / omnidsl plain: CPU {s['prove_cpu'] / p['prove_cpu']:.2f}x "
+              f"the proof, {s['prove_cpu'] / p['process_cpu']:.2f}x the whole process (key "
+              f"load included); peak memory {s['prove_rss'] / p['prove_rss']:.2f}x; wall "
+              f"{s['prove_s'] / (p['load_s'] + p['prove_s']):.2f}x (load + prove)")
 
 
 def footer() -> None:
@@ -275,7 +344,8 @@ def main() -> int:
         from omnidsl.procs import tune_allocator
 
         tune_allocator()
-        fn = {"build": lambda: stage_build(args[0], int(args[1]), Path(args[2])),
+        fn = {"build": lambda: stage_build(args[0], int(args[1]), Path(args[2]),
+                                           args[3:4] == ["zkey"]),
               "prove": lambda: stage_prove(Path(args[0])),
               "mpc": lambda: stage_mpc(Path(args[0]), int(args[1]), int(args[2])),
               "snarkjs": lambda: stage_snarkjs(Path(args[0]))}[stage]

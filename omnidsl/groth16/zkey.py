@@ -209,7 +209,7 @@ def h_exps_from_waste(backend: Backend, h_query: bytes, n: int, tau: int, delta:
     missing term).  One field iFFT and one fixed-base batch multiplication.  Checked against
     ``h_query`` (the key's points) at j = 0, 1 and n − 2 through the inverse map
     H_j = −2·g^j·FFT(s)_j·G: ProofError when τ, δ are not the key's."""
-    w_n, g = _roots(n)
+    _, g = _roots(n)
     x, v = tau * pow(g, -1, R) % R, [0] * n
     t = 1
     for j in range(n - 1):
