@@ -1,6 +1,7 @@
 """CLI: ``omnidsl setup``, ``omnidsl verify``.
 
     omnidsl setup dev RULE.omni|CIRCUIT.r1cs [--param K=V ...] [-O N] [--no-cache] -o DIR
+                      [--zkey OUT.zkey]
     omnidsl setup phase2 RULE.omni|CIRCUIT.r1cs --ptau FILE [...] -o DIR
     omnidsl setup contribute DIR -o NEW_DIR [--name NAME] [--entropy TEXT]
     omnidsl setup verify DIR --ptau FILE [--circuit RULE.omni|CIRCUIT.r1cs ...]
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,29 +71,37 @@ def _key_outputs(out: Path) -> Outputs:
 
 
 def _write_keys(pk: ProvingKey, out: Path, outputs: Outputs) -> None:
+    with outputs.writing() as tmp:
+        _write_key_files(pk, out, tmp)
+
+
+def _write_key_files(pk: ProvingKey, out: Path, tmp: Callable[[Path], Path]) -> None:
     from omnidsl.groth16.formats import write_vk
     from omnidsl.groth16.keys import write_proving_key
 
-    with outputs.writing() as tmp:
-        write_proving_key(pk, tmp(out / PK_NAME))
-        write_vk(pk.vk, tmp(out / VK_NAME))
+    write_proving_key(pk, tmp(out / PK_NAME))
+    write_vk(pk.vk, tmp(out / VK_NAME))
 
 
 def dev_command(args: argparse.Namespace) -> int:
     from omnidsl.backend import get_backend
     from omnidsl.groth16 import setup as S
 
-    outputs = _key_outputs(Path(args.out))
+    out = Path(args.out)
+    outputs = Outputs([out / PK_NAME, out / VK_NAME, args.zkey], make_dirs=True)
     r1cs = load_circuit(args.circuit, _params(args.param), args.opt_level, not args.no_cache)
     log.warning("dev setup — toxic waste from this machine's CSPRNG; keys are for testing only "
                 "(use `setup phase2` and contributions for production)")
-    prog = Progress(2, "dev setup")
-    try:
-        pk = S.dev_setup(r1cs, get_backend(), stage=prog.stage)
-    finally:
-        prog.close()
-    _write_keys(pk, Path(args.out), outputs)
-    print(f"keys for {r1cs.n_constraints} constraints (domain {pk.domain_size}) in {args.out}")
+    with outputs.writing() as tmp:
+        prog = Progress(3 if args.zkey else 2, "dev setup")
+        try:
+            pk = S.dev_setup(r1cs, get_backend(), stage=prog.stage,
+                             zkey=tmp(args.zkey) if args.zkey else None)
+        finally:
+            prog.close()
+        _write_key_files(pk, out, tmp)
+    print(f"keys for {r1cs.n_constraints} constraints (domain {pk.domain_size}) in {args.out}"
+          + (f"; the same key as a snarkjs zkey in {args.zkey}" if args.zkey else ""))
     return 0
 
 
@@ -259,6 +269,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    ["omnidsl setup dev circuits/norm_bound.omni --param D=8 -o keys"]))
     _circuit_args(d)
     d.add_argument("-o", "--out", required=True, metavar="DIR", help="key directory to write")
+    d.add_argument("--zkey", metavar="OUT.zkey",
+                   help="also write the same key as a snarkjs .zkey (its H section from the "
+                        "toxic waste: fast at any size, unlike `zkey export`)")
     d.set_defaults(func=dev_command)
     p2 = verbs.add_parser(
         "phase2", help="the initial phase-2 key from a snarkjs .ptau",
