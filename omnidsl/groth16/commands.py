@@ -129,6 +129,8 @@ def phase2_command(args: argparse.Namespace) -> int:
 
 def legacy_setup_command(args: argparse.Namespace) -> int:
     """``setup RULE [--ptau FILE] -o DIR``: the spelling before the sub-verbs."""
+    if not args.ptau:
+        args.zkey = None  # `setup dev --zkey` only
     return (phase2_command if args.ptau else dev_command)(args)
 
 
