@@ -18,6 +18,7 @@ import hashlib
 import inspect
 import os
 import struct
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +121,11 @@ class ProvingKey:
     contributions: list[Contribution] = field(default_factory=list)
     _handles: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
     _released: bool = field(default=False, repr=False, compare=False)  # keep_bases_only
+    #: arrays a streamed load left in the file (``read_proving_key(..., defer=)``): key →
+    #: (path, offset, length, SHA-256 of those bytes), loaded at their first use
+    _deferred: dict[str, tuple[str, int, int, bytes]] = field(default_factory=dict, repr=False,
+                                                              compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     # -- convenience views
     @property
@@ -148,8 +154,39 @@ class ProvingKey:
                 f"{len(self.contributions)} contributions)")
 
     def bases(self, backend: Backend) -> dict[str, Any]:
-        """The MSM bases loaded into ``backend`` memory (once per backend)."""
-        return self._load_bases(backend, release=False)
+        """The MSM bases loaded into ``backend`` memory (once per backend); an array a streamed
+        load deferred is read from the key file now (checked against the digest taken when the
+        key was loaded: a file changed since is refused)."""
+        h = self._load_bases(backend, release=False)
+        if self._deferred:
+            with self._lock:
+                for key in list(self._deferred):
+                    h[key] = self._load_deferred(backend, key)
+        return h
+
+    def bases_for(self, backend: Backend, keys: tuple[str, ...]) -> dict[str, Any]:
+        """Only the named bases (``a``, ``b1``, ``b2``, ``h``, ``l``), loading a deferred one now."""
+        h = self._load_bases(backend, release=False)
+        with self._lock:
+            return {k: h[k] if k in h else self._load_deferred(backend, k) for k in keys}
+
+    def _load_deferred(self, backend: Backend, key: str) -> Any:
+        path, offset, length, digest = self._deferred[key]
+        try:
+            with open(path, "rb") as f:
+                f.seek(offset)
+                data = f.read(length)
+        except OSError as exc:
+            raise FormatError(f"{path}: cannot read the deferred {key} bases ({exc.strerror})") \
+                from None
+        if len(data) != length or hashlib.sha256(data).digest() != digest:
+            raise FormatError(f"{path}: the proving key file changed after it was loaded "
+                              f"(its {key} bases differ)", hint="reload it (restart the server)")
+        load = backend.load_g2 if key == "b2" else backend.load_g1
+        handle = trusted_call(load, data)
+        self._handles[backend.name][key] = handle
+        del self._deferred[key]
+        return handle
 
     def keep_bases_only(self, backend: Backend) -> None:
         """Load the MSM bases into ``backend`` and drop the point arrays' bytes (each right
@@ -359,9 +396,11 @@ def loads_proving_key(buf: bytes, what: str = "proving key") -> ProvingKey:
     return pk
 
 
-def _parse(rd: _Reader, version: int, lean: Backend | None) -> ProvingKey:
+def _parse(rd: _Reader, version: int, lean: Backend | None,
+           defer: tuple[str, ...] = ()) -> ProvingKey:
     """The key after its version; ``lean``: load each point array into that backend as it is
-    read and keep only the bases (``ProvingKey.keep_bases_only``)."""
+    read and keep only the bases (``ProvingKey.keep_bases_only``); ``defer``: arrays of a file
+    key left in the file (offset and digest noted) until their first use."""
     what = rd.what
     (nw, p_out, p_in, prv, m, log_n, n_coeffs, nnz_a, nnz_b, nnz_c,
      n_contrib) = _HEADER.unpack(rd.take(_HEADER.size, "header"))
@@ -378,11 +417,16 @@ def _parse(rd: _Reader, version: int, lean: Backend | None) -> ProvingKey:
     delta_g2 = g2_from_bytes(rd.take(G2_BYTES, "delta_g2"))
     ic = g1_list(rd.take((npub + 1) * G1_BYTES, "ic"))
     handles: dict[str, Any] = {}
+    deferred: dict[str, tuple[str, int, int, bytes]] = {}
 
     def points(key: str, count: int, size: int, name: str) -> bytes:
+        offset = rd.pos
         data = rd.take(count * size, name)
         if lean is None:
             return data
+        if key in defer:
+            deferred[key] = (rd.what, offset, len(data), hashlib.sha256(data).digest())
+            return b""
         load = lean.load_g2 if key == "b2" else lean.load_g1
         handles[key] = trusted_call(load, data)
         return b""
@@ -415,6 +459,7 @@ def _parse(rd: _Reader, version: int, lean: Backend | None) -> ProvingKey:
                     contributions)
     if lean is not None:
         pk._handles[lean.name] = handles
+        pk._deferred = deferred
         pk._released = True
     return pk
 
@@ -423,10 +468,14 @@ def write_proving_key(pk: ProvingKey, path: str | Path) -> None:
     Path(path).write_bytes(dumps_proving_key(pk))
 
 
-def read_proving_key(path: str | Path, *, bases_only: Backend | None = None) -> ProvingKey:
+def read_proving_key(path: str | Path, *, bases_only: Backend | None = None,
+                     defer: tuple[str, ...] = ()) -> ProvingKey:
     """Read a key file.  ``bases_only``: stream it instead — each point array goes straight into
     that backend's memory (the key of ``keep_bases_only``), so the load never holds the file, or
-    two copies of it; the checksum is verified at the end, before the key is returned."""
+    two copies of it; the checksum is verified at the end, before the key is returned.
+    ``defer`` (with ``bases_only``): point arrays (``a``, ``b1``, ``b2``, ``h``, ``l``) not loaded
+    now but at their first use, from the file, checked against their digest taken now (a
+    proving server defers ``a`` and ``b2``, which only sessions without dealt MSMs need)."""
     p = Path(path)
     try:
         if bases_only is None:
@@ -437,7 +486,7 @@ def read_proving_key(path: str | Path, *, bases_only: Backend | None = None) -> 
                 raise _bad_magic(str(p))
             f.seek(0)
             rd = _FileReader(f, size, str(p))
-            pk = _parse(rd, _version(rd), bases_only)
+            pk = _parse(rd, _version(rd), bases_only, defer)
             if f.read(32) != rd.sha.digest():
                 raise _checksum_mismatch(str(p))
             return pk

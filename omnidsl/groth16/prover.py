@@ -108,7 +108,7 @@ def prove(pk: ProvingKey, driver: Groth16Driver, backend: Backend,
     n = qap.domain_size
     if n != pk.domain_size:
         raise ProofError(f"proving key domain {pk.domain_size} does not match the circuit ({n})")
-    bases = pk.bases(backend)
+    bases = pk.bases_for(backend, ("b1", "h", "l"))  # A and B2: only without dealt MSMs
     z = driver.witness_share()
     if len(z) != pk.n_wires * 32:
         raise ProofError(f"witness has {len(z) // 32} wires, the proving key expects {pk.n_wires}")
@@ -166,7 +166,7 @@ def check_b_consistent(b1: G1, b2: G2, backend: Backend) -> None:
 def dealt_msms(pk: ProvingKey, witness: bytes, backend: Backend) -> DealtMsmShares:
     """The witness MSMs of π_A and π_B (G2) on the full witness (what the data owner deals in
     mode split): exactly the points the prover computes from ``z`` before blinding."""
-    bases = pk.bases(backend)
+    bases = pk.bases_for(backend, ("a", "b2"))
     return DealtMsmShares(a=backend.g1_msm(bases["a"], witness),
                           b2=backend.g2_msm(bases["b2"], witness))
 

@@ -152,7 +152,9 @@ class ProvingServer:
             except FormatError:
                 continue
             if f.is_file() and self._digest(f) == digest:
-                pk = read_proving_key(f, bases_only=self.backend)  # streamed: points once, natively
+                # streamed: points once, natively; A and B in G2 only for a session whose owner
+                # deals no witness MSMs (mode servers)
+                pk = read_proving_key(f, bases_only=self.backend, defer=("a", "b2"))
                 self._keys[digest] = (f, pk)
                 return pk
         raise ProofError(

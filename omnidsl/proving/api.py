@@ -29,15 +29,16 @@ if TYPE_CHECKING:
 Parties = None | int | str | Path
 
 
-def _key(pk: ProvingKey | str | Path, backend: Any) -> tuple[ProvingKey, Path | None]:
+def _key(pk: ProvingKey | str | Path, backend: Any,
+         defer: tuple[str, ...] = ()) -> tuple[ProvingKey, Path | None]:
     """The key and its file; a key read here is this call's alone: it is streamed into
-    ``backend`` (its points once, natively)."""
+    ``backend`` (its points once, natively; ``defer``: arrays left in the file until used)."""
     if isinstance(pk, str | Path):
         from omnidsl.groth16.keydir import PK_NAME
         from omnidsl.groth16.keys import read_proving_key
 
         path = Path(pk) / PK_NAME if Path(pk).is_dir() else Path(pk)
-        return read_proving_key(path, bases_only=backend), path
+        return read_proving_key(path, bases_only=backend, defer=defer), path
     return pk, None
 
 
@@ -79,7 +80,9 @@ def _prove(pk: ProvingKey | str | Path, witness: Witness, parties: Parties | Ser
         from omnidsl.backend import get_backend
 
         backend = get_backend()
-    key, path = _key(pk, backend)
+    # a data owner driving servers computes at most the dealt MSMs (A, B in G2)
+    servers = parties is not None and not isinstance(parties, int)
+    key, path = _key(pk, backend, ("b1", "h", "l") if servers else ())
     z = as_witness(witness)
     prover.validate_witness(key, z)
     options = DealOptions(**deal_options)  # refuses unknown modes whatever the parties

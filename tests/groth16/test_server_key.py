@@ -78,3 +78,44 @@ def test_a_streamed_key_refuses_a_damaged_file(chain, backend, tmp_path, damage)
         read_proving_key(path, bases_only=backend)
     with pytest.raises(FormatError):  # the full reader agrees
         read_proving_key(path)
+
+
+def test_deferred_bases_load_at_first_use_and_prove_the_same_proof(chain, backend, tmp_path):
+    """A server defers A and B in G2 (only sessions without dealt MSMs need them): they stay in
+    the file until a proof needs them, then prove exactly what the full key proves."""
+    from omnidsl.groth16.keys import read_proving_key, write_proving_key
+
+    pk, z, public, _ = chain
+    path = tmp_path / "k.pk"
+    write_proving_key(pk, path)
+    lean = read_proving_key(path, bases_only=backend, defer=("a", "b2"))
+    assert set(lean._deferred) == {"a", "b2"}
+    assert set(lean._handles[backend.name]) == {"b1", "h", "l"}
+    r, s = 4242, R - 31337
+    want = prove(pk, FixedPlain(z, backend, r, s), backend)
+    assert prove(lean, FixedPlain(z, backend, r, s), backend) == want  # computes [A·z], [B·z]
+    assert lean._deferred == {} and set(lean._handles[backend.name]) == {"a", "b1", "b2", "h", "l"}
+    assert verify(lean.vk, public, want, backend)
+
+
+@pytest.mark.parametrize("change", ["rewrite a deferred point", "delete the file"])
+def test_deferred_bases_refuse_a_key_file_changed_after_loading(chain, backend, tmp_path, change):
+    from omnidsl.errors import FormatError
+    from omnidsl.groth16.keys import read_proving_key, write_proving_key
+
+    pk, z, _, _ = chain
+    path = tmp_path / "k.pk"
+    write_proving_key(pk, path)
+    lean = read_proving_key(path, bases_only=backend, defer=("b2",))
+    _, offset, _, _ = lean._deferred["b2"]
+    if change == "delete the file":
+        path.unlink()
+        expect = "cannot read the deferred b2 bases"
+    else:
+        other = bytearray(path.read_bytes())
+        other[offset:offset + 128] = other[offset + 128:offset + 256]  # another valid point
+        path.write_bytes(bytes(other))
+        expect = "changed after it was loaded"
+    with pytest.raises(FormatError, match=expect):
+        prove(lean, FixedPlain(z, backend, 1, 2), backend)
+    assert lean.bases_for(backend, ("b1", "h", "l"))  # the loaded bases still serve

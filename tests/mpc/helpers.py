@@ -15,7 +15,7 @@ from omnidsl.field import R
 from omnidsl.groth16.driver import BlindingShares, DealtMsmShares
 from omnidsl.groth16.plain import PlainDriver
 from omnidsl.groth16.prover import dealt_msms
-from omnidsl.mpc import codec, handshake
+from omnidsl.mpc import codec, frames, handshake
 from omnidsl.mpc.messages import encode_open
 from omnidsl.mpc.schemes.additive.dealer import deal, share_dealt_msms
 from omnidsl.mpc.schemes.additive.wire import material_to_msg
@@ -131,3 +131,17 @@ def prove_shared(cfg, pk_path, witness, backend=None, pk=None, **options):
 
     return prove(pk if pk is not None else pk_path, witness, parties=cfg, pk_path=pk_path,
                  backend=backend, **options)
+
+
+def link(session=b"s" * 16, a=0, b=1, sa=None, sb=None):
+    """Both ends of a server link a ↔ b (a initiates) from a real key exchange: hellos with
+    fresh ephemeral keys, static keys ``sa``/``sb`` (fresh when None)."""
+    sa = sa or frames.generate_keypair()
+    sb = sb or frames.generate_keypair()
+    ea, eb = frames.generate_keypair(), frames.generate_keypair()
+    ha = frames.Hello(frames.ROLE_SERVER, a, b, session, ea[1]).encode()
+    hb = frames.Hello(frames.ROLE_SERVER, b, a, session, eb[1]).encode()
+    t = frames.transcript_hash(ha, hb)
+    ka = frames.session_keys(frames.link_ikm(True, ea[0], sa[0], eb[1], sb[1]), t, a, b)
+    kb = frames.session_keys(frames.link_ikm(False, eb[0], sb[0], ea[1], sa[1]), t, b, a)
+    return frames.Channel(*ka, session, a, b), frames.Channel(*kb, session, b, a)

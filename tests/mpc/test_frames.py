@@ -10,20 +10,7 @@ from omnidsl.errors import FormatError, NetworkError
 from omnidsl.mpc import frames
 from omnidsl.mpc.config import Limits, load_config, write_config
 from omnidsl.mpc.tcp import FrameConn
-
-
-def link(session=b"s" * 16, a=0, b=1, sa=None, sb=None):
-    """Both ends of a server link a ↔ b (a initiates) from a real key exchange: hellos with
-    fresh ephemeral keys, static keys ``sa``/``sb`` (fresh when None)."""
-    sa = sa or frames.generate_keypair()
-    sb = sb or frames.generate_keypair()
-    ea, eb = frames.generate_keypair(), frames.generate_keypair()
-    ha = frames.Hello(frames.ROLE_SERVER, a, b, session, ea[1]).encode()
-    hb = frames.Hello(frames.ROLE_SERVER, b, a, session, eb[1]).encode()
-    t = frames.transcript_hash(ha, hb)
-    ka = frames.session_keys(frames.link_ikm(True, ea[0], sa[0], eb[1], sb[1]), t, a, b)
-    kb = frames.session_keys(frames.link_ikm(False, eb[0], sb[0], ea[1], sa[1]), t, b, a)
-    return frames.Channel(*ka, session, a, b), frames.Channel(*kb, session, b, a)
+from tests.mpc.helpers import link
 
 
 def pair(session=b"s" * 16, a=0, b=1):

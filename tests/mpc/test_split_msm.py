@@ -274,9 +274,13 @@ def h_forcing_error(be, pk, shared: bytes, target: bytes) -> bytes:
     a_t, b_t, c_t = coset_evals(be, pk, target)
     e = be.fr_sub(be.fr_sub(be.fr_mul(a_t, b_t), c_t), be.fr_sub(be.fr_mul(a_s, b_s), c_s))
     n = pk.domain_size
-    h = DEFAULT_REDUCTION.h_coefficients
-    assert h(be, n, be.fr_add(be.fr_mul(a_s, b_s), e), c_s) == \
-        h(be, n, be.fr_mul(a_t, b_t), c_t)  # the servers' h will be the valid witness's
+    h = DEFAULT_REDUCTION.h_coefficients  # takes c's coefficients
+
+    def coeffs(c_coset: bytes) -> bytes:
+        return be.coset_ifft(c_coset)
+
+    assert h(be, n, be.fr_add(be.fr_mul(a_s, b_s), e), coeffs(c_s)) == \
+        h(be, n, be.fr_mul(a_t, b_t), coeffs(c_t))  # the servers' h will be the valid witness's
     return e
 
 

@@ -10,7 +10,7 @@ import threading
 from omnidsl.mpc import tcp
 from omnidsl.mpc.network import broadcast_exchange
 from omnidsl.mpc.tcp import FrameConn, TcpNetwork
-from tests.mpc.test_frames import link
+from tests.mpc.helpers import link
 
 N = 3
 PAYLOAD = 3 * tcp.STREAM_LIMIT  # above what a StreamReader buffers before it pauses (2 × limit)
