@@ -8,7 +8,10 @@ owner 0, name nobody).  The slots are not bound to those shares inside the batch
 deal a slot with a gradient the rule allows and a mask chosen after ρ that gives it the
 fingerprint of a shared vector the rule forbids.  So a server also signs a slot only for a DO
 its own prover proved in this task (the bound per-DO proof: the committed shares satisfy the
-rule) with exactly that slot's public signals (fingerprint, owner, ρ, pins).  It also checks that the task's batch verifier for k runs exactly the code
+rule) with exactly that slot's public signals (fingerprint, owner, ρ, pins) — unless the batch
+proof's receipt is in its bind directory: its ``omnidsl serve`` made it in a batch session
+(``omnidsl.mpc.batch_session``), which checks every slot against the committed share before
+proving, so the batch proof itself shows the committed vector satisfies the rule.  It also checks that the task's batch verifier for k runs exactly the code
 omnidsl generates for the batch key (a verifier of another key is the MO's claim only).
 """
 
@@ -23,7 +26,7 @@ from web3 import Web3
 
 from omnidsl.errors import ChainError
 from omnidsl.field import R
-from omnidsl.market.attestation import sign_digest
+from omnidsl.market.attestation import Receipts, sign_digest
 from omnidsl.market.batch_rule import BatchProof, BatchRule, verifier_name
 from omnidsl.market.roles import bind_label
 
@@ -35,8 +38,8 @@ def batch_label(task_id: int, owners: Sequence[int]) -> str:
 
 
 def record_batch(server: Any, task_id: int, proof: BatchProof) -> None:
-    """A server records a batch proof its own prover produced (the in-process stand-in of a
-    batch session's receipt)."""
+    """A server records a batch proof its own prover produced in this process (the stand-in of
+    a batch session's receipt; ``prove_local``): its slots still need the per-DO proofs."""
     server.receipts.record_words(batch_label(task_id, proof.owners), proof.words, proof.public)
 
 
@@ -73,8 +76,14 @@ def vet_batch(server: Any, task_id: int, proof: BatchProof, batch: BatchRule) ->
     info = server.market.task(task_id)
     if len(proof.owners) != batch.k or len(proof.fps) != batch.k:
         return f"not a batch of {batch.k}"
-    produced = server.receipts.lookup(batch_label(task_id, proof.owners))
-    if produced is None or produced != (list(proof.words), [int(x) for x in proof.public]) \
+    label = batch_label(task_id, proof.owners)
+    want = (list(proof.words), [int(x) for x in proof.public])
+    # a receipt in the bind directory: this server's `omnidsl serve` proved the batch in a
+    # batch session, after checking every slot against the share it committed to
+    session = server.binding is not None and \
+        Receipts(server.binding.bind_dir).lookup(label) == want
+    produced = want if session else server.receipts.lookup(label)
+    if produced is None or produced != want \
             or proof.public[:2 * batch.k] != [*proof.fps, *proof.owners]:
         return f"server {server.account}'s prover did not produce it"
     for j, owner in enumerate(proof.owners):
@@ -86,6 +95,8 @@ def vet_batch(server: Any, task_id: int, proof: BatchProof, batch: BatchRule) ->
             why = server._committed(task_id, f"0x{owner:040x}")
             if why is not None:
                 return f"slot {j}: {why}"
+        if session:  # bound to the committed share inside the session: no per-DO proof needed
+            continue
         key = Web3.to_checksum_address(f"0x{owner:040x}")
         own = server._produced(bind_label(task_id, key))
         if own is None:

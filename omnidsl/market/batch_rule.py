@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from omnidsl.errors import InputError
-from omnidsl.market.batch_circuit import BatchSystem, compose, padding_input
 from omnidsl.market.dsl_rule import DslRule
+from omnidsl.mpc.batch_system import BatchSystem, compose, padding_input
 
 
 @dataclass(frozen=True)

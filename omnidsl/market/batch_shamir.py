@@ -20,69 +20,24 @@ each server composes its share of the batch witness (:func:`compose`):
 Then the ordinary :class:`~omnidsl.mpc.schemes.shamir.driver.ShamirDriver` proves (products are
 local degree-2t shares: no dealer of cross-slot products).  Uniform shares, the servers compute
 every MSM themselves (mode ``servers``).  Here the N servers run as threads of this process
-(:func:`prove_local`); the TCP servers' batch session is not built.
+(:func:`prove_local`: the benchmark's and the demo's prover); the same session between
+``omnidsl serve`` processes over TCP is ``omnidsl.mpc.batch_session``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from omnidsl.errors import InputError, ProofError
-from omnidsl.field import FR_BYTES, R, limbs_to_bytes
-from omnidsl.market import batch_binding
-from omnidsl.market.batch_circuit import BatchSystem
-from omnidsl.mpc.schemes.shamir.dealer import ShamirMaterial, ShamirShares, deal, expand
+from omnidsl.mpc import batch_binding
+from omnidsl.mpc.batch_session import compose_shares as compose
+from omnidsl.mpc.batch_session import deal_slot
+from omnidsl.mpc.schemes.shamir.dealer import ShamirMaterial, expand
 
-ROOT_DOMAIN = b"omnidsl-market-batch-root/v1"
-
-
-def deal_slot(rule_witness: np.ndarray, n_rule_public: int, n_parties: int, threshold: int,
-              backend: Any) -> list[ShamirMaterial]:
-    """DO's side: Shamir-deal wire 0 and the private wires of its rule witness (limbs);
-    ``n_rule_public`` = the rule's public signals (wires 1..n are public, not dealt)."""
-    w = limbs_to_bytes(np.asarray(rule_witness, np.uint64))
-    priv = w[(1 + n_rule_public) * FR_BYTES:]
-    return deal(backend, w[:FR_BYTES] + priv, 1, n_parties, threshold)
-
-
-def compose(system: BatchSystem, public: Sequence[int], slots: Sequence[ShamirShares | None],
-            padding: np.ndarray | None, backend: Any) -> ShamirShares:
-    """One server's share of the batch witness from the slots' expanded shares (None: padding,
-    whose clear rule witness ``padding`` every server knows)."""
-    lay = system.layout
-    if len(slots) != lay.k or len(public) != lay.n_public:
-        raise InputError(f"a batch of {lay.k} needs {lay.k} slots and {lay.n_public} public "
-                         "values")
-    dealt = [s for s in slots if s is not None]
-    if not dealt:
-        raise InputError("a batch needs at least one dealt slot")
-    n_rule = system.maps.shape[1]
-    n_pub = 1 + lay.rule_public
-    out = np.zeros((system.r1cs.n_wires, 32), np.uint8)
-    pub = b"".join(int(v).to_bytes(FR_BYTES, "little") for v in (1, *public))
-    out[:1 + lay.n_public] = np.frombuffer(pub, np.uint8).reshape(-1, 32)
-    pad = None if padding is None else \
-        np.frombuffer(limbs_to_bytes(np.asarray(padding, np.uint64)), np.uint8).reshape(-1, 32)
-    for j, sh in enumerate(slots):
-        where = system.maps[j][n_pub:]
-        if sh is None:
-            if pad is None or pad.shape[0] != n_rule:
-                raise InputError(f"slot {j} is padding but no padding witness was given")
-            out[where] = pad[n_pub:]
-            continue
-        vals = np.frombuffer(sh.witness, np.uint8).reshape(-1, 32)
-        if vals.shape[0] != 1 + n_rule - n_pub:
-            raise InputError(f"slot {j}: a dealing of {vals.shape[0] - 1} private wires, the "
-                             f"rule has {n_rule - n_pub}")
-        out[where] = vals[1:]
-    r, s, m, z = (sum(getattr(sh, f) for sh in dealt) % R for f in ("r", "s", "mask", "zero"))
-    root = hashlib.sha256(ROOT_DOMAIN + pub + b"".join(sh.root for sh in dealt)).digest()
-    return ShamirShares(out.tobytes(), r, s, m, z, 1 + lay.n_public, root)
+#: (the slot dealing and the servers' composition are the batch session's: mpc/batch_session.py)
+__all__ = ["compose", "deal_slot", "prove_local"]
 
 
 def prove_local(batch: Any, inputs: Sequence[dict[str, Any] | None], padding_input: dict[str, Any],
@@ -132,7 +87,7 @@ def prove_local(batch: Any, inputs: Sequence[dict[str, Any] | None], padding_inp
     def party(i: int) -> None:
         try:
             mine = [None if d is None else expand(d[i], backend) for d in dealings]
-            shares = compose(system, public, mine, pad, backend)
+            shares = compose(system, public, mine, pad)
             if committed is not None:
                 w = shares.witness
                 dealt = [[int.from_bytes(w[32 * int(x):32 * int(x) + 32], "little") for x in b]

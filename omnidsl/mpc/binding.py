@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import struct
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from omnidsl.errors import ProofError
 from omnidsl.mpc.schemes import SessionMaterial
@@ -40,9 +44,41 @@ def write_pin(bind_dir: str | Path, label: str, wires: bytes, share: bytes,
     d = Path(bind_dir)
     d.mkdir(parents=True, exist_ok=True)
     out = d / f"{safe_label(label)}.json"
-    out.write_text(json.dumps({"digest": binding_digest(wires, share).hex(),
-                               "public": {str(k): str(v) for k, v in (public or {}).items()}}))
+    tmp = out.with_name(out.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds the share
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps({"digest": binding_digest(wires, share).hex(),
+                            "public": {str(k): str(v) for k, v in (public or {}).items()},
+                            "wires": wires.hex(), "share": share.hex()}))
+    tmp.replace(out)
     return out
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A pin as read back: its digest, public wire values, and the committed share itself
+    (wire indices, one field element per wire) for the batch session's binding check."""
+
+    digest: bytes
+    public: dict[int, int]
+    wires: list[int]
+    share: list[int]
+
+
+def read_pin(bind_dir: str | Path, label: str) -> Pin | None:
+    """The pin under ``label`` (None if there is none, it is unreadable, or its share does not
+    hash to its digest)."""
+    try:
+        data = json.loads((Path(bind_dir) / f"{safe_label(label)}.json").read_text())
+        digest, wires, share = (bytes.fromhex(data[k]) for k in ("digest", "wires", "share"))
+        public = {int(k): int(v) for k, v in data.get("public", {}).items()}
+    except (OSError, ValueError, KeyError, TypeError, ProofError):
+        return None
+    if binding_digest(wires, share) != digest or len(share) != 8 * len(wires):
+        return None
+    w = [int(x) for x in np.frombuffer(wires, "<u4")]
+    return Pin(digest, public, w, [int.from_bytes(share[32 * i:32 * i + 32], "little")
+                                   for i in range(len(w))])
 
 
 def check_pin(bind_dir: Path, m: SessionMaterial, sid: int) -> None:
@@ -84,4 +120,5 @@ def write_bound_receipt(bind_dir: Path, m: SessionMaterial, result: dict) -> Pat
     return write_receipt(bind_dir, safe_label(m.bind_label or ""), proof_to_json(proof), public)
 
 
-__all__ = ["binding_digest", "check_pin", "safe_label", "write_bound_receipt", "write_pin"]
+__all__ = ["Pin", "binding_digest", "check_pin", "read_pin", "safe_label", "write_bound_receipt",
+           "write_pin"]

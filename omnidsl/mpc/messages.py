@@ -11,7 +11,9 @@ step                sender → receiver          payload
 ``handshake``       either                     :data:`CONFIRM` (key confirmation)
 ``open``            data owner → server        {"kind": "open", "key_digest": hex SHA-256}
 ``session``         data owner → server        {"kind": "session", "scheme", "key_digest",
-                                               ...the scheme's material fields}
+                                               ...the scheme's material fields}; or a batch
+                                               session's {"kind": "slot", ...} or
+                                               {"kind": "batch", ...} (batch_session.py)
 ``result``          server → data owner        {"kind": "result", "ok": true, "a", "b", "c",
                                                "cpu_s", "wall_s", "bytes_sent",
                                                "bytes_received", "wire_bytes_sent",
@@ -38,6 +40,8 @@ STEP_HANDSHAKE = "handshake"
 STEP_OPEN = "open"
 STEP_SESSION = "session"
 STEP_RESULT = "result"
+#: the ``session`` step's message kinds: an ordinary session, a batch slot, a batch (batch_session.py)
+SESSION_KINDS = ("session", "slot", "batch")
 #: payload of the key-confirmation frames
 CONFIRM = b"omnidsl-mpc handshake"
 
@@ -72,7 +76,7 @@ def encode_session(scheme: Scheme, m: SessionMaterial, key_digest: str) -> bytes
 def decode_session(payload: bytes) -> tuple[str, str, dict[str, codec.Value]]:
     """(scheme name, key digest, message) of a ``session`` message; the header is bounded."""
     msg = codec.decode(payload, max_header=MATERIAL_HEADER_LIMIT)
-    if msg.get("kind", "session") != "session":
+    if msg.get("kind", "session") not in SESSION_KINDS:
         raise FormatError("malformed session message")
     scheme = msg.get("scheme", DEFAULT_SCHEME)
     if not isinstance(scheme, str):
@@ -85,6 +89,20 @@ def error_result(message: str, transcript: bytes | None = None) -> dict[str, cod
     return {"kind": "result", "ok": False, "error": message, "transcript": transcript}
 
 
-__all__ = ["CONFIRM", "MATERIAL_HEADER_LIMIT", "OPEN_FRAME_LIMIT", "SEAL_OVERHEAD", "STEP_HANDSHAKE",
-           "STEP_HELLO", "STEP_OPEN", "STEP_RESULT", "STEP_SESSION", "check_open",
-           "decode_session", "encode_open", "encode_session", "error_result"]
+__all__ = [
+    "CONFIRM",
+    "MATERIAL_HEADER_LIMIT",
+    "OPEN_FRAME_LIMIT",
+    "SEAL_OVERHEAD",
+    "SESSION_KINDS",
+    "STEP_HANDSHAKE",
+    "STEP_HELLO",
+    "STEP_OPEN",
+    "STEP_RESULT",
+    "STEP_SESSION",
+    "check_open",
+    "decode_session",
+    "encode_open",
+    "encode_session",
+    "error_result",
+]

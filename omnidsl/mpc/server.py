@@ -42,6 +42,7 @@ from typing import Any
 
 from omnidsl.errors import FormatError, NetworkError, OmniDSLError, ProofError
 from omnidsl.groth16.driver import Groth16Driver
+from omnidsl.mpc import batch_session as bs
 from omnidsl.mpc import codec, frames, messages
 from omnidsl.mpc.admission import Gate
 from omnidsl.mpc.attribution import DigestNetwork
@@ -128,6 +129,9 @@ class ProvingServer:
         # unwinding when its slot is reused).  asyncio's default pool has min(32, cores + 4)
         # threads: with more slots than that, sessions queued behind threads blocked on their
         # peers could wait for each other across servers until they time out.
+        self.slots = bs.SlotStore()  # batch sessions' dealt slots (bound servers only)
+        self.systems = bs.Systems()
+        self.batch_t = bs.batch_threshold(cfg.scheme, cfg.scheme_params, cfg.n)
         self.provers = ThreadPoolExecutor(2 * self.gate.limits.max_sessions,
                                           thread_name_prefix=f"server{sid}-session")
 
@@ -225,8 +229,8 @@ class ProvingServer:
             self._reply(conn, chan, messages.error_result(msg))
         except OmniDSLError as exc:
             self.log.warning("session %s failed: %s", tag, exc.message, extra={"session": tag})
-            self._reply(conn, chan, messages.error_result(exc.message,
-                                                          getattr(exc, "transcript", None)))
+            self._reply(conn, chan, {**messages.error_result(
+                exc.message, getattr(exc, "transcript", None)), "culprits": bs.dump_culprits(exc)})
         except Exception as exc:  # a bug must not kill the server, and the owner must hear it
             msg = f"internal error on server {self.sid}: {type(exc).__name__}: {exc}"
             self.log.error(msg, exc_info=self.log.isEnabledFor(logging.DEBUG))
@@ -244,7 +248,10 @@ class ProvingServer:
         digest = messages.check_open(codec.decode(opening,
                                                   max_header=messages.OPEN_FRAME_LIMIT))
         pk = await asyncio.get_running_loop().run_in_executor(None, self._find_key, digest)
-        conn.max_frame = min(self.cfg.max_frame, self.scheme.material_frame_limit(pk))
+        limit = self.scheme.material_frame_limit(pk)
+        if self.bind_dir is not None:  # a slot or a batch message (Shamir material sizes)
+            limit = max(limit, bs.wire.material_frame_limit(pk))
+        conn.max_frame = min(self.cfg.max_frame, limit)
         set_stream_limit(conn.reader, min(STREAM_LIMIT, conn.max_frame))
         body = await read_frame(conn, deadline, STEP_SESSION)
         _, payload = chan.open(body, STEP_SESSION)
@@ -284,6 +291,15 @@ class ProvingServer:
                            peers: dict[int, tuple[FrameConn, frames.Channel]], digest: str,
                            pk: Any, deadline: float) -> dict:
         name, named, msg = messages.decode_session(payload)
+        kind = str(msg.get("kind", "session"))
+        if kind != "session":
+            if name != bs.dealer.SCHEME or named != digest:
+                raise FormatError(f"a {kind} message must use the Shamir scheme and name the "
+                                  "key of its opening")
+            if kind == bs.SLOT_KIND:
+                return bs.accept_slot(self.slots, self.bind_dir, msg, pk, digest, self.cfg.n,
+                                      self.batch_t, self.sid, session_id)
+            return await self._run_batch(msg, session_id, peers, digest, pk, deadline)
         if name != self.scheme.name:
             raise FormatError(f"the session uses the {name!r} sharing scheme; server {self.sid} "
                               f"runs the {self.scheme.name!r} scheme (servers.toml)")
@@ -312,6 +328,50 @@ class ProvingServer:
         if self.bind_dir is not None and material.bind_label is not None:
             write_bound_receipt(self.bind_dir, material, result)
         return result
+
+    async def _run_batch(self, msg: dict, session_id: bytes,
+                         peers: dict[int, tuple[FrameConn, frames.Channel]], digest: str,
+                         pk: Any, deadline: float) -> dict:
+        """A ``batch`` session (batch_session.py): the slots this server holds, checked against
+        its pins, proved with the other servers; a receipt under the batch's label."""
+        if self.bind_dir is None:
+            raise ProofError(f"server {self.sid} runs no batch sessions (no --bind-dir)")
+        loop = asyncio.get_running_loop()
+        rule_pk = await loop.run_in_executor(None, self._find_key,
+                                             str(codec.need(msg, "rule_digest", str)))
+        req = bs.parse_batch(msg, pk, rule_pk, session_id)
+        system = await loop.run_in_executor(None, self.systems.get, req, rule_pk, pk, digest)
+        slots, committed, bound = bs.check_slots(self.slots, self.bind_dir, req, system,
+                                                 self.batch_t, self.sid)
+        limit = max(bs.wire.peer_frame_limit(pk, self.cfg.n), bs.peer_frame_limit(req, bound))
+        await self.gate.assemble(session_id, min(self.cfg.max_frame, limit), deadline, peers)
+        self.gate.slots.assembled(session_id)
+        net = DigestNetwork(self.network(TcpNetwork(self.sid, self.cfg.n, loop, peers,
+                                                    self.cfg.timeout, record=self.recorder)))
+        wait_s = float(self.cfg.scheme_params.get("wait_s", self.cfg.timeout))
+        real = [lab for lab in req.labels if lab]
+
+        def run() -> dict:
+            from omnidsl.groth16.formats import proof_to_json
+            from omnidsl.groth16.points import g1_to_bytes, g2_to_bytes
+            from omnidsl.mpc.receipts import write_receipt
+
+            cpu0 = time.process_time()
+            proof = bs.prove_batch(net, pk, system, req, slots, committed, bound, self.batch_t,
+                                   self.backend, wait_s, lambda: self.slots.drop(real))
+            write_receipt(self.bind_dir or Path("."), req.receipt, proof_to_json(proof),
+                          bs.receipt_public(req))
+            return {"kind": "result", "ok": True, "a": g1_to_bytes(proof.a),
+                    "b": g2_to_bytes(proof.b), "c": g1_to_bytes(proof.c),
+                    "cpu_s": repr(time.process_time() - cpu0),
+                    "bytes_sent": net.stats.bytes_sent,
+                    "bytes_received": net.stats.bytes_received}
+
+        try:
+            return await loop.run_in_executor(self.provers, run)
+        except Exception as exc:
+            exc.transcript = net.encode()  # type: ignore[attr-defined]
+            raise
 
     def _prove(self, net: DigestNetwork, material: SessionMaterial, pk: Any) -> dict:
         from omnidsl.groth16.points import g1_to_bytes, g2_to_bytes

@@ -19,9 +19,9 @@ from omnidsl.market import dsl_rule
 from omnidsl.market.aggregate import fingerprint
 from omnidsl.market.attestation import sign_digest
 from omnidsl.market.batch_attest import attest_batch, record_batch, submit_batch_proof
-from omnidsl.market.batch_circuit import compose
 from omnidsl.market.batch_rule import deploy_batch_verifier, setup_batch
 from omnidsl.market.demo import BOND, FEE, REWARD, setup_actors
+from omnidsl.mpc.batch_system import compose
 from omnidsl.proving import prove
 
 pytestmark = [pytest.mark.chain]

@@ -5,8 +5,8 @@ The committed aggregation shares are additive (server s holds v^(s), Σ_s v^(s) 
 ρ); the batch session holds Shamir shares of each slot's gradient and mask wires, dealt by the
 DO.  Before proving, the servers check that the two are the same vector, without opening either:
 
-1. every server Shamir-reshares its committed share vector of every slot (degree t) and a
-   sharing of 0, sends party p its shares, and commits to a fresh seed (SHA-256);
+1. every server Shamir-reshares its committed share vector of every slot (degree t) and one
+   sharing of 0 per slot, sends party p its shares, and commits to a fresh seed (SHA-256);
 2. every server reveals its seed; ρ = SHA-256(root ‖ seeds) expands to one weight per bound
    wire — fixed after every DO dealt (the root) and every server reshared (the seed commitments),
    unpredictable while one server is honest;
@@ -15,10 +15,10 @@ DO.  Before proving, the servers check that the two are the same vector, without
    ρ-combination over every slot and entry, adds the sum of the zero sharings, and broadcasts it;
 4. the N values must lie on one polynomial of degree t whose value at 0 is 0.
 
-If some slot's dealt vector differs from the committed v, the opened value is a non-zero
+If a slot's dealt vector differs from the committed v, its opened value is a non-zero
 polynomial in ρ evaluated at a fresh ρ: non-zero except with probability 1/r.  When the vectors
-agree, the opened polynomial is uniform apart from its value 0 at 0 (the zero sharings), so it
-tells t servers nothing.  Every party must answer (no quorum tolerance in this check).
+agree, the opened polynomial is uniform apart from its value 0 at 0 (the slot's zero sharings),
+so it tells t servers nothing; an honest slot's opening is independent of the others'.  Every party must answer (no quorum tolerance in this check).
 """
 
 from __future__ import annotations
@@ -76,26 +76,35 @@ def weights(root: bytes, seeds: Sequence[bytes], count: int) -> list[int]:
             for i in range(count)]
 
 
+class BindingFailed(ProofError):
+    """Some slots' dealt vectors are not the committed ones; ``slots``: their indices (in the
+    ``committed``/``dealt`` order)."""
+
+    def __init__(self, message: str, slots: Sequence[int], hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.slots = list(slots)
+
+
 def check(net: Network, threshold: int, committed: Sequence[Sequence[int]],
           dealt: Sequence[Sequence[int]], root: bytes) -> None:
     """This party's side: ``committed[j]`` its additive committed share vector of real slot j,
-    ``dealt[j]`` its Shamir shares of slot j's bound wires (same length).  ProofError unless
-    every slot's dealt vector is the committed one."""
+    ``dealt[j]`` its Shamir shares of slot j's bound wires (same length).
+    :class:`BindingFailed` naming every slot whose dealt vector is not the committed one."""
     n, me, t = net.n_parties, net.party_id, threshold
     if len(committed) != len(dealt) or any(len(a) != len(b) for a, b in
                                            zip(committed, dealt, strict=True)):
         raise ProofError("the committed and dealt vectors of the batch do not match in shape")
     flat = [int(v) % R for vec in committed for v in vec]
-    m = len(flat)
+    m, k = len(flat), len(committed)
     per_party: list[list[int]] = [[] for _ in range(n)]
-    for v in [*flat, 0]:  # the last: this party's zero sharing
+    for v in [*flat, *([0] * k)]:  # the last k: this party's zero sharing of each slot
         for p, s in enumerate(_share(v, n, t)):
             per_party[p].append(s)
     seed = secrets.token_bytes(32)
     commit = hashlib.sha256(DOMAIN + b"seed" + seed).digest()
     net.step = "binding#0"
     got = _all_to_all(net, [_enc(per_party[p]) + commit for p in range(n)])
-    received = [_dec(g[:-32], m + 1, p) for p, g in enumerate(got)]
+    received = [_dec(g[:-32], m + k, p) for p, g in enumerate(got)]
     commits = [g[-32:] for g in got]
     net.step = "binding#1"
     seeds = _all_to_all(net, [seed] * n)
@@ -104,14 +113,24 @@ def check(net: Network, threshold: int, committed: Sequence[Sequence[int]],
             raise ProofError(f"party {me}: party {p}'s seed does not match its commitment")
     rho = weights(root, seeds, m)
     mine = [int(v) % R for vec in dealt for v in vec]
-    total = sum(r[m] for r in received) % R
-    for i in range(m):
-        reshared = sum(r[i] for r in received) % R
-        total = (total + rho[i] * (reshared - mine[i])) % R
+    totals, i = [], 0
+    for j, vec in enumerate(committed):
+        total = sum(r[m + j] for r in received) % R
+        for _ in vec:
+            reshared = sum(r[i] for r in received) % R
+            total = (total + rho[i] * (reshared - mine[i])) % R
+            i += 1
+        totals.append(total)
     net.step = "binding#2"
-    opened = {p: _dec(b, 1, p)[0] for p, b in enumerate(_all_to_all(net, [_enc([total])] * n))}
+    opened = [_dec(b, k, p) for p, b in enumerate(_all_to_all(net, [_enc(totals)] * n))]
     comb = poly.scalar_combiner()
-    if poly.decode(opened, t, comb) != [] or poly.interpolate(opened, t, comb) != 0:
-        raise ProofError(f"party {me}: a slot's dealt gradient and mask are not the vector the "
-                         "servers committed to (binding check failed); nothing was proved",
-                         hint="the data owner must deal the vector it shared for aggregation")
+    bad = []
+    for j in range(k):
+        col = {p: opened[p][j] for p in range(n)}
+        if poly.decode(col, t, comb) != [] or poly.interpolate(col, t, comb) != 0:
+            bad.append(j)
+    if bad:
+        raise BindingFailed(f"party {me}: slot(s) {bad}: the dealt gradient and mask are not the "
+                            "vector the servers committed to (binding check failed); nothing "
+                            "was proved", bad,
+                            hint="the data owner must deal the vector it shared for aggregation")
