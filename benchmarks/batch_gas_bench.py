@@ -8,7 +8,7 @@ Today's path: ``Market.submitBatch`` with k real Groth16 proofs of the shipped m
 gradient never goes on-chain), so a small D keeps the proving quick.
 
 One proof per batch (``Market.submitBatchProof``): the batch statement of k composed copies of
-the rule (``omnidsl.market.batch_circuit``, one dev setup per k), ONE proof made by three parties
+the rule (``omnidsl.mpc.batch_system``, one dev setup per k), ONE proof made by three parties
 with Shamir sharing in which every DO deals only its own slot and the servers check each slot
 against their committed shares (``batch_shamir.prove_local``: the servers as threads of this
 process; ``--plain`` for the single-machine prover), the generated

@@ -64,6 +64,18 @@ class RemoteServer:
                                                                    digest).hex()})
 
 
+    def announce_slot(self, task_id: int, data_owner: str, public: list[int]) -> None:
+        """Tell this server the public signals of the batch slot the DO dealt (signed)."""
+        from omnidsl.market.daemon_batch import slot_digest
+
+        digest = slot_digest(self.chain_id, self.market, task_id, self.account, data_owner,
+                             public)
+        inbox.request(self.url, "/slot", {"task": task_id, "owner": data_owner,
+                                          "public": [str(x) for x in public],
+                                          "signature": inbox.sign(self.do_account,
+                                                                  digest).hex()})
+
+
 def task_servers(market: MarketClient, task_id: int, urls: list[str], account: Any,
                  n_serve: int) -> list[RemoteServer]:
     """The task's servers from their inbox URLs, in the order of their ``omnidsl serve`` ids
@@ -161,15 +173,33 @@ def prove_contribution(c: Contribution, rho: int, rule: LoadedRule,
     return item
 
 
+def deal_contribution(c: Contribution, rho: int, rule: LoadedRule, servers_config: Path,
+                      servers: list[RemoteServer]) -> list[int]:
+    """The batch path: deal the shared vector as this DO's slot of the task's batch to every
+    server's ``omnidsl serve`` and announce the slot's public signals on their inboxes."""
+    from omnidsl.market.batch_serve import deal_batch_slot
+    from omnidsl.mpc.config import load_config
+
+    public = deal_batch_slot(rule.rule, load_config(servers_config), rule.pk_path, c.do,
+                             c.task_id, rho, c.terms)
+    for s in servers:
+        s.announce_slot(c.task_id, c.do.account, public)
+    log.info("task %d: batch slot dealt to %d servers", c.task_id, len(servers))
+    return public
+
+
 def contribute(market: MarketClient, task_id: int, account: Any, gradient: np.ndarray,
                rule: LoadedRule, urls: list[str], servers_config: Path,
-               wait_s: float = 300.0, model: np.ndarray | None = None
-               ) -> tuple[dict[str, Any], list[str]]:
-    """The whole contribution: share, wait for ρ, prove. Returns (proof.json, public.json)."""
+               wait_s: float = 300.0, model: np.ndarray | None = None, batch: bool = False
+               ) -> tuple[dict[str, Any] | None, list[str]]:
+    """The whole contribution: share, wait for ρ, prove (``batch``: deal the slot of the task's
+    one proof per batch instead). Returns (proof.json or None for a slot, public.json)."""
     from omnidsl.mpc.config import load_config
 
     n = load_config(servers_config).n
     servers = task_servers(market, task_id, urls, account, n)
     c = share_gradient(market, task_id, account, gradient, rule, servers, model)
     rho = wait_for_challenge(market, task_id, wait_s)
+    if batch:
+        return None, [str(x) for x in deal_contribution(c, rho, rule, servers_config, servers)]
     return prove_contribution(c, rho, rule, servers_config)

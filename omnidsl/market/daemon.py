@@ -8,7 +8,8 @@ are held or ``collect_s`` after the first → reveal its seed once every server 
 DOs prove through the servers' ``omnidsl serve`` processes, which leave receipts in the bind
 directory) → the task's first server (the *coordinator*) submits one batch once every committed
 DO has a proof or ``prove_s`` after ρ was fixed, with every server's attestation fetched from
-its peers' inboxes → after submissions close: deliver the aggregate share sealed to the MO,
+its peers' inboxes (a task with a batch verifier for the daemon's batch key: one proof per batch
+of k DOs that dealt their slots, :mod:`omnidsl.market.daemon_batch`) → after submissions close: deliver the aggregate share sealed to the MO,
 withdraw the fees, forget the task.
 
 A failing step is logged as one located line (``task T: ...``): a reverted transaction ends the
@@ -30,7 +31,7 @@ from typing import Any
 from web3 import Web3
 
 from omnidsl.errors import ChainError, NetworkError, OmniDSLError
-from omnidsl.market import batching, daemon_state, inbox
+from omnidsl.market import batching, daemon_batch, daemon_state, inbox
 from omnidsl.market.client import MarketClient
 from omnidsl.market.roles import Server, bind_label
 from omnidsl.market.rulefile import LoadedRule
@@ -76,6 +77,8 @@ class ServerDaemon:
     tasks: dict[int, TaskState] = field(default_factory=dict)
     state_dir: Path | None = None  # where the tasks' state is kept (daemon_state); None: memory
     lock: threading.RLock = field(default_factory=threading.RLock)
+    batch: Any = None  # daemon_batch.BatchKeys: prove tasks with a batch verifier in batches
+    slots: dict[int, dict[str, list[int]]] = field(default_factory=dict)  # announced slots
 
     def __post_init__(self) -> None:
         self.box_sk, self.box_pub = inbox.new_box_key()
@@ -261,7 +264,10 @@ class ServerDaemon:
             st.fixed_at = time.monotonic()
             log.info("task %d: challenge fixed; waiting for the data owners' proofs", task_id)
         if st.fixed_at is not None and not st.submitted and is_open and self._coordinates(task_id):
-            self._maybe_submit(task_id, st, sorted(held))
+            if daemon_batch.uses_batch(self, task_id):
+                daemon_batch.maybe_submit_batch(self, task_id, st, sorted(held))
+            else:
+                self._maybe_submit(task_id, st, sorted(held))
         if (not is_open) and not st.delivered and now <= info.deliver_by:
             st.delivering = True
             gas = self.server.deliver(task_id)
@@ -350,9 +356,10 @@ def verify_card(card: dict[str, Any], chain_id: int, market: str, url: str) -> s
 
 def start_inbox(daemon: ServerDaemon, host: str, port: int) -> inbox.Inbox:
     """The daemon's HTTP inbox (started)."""
-    return inbox.Inbox(host, port, daemon.card, {"/share": daemon.on_share,
-                                                 "/vet": daemon.on_vet,
-                                                 "/attest": daemon.on_attest}).start()
+    return inbox.Inbox(host, port, daemon.card, {
+        "/share": daemon.on_share, "/vet": daemon.on_vet, "/attest": daemon.on_attest,
+        "/slot": lambda body: daemon_batch.on_slot(daemon, body),
+        "/attest_batch": lambda body: daemon_batch.on_attest_batch(daemon, body)}).start()
 
 
 def make_server(market: MarketClient, account: Any, rule: LoadedRule, bind_dir: Path) -> Server:

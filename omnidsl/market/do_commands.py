@@ -1,4 +1,4 @@
-"""``omnidsl market do contribute|withdraw``: the data owner's commands."""
+"""``omnidsl market do contribute|claim|withdraw``: the data owner's commands."""
 
 from __future__ import annotations
 
@@ -31,13 +31,32 @@ def _contribute(args: argparse.Namespace) -> int:
     model = None if args.model is None else read_model(args.model)
     with role_chain(args) as (chain, market):
         proof, public = contribute(market, args.task, chain.account, gradient, rule,
-                                   list(args.server), args.config, args.wait, model)
+                                   list(args.server), args.config, args.wait, model, args.batch)
     with outputs.writing() as tmp:
         for target, data in ((args.proof, proof), (args.public, public)):
-            if target is not None:
+            if target is not None and data is not None:
                 tmp(target).write_text(json.dumps(data, indent=1))
-    print(f"task {args.task}: gradient shared and proved by the servers for "
-          f"{chain.account.address}; the task's first server submits it")
+    if args.batch:
+        print(f"task {args.task}: gradient shared and its batch slot dealt to the servers for "
+              f"{chain.account.address}; the task's first server submits the batch proof "
+              "(then: omnidsl market do claim)")
+    else:
+        print(f"task {args.task}: gradient shared and proved by the servers for "
+              f"{chain.account.address}; the task's first server submits it")
+    return 0
+
+
+def _claim(args: argparse.Namespace) -> int:
+    from omnidsl.errors import ChainError
+
+    with role_chain(args) as (chain, market):
+        state = market.paid_state(args.task, chain.sender)
+        if state != 2:
+            raise ChainError(f"task {args.task}: nothing to claim for {chain.sender} (" + (
+                "already claimed" if state == 3 else "credited to `withdraw`" if state == 1
+                else "not credited") + ")")
+        amount = market.claim_reward(args.task, chain.sender)[0]
+    print(f"claimed {amount} wei for task {args.task} to {chain.sender}")
     return 0
 
 
@@ -82,11 +101,23 @@ def register(msub: argparse._SubParsersAction) -> None:
                    help="a market server's inbox (repeatable: every server of the task)")
     c.add_argument("--wait", type=float, default=300.0, metavar="S",
                    help="how long to wait for the servers to commit")
+    c.add_argument("--batch", action="store_true",
+                   help="the task is proved one proof per batch: deal this DO's slot to the "
+                        "servers instead of having its own proof made (claim with `claim`)")
     c.add_argument("--proof", type=Path, default=None, help="also write the proof here")
     c.add_argument("--public", type=Path, default=None,
                    help="also write the public signals here")
     add_role_options(c)
     c.set_defaults(func=_contribute)
+
+    cl = sub.add_parser("claim", help="claim a reward credited by a batch proof",
+                        **describe("claimReward: the reward a batch proof credited to the "
+                                   "signer in one task.",
+                                   ["omnidsl market do claim --market 0x… --task 1 --chain "
+                                    "http://127.0.0.1:8545 --key-file do.key"]))
+    cl.add_argument("--task", type=int, required=True)
+    add_role_options(cl)
+    cl.set_defaults(func=_claim)
 
     w = sub.add_parser("withdraw", help="withdraw everything the market credited to the signer",
                        **describe("Pull-payment: withdraw the rewards credited to the signer.",

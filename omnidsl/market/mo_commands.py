@@ -1,4 +1,4 @@
-"""``omnidsl market mo deploy|publish|open|close|check|reclaim``: the model owner's commands."""
+"""``omnidsl market mo deploy|publish|open|batch-verifier|close|check|reclaim``: the model owner's commands."""
 
 from __future__ import annotations
 
@@ -106,6 +106,21 @@ def _close(args: argparse.Namespace) -> int:
     with role_chain(args) as (chain, market):
         close_task(market, chain.sender, args.task)
     print(f"task {args.task}: submissions closed; the servers deliver their aggregate shares")
+    return 0
+
+
+def _batch_verifier(args: argparse.Namespace) -> int:
+    from omnidsl.market.batch_rule import deploy_batch_verifier
+    from omnidsl.market.daemon_batch import load_batch_keys
+
+    if args.batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
+    keys = load_batch_keys(rule_from_args(args), args.batch_keys, args.batch_size, None)
+    with role_chain(args) as (chain, market):
+        addr = deploy_batch_verifier(chain.w3, keys.batch, chain.sender)
+        market.set_batch_verifier(args.task, args.batch_size, addr, chain.sender)
+    print(json.dumps({"task": args.task, "k": args.batch_size, "verifier": addr}) if args.json
+          else f"task {args.task}: batches of {args.batch_size} are verified by {addr}")
     return 0
 
 
@@ -234,6 +249,26 @@ def register(msub: argparse._SubParsersAction) -> None:
     c.add_argument("--task", type=int, required=True)
     add_role_options(c)
     c.set_defaults(func=_close)
+
+    b = sub.add_parser("batch-verifier",
+                       help="name the verifier of one proof per batch of k (before commitments)",
+                       **describe("Deploy the generated verifier of the rule's batch key for k "
+                                  "slots and name it for the task (setBatchVerifier; before any "
+                                  "server commits). Servers run with the same --batch-keys then "
+                                  "submit one proof per batch (docs/market.md, One proof per "
+                                  "batch).",
+                                  ["omnidsl market mo batch-verifier --market 0x… --task 1 "
+                                   "--rule r.omni --param D=8 --keys keys --batch-keys bkeys "
+                                   "--batch-size 4 --chain http://127.0.0.1:8545 --key-file "
+                                   "mo.key"]))
+    b.add_argument("--task", type=int, required=True)
+    add_rule_options(b)
+    b.add_argument("--batch-keys", type=Path, required=True, metavar="DIR",
+                   help="the proving key of the rule's batch statement for --batch-size slots")
+    b.add_argument("--batch-size", type=int, required=True, metavar="K")
+    b.add_argument("--json", action="store_true", help="print {task, k, verifier} as JSON")
+    add_role_options(b)
+    b.set_defaults(func=_batch_verifier)
 
     k = sub.add_parser("check", help="reconstruct and check the aggregate; write it",
                        **describe("Open the servers' delivered aggregate shares, reconstruct the "

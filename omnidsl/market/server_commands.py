@@ -43,6 +43,15 @@ def _run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     cfg.server(args.id)  # FormatError naming the config if the id is not there
     rule = rule_from_args(args)
+    batch = None
+    if (args.batch_keys is None) != (args.batch_size is None):
+        raise UsageError("give --batch-keys and --batch-size together")
+    if args.batch_keys is not None:
+        from omnidsl.market.daemon_batch import load_batch_keys
+
+        if args.batch_size < 1:
+            raise UsageError("--batch-size must be at least 1")
+        batch = load_batch_keys(rule, args.batch_keys, args.batch_size, cfg)
     if not args.quiet and not args.verbose:  # a daemon reports what it does by default
         logging.getLogger("omnidsl.market").setLevel(logging.INFO)
     stop = threading.Event()
@@ -51,7 +60,7 @@ def _run(args: argparse.Namespace) -> int:
         daemon = ServerDaemon(server, chain.account, rule, args.id, list(args.peer),
                               Timing(args.expect, args.collect_window, args.prove_window,
                                      args.poll),
-                              state_dir=args.state or args.bind_dir / "state")
+                              state_dir=args.state or args.bind_dir / "state", batch=batch)
         try:
             box = start_inbox(daemon, host, port)
         except OSError as exc:
@@ -123,6 +132,12 @@ def register(msub: argparse._SubParsersAction) -> None:
                    help="the coordinator submits when every committed DO has a proof, or S "
                         "seconds after the challenge was fixed")
     r.add_argument("--poll", type=float, default=1.0, metavar="S", help="chain poll interval")
+    r.add_argument("--batch-keys", type=Path, default=None, metavar="DIR",
+                   help="the proving key of the rule's batch statement (also listed under "
+                        "[circuits] of servers.toml): tasks that name a batch verifier for "
+                        "--batch-size are proved one proof per batch (submitBatchProof)")
+    r.add_argument("--batch-size", type=int, default=None, metavar="K",
+                   help="the k of --batch-keys")
     add_role_options(r)
     r.set_defaults(func=_run)
     srv.set_defaults(func=lambda args: (srv.print_help(), 2)[1])
