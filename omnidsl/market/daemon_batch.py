@@ -30,6 +30,7 @@ from omnidsl.field import R
 from omnidsl.market import inbox
 from omnidsl.market.batch_attest import attest_batch
 from omnidsl.market.batch_rule import BatchProof, BatchRule
+from omnidsl.mpc.batch_client import BatchFailed
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +130,9 @@ def maybe_submit_batch(daemon: Any, task_id: int, st: Any, owners: list[str]) ->
     late = time.monotonic() - st.fixed_at >= daemon.timing.prove_s
     if len(ready) < len(owners) and not late:
         return
-    st.submitted = True
-    daemon._save(task_id)
     if not ready:
+        st.submitted = True
+        daemon._save(task_id)
         log.info("task %d: no data owner dealt a batch slot; nothing to submit", task_id)
         return
     keys: BatchKeys = daemon.batch
@@ -141,8 +142,12 @@ def maybe_submit_batch(daemon: Any, task_id: int, st: Any, owners: list[str]) ->
     k = keys.batch.k
     for start in range(0, len(ready), k):
         chunk = {o: announced[o] for o in ready[start:start + k]}
-        proof, refused = prove_batch_tcp(keys.batch, keys.serve_config, keys.pk_path,
-                                         daemon.rule.pk_path, task_id, info.rho, terms, chunk)
+        try:
+            proof, refused = prove_batch_tcp(keys.batch, keys.serve_config, keys.pk_path,
+                                             daemon.rule.pk_path, task_id, info.rho, terms,
+                                             chunk)
+        except BatchFailed as exc:  # nobody named (a dead server): retried at the next poll
+            raise NetworkError(exc.message, hint=exc.hint) from None
         for o, why in refused.items():
             log.warning("task %d: %s left out of the batch: %s", task_id, o, why)
         if proof is None:
@@ -157,8 +162,12 @@ def maybe_submit_batch(daemon: Any, task_id: int, st: Any, owners: list[str]) ->
                 sigs.append(bytes.fromhex(str(got["signature"])))
         res = daemon.market.submit_batch_proof(task_id, proof.words, proof.owners, proof.fps,
                                                b"".join(sigs), daemon.server.account)
+        for o in chunk:  # (a retry after a later chunk fails does not submit these again)
+            announced.pop(o, None)
         log.info("task %d: batch proof of %d slots submitted (gas %d): accepted %s", task_id,
                  k, res.gas_used, res.accepted or "none")
+    st.submitted = True
+    daemon._save(task_id)
 
 
 __all__ = ["BatchKeys", "load_batch_keys", "maybe_submit_batch", "on_attest_batch", "on_slot",
