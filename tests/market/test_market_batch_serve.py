@@ -147,3 +147,20 @@ def test_a_stranger_cannot_deal_a_slot_for_a_data_owner(world):
         deal_slot_to_servers(cfg, rule.pk, w["rule_pk"], rule.circuit.witness(inp),
                              bind_label(TASK, victim.account),
                              pin_digests(rule, other.dealt[TASK]), rule.backend)
+
+
+def test_a_dead_server_stops_the_batch_before_anything_is_opened(world):
+    """(Runs last: it kills server 2.)  The error names the dead server and no data owner."""
+    w = world
+    rule, cfg, cluster = w["rule"], w["cfg"], w["cluster"]
+    dos = [_share(w, f"0x{0xF0 + j:040x}", _vector(20 + j)) for j in range(2)]
+    slots = {do.account: deal_batch_slot(rule, cfg, w["rule_pk"], do, TASK, RHO, MAX_Q)
+             for do in dos}
+    cluster.kill(2)
+    with pytest.raises(BatchFailed, match="server 2") as err:
+        _run_once(w, slots)
+    assert err.value.culprits == []  # nobody is blamed for a dead server
+    for i in range(2):  # nothing was proved: no receipt
+        assert read_receipt(cluster.bind_dir(i), "again") is None
+    with pytest.raises(ProofError, match="server 2"):  # and no slot can be dealt to it
+        deal_batch_slot(rule, cfg, w["rule_pk"], dos[0], TASK, RHO, MAX_Q)
