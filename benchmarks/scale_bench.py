@@ -161,7 +161,8 @@ def stage_mpc(out: Path, n: int, reps: int) -> dict:
     key = out / "keys" / "proving_key.bin"
     cluster_mod.START_TIMEOUT_S = 1800.0  # servers load their (multi-GB) key before listening
     z = limbs_to_bytes(read_wtns(out / "w.wtns"))
-    pk = read_proving_key(key, bases_only=get_backend())  # the owner's dealt MSMs and vk
+    # the owner computes the dealt MSMs (A, B2) and verifies: B1, H and L stay in the file
+    pk = read_proving_key(key, bases_only=get_backend(), defer=("b1", "h", "l"))
     res: dict = {"runs": []}
     t = time.perf_counter()
     with ServerCluster(out / f"cluster{n}", n, {"c": out / "keys"}, timeout=1800.0,

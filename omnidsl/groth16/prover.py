@@ -16,7 +16,7 @@ from omnidsl.errors import ProofError
 from omnidsl.field import FR_BYTES, R, bytes_to_limbs, int_to_bytes, limbs_to_bytes
 from omnidsl.groth16.driver import DealtMsmShares, Groth16Driver
 from omnidsl.groth16.keys import Proof, ProvingKey
-from omnidsl.groth16.reduction import DEFAULT_REDUCTION, QAP, Reduction, pad
+from omnidsl.groth16.reduction import DEFAULT_REDUCTION, Reduction, pad
 
 #: ``stage(name)`` returns a context manager around one proving step (progress display).
 StageHook = Callable[[str], AbstractContextManager[object]]
@@ -79,15 +79,19 @@ def validate_witness(pk: ProvingKey, z: bytes) -> None:
         raise ProofError("witness wire 0 must be the constant 1")
 
 
-def compute_h(pk: ProvingKey, qap: QAP, driver: Groth16Driver, backend: Backend,
+def compute_h(pk: ProvingKey, driver: Groth16Driver, backend: Backend,
               reduction: Reduction = DEFAULT_REDUCTION, stage: StageHook = no_stage) -> bytes:
-    """(Shares of) the coefficients of h = (a·b − c)/Z (the QAP witness map)."""
-    n = qap.domain_size
+    """(Shares of) the coefficients of h = (a·b − c)/Z (the QAP witness map).  The QAP's
+    matrices (32-byte coefficients: 391 MB at 1.8M constraints) live only while a, b, c are
+    evaluated, not through the multiplication."""
     z = driver.witness_share()
     with stage("evaluate constraints"):
+        qap = reduction.qap(pk.r1cs)
+        n = qap.domain_size
         a = backend.sparse_matvec(qap.A.row_ptr, qap.A.idx, qap.A.coeff, z)
         b = backend.sparse_matvec(qap.B.row_ptr, qap.B.idx, qap.B.coeff, z)
         c = backend.sparse_matvec(qap.C.row_ptr, qap.C.idx, qap.C.coeff, z)
+        del qap
     with stage("FFTs"):
         a_c = backend.coset_fft(backend.ifft(pad(a, n)))
         b_c = backend.coset_fft(backend.ifft(pad(b, n)))
@@ -104,8 +108,7 @@ def compute_h(pk: ProvingKey, qap: QAP, driver: Groth16Driver, backend: Backend,
 def prove(pk: ProvingKey, driver: Groth16Driver, backend: Backend,
           reduction: Reduction = DEFAULT_REDUCTION, stage: StageHook = no_stage) -> Proof:
     """One party's run of the Groth16 prover; returns the opened proof (same for all parties)."""
-    qap = reduction.qap(pk.r1cs)
-    n = qap.domain_size
+    n = reduction.domain_size(pk.r1cs)
     if n != pk.domain_size:
         raise ProofError(f"proving key domain {pk.domain_size} does not match the circuit ({n})")
     bases = pk.bases_for(backend, ("b1", "h", "l"))  # A and B2: only without dealt MSMs
@@ -113,7 +116,7 @@ def prove(pk: ProvingKey, driver: Groth16Driver, backend: Backend,
     if len(z) != pk.n_wires * 32:
         raise ProofError(f"witness has {len(z) // 32} wires, the proving key expects {pk.n_wires}")
 
-    h = compute_h(pk, qap, driver, backend, reduction, stage)
+    h = compute_h(pk, driver, backend, reduction, stage)
 
     blind = driver.blinding()
     dealt = driver.dealt_msm_shares()

@@ -73,7 +73,7 @@ def test_h_matches_schoolbook_division(ref, backend):
         from omnidsl.groth16.setup import dev_setup
 
         pk = dev_setup(r1cs, backend)
-        got = compute_h(pk, qap, PlainDriver(z, be), be)
+        got = compute_h(pk, PlainDriver(z, be), be)
         got_ints = [int.from_bytes(got[i : i + 32], "little") for i in range(0, len(got), 32)]
         assert got_ints == expect
 

@@ -16,6 +16,8 @@ Steps are named ``mul_vec#k`` / ``open_g1#k`` / ``open_g2#k``; the network binds
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import itertools
 
 from omnidsl.backend.base import G1, G2, Backend
@@ -64,9 +66,12 @@ class AdditiveDriver:
         self.material = material
         self.backend = backend
         self._triple_pos = 0
+        self._triples_spent = False
         self._blinding_used = False
         self._counters: dict[str, int] = {}
-        self.opened: list[tuple[str, object]] = []  # every opened value, in order (for tests)
+        #: every opened value in order, for tests (an opened vector by its SHA-256: d‖e is two
+        #: domain-size vectors, 537 MB at domain 2^23, not worth keeping for the session)
+        self.opened: list[tuple[str, object]] = []
 
     @property
     def is_leader(self) -> bool:
@@ -86,10 +91,11 @@ class AdditiveDriver:
             raise ValueError("mul_vec needs two Fr vectors of equal length")
         m = len(a) // FR_BYTES
         lo, hi = self._triple_pos * FR_BYTES, (self._triple_pos + m) * FR_BYTES
-        if hi > len(self.material.x):
+        if self._triples_spent or hi > len(self.material.x):
+            have = "all used" if self._triples_spent else \
+                f"{len(self.material.x) // FR_BYTES} dealt, {self._triple_pos + m} needed"
             raise ProofError(
-                f"party {self.party_id}: out of Beaver triples ({len(self.material.x) // FR_BYTES}"
-                f" dealt, {self._triple_pos + m} needed)",
+                f"party {self.party_id}: out of Beaver triples ({have})",
                 hint="the data owner must deal one triple per domain point",
             )
         self._triple_pos += m
@@ -110,7 +116,12 @@ class AdditiveDriver:
             de, c = beaver.open_product(fr, parts, x, y, z, self.is_leader)
         except ValueError as exc:
             raise NetworkError(f"non-canonical share at {step!r}: {exc}") from None
-        self.opened.append((step, de))
+        self.opened.append((step, hashlib.sha256(de).digest()))
+        del de, parts, x, y, z
+        if self._triple_pos * FR_BYTES == len(self.material.x):  # every triple used: free them
+            self.material = dataclasses.replace(self.material, x=b"", y=b"", z=b"")
+            self._triple_pos = 0
+            self._triples_spent = True
         return c
 
     def _open_sliced(self, share: bytes, step: str) -> bytes:
