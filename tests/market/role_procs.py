@@ -55,8 +55,15 @@ class Daemon:
                                      stderr=subprocess.PIPE, text=True)
         self.err: list[str] = []
         self.ready = threading.Event()
-        threading.Thread(target=self._pump_err, daemon=True).start()
-        threading.Thread(target=self._pump_out, daemon=True).start()
+        self._pumps = [threading.Thread(target=self._pump_err, daemon=True),
+                       threading.Thread(target=self._pump_out, daemon=True)]
+        for t in self._pumps:
+            t.start()
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """After the process ended: wait until every line it wrote has been read."""
+        for t in self._pumps:
+            t.join(timeout)
 
     def _pump_out(self) -> None:
         for line in self.proc.stdout:  # type: ignore[union-attr]

@@ -144,9 +144,11 @@ def test_one_proof_per_batch_from_separate_processes(tmp_path: Path):
             logs = "\n".join(cluster.logs[i][j] for i in range(3)
                              for j in range(len(cluster.logs[i])))
             assert logs.count("binding check failed") >= 3, logs[-3000:]
-            coord = "\n".join(daemons[0].err)
+            # the chain shows the batch before the coordinator has logged its submission
+            coord = _wait("the coordinator's submission log line",
+                          lambda: (c := "\n".join(daemons[0].err))
+                          and "batch proof of 4 slots submitted" in c and c, 30, daemons)
             assert f"{evil} left out of the batch" in coord
-            assert "batch proof of 4 slots submitted" in coord
             # the DOs claim, to the wei
             for j in range(3):
                 held = client.total_held()

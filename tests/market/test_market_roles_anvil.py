@@ -136,6 +136,7 @@ def test_a_round_of_the_role_commands_from_separate_processes(market_world):
                  for d in daemons]
         for d in daemons:
             stop_process(d.proc)
+            d.drain()
     for i, d in enumerate(daemons):  # the gas of each step (shown with -s)
         print(f"server {i}: " + "; ".join(line.split(": ", 1)[1] for line in d.err
                                          if "(gas" in line))

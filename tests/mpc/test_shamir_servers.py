@@ -19,7 +19,7 @@ from omnidsl.errors import OmniDSLError
 from omnidsl.groth16.prover import public_signals
 from omnidsl.groth16.verifier import verify
 from omnidsl.mpc.schemes.shamir import dealer
-from tests.mpc.cluster import Cluster, wait_until
+from tests.mpc.cluster import Cluster
 from tests.mpc.helpers import prove_shared
 
 pytestmark = pytest.mark.slow
