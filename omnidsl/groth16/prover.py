@@ -29,10 +29,9 @@ def no_stage(_name: str) -> AbstractContextManager[object]:
 def check_satisfied(pk: ProvingKey, witness: bytes, backend: Backend) -> None:
     """The full witness satisfies every constraint of ``pk``'s circuit, else ProofError naming
     the first one that fails (checked once, before proving or dealing anything)."""
-    qap = DEFAULT_REDUCTION.qap(pk.r1cs)
     m = pk.r1cs.n_constraints
-    a, b, c = (backend.sparse_matvec(x.row_ptr, x.idx, x.coeff, witness)[:m * 32]
-               for x in (qap.A, qap.B, qap.C))
+    a, b, c = (_evaluate(DEFAULT_REDUCTION, pk, which, witness, backend)[:m * 32]
+               for which in "ABC")
     ab = backend.fr_mul(a, b)
     if ab != c:
         bad = (np.frombuffer(ab, "<u8").reshape(-1, 4)
@@ -79,24 +78,29 @@ def validate_witness(pk: ProvingKey, z: bytes) -> None:
         raise ProofError("witness wire 0 must be the constant 1")
 
 
+def _evaluate(reduction: Reduction, pk: ProvingKey, which: str, z: bytes,
+              backend: Backend) -> bytes:
+    """One QAP matrix times the witness (shares), the matrix dropped on return."""
+    m = reduction.matrix(pk.r1cs, which)
+    return backend.sparse_matvec(m.row_ptr, m.idx, m.coeff, z)
+
+
 def compute_h(pk: ProvingKey, driver: Groth16Driver, backend: Backend,
               reduction: Reduction = DEFAULT_REDUCTION, stage: StageHook = no_stage) -> bytes:
-    """(Shares of) the coefficients of h = (a·b − c)/Z (the QAP witness map).  The QAP's
-    matrices (32-byte coefficients: 391 MB at 1.8M constraints) live only while a, b, c are
-    evaluated, not through the multiplication."""
+    """(Shares of) the coefficients of h = (a·b − c)/Z (the QAP witness map).  Each of the
+    QAP's matrices (32-byte coefficients: 130 MB each at 1.8M constraints) lives only while its
+    vector is evaluated; each vector is dropped once transformed."""
     z = driver.witness_share()
-    with stage("evaluate constraints"):
-        qap = reduction.qap(pk.r1cs)
-        n = qap.domain_size
-        a = backend.sparse_matvec(qap.A.row_ptr, qap.A.idx, qap.A.coeff, z)
-        b = backend.sparse_matvec(qap.B.row_ptr, qap.B.idx, qap.B.coeff, z)
-        c = backend.sparse_matvec(qap.C.row_ptr, qap.C.idx, qap.C.coeff, z)
-        del qap
-    with stage("FFTs"):
-        a_c = backend.coset_fft(backend.ifft(pad(a, n)))
-        b_c = backend.coset_fft(backend.ifft(pad(b, n)))
+    n = reduction.domain_size(pk.r1cs)
+    with stage("evaluate constraints"):  # one matrix held at a time
+        a, b, c = (_evaluate(reduction, pk, which, z, backend) for which in "ABC")
+    with stage("FFTs"):  # each vector dropped once transformed
         c_coeffs = backend.ifft(pad(c, n))  # c is never needed on the coset (docs/groth16.md)
-        del a, b, c
+        del c
+        a_c = backend.coset_fft(backend.ifft(pad(a, n)))
+        del a
+        b_c = backend.coset_fft(backend.ifft(pad(b, n)))
+        del b
     with stage("a·b"):
         ab = driver.mul_vec(a_c, b_c)
         del a_c, b_c

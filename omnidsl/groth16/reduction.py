@@ -64,6 +64,10 @@ class Reduction(Protocol):
 
     def domain_size(self, r1cs: R1CS) -> int: ...
     def qap(self, r1cs: R1CS) -> QAP: ...
+    def matrix(self, r1cs: R1CS, which: str) -> Matrix:
+        """One of the QAP's matrices ("A", "B" or "C"), built alone (the prover holds one at
+        a time)."""
+        ...
     def h_coefficients(self, backend: Backend, n: int, ab: bytes, c: bytes) -> bytes:
         """h's coefficients from a·b on the coset and c's coefficients."""
         ...
@@ -104,12 +108,17 @@ class LibsnarkReduction:
             n *= 2
         return max(n, 2)
 
-    def qap(self, r1cs: R1CS) -> QAP:
+    def matrix(self, r1cs: R1CS, which: str) -> Matrix:
         k = r1cs.n_public + 1
+        if which == "A":
+            return _append_rows(_mat(r1cs, "A"), np.arange(k, dtype=np.int64))
+        return _append_empty(_mat(r1cs, which), k)
+
+    def qap(self, r1cs: R1CS) -> QAP:
         return QAP(
-            A=_append_rows(_mat(r1cs, "A"), np.arange(k, dtype=np.int64)),
-            B=_append_empty(_mat(r1cs, "B"), k),
-            C=_append_empty(_mat(r1cs, "C"), k),
+            A=self.matrix(r1cs, "A"),
+            B=self.matrix(r1cs, "B"),
+            C=self.matrix(r1cs, "C"),
             domain_size=self.domain_size(r1cs),
             n_wires=r1cs.n_wires,
             n_public=r1cs.n_public,

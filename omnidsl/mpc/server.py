@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import resource
 import struct
 import time
 from collections.abc import Callable, Iterator
@@ -415,9 +416,12 @@ class StageClock:
             self.spent[name] = self.spent.get(name, 0.0) + cpu
             if self.log is not None:
                 wall = time.perf_counter() - w0
-                self.log.info("session %s: %s %.3f s (%.3f s CPU)", self.session, name, wall,
-                              cpu, extra={"session": self.session, "stage": name,
-                                          "cpu_s": round(cpu, 4), "elapsed_s": round(wall, 4)})
+                peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+                self.log.info("session %s: %s %.3f s (%.3f s CPU, process peak %d MB)",
+                              self.session, name, wall, cpu, peak,
+                              extra={"session": self.session, "stage": name,
+                                     "cpu_s": round(cpu, 4), "elapsed_s": round(wall, 4),
+                                     "peak_mb": peak})
 
     def summary(self) -> str:
         """``name=seconds`` pairs joined by ``;`` (the rest of the session CPU as ``other``)."""
