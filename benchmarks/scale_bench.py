@@ -178,8 +178,23 @@ def stage_mpc(out: Path, n: int, reps: int) -> dict:
                 "material": [p.material_bytes for p in r.reports],
                 "stages": max(r.reports, key=lambda p: p.cpu_s).stage_cpu})
         res["server_rss"] = [_vm_hwm_mb(p) for p in cl.pids()]
+        res["stage_peaks"] = [_stage_peaks(cl.logs.get(i, [])) for i in range(n)]
     res["owner_rss"] = _rss_mb()
     return res
+
+
+def _stage_peaks(lines: list[str]) -> dict[str, int]:
+    """The process peak (MB) at the end of each stage of the last session, from the server's
+    stage log lines (``session S: STAGE W s (C s CPU, process peak P MB)``)."""
+    import re
+
+    peaks: dict[str, int] = {}
+    for line in lines:
+        m = re.search(r"session \S+: (.+?) [0-9.]+ s \([0-9.]+ s CPU, process peak (\d+) MB\)",
+                      line)
+        if m:
+            peaks[m.group(1)] = int(m.group(2))
+    return peaks
 
 
 def _node_heap_mb() -> int:
@@ -309,6 +324,10 @@ def report(c: dict, n: int) -> None:
               f"server [{rss}] MB; data owner peak {m['owner_rss']:.0f} MB")
         stages = ", ".join(f"{k} {v:.1f}" for k, v in m["runs"][-1]["stages"].items())
         print(f"  stages    slowest server CPU: {stages}")
+        top = max(m.get("stage_peaks") or [{}], key=lambda d: max(d.values(), default=0))
+        if top:
+            peaks = ", ".join(f"{k} {v:,}" for k, v in top.items())
+            print(f"  peaks     process peak (MB) after each stage, largest server: {peaks}")
     s = c.get("snarkjs")
     if s is not None:
         report_snarkjs(s, p)

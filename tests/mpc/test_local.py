@@ -57,6 +57,39 @@ def test_toy_beaver_multiplication_and_opening(be, n):
         assert out[i][3].bytes_sent == 2 * opening_bytes_sent(i, n, 2 * m) + (n - 1) * 64
 
 
+@pytest.mark.parametrize("n", [2, 3])
+def test_products_opened_in_chunks_equal_one_opening(be, n, monkeypatch):
+    """With MUL_CHUNK = 7 a 40-element product (then a second one, on the next triples) is
+    opened in rounds mul_vec#0..#5 and #6..#8; the shares reconstruct a∘b exactly and the
+    traffic is that of one opening per chunk."""
+    from omnidsl.mpc.schemes.additive import driver as drv
+
+    monkeypatch.setattr(drv, "MUL_CHUNK", 7)
+    m = 40
+    a = [secrets.randbelow(R) for _ in range(m)]
+    b = [secrets.randbelow(R) for _ in range(m)]
+    mats = deal(be, vec([1, *a, *b]), 1, 2 * m, n)
+    hub = LocalHub(n, timeout=10)
+
+    def party(i):
+        d = AdditiveDriver(i, n, hub.network(i), expand_material(mats[i]), be)
+        w = d.witness_share()
+        c1 = d.mul_vec(w[32:32 + 32 * m], w[32 + 32 * m:])
+        c2 = d.mul_vec(c1[:32 * (m // 2)], c1[32 * (m // 2):])
+        return c1, c2, [step for step, _ in d.opened], d.net.stats
+
+    out, errs = run_parties(n, party)
+    assert errs == [None] * n
+    ab = be.fr_mul(vec(a), vec(b))
+    assert shares.reconstruct(be, [o[0] for o in out]) == ab
+    half = m // 2 * 32
+    assert shares.reconstruct(be, [o[1] for o in out]) == be.fr_mul(ab[:half], ab[half:])
+    assert out[0][2] == [f"mul_vec#{k}" for k in range(6 + 3)]
+    sizes = [j - i for i, j in drv.chunk_bounds(m)] + [j - i for i, j in drv.chunk_bounds(20)]
+    for i in range(n):
+        assert out[i][3].bytes_sent == sum(opening_bytes_sent(i, n, 2 * k) for k in sizes)
+
+
 def test_out_of_triples_and_blinding_once(be):
     mats = deal(be, vec([1, 2, 3]), 1, 1, 2)
     hub = LocalHub(2, timeout=5)

@@ -39,12 +39,21 @@ from omnidsl.mpc.schemes.additive.material import ExpandedMaterial, decode_dealt
 #: from this many parties on, openings of vectors are sliced (2 rounds, ≈ 4(N−1)/N vectors of
 #: traffic per party instead of 2(N−1) for one broadcast round)
 SLICED_MIN_PARTIES = 3
+#: elements of a and b per opening (one ``mul_vec#k`` step each): d‖e and its shares are held
+#: one chunk at a time (8 MB per vector) instead of for the whole domain (268 MB at 2^23)
+MUL_CHUNK = 1 << 18
 
 
 def slice_bounds(length: int, n_parties: int) -> list[tuple[int, int]]:
     """Party k's slice [lo, hi) of a vector of ``length`` elements: lo = ⌊k·length/N⌋."""
     cut = [k * length // n_parties for k in range(n_parties + 1)]
     return list(itertools.pairwise(cut))
+
+
+def chunk_bounds(m: int) -> list[tuple[int, int]]:
+    """The chunks [i, j) of ``MUL_CHUNK`` elements that ``mul_vec`` opens one round each (one
+    empty chunk for m = 0)."""
+    return [(i, min(m, i + MUL_CHUNK)) for i in range(0, m, MUL_CHUNK)] or [(0, 0)]
 
 
 class AdditiveDriver:
@@ -99,7 +108,22 @@ class AdditiveDriver:
                 hint="the data owner must deal one triple per domain point",
             )
         self._triple_pos += m
-        x, y, z = self.material.x[lo:hi], self.material.y[lo:hi], self.material.z[lo:hi]
+        mat = self.material
+        out = []
+        for i, j in chunk_bounds(m):
+            lo_i, lo_j, t_i, t_j = i * FR_BYTES, j * FR_BYTES, lo + i * FR_BYTES, lo + j * FR_BYTES
+            out.append(self._mul_chunk(a[lo_i:lo_j], b[lo_i:lo_j], mat.x[t_i:t_j],
+                                       mat.y[t_i:t_j], mat.z[t_i:t_j]))
+        del mat
+        if self._triple_pos * FR_BYTES == len(self.material.x):  # every triple used: free them
+            self.material = dataclasses.replace(self.material, x=b"", y=b"", z=b"")
+            self._triple_pos = 0
+            self._triples_spent = True
+        return out[0] if len(out) == 1 else b"".join(out)
+
+    def _mul_chunk(self, a: bytes, b: bytes, x: bytes, y: bytes, z: bytes) -> bytes:
+        """One opening round (step ``mul_vec#k``): this party's share of a∘b on one chunk."""
+        m = len(a) // FR_BYTES
         fr = self.backend
         de_share = beaver.mask(fr, a, b, x, y)
         step = self._step("mul_vec")
@@ -117,11 +141,6 @@ class AdditiveDriver:
         except ValueError as exc:
             raise NetworkError(f"non-canonical share at {step!r}: {exc}") from None
         self.opened.append((step, hashlib.sha256(de).digest()))
-        del de, parts, x, y, z
-        if self._triple_pos * FR_BYTES == len(self.material.x):  # every triple used: free them
-            self.material = dataclasses.replace(self.material, x=b"", y=b"", z=b"")
-            self._triple_pos = 0
-            self._triples_spent = True
         return c
 
     def _open_sliced(self, share: bytes, step: str) -> bytes:
