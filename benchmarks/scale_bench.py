@@ -31,6 +31,7 @@ robust ones.  docs/mpc.md ("At scale") lists the measured figures and the comman
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -268,10 +269,16 @@ def run_case(rule: str, d: int, work: Path, n: int, reps: int, snarkjs: bool,
     out = work / f"{rule}_{d}"
     out.mkdir(parents=True, exist_ok=True)
     case = {"rule": rule, "d": d, "load": os.getloadavg()[0]}
-    print(f"{rule} D={d}: build ...", file=sys.stderr, flush=True)
-    case["build"] = child("build", rule, str(d), str(out), "zkey" if snarkjs else "")
-    if "error" in case["build"]:
-        return case
+    done = out / "build.json"  # a build kept in --workdir is reused (keys, witness, zkey)
+    if done.exists() and (not snarkjs or (out / "k.zkey").exists()):
+        print(f"{rule} D={d}: reusing the build in {out}", file=sys.stderr, flush=True)
+        case["build"] = json.loads(done.read_text())
+    else:
+        print(f"{rule} D={d}: build ...", file=sys.stderr, flush=True)
+        case["build"] = child("build", rule, str(d), str(out), "zkey" if snarkjs else "")
+        if "error" in case["build"]:
+            return case
+        done.write_text(json.dumps(case["build"]))
     print(f"  {case['build']['constraints']} constraints, domain {case['build']['domain']}; "
           "plain prove ...", file=sys.stderr, flush=True)
     case["prove"] = child("prove", str(out))
@@ -380,7 +387,8 @@ def main() -> int:
     ap.add_argument("--no-snarkjs", action="store_true")
     ap.add_argument("--no-mpc", action="store_true",
                     help="skip the N-server run (N keys in memory at once on one machine)")
-    ap.add_argument("--workdir", type=Path, help="keep keys and witnesses here")
+    ap.add_argument("--workdir", type=Path, help="keep keys and witnesses here (WORKDIR/RULE_D; "
+                    "a build found there is reused)")
     ap.add_argument("--json", type=Path, help="also write the raw results here")
     args = ap.parse_args()
     spec = PAPER_CASES if args.paper else args.cases
@@ -393,10 +401,11 @@ def main() -> int:
         cases.append((rule, int(d)))
     if args.workdir is not None:
         args.workdir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+    with contextlib.ExitStack() as stack:
+        work = args.workdir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         results = []
         for rule, d in cases:
-            results.append(run_case(rule, d, Path(tmp), args.parties, args.reps,
+            results.append(run_case(rule, d, work, args.parties, args.reps,
                                     not args.no_snarkjs, not args.no_mpc))
             report(results[-1], args.parties)
             if args.json:

@@ -70,6 +70,56 @@ pub fn sparse_matvec(row_ptr: &[i64], idx: &[i64], coeff: &[Fr], z: &[Fr]) -> Ve
         .collect()
 }
 
+/// As `sparse_matvec` with coefficient e given as `table[ids[e]]` (an R1CS holds few distinct
+/// coefficients: the matrix costs 12 bytes per entry instead of 40, nothing of size nnz × 32 is
+/// built).  Arrays already validated (`csr_check`, every id < table.len()).
+pub fn sparse_matvec_table(
+    row_ptr: &[i64],
+    idx: &[i64],
+    ids: &[u32],
+    table: &[Fr],
+    z: &[Fr],
+) -> Vec<Fr> {
+    let ones: Vec<bool> = table.iter().map(|c| c.is_one()).collect();
+    let rows = row_ptr.len() - 1;
+    (0..rows)
+        .into_par_iter()
+        .with_min_len(256)
+        .map(|r| {
+            let (s, e) = (row_ptr[r] as usize, row_ptr[r + 1] as usize);
+            let mut acc = Fr::zero();
+            for k in s..e {
+                let id = ids[k] as usize;
+                let x = &z[idx[k] as usize];
+                if ones[id] {
+                    acc += x;
+                } else {
+                    acc += table[id] * x;
+                }
+            }
+            acc
+        })
+        .collect()
+}
+
+/// Little-endian uint32 array (numpy `<u4` bytes), every entry < `bound`.
+fn u32_ids(what: &str, b: &[u8], bound: usize) -> Res<Vec<u32>> {
+    if b.len() % 4 != 0 {
+        return Err(format!("{what}: {} bytes is not a whole number of uint32", b.len()));
+    }
+    let v: Vec<u32> = b
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    if let Some(k) = v.iter().position(|&i| i as usize >= bound) {
+        return Err(format!(
+            "{what}: entry {k} is {} but the table has {bound} coefficients",
+            v[k]
+        ));
+    }
+    Ok(v)
+}
+
 /// out[j] = Σ coeff[e]·points[idx[e]] over e in row j, normalised to affine.
 pub fn sparse_combine<P: SWCurveConfig<ScalarField = Fr>>(
     row_ptr: &[i64],
@@ -150,6 +200,30 @@ fn py_sparse_matvec<'py>(
     Ok(bytes(py, &v))
 }
 
+/// CSR matrix × vector with coefficient ids: `ids` little-endian uint32 (one per entry) into
+/// `table`, an Fr vector of the distinct coefficients; otherwise as `sparse_matvec`.
+#[pyfunction]
+#[pyo3(name = "sparse_matvec_table")]
+fn py_sparse_matvec_table<'py>(
+    py: Python<'py>,
+    row_ptr: &[u8],
+    idx: &[u8],
+    ids: &[u8],
+    table: &[u8],
+    z: &[u8],
+) -> PyResult<Bound<'py, PyBytes>> {
+    let v = run(py, || {
+        let rp = codec::i64_array("row_ptr", row_ptr)?;
+        let ix = codec::i64_array("wire", idx)?;
+        let t = codec::fr_vec("coefficient table", table)?;
+        let id = u32_ids("coefficient ids", ids, t.len())?;
+        let zv = codec::fr_vec("z", z)?;
+        csr_check(&rp, &ix, id.len(), zv.len())?;
+        Ok(codec::fr_vec_bytes(&sparse_matvec_table(&rp, &ix, &id, &t, &zv)))
+    })?;
+    Ok(bytes(py, &v))
+}
+
 /// out[j] = Σ coeff·points[idx] over CSR row j, for a G1 point array; returns a G1 point array.
 #[pyfunction]
 #[pyo3(signature = (row_ptr, idx, coeffs, points, unchecked = false))]
@@ -197,6 +271,7 @@ fn g2_sparse_combine<'py>(
 /// Add this module's functions to `omnidsl._native`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(py_sparse_matvec, m)?)?;
+    m.add_function(wrap_pyfunction!(py_sparse_matvec_table, m)?)?;
     m.add_function(wrap_pyfunction!(g1_sparse_combine, m)?)?;
     m.add_function(wrap_pyfunction!(g2_sparse_combine, m)?)?;
     Ok(())
@@ -246,6 +321,20 @@ mod tests {
             let expect: G1Projective = (s..e).map(|k| pts[idx[k] as usize] * co[k]).sum();
             assert_eq!(out[r], expect.into_affine(), "row {r}");
         }
+    }
+
+    #[test]
+    fn table_matvec_equals_the_explicit_one() {
+        let table = [Fr::from(1u64), Fr::from(7u64), -Fr::from(3u64)];
+        let ids = [0u32, 1, 2, 2, 1];
+        let coeff: Vec<Fr> = ids.iter().map(|&i| table[i as usize]).collect();
+        let (rp, ix) = ([0i64, 2, 2, 5], [0i64, 1, 1, 2, 0]);
+        let z = [Fr::from(5u64), Fr::from(11u64), Fr::from(13u64)];
+        let want = sparse_matvec(&rp, &ix, &coeff, &z);
+        assert_eq!(sparse_matvec_table(&rp, &ix, &ids, &table, &z), want);
+        assert_eq!(want[1], Fr::zero());
+        assert!(u32_ids("ids", &[3, 0, 0, 0], 3).is_err());
+        assert!(u32_ids("ids", &[2, 0, 0], 3).is_err());
     }
 
     #[test]

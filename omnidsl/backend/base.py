@@ -52,6 +52,9 @@ class Backend(Protocol):
 
     # ---- sparse matrix × vector (R1CS evaluation): out[k] = Σ coeff·z[wire] over row k
     def sparse_matvec(self, row_ptr: Any, wire: Any, coeff_limbs: Any, z: bytes) -> bytes: ...
+    # the same with coefficient e = table[coeff_id[e]] (table: T*32 bytes of distinct values)
+    def sparse_matvec_table(self, row_ptr: Any, wire: Any, coeff_id: Any, table: bytes,
+                            z: bytes) -> bytes: ...
 
     # ---- bases kept in backend memory (the proving key is loaded once)
     def load_g1(self, points: bytes) -> Any: ...  # → opaque handle usable by g1_msm

@@ -123,6 +123,16 @@ def i64_bytes(a: Any, what: str) -> bytes:
     return np.ascontiguousarray(arr, dtype="<i8").tobytes()
 
 
+def u32_bytes(a: Any) -> bytes:
+    """A 1-D array of non-negative integers < 2^32 → little-endian uint32 bytes."""
+    arr = np.asarray(a)
+    if arr.ndim != 1 or not (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
+        raise ValueError("coefficient ids must be a 1-D integer array")
+    if arr.size and (arr.min() < 0 or int(arr.max()) >= 1 << 32):
+        raise ValueError("coefficient ids must be in 0..2^32 - 1")
+    return np.ascontiguousarray(arr, dtype="<u4").tobytes()
+
+
 def coeff_bytes(c: Any) -> bytes:
     """Coefficients as (nnz, 4) uint64 limbs (or already nnz*32 bytes) → bytes."""
     if isinstance(c, bytes | bytearray | memoryview):

@@ -21,6 +21,7 @@ from omnidsl.backend.codec import (
     g2_from_bytes,
     g2_to_bytes,
     i64_bytes,
+    u32_bytes,
 )
 from omnidsl.field import R
 
@@ -83,6 +84,12 @@ class NativeBackend:
     def sparse_matvec(self, row_ptr: Any, wire: Any, coeff_limbs: Any, z: bytes) -> bytes:
         return _native.sparse_matvec(
             i64_bytes(row_ptr, "row_ptr"), i64_bytes(wire, "wire"), coeff_bytes(coeff_limbs), z
+        )
+
+    def sparse_matvec_table(self, row_ptr: Any, wire: Any, coeff_id: Any, table: bytes,
+                            z: bytes) -> bytes:
+        return _native.sparse_matvec_table(
+            i64_bytes(row_ptr, "row_ptr"), i64_bytes(wire, "wire"), u32_bytes(coeff_id), table, z
         )
 
     def g1_sparse_combine(

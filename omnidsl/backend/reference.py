@@ -194,6 +194,14 @@ class ReferenceBackend:
             [sum(cs[k] * zs[ix[k]] for k in range(rp[r], rp[r + 1])) for r in range(len(rp) - 1)]
         )
 
+    def sparse_matvec_table(self, row_ptr: Any, wire: Any, coeff_id: Any, table: bytes,
+                            z: bytes) -> bytes:
+        limbs = np.frombuffer(table, "<u8").reshape(-1, 4)
+        ids = np.asarray(coeff_id, np.int64)
+        if ids.size and (ids.min() < 0 or ids.max() >= limbs.shape[0]):
+            raise ValueError(f"coefficient ids must be in 0..{limbs.shape[0] - 1}")
+        return self.sparse_matvec(row_ptr, wire, limbs[ids], z)
+
     def _combine(self, row_ptr: Any, idx: Any, coeff_limbs: Any, pts: list[_Pt], zero: _Pt) -> list[_Pt]:
         rp, ix, cs = csr_arrays(row_ptr, idx, coeff_limbs, len(pts))
         out = []

@@ -80,19 +80,18 @@ def validate_witness(pk: ProvingKey, z: bytes) -> None:
 
 def _evaluate(reduction: Reduction, pk: ProvingKey, which: str, z: bytes,
               backend: Backend) -> bytes:
-    """One QAP matrix times the witness (shares), the matrix dropped on return."""
-    m = reduction.matrix(pk.r1cs, which)
-    return backend.sparse_matvec(m.row_ptr, m.idx, m.coeff, z)
+    """One QAP matrix times the witness (shares)."""
+    return reduction.evaluate(backend, pk.r1cs, which, z)
 
 
 def compute_h(pk: ProvingKey, driver: Groth16Driver, backend: Backend,
               reduction: Reduction = DEFAULT_REDUCTION, stage: StageHook = no_stage) -> bytes:
-    """(Shares of) the coefficients of h = (a·b − c)/Z (the QAP witness map).  Each of the
-    QAP's matrices (32-byte coefficients: 130 MB each at 1.8M constraints) lives only while its
-    vector is evaluated; each vector is dropped once transformed."""
+    """(Shares of) the coefficients of h = (a·b − c)/Z (the QAP witness map).  The matrices are
+    evaluated from the R1CS's coefficient ids (no per-entry 32-byte coefficients, which were
+    130 MB per matrix at 1.8M constraints); each vector is dropped once transformed."""
     z = driver.witness_share()
     n = reduction.domain_size(pk.r1cs)
-    with stage("evaluate constraints"):  # one matrix held at a time
+    with stage("evaluate constraints"):
         a, b, c = (_evaluate(reduction, pk, which, z, backend) for which in "ABC")
     with stage("FFTs"):  # each vector dropped once transformed
         c_coeffs = backend.ifft(pad(c, n))  # c is never needed on the coset (docs/groth16.md)

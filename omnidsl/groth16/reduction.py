@@ -21,7 +21,7 @@ import numpy as np
 
 from omnidsl.backend.base import COSET_SHIFT, Backend
 from omnidsl.field import R
-from omnidsl.r1cs.system import R1CS
+from omnidsl.r1cs.system import R1CS, SparseMatrix
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,11 @@ class Reduction(Protocol):
     def domain_size(self, r1cs: R1CS) -> int: ...
     def qap(self, r1cs: R1CS) -> QAP: ...
     def matrix(self, r1cs: R1CS, which: str) -> Matrix:
-        """One of the QAP's matrices ("A", "B" or "C"), built alone (the prover holds one at
-        a time)."""
+        """One of the QAP's matrices ("A", "B" or "C"), built alone."""
+        ...
+    def evaluate(self, backend: Backend, r1cs: R1CS, which: str, z: bytes) -> bytes:
+        """That matrix times z (one element per QAP row), from the R1CS's coefficient ids: no
+        per-entry coefficient array is built (the prover's path)."""
         ...
     def h_coefficients(self, backend: Backend, n: int, ab: bytes, c: bytes) -> bytes:
         """h's coefficients from a·b on the coset and c's coefficients."""
@@ -113,6 +116,22 @@ class LibsnarkReduction:
         if which == "A":
             return _append_rows(_mat(r1cs, "A"), np.arange(k, dtype=np.int64))
         return _append_empty(_mat(r1cs, which), k)
+
+    def evaluate(self, backend: Backend, r1cs: R1CS, which: str, z: bytes) -> bytes:
+        m: SparseMatrix = getattr(r1cs, which)
+        k = r1cs.n_public + 1
+        table = r1cs.coeff_bytes().tobytes()
+        row_ptr, wire, ids = m.row_ptr, m.wire, m.coeff_id
+        last = int(row_ptr[-1])
+        if which == "A":  # rows 1·z_i for the public wires, coefficient 1 appended to the table
+            row_ptr = np.concatenate([row_ptr, last + np.arange(1, k + 1, dtype=np.int64)])
+            wire = np.concatenate([wire, np.arange(k, dtype=np.int64)])
+            ids = np.concatenate([ids.astype(np.int64),
+                                  np.full(k, len(table) // 32, np.int64)])
+            table += (1).to_bytes(32, "little")
+        else:
+            row_ptr = np.concatenate([row_ptr, np.full(k, last, np.int64)])
+        return backend.sparse_matvec_table(row_ptr, wire, ids, table, z)
 
     def qap(self, r1cs: R1CS) -> QAP:
         return QAP(

@@ -77,6 +77,28 @@ def test_sparse_matvec_agrees(native, ref, rng: random.Random) -> None:
     )
 
 
+def test_sparse_matvec_with_a_coefficient_table_agrees(native, ref, rng: random.Random) -> None:
+    """Coefficient e = table[ids[e]]: the same product as with the explicit coefficients, on
+    both backends, with 1, r − 1 and large entries in the table."""
+    table = [1, R - 1, 7, rng.randrange(R), rng.randrange(R)]
+    rp, ix, _, _ = _csr(rng, 300, 40, 5)
+    ids = np.array([rng.randrange(len(table)) for _ in range(len(ix))], np.int64)
+    z = fr_bytes([rng.randrange(R) for _ in range(40)])
+    tb = fr_bytes(table)
+    explicit = native.sparse_matvec(rp, ix, ints_to_limbs([table[i] for i in ids]), z)
+    assert native.sparse_matvec_table(rp, ix, ids, tb, z) == explicit
+    assert ref.sparse_matvec_table(rp, ix, ids.astype(np.int32), tb, z) == explicit
+    for b in (native, ref):
+        with pytest.raises(ValueError, match="coefficient"):
+            b.sparse_matvec_table(rp, ix, np.full(len(ix), len(table)), tb, z)  # id off the table
+        with pytest.raises(ValueError, match="coefficient"):
+            b.sparse_matvec_table(rp, ix, -ids - 1, tb, z)
+    with pytest.raises(ValueError, match="coefficients for"):
+        native.sparse_matvec_table(rp, ix, ids[:-1], tb, z)
+    with pytest.raises(ValueError, match="not < r"):
+        native.sparse_matvec_table(rp, ix, ids, tb[:-32] + R.to_bytes(32, "little"), z)
+
+
 def test_sparse_matvec_large(native, rng: random.Random) -> None:
     rp, ix, limbs, coeffs = _csr(rng, 5000, 700, 6)
     z = [rng.randrange(R) for _ in range(700)]

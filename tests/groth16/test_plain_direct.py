@@ -95,3 +95,16 @@ def test_proof_equals_direct_sums_and_reference_backend(ref, backend):
     for zi, p in zip(values, g1_list(pk.a_query), strict=True):
         acc = ref.g1_add(acc, ref.g1_mul(p, zi))
     assert acc == proof_ref.a
+
+
+def test_evaluate_from_coefficient_ids_equals_the_explicit_matrices(ref, backend):
+    """The prover's path (coefficient ids into the R1CS's table, public rows appended to A)
+    gives A·z, B·z, C·z exactly as the QAP's explicit matrices do (the oracle)."""
+    r1cs = chain_circuit(7, n_pub_in=2)
+    z = to_bytes(chain_witness(7, [4, 9], 6))
+    for which in "ABC":
+        m = DEFAULT_REDUCTION.matrix(r1cs, which)
+        want = ref.sparse_matvec(m.row_ptr, m.idx, m.coeff, z)
+        assert len(want) == (r1cs.n_constraints + r1cs.n_public + 1) * 32
+        for be in (ref, backend):
+            assert DEFAULT_REDUCTION.evaluate(be, r1cs, which, z) == want
