@@ -105,7 +105,10 @@ pub fn sparse_matvec_table(
 /// Little-endian uint32 array (numpy `<u4` bytes), every entry < `bound`.
 fn u32_ids(what: &str, b: &[u8], bound: usize) -> Res<Vec<u32>> {
     if b.len() % 4 != 0 {
-        return Err(format!("{what}: {} bytes is not a whole number of uint32", b.len()));
+        return Err(format!(
+            "{what}: {} bytes is not a whole number of uint32",
+            b.len()
+        ));
     }
     let v: Vec<u32> = b
         .chunks_exact(4)
@@ -219,7 +222,9 @@ fn py_sparse_matvec_table<'py>(
         let id = u32_ids("coefficient ids", ids, t.len())?;
         let zv = codec::fr_vec("z", z)?;
         csr_check(&rp, &ix, id.len(), zv.len())?;
-        Ok(codec::fr_vec_bytes(&sparse_matvec_table(&rp, &ix, &id, &t, &zv)))
+        Ok(codec::fr_vec_bytes(&sparse_matvec_table(
+            &rp, &ix, &id, &t, &zv,
+        )))
     })?;
     Ok(bytes(py, &v))
 }
