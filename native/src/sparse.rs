@@ -181,6 +181,21 @@ fn add_scaled<P: SWCurveConfig<ScalarField = Fr>>(
 
 // ------------------------------------------------------------------ Python
 
+/// The CSR arrays and the vector of a matrix × vector call, decoded and checked for `nnz`
+/// coefficients.
+fn matvec_args(
+    row_ptr: &[u8],
+    idx: &[u8],
+    z: &[u8],
+    nnz: usize,
+) -> Res<(Vec<i64>, Vec<i64>, Vec<Fr>)> {
+    let rp = codec::i64_array("row_ptr", row_ptr)?;
+    let ix = codec::i64_array("wire", idx)?;
+    let zv = codec::fr_vec("z", z)?;
+    csr_check(&rp, &ix, nnz, zv.len())?;
+    Ok((rp, ix, zv))
+}
+
 /// CSR matrix × vector: `row_ptr` and `idx` are little-endian int64 arrays (as bytes), `coeffs`
 /// an nnz*32-byte Fr vector, `z` an Fr vector; returns one Fr element per row.
 #[pyfunction]
@@ -193,11 +208,8 @@ fn py_sparse_matvec<'py>(
     z: &[u8],
 ) -> PyResult<Bound<'py, PyBytes>> {
     let v = run(py, || {
-        let rp = codec::i64_array("row_ptr", row_ptr)?;
-        let ix = codec::i64_array("wire", idx)?;
         let c = codec::fr_vec("coefficients", coeffs)?;
-        let zv = codec::fr_vec("z", z)?;
-        csr_check(&rp, &ix, c.len(), zv.len())?;
+        let (rp, ix, zv) = matvec_args(row_ptr, idx, z, c.len())?;
         Ok(codec::fr_vec_bytes(&sparse_matvec(&rp, &ix, &c, &zv)))
     })?;
     Ok(bytes(py, &v))
@@ -216,12 +228,9 @@ fn py_sparse_matvec_table<'py>(
     z: &[u8],
 ) -> PyResult<Bound<'py, PyBytes>> {
     let v = run(py, || {
-        let rp = codec::i64_array("row_ptr", row_ptr)?;
-        let ix = codec::i64_array("wire", idx)?;
         let t = codec::fr_vec("coefficient table", table)?;
         let id = u32_ids("coefficient ids", ids, t.len())?;
-        let zv = codec::fr_vec("z", z)?;
-        csr_check(&rp, &ix, id.len(), zv.len())?;
+        let (rp, ix, zv) = matvec_args(row_ptr, idx, z, id.len())?;
         Ok(codec::fr_vec_bytes(&sparse_matvec_table(
             &rp, &ix, &id, &t, &zv,
         )))

@@ -40,6 +40,22 @@ def _env() -> dict[str, str]:
     return env
 
 
+def start_contributors(tmp: Path, grads: list[Any], key_files: list[Path], *args: Any
+                       ) -> list[subprocess.Popen[str]]:
+    """One `market do contribute ARGS --gradient gJ.npy --key-file KEY_J` process per gradient
+    (saved as tmp/gJ.npy), output captured."""
+    import numpy as np
+
+    procs = []
+    for j, g in enumerate(grads):
+        np.save(tmp / f"g{j}.npy", g)
+        procs.append(subprocess.Popen(
+            _cmd("market", "do", "contribute", *args, "--gradient", tmp / f"g{j}.npy",
+                 "--key-file", key_files[j]), cwd=tmp, env=_env(), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True))
+    return procs
+
+
 def _run(*args: Any, cwd: Path) -> str:
     p = subprocess.run(_cmd(*args), cwd=cwd, env=_env(), capture_output=True, text=True,
                        timeout=120)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 from eth_account import Account
-from role_procs import Daemon, _cmd, _env, _key, _run, _wait
+from role_procs import Daemon, _cmd, _env, _key, _run, _wait, start_contributors
 
 from omnidsl.chain import anvil
 from omnidsl.cli import main
@@ -117,15 +117,11 @@ def test_one_proof_per_batch_from_separate_processes(tmp_path: Path):
             assert client.batch_verifier(task, K) == out["verifier"]
             rng = np.random.default_rng(7)
             grads = [rng.normal(0, 0.2, D) for _ in range(3)]
-            dos = []
-            for j, g in enumerate(grads):
-                np.save(tmp_path / f"g{j}.npy", g)
-                dos.append(subprocess.Popen(_cmd(
-                    "market", "do", "contribute", "--batch", "--market", market, "--task", task,
-                    "--gradient", tmp_path / f"g{j}.npy", *rule, "--config",
-                    cluster.config_path, *[a for u in inboxes for a in ("--server", u)],
-                    "--wait", 60, *chain, "--key-file", keys[f"do{j}"][0]), cwd=tmp_path,
-                    env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+            dos = start_contributors(tmp_path, grads, [keys[f"do{j}"][0] for j in range(3)],
+                                     "--batch", "--market", market, "--task", task, *rule,
+                                     "--config", cluster.config_path,
+                                     *[a for u in inboxes for a in ("--server", u)], "--wait",
+                                     60, *chain)
             evil, _ = _malicious(w3, market, task, keys["evil"][0], loaded, cluster.cfg,
                                  inboxes)
             for p in dos:

@@ -6,7 +6,6 @@ a withdrawal, `market status` and the MO's reclaim after the delivery deadline."
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from role_procs import Daemon, _cmd, _env, _key, _run, _wait
+from role_procs import Daemon, _cmd, _key, _run, _wait, start_contributors
 
 from omnidsl.chain import anvil
 from omnidsl.cli import main
@@ -74,15 +73,11 @@ def test_a_round_of_the_role_commands_from_separate_processes(market_world):
         assert task == 1
         rng = np.random.default_rng(5)
         grads = [rng.normal(0, 0.2, D) for _ in range(3)]
-        dos = []
-        for j, g in enumerate(grads):
-            np.save(tmp / f"g{j}.npy", g)
-            dos.append(subprocess.Popen(_cmd(
-                "market", "do", "contribute", "--market", market, "--task", task, "--gradient",
-                tmp / f"g{j}.npy", *rule, "--config", cluster.config_path,
-                *[a for u in inboxes for a in ("--server", u)], "--wait", 40, *chain,
-                "--key-file", keys[f"do{j}"][0]), cwd=tmp, env=_env(), stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, text=True))
+        dos = start_contributors(tmp, grads, [keys[f"do{j}"][0] for j in range(3)],
+                                 "--market", market, "--task", task, *rule, "--config",
+                                 cluster.config_path,
+                                 *[a for u in inboxes for a in ("--server", u)], "--wait", 40,
+                                 *chain)
         for p in dos:
             out, err = p.communicate(timeout=120)
             logs = "\n".join(line for d in daemons for line in d.err[-15:])

@@ -1,6 +1,6 @@
 """Real TCP connections on 127.0.0.1: parties that all send a frame larger than the socket
-buffers before receiving (the sliced opening of d‖e at D = 100,000 sends 45 MB) must not wait
-on each other's drain."""
+buffers before receiving (the sliced opening of d‖e at D = 100,000 sent 45 MB before it was
+opened by chunks) must not wait on each other's drain."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import threading
 from omnidsl.mpc import tcp
 from omnidsl.mpc.network import broadcast_exchange
 from omnidsl.mpc.tcp import FrameConn, TcpNetwork
-from tests.mpc.helpers import link
+from tests.mpc.helpers import link, run_parties
 
 N = 3
 PAYLOAD = 3 * tcp.STREAM_LIMIT  # above what a StreamReader buffers before it pauses (2 × limit)
@@ -45,26 +45,16 @@ def test_parties_that_all_send_large_frames_before_receiving_do_not_deadlock():
     peers = asyncio.run_coroutine_threadsafe(_mesh(loop), loop).result(10)
     try:
         nets = [TcpNetwork(i, N, loop, peers[i], timeout=30.0) for i in range(N)]  # type: ignore[arg-type]
-        out: dict[int, object] = {}
 
-        def party(i: int) -> None:
+        def party(i: int) -> list[bytes]:
             nets[i].step = "mul_vec#0"
-            try:
-                out[i] = broadcast_exchange(nets[i], bytes([i]) * PAYLOAD)
-            except Exception as exc:
-                out[i] = exc
+            return broadcast_exchange(nets[i], bytes([i]) * PAYLOAD)
 
-        threads = [threading.Thread(target=party, args=(i,)) for i in range(N)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join(60)
-        assert not any(th.is_alive() for th in threads), "the exchange deadlocked"
+        out, errs = run_parties(N, party)  # fails if a party hangs: the exchange deadlocked
+        assert errs == [None] * N, errs
         for i in range(N):
-            got = out[i]
-            assert isinstance(got, list), f"party {i}: {got!r}"
-            assert [len(x) for x in got] == [PAYLOAD] * N
-            assert [x[:1] for x in got] == [bytes([j]) for j in range(N)]
+            assert [len(x) for x in out[i]] == [PAYLOAD] * N
+            assert [x[:1] for x in out[i]] == [bytes([j]) for j in range(N)]
     finally:
         for conns in peers.values():
             for conn, _ in conns.values():
