@@ -47,8 +47,12 @@ pub fn csr_check(row_ptr: &[i64], idx: &[i64], nnz_coeffs: usize, ncols: usize) 
     Ok(())
 }
 
-/// out[k] = Σ coeff[e]·z[idx[e]] over e in row k (arrays already validated by `csr_check`).
-pub fn sparse_matvec(row_ptr: &[i64], idx: &[i64], coeff: &[Fr], z: &[Fr]) -> Vec<Fr> {
+/// out[k] = Σ c(e)·z[idx[e]] over e in row k, where `coeff(e)` is None for a coefficient 1
+/// (added without a multiplication) and Some(c) otherwise (arrays already validated).
+fn matvec_rows<C>(row_ptr: &[i64], idx: &[i64], z: &[Fr], coeff: C) -> Vec<Fr>
+where
+    C: Fn(usize) -> Option<Fr> + Sync,
+{
     let rows = row_ptr.len() - 1;
     (0..rows)
         .into_par_iter()
@@ -57,17 +61,22 @@ pub fn sparse_matvec(row_ptr: &[i64], idx: &[i64], coeff: &[Fr], z: &[Fr]) -> Ve
             let (s, e) = (row_ptr[r] as usize, row_ptr[r + 1] as usize);
             let mut acc = Fr::zero();
             for k in s..e {
-                let c = &coeff[k];
                 let x = &z[idx[k] as usize];
-                if c.is_one() {
-                    acc += x;
-                } else {
-                    acc += *c * x;
+                match coeff(k) {
+                    None => acc += x,
+                    Some(c) => acc += c * x,
                 }
             }
             acc
         })
         .collect()
+}
+
+/// out[k] = Σ coeff[e]·z[idx[e]] over e in row k (arrays already validated by `csr_check`).
+pub fn sparse_matvec(row_ptr: &[i64], idx: &[i64], coeff: &[Fr], z: &[Fr]) -> Vec<Fr> {
+    matvec_rows(row_ptr, idx, z, |k| {
+        (!coeff[k].is_one()).then_some(coeff[k])
+    })
 }
 
 /// As `sparse_matvec` with coefficient e given as `table[ids[e]]` (an R1CS holds few distinct
@@ -81,30 +90,15 @@ pub fn sparse_matvec_table(
     z: &[Fr],
 ) -> Vec<Fr> {
     let ones: Vec<bool> = table.iter().map(|c| c.is_one()).collect();
-    let rows = row_ptr.len() - 1;
-    (0..rows)
-        .into_par_iter()
-        .with_min_len(256)
-        .map(|r| {
-            let (s, e) = (row_ptr[r] as usize, row_ptr[r + 1] as usize);
-            let mut acc = Fr::zero();
-            for k in s..e {
-                let id = ids[k] as usize;
-                let x = &z[idx[k] as usize];
-                if ones[id] {
-                    acc += x;
-                } else {
-                    acc += table[id] * x;
-                }
-            }
-            acc
-        })
-        .collect()
+    matvec_rows(row_ptr, idx, z, |k| {
+        let id = ids[k] as usize;
+        (!ones[id]).then_some(table[id])
+    })
 }
 
 /// Little-endian uint32 array (numpy `<u4` bytes), every entry < `bound`.
 fn u32_ids(what: &str, b: &[u8], bound: usize) -> Res<Vec<u32>> {
-    if b.len() % 4 != 0 {
+    if !b.len().is_multiple_of(4) {
         return Err(format!(
             "{what}: {} bytes is not a whole number of uint32",
             b.len()
