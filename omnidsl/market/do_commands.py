@@ -11,6 +11,7 @@ from omnidsl.errors import UsageError
 from omnidsl.market.role_options import (
     add_role_options,
     add_rule_options,
+    add_task_command,
     role_chain,
     rule_from_args,
 )
@@ -110,14 +111,10 @@ def register(msub: argparse._SubParsersAction) -> None:
     add_role_options(c)
     c.set_defaults(func=_contribute)
 
-    cl = sub.add_parser("claim", help="claim a reward credited by a batch proof",
-                        **describe("claimReward: the reward a batch proof credited to the "
-                                   "signer in one task.",
-                                   ["omnidsl market do claim --market 0x… --task 1 --chain "
-                                    "http://127.0.0.1:8545 --key-file do.key"]))
-    cl.add_argument("--task", type=int, required=True)
-    add_role_options(cl)
-    cl.set_defaults(func=_claim)
+    add_task_command(sub, "claim", "claim a reward credited by a batch proof",
+                     "claimReward: the reward a batch proof credited to the signer in one task.",
+                     "omnidsl market do claim --market 0x… --task 1 --chain "
+                     "http://127.0.0.1:8545 --key-file do.key", _claim)
 
     w = sub.add_parser("withdraw", help="withdraw everything the market credited to the signer",
                        **describe("Pull-payment: withdraw the rewards credited to the signer.",

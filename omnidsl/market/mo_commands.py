@@ -12,6 +12,7 @@ from omnidsl.errors import UsageError
 from omnidsl.market.role_options import (
     add_role_options,
     add_rule_options,
+    add_task_command,
     address,
     role_chain,
     rule_from_args,
@@ -289,12 +290,9 @@ def register(msub: argparse._SubParsersAction) -> None:
     add_role_options(k)
     k.set_defaults(func=_check)
 
-    r = sub.add_parser("reclaim", help="take back the unspent escrow after the delivery deadline",
-                       **describe("After the delivery deadline: take back the escrow nobody "
-                                  "earned and the fees and bonds of servers that withheld.",
-                                  ["omnidsl market mo reclaim --market 0x… --task 1 "
-                                   "--chain http://127.0.0.1:8545 --key-file mo.key"]))
-    r.add_argument("--task", type=int, required=True)
-    add_role_options(r)
-    r.set_defaults(func=_reclaim)
+    add_task_command(sub, "reclaim", "take back the unspent escrow after the delivery deadline",
+                     "After the delivery deadline: take back the escrow nobody earned and the "
+                     "fees and bonds of servers that withheld.",
+                     "omnidsl market mo reclaim --market 0x… --task 1 --chain "
+                     "http://127.0.0.1:8545 --key-file mo.key", _reclaim)
     mo.set_defaults(func=lambda args: (mo.print_help(), 2)[1])

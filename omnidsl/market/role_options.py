@@ -28,6 +28,18 @@ def add_role_options(p: argparse.ArgumentParser, market: bool = True) -> None:
     add_chain_options(p)
 
 
+def add_task_command(sub: Any, name: str, help: str, summary: str, example: str,
+                     func: Any) -> argparse.ArgumentParser:
+    """A role subcommand acting on one task: ``--task N``, the role options, ``func``."""
+    from omnidsl.argparsing import describe
+
+    p = sub.add_parser(name, help=help, **describe(summary, [example]))
+    p.add_argument("--task", type=int, required=True)
+    add_role_options(p)
+    p.set_defaults(func=func)
+    return p
+
+
 def add_rule_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("rule", "the task's rule: the same files for the MO, the servers "
                                      "and the data owners (checked against the task's ruleHash)")
