@@ -210,6 +210,7 @@ def test_servers_report_progress_and_log_json_with_the_session_id(nb, tmp_path):
             assert mine[0]["message"].endswith("started") and mine[-1]["message"].endswith(" done")
             assert mine[-1]["elapsed_s"] > 0
             stages = [r["stage"] for r in mine if "stage" in r]
+            assert all(r["peak_mb"] > 0 for r in mine if "stage" in r)
             assert stages[:2] == ["expand", "evaluate constraints"] and "open C" in stages
             sessions |= {r["session"] for r in mine}
         assert len(sessions) == 1  # the three servers name the same session
