@@ -30,7 +30,7 @@ def check_satisfied(pk: ProvingKey, witness: bytes, backend: Backend) -> None:
     """The full witness satisfies every constraint of ``pk``'s circuit, else ProofError naming
     the first one that fails (checked once, before proving or dealing anything)."""
     m = pk.r1cs.n_constraints
-    a, b, c = (_evaluate(DEFAULT_REDUCTION, pk, which, witness, backend)[:m * 32]
+    a, b, c = (DEFAULT_REDUCTION.evaluate(backend, pk.r1cs, which, witness)[:m * 32]
                for which in "ABC")
     ab = backend.fr_mul(a, b)
     if ab != c:
@@ -78,12 +78,6 @@ def validate_witness(pk: ProvingKey, z: bytes) -> None:
         raise ProofError("witness wire 0 must be the constant 1")
 
 
-def _evaluate(reduction: Reduction, pk: ProvingKey, which: str, z: bytes,
-              backend: Backend) -> bytes:
-    """One QAP matrix times the witness (shares)."""
-    return reduction.evaluate(backend, pk.r1cs, which, z)
-
-
 def compute_h(pk: ProvingKey, driver: Groth16Driver, backend: Backend,
               reduction: Reduction = DEFAULT_REDUCTION, stage: StageHook = no_stage) -> bytes:
     """(Shares of) the coefficients of h = (a·b − c)/Z (the QAP witness map).  The matrices are
@@ -92,7 +86,7 @@ def compute_h(pk: ProvingKey, driver: Groth16Driver, backend: Backend,
     z = driver.witness_share()
     n = reduction.domain_size(pk.r1cs)
     with stage("evaluate constraints"):
-        a, b, c = (_evaluate(reduction, pk, which, z, backend) for which in "ABC")
+        a, b, c = (reduction.evaluate(backend, pk.r1cs, which, z) for which in "ABC")
     with stage("FFTs"):  # each vector dropped once transformed
         c_coeffs = backend.ifft(pad(c, n))  # c is never needed on the coset (docs/groth16.md)
         del c

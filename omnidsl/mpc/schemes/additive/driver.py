@@ -78,8 +78,8 @@ class AdditiveDriver:
         self._triples_spent = False
         self._blinding_used = False
         self._counters: dict[str, int] = {}
-        #: every opened value in order, for tests (an opened vector by its SHA-256: d‖e is two
-        #: domain-size vectors, 537 MB at domain 2^23, not worth keeping for the session)
+        #: every opened value in order, for tests (an opened d‖e chunk by its SHA-256: keeping
+        #: the vectors would hold two domain-size vectors, 537 MB at 2^23, for the session)
         self.opened: list[tuple[str, object]] = []
 
     @property
